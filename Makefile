@@ -1,0 +1,42 @@
+# Detox — the two commands a fresh machine needs are `make demo` and `make test`.
+
+SWIFT ?= swift
+CONFIG ?= release
+
+.PHONY: demo test bench deps build fixtures clean
+
+deps:
+	@bash Scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c $(CONFIG) --product detox
+
+## The main job: runs the best end-to-end pipeline there is (see README).
+demo: build
+	$(SWIFT) run -c $(CONFIG) detox demo
+
+## Every test, built optimized (numeric code is slow in debug builds).
+test: deps
+	$(SWIFT) build -c $(CONFIG) --build-tests
+	$(SWIFT) test -c $(CONFIG) --skip-build
+
+## Benchmarks: Swift figures, each beside PyTorch's from the same run when .venv exists
+## (make it with Scripts/fixtures/setup.sh).
+bench: deps
+	$(SWIFT) build -c release --product detox-bench
+	@mkdir -p .build
+	@if [ -x .venv/bin/python ]; then \
+		.venv/bin/python Scripts/bench/torch_bench.py > .build/bench-torch.json && \
+		$(SWIFT) run -c release --skip-build detox-bench --reference .build/bench-torch.json; \
+	else \
+		echo "(no .venv: PyTorch figures skipped; run Scripts/fixtures/setup.sh)"; \
+		$(SWIFT) run -c release --skip-build detox-bench; \
+	fi
+
+## Regenerates every test fixture from the pinned Python stack.
+fixtures:
+	bash Scripts/fixtures/setup.sh
+	for script in Scripts/fixtures/make_*.py; do .venv/bin/python "$$script" || exit 1; done
+
+clean:
+	rm -rf .build

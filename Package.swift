@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+#if os(Linux)
+let blasLinker: [LinkerSetting] = [.linkedLibrary("openblas")]
+#else
+let blasLinker: [LinkerSetting] = [.linkedFramework("Accelerate")]
+#endif
+
+
+let package = Package(
+    name: "Detox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Detox", targets: ["Detox"]),
+        .executable(name: "detox", targets: ["detox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "TensorCore", dependencies: ["CBLAS"], linkerSettings: blasLinker),
+        .target(name: "Checkpoints", dependencies: ["TensorCore"]),
+        .target(name: "NN", dependencies: ["TensorCore", "Checkpoints"]),
+        .target(name: "Optimizers", dependencies: ["NN"]),
+        .target(name: "Tokenizers"),
+        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Tokenizers"]),
+        .executableTarget(
+            name: "detox",
+            dependencies: ["Detox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "detox-bench", dependencies: ["TensorCore", "NN", "CBLAS"], path: "Sources/DetoxBench"
+        ),
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(
+            name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "NNTests", dependencies: ["NN", "Optimizers", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "TokenizersTests", dependencies: ["Tokenizers"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "DetoxTests", dependencies: ["Detox", "TestSupport"]),
+    ]
+)

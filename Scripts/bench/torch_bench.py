@@ -1,0 +1,58 @@
+"""The PyTorch side of `make bench`: the same work as Sources/DetoxBench, timed the same way
+(median of 7 after 2 warm-up runs), printed as one JSON object keyed by figure name.
+
+Run: .venv/bin/python Scripts/bench/torch_bench.py > .build/bench-torch.json
+"""
+import json
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def median(body, warmup=2, repeats=7):
+    for _ in range(warmup):
+        body()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        body()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def main():
+    torch.manual_seed(0)
+    figures = {}
+    for m, k, n in [(512, 512, 512), (2048, 512, 2048), (2048, 2048, 512)]:
+        a = torch.randn(m, k)
+        b = torch.randn(n, k)
+        with torch.no_grad():
+            seconds = median(lambda: a @ b.T)
+        figures[f"sgemm {m}x{k}x{n} GFLOP/s"] = 2.0 * m * n * k / seconds / 1e9
+
+    rows, width, hidden = 2048, 512, 2048
+    up = torch.nn.Linear(width, hidden)
+    down = torch.nn.Linear(hidden, width)
+    norm = torch.nn.LayerNorm(width)
+    x = torch.randn(rows, width)
+    targets = torch.randint(0, width, (rows,))
+
+    def forward():
+        return F.cross_entropy(norm(down(F.gelu(up(x)))), targets)
+
+    with torch.no_grad():
+        figures["mlp forward ms"] = median(forward) * 1e3
+
+    def step():
+        for p in (*up.parameters(), *down.parameters(), *norm.parameters()):
+            p.grad = None
+        forward().backward()
+
+    figures["mlp forward+backward ms"] = median(step) * 1e3
+    figures["threads"] = torch.get_num_threads()
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

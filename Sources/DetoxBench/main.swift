@@ -1,0 +1,60 @@
+import CBLAS
+import Foundation
+import NN
+import TensorCore
+
+// `make bench` runs this in release mode. With `--reference FILE` (written by
+// Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's.
+
+BLASRuntime.restartWithMatchingKernelsIfNeeded()
+guard BLASRuntime.selfCheck() else {
+    print("error: the BLAS kernels (\(BLASRuntime.kernelName)) computed a wrong product; set OPENBLAS_CORETYPE to another core type")
+    exit(1)
+}
+print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores")
+
+let arguments = CommandLine.arguments
+let referencePath = arguments.firstIndex(of: "--reference").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+let report = Report(referencePath: referencePath)
+var generator = SeededGenerator(seed: 0)
+
+// MARK: - sgemm through the engine versus raw BLAS
+
+for (m, k, n) in [(512, 512, 512), (2048, 512, 2048), (2048, 2048, 512)] {
+    let a = Tensor.randomNormal([m, k], generator: &generator)
+    let b = Tensor.randomNormal([n, k], generator: &generator)
+    let flops = 2.0 * Double(m * n * k)
+    let engine = Tensor.withNoGrad { Clock.median { _ = a.matmul(b, transposeOther: true) } }
+    let out = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+    defer { out.deallocate() }
+    let raw = Clock.median {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
+                    a.storage.pointer, Int32(k), b.storage.pointer, Int32(k), 0, out, Int32(n))
+    }
+    let engineRate = flops / engine / 1e9, rawRate = flops / raw / 1e9
+    report.print(
+        Figure(name: "sgemm \(m)x\(k)x\(n) GFLOP/s", value: engineRate, unit: "GFLOP/s", higherIsBetter: true),
+        note: String(format: "raw cblas_sgemm %.1f GFLOP/s, engine at %.0f%% of raw", rawRate, 100 * engineRate / rawRate))
+}
+
+// MARK: - A small forward/backward step
+
+// linear(512→2048) → gelu → linear(2048→512) → layernorm → cross-entropy over 512 classes,
+// 2048 rows (batch 8 × 256 tokens): the shape of a t5-small feed-forward block.
+do {
+    let rows = 2048, width = 512, hidden = 2048
+    let up = Linear(width, hidden, generator: &generator)
+    let down = Linear(hidden, width, generator: &generator)
+    let norm = LayerNorm(dimension: width)
+    let x = Tensor.randomNormal([rows, width], generator: &generator)
+    let targets = (0..<rows).map { _ in generator.nextInt(below: width) }
+    let forward = try Clock.median {
+        _ = try Tensor.withNoGrad { try Losses.crossEntropy(norm(down(up(x).gelu())), targets: targets) }
+    }
+    report.print(Figure(name: "mlp forward ms", value: forward * 1e3, unit: "ms", higherIsBetter: false))
+    let step = try Clock.median {
+        let loss = try Losses.crossEntropy(norm(down(up(x).gelu())), targets: targets)
+        _ = try loss.backward()
+    }
+    report.print(Figure(name: "mlp forward+backward ms", value: step * 1e3, unit: "ms", higherIsBetter: false))
+}

@@ -1,0 +1,224 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+// MARK: - Kernels
+
+struct AddKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b } }
+struct SubKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b } }
+struct MulKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b } }
+struct DivKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b } }
+struct MaxKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Swift.max(a, b) } }
+struct MinKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Swift.min(a, b) } }
+struct PowKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { powf(a, b) } }
+/// 1 where the predicate holds, else 0.
+struct CompareKernel: BinaryKernel {
+    let predicate: Comparison
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float {
+        switch predicate {
+        case .greater: return a > b ? 1 : 0
+        case .greaterOrEqual: return a >= b ? 1 : 0
+        case .less: return a < b ? 1 : 0
+        case .lessOrEqual: return a <= b ? 1 : 0
+        case .equal: return a == b ? 1 : 0
+        case .notEqual: return a != b ? 1 : 0
+        }
+    }
+}
+/// Gradient of max(a, b) for `a`: 1 where a wins (ties go to `a`, as PyTorch splits them evenly; see `maximum`).
+struct SelectGreaterKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a > b ? 1 : (a == b ? 0.5 : 0) } }
+
+struct NegKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { -x } }
+struct ExpKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { expf(x) } }
+struct LogKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { logf(x) } }
+struct SqrtKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { x.squareRoot() } }
+struct RsqrtKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { 1 / x.squareRoot() } }
+struct TanhKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { tanhf(x) } }
+struct AbsKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.abs(x) } }
+struct SigmoidKernel: UnaryKernel {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float {
+        x >= 0 ? 1 / (1 + expf(-x)) : { let e = expf(x); return e / (1 + e) }()
+    }
+}
+struct ReluKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 } }
+/// PyTorch `gelu` (approximate="none"): x·Φ(x) = 0.5·x·(1 + erf(x/√2)).
+struct GeluKernel: UnaryKernel {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
+}
+/// transformers `NewGELUActivation` (`gelu_new`): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+struct GeluNewKernel: UnaryKernel {
+    @inline(__always) func callAsFunction(_ x: Float) -> Float {
+        0.5 * x * (1 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+    }
+}
+struct ClampKernel: UnaryKernel {
+    let low: Float, high: Float
+    @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.min(Swift.max(x, low), high) }
+}
+
+// Backward kernels: (saved value, incoming gradient) → input gradient.
+struct ExpGrad: BinaryKernel { @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { g * y } }
+struct LogGrad: BinaryKernel { @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { g / x } }
+struct SqrtGrad: BinaryKernel { @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { g * 0.5 / y } }
+struct RsqrtGrad: BinaryKernel { @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { -0.5 * g * y * y * y } }
+struct TanhGrad: BinaryKernel { @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { g * (1 - y * y) } }
+struct SigmoidGrad: BinaryKernel { @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { g * y * (1 - y) } }
+struct ReluGrad: BinaryKernel { @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { x > 0 ? g : 0 } }
+struct AbsGrad: BinaryKernel { @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { x > 0 ? g : (x < 0 ? -g : 0) } }
+struct GeluGrad: BinaryKernel {
+    @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float {
+        let cdf = 0.5 * (1 + erff(x * 0.70710678118654752))
+        let pdf = expf(-0.5 * x * x) * 0.3989422804014327
+        return g * (cdf + x * pdf)
+    }
+}
+struct GeluNewGrad: BinaryKernel {
+    @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float {
+        let k: Float = 0.7978845608028654
+        let inner = k * (x + 0.044715 * x * x * x)
+        let t = tanhf(inner)
+        let dInner = k * (1 + 3 * 0.044715 * x * x)
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dInner)
+    }
+}
+struct ClampGrad: BinaryKernel {
+    let low: Float, high: Float
+    @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { x >= low && x <= high ? g : 0 }
+}
+struct PowGrad: BinaryKernel {
+    let exponent: Float
+    @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { g * exponent * powf(x, exponent - 1) }
+}
+
+/// Element-wise comparisons; results are 1 or 0.
+public enum Comparison: Sendable {
+    case greater, greaterOrEqual, less, lessOrEqual, equal, notEqual
+}
+
+// MARK: - Arithmetic
+
+extension Tensor {
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        record(zipMap(a, b, AddKernel()), inputs: [a, b]) { g in
+            [a.node == nil ? nil : g.sumToShape(a.shape), b.node == nil ? nil : g.sumToShape(b.shape)]
+        }
+    }
+
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        record(zipMap(a, b, SubKernel()), inputs: [a, b]) { g in
+            [a.node == nil ? nil : g.sumToShape(a.shape), b.node == nil ? nil : (-g).sumToShape(b.shape)]
+        }
+    }
+
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        record(zipMap(a, b, MulKernel()), inputs: [a, b]) { g in
+            [a.node == nil ? nil : zipMap(g, b, MulKernel()).sumToShape(a.shape),
+             b.node == nil ? nil : zipMap(g, a, MulKernel()).sumToShape(b.shape)]
+        }
+    }
+
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        record(zipMap(a, b, DivKernel()), inputs: [a, b]) { g in
+            [a.node == nil ? nil : zipMap(g, b, DivKernel()).sumToShape(a.shape),
+             b.node == nil ? nil : (-(g * a) / (b * b)).sumToShape(b.shape)]
+        }
+    }
+
+    public static prefix func - (a: Tensor) -> Tensor {
+        record(a.map(NegKernel()), inputs: [a]) { g in [g.map(NegKernel())] }
+    }
+
+    public static func + (a: Tensor, s: Float) -> Tensor { a + Tensor(scalar: s) }
+    public static func + (s: Float, a: Tensor) -> Tensor { Tensor(scalar: s) + a }
+    public static func - (a: Tensor, s: Float) -> Tensor { a + Tensor(scalar: -s) }
+    public static func - (s: Float, a: Tensor) -> Tensor { Tensor(scalar: s) - a }
+    public static func * (a: Tensor, s: Float) -> Tensor { a * Tensor(scalar: s) }
+    public static func * (s: Float, a: Tensor) -> Tensor { Tensor(scalar: s) * a }
+    public static func / (a: Tensor, s: Float) -> Tensor { a * Tensor(scalar: 1 / s) }
+    public static func / (s: Float, a: Tensor) -> Tensor { Tensor(scalar: s) / a }
+
+    /// Element-wise maximum; where the two are equal the gradient is split evenly, as in PyTorch.
+    public func maximum(_ other: Tensor) -> Tensor {
+        let a = self, b = other
+        return Tensor.record(Tensor.zipMap(a, b, MaxKernel()), inputs: [a, b]) { g in
+            let pickA = Tensor.zipMap(a, b, SelectGreaterKernel())
+            return [a.node == nil ? nil : (g * pickA).sumToShape(a.shape),
+                    b.node == nil ? nil : (g * (1 - pickA)).sumToShape(b.shape)]
+        }
+    }
+
+    /// Element-wise minimum; ties split the gradient evenly.
+    public func minimum(_ other: Tensor) -> Tensor { -((-self).maximum(-other)) }
+
+    /// `self` raised to a constant power.
+    public func pow(_ exponent: Float) -> Tensor {
+        let x = self
+        return Tensor.record(Tensor.zipMap(x, Tensor(scalar: exponent), PowKernel()), inputs: [x]) { g in
+            [Tensor.zipMap(x, g, PowGrad(exponent: exponent))]
+        }
+    }
+}
+
+// MARK: - Unary functions
+
+extension Tensor {
+    @inline(__always)
+    private func unary<F: UnaryKernel, G: BinaryKernel>(_ f: F, _ grad: G, savesOutput: Bool) -> Tensor {
+        let x = self
+        let y = map(f)
+        return Tensor.record(y, inputs: [x]) { g in [Tensor.zipMap(savesOutput ? y : x, g, grad)] }
+    }
+
+    public func exp() -> Tensor { unary(ExpKernel(), ExpGrad(), savesOutput: true) }
+    public func log() -> Tensor { unary(LogKernel(), LogGrad(), savesOutput: false) }
+    public func sqrt() -> Tensor { unary(SqrtKernel(), SqrtGrad(), savesOutput: true) }
+    public func rsqrt() -> Tensor { unary(RsqrtKernel(), RsqrtGrad(), savesOutput: true) }
+    public func tanh() -> Tensor { unary(TanhKernel(), TanhGrad(), savesOutput: true) }
+    public func sigmoid() -> Tensor { unary(SigmoidKernel(), SigmoidGrad(), savesOutput: true) }
+    public func relu() -> Tensor { unary(ReluKernel(), ReluGrad(), savesOutput: false) }
+    public func abs() -> Tensor { unary(AbsKernel(), AbsGrad(), savesOutput: false) }
+    /// Exact GELU, `x·Φ(x)` with the error function (PyTorch's default, transformers' `"gelu"`).
+    public func gelu() -> Tensor { unary(GeluKernel(), GeluGrad(), savesOutput: false) }
+    /// The tanh approximation of GELU (transformers' `"gelu_new"`, T5 v1.1's gated FFN).
+    public func geluNew() -> Tensor { unary(GeluNewKernel(), GeluNewGrad(), savesOutput: false) }
+
+    /// Limits every value to `[low, high]`; the gradient passes only where the value was inside.
+    public func clamped(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
+        unary(ClampKernel(low: low, high: high), ClampGrad(low: low, high: high), savesOutput: false)
+    }
+}
+
+// MARK: - Comparisons and selection
+
+extension Tensor {
+    /// 1 where the comparison holds, else 0; never differentiable.
+    public func compare(_ predicate: Comparison, _ other: Tensor) -> Tensor {
+        Tensor.zipMap(self, other, CompareKernel(predicate: predicate))
+    }
+
+    public func compare(_ predicate: Comparison, _ value: Float) -> Tensor {
+        compare(predicate, Tensor(scalar: value))
+    }
+
+    /// `condition ? a : b` element-wise, where `condition` holds 1/0 values (broadcasting).
+    public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+        let c = condition.detached()
+        return c * a + (1 - c) * b
+    }
+
+    /// Replaces values where `mask` is non-zero with `value` (`masked_fill`, broadcasting the mask).
+    public func maskedFill(_ mask: Tensor, _ value: Float) -> Tensor {
+        let x = self, m = mask.detached()
+        return Tensor.record(Tensor.zipMap(x, m, MaskFillKernel(value: value)), inputs: [x]) { g in
+            [Tensor.zipMap(g, m, MaskFillKernel(value: 0)).sumToShape(x.shape)]
+        }
+    }
+}
+
+/// `mask != 0 ? value : x`.
+struct MaskFillKernel: BinaryKernel {
+    let value: Float
+    @inline(__always) func callAsFunction(_ x: Float, _ mask: Float) -> Float { mask != 0 ? value : x }
+}

@@ -1,0 +1,106 @@
+import CBLAS
+
+// MARK: - Matrix products
+
+extension Tensor {
+    /// Matrix product over the last two axes, with optional transposes read by flag (no copy).
+    ///
+    /// - `self`: `[..., M, K]` (or `[..., K, M]` when `transposeSelf`).
+    /// - `other`: `[K, N]` (or `[N, K]` when `transposeOther`), shared by every batch; or batched with
+    ///   the same leading dimensions as `self`.
+    /// - Returns: `[..., M, N]`.
+    public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) -> Tensor {
+        precondition(rank >= 2 && other.rank >= 2, "matmul needs rank ≥ 2, got \(shape) and \(other.shape)")
+        if other.rank == 2 && rank > 2 && !transposeSelf {
+            // Fold the batch into M: one large product instead of many small ones.
+            let flat = reshaped([-1, shape[rank - 1]])
+            let product = flat.matmul(other, transposeOther: transposeOther)
+            return product.reshaped(Array(shape.dropLast()) + [product.shape[1]])
+        }
+        let batchShape = Array(shape.dropLast(2))
+        precondition(
+            other.rank == 2 && rank == 2 || Array(other.shape.dropLast(2)) == batchShape,
+            "matmul batch dimensions differ: \(shape) and \(other.shape)")
+        let m = transposeSelf ? shape[rank - 1] : shape[rank - 2]
+        let k = transposeSelf ? shape[rank - 2] : shape[rank - 1]
+        let otherK = transposeOther ? other.shape[other.rank - 1] : other.shape[other.rank - 2]
+        let n = transposeOther ? other.shape[other.rank - 2] : other.shape[other.rank - 1]
+        precondition(k == otherK, "matmul inner dimensions differ: \(shape)\(transposeSelf ? "ᵀ" : "") · \(other.shape)\(transposeOther ? "ᵀ" : "")")
+        let batch = batchShape.reduce(1, *)
+        let a = self, b = other
+        let result = Tensor.build(shape: batchShape + [m, n]) { out, _ in
+            for i in 0..<batch {
+                Tensor.gemm(
+                    transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
+                    a: a.storage.pointer + i * m * k, b: b.storage.pointer + i * k * n, c: out + i * m * n)
+            }
+        }
+        return Tensor.record(result, inputs: [a, b]) { g in
+            let gradA: Tensor?
+            let gradB: Tensor?
+            switch (transposeSelf, transposeOther) {
+            case (false, false):
+                gradA = a.node == nil ? nil : g.matmul(b, transposeOther: true)
+                gradB = b.node == nil ? nil : a.matmul(g, transposeSelf: true)
+            case (false, true):
+                gradA = a.node == nil ? nil : g.matmul(b)
+                gradB = b.node == nil ? nil : g.matmul(a, transposeSelf: true)
+            case (true, false):
+                gradA = a.node == nil ? nil : b.matmul(g, transposeOther: true)
+                gradB = b.node == nil ? nil : a.matmul(g)
+            case (true, true):
+                gradA = a.node == nil ? nil : b.matmul(g, transposeSelf: true, transposeOther: true)
+                gradB = b.node == nil ? nil : g.matmul(a, transposeSelf: true, transposeOther: true)
+            }
+            return [gradA, gradB]
+        }
+    }
+
+    /// `C = op(A) · op(B)` for row-major `A`, `B`, `C` through BLAS `sgemm`, writing all of `C`.
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+        beta: Float = 0
+    ) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            if beta == 0 { c.initialize(repeating: 0, count: m * n) }
+            return
+        }
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k),
+            1, a, Int32(transposeA ? m : k),
+            b, Int32(transposeB ? k : n),
+            beta, c, Int32(n))
+    }
+}
+
+// MARK: - Affine map
+
+extension Tensor {
+    /// `x·Wᵀ + b` for `x` `[..., in]`, `weight` `[out, in]` (PyTorch's layout), `bias` `[out]`:
+    /// the bias is written into the output first and `sgemm` accumulates onto it, so the bias
+    /// costs no extra pass. Returns `[..., out]`.
+    public static func affine(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
+        precondition(x.shape.last == inFeatures, "affine: input \(x.shape) does not end in \(inFeatures)")
+        guard let bias else { return x.matmul(weight, transposeOther: true) }
+        precondition(bias.shape == [outFeatures], "affine: bias \(bias.shape) is not [\(outFeatures)]")
+        let rows = x.count / Swift.max(inFeatures, 1)
+        let flat = x.reshaped([rows, inFeatures])
+        let result = build(shape: [rows, outFeatures]) { out, _ in
+            for r in 0..<rows { (out + r * outFeatures).update(from: bias.storage.pointer, count: outFeatures) }
+            gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                 a: flat.storage.pointer, b: weight.storage.pointer, c: out, beta: 1)
+        }
+        let recorded = record(result, inputs: [flat, weight, bias]) { g in
+            [flat.node == nil ? nil : g.matmul(weight),
+             weight.node == nil ? nil : g.matmul(flat, transposeSelf: true),
+             bias.node == nil ? nil : g.sum(axis: 0)]
+        }
+        return recorded.reshaped(Array(x.shape.dropLast()) + [outFeatures])
+    }
+}

@@ -1,0 +1,106 @@
+import Testing
+import TensorCore
+import TestSupport
+
+/// Finite-difference checks of every differentiable operation, on small shapes that exercise
+/// broadcasting. Tolerance: rtol 1e-2, atol 1e-3 against f64-accumulated central differences with
+/// step 1e-2 (f32 evaluation limits how tight a numeric derivative can be).
+@Suite struct GradientCheckTests {
+    static func random(_ shape: [Int], seed: UInt64, low: Float = -1, high: Float = 1) -> Tensor {
+        var generator = SeededGenerator(seed: seed)
+        return Tensor.randomUniform(shape, low: low, high: high, generator: &generator)
+    }
+
+    static let a = random([2, 3, 4], seed: 1)
+    static let b = random([3, 4], seed: 2)
+    static let column = random([2, 3, 1], seed: 3)
+    static let positive = random([2, 3, 4], seed: 4, low: 0.5, high: 2)
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        let inputs: [Tensor]
+        let f: @Sendable ([Tensor]) -> Tensor
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "add broadcast", inputs: [a, b]) { $0[0] + $0[1] },
+        Case(name: "sub broadcast column", inputs: [a, column]) { $0[0] - $0[1] },
+        Case(name: "mul broadcast", inputs: [a, b]) { $0[0] * $0[1] },
+        Case(name: "div broadcast", inputs: [a, random([4], seed: 5, low: 0.5, high: 2)]) { $0[0] / $0[1] },
+        Case(name: "scalar ops", inputs: [a]) { (2 - $0[0] * 3 + 1) / 4 },
+        Case(name: "neg", inputs: [a]) { -$0[0] },
+        Case(name: "exp", inputs: [a]) { $0[0].exp() },
+        Case(name: "log", inputs: [positive]) { $0[0].log() },
+        Case(name: "sqrt", inputs: [positive]) { $0[0].sqrt() },
+        Case(name: "rsqrt", inputs: [positive]) { $0[0].rsqrt() },
+        Case(name: "pow", inputs: [positive]) { $0[0].pow(2.5) },
+        Case(name: "tanh", inputs: [a]) { $0[0].tanh() },
+        Case(name: "sigmoid", inputs: [a]) { $0[0].sigmoid() },
+        Case(name: "relu", inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1])]) { $0[0].relu() },
+        Case(name: "abs", inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1])]) { $0[0].abs() },
+        Case(name: "gelu", inputs: [a * 3]) { $0[0].gelu() },
+        Case(name: "gelu_new", inputs: [a * 3]) { $0[0].geluNew() },
+        Case(name: "clamp", inputs: [Tensor([-0.9, -0.3, 0.1, 0.35, 0.8, 1.2], shape: [2, 3])]) { $0[0].clamped(min: -0.5, max: 0.5) },
+        Case(name: "maximum", inputs: [a, b]) { $0[0].maximum($0[1]) },
+        Case(name: "minimum", inputs: [a, column]) { $0[0].minimum($0[1]) },
+        Case(name: "maskedFill", inputs: [a]) { $0[0].maskedFill(Tensor([0, 1, 0, 1]), -3) },
+        Case(name: "where", inputs: [a, b]) { Tensor.where(Tensor([1, 0, 0, 1]), $0[0], $0[1]) },
+        Case(name: "sum all", inputs: [a]) { $0[0].sum() },
+        Case(name: "mean all", inputs: [a]) { $0[0].mean() },
+        Case(name: "sum axis 1", inputs: [a]) { $0[0].sum(axis: 1) },
+        Case(name: "mean axis -1 keepDims", inputs: [a]) { $0[0].mean(axis: -1, keepDims: true) },
+        Case(name: "variance axis 0", inputs: [a]) { $0[0].variance(axis: 0) },
+        Case(name: "variance biased", inputs: [a]) { $0[0].variance(axis: -1, unbiased: false) },
+        Case(name: "max axis", inputs: [a]) { $0[0].max(axis: 1) },
+        Case(name: "min axis keepDims", inputs: [a]) { $0[0].min(axis: -1, keepDims: true) },
+        Case(name: "softmax", inputs: [a * 2]) { $0[0].softmax() },
+        Case(name: "logSoftmax", inputs: [a * 2]) { $0[0].logSoftmax() },
+        Case(name: "matmul", inputs: [random([3, 4], seed: 7), random([4, 5], seed: 8)]) { $0[0].matmul($0[1]) },
+        Case(name: "matmul ᵀ·", inputs: [random([4, 3], seed: 7), random([4, 5], seed: 8)]) { $0[0].matmul($0[1], transposeSelf: true) },
+        Case(name: "matmul ·ᵀ", inputs: [random([3, 4], seed: 7), random([5, 4], seed: 8)]) { $0[0].matmul($0[1], transposeOther: true) },
+        Case(name: "matmul ᵀ·ᵀ", inputs: [random([4, 3], seed: 7), random([5, 4], seed: 8)]) { $0[0].matmul($0[1], transposeSelf: true, transposeOther: true) },
+        Case(name: "batched matmul", inputs: [random([2, 3, 4], seed: 9), random([2, 4, 2], seed: 10)]) { $0[0].matmul($0[1]) },
+        Case(name: "batch-folded matmul", inputs: [a, random([4, 5], seed: 11)]) { $0[0].matmul($0[1]) },
+        Case(name: "reshape", inputs: [a]) { $0[0].reshaped([4, -1]) * Tensor.arange(0, 6) },
+        Case(name: "permute", inputs: [a]) { $0[0].permuted([2, 0, 1]) * Tensor.arange(0, 3) },
+        Case(name: "transpose", inputs: [a]) { $0[0].transposed(0, 1) * Tensor.arange(0, 4) },
+        Case(name: "slice", inputs: [a]) { $0[0].slice(axis: 1, 1..<3) },
+        Case(name: "concatenate", inputs: [a, random([2, 1, 4], seed: 12)]) { Tensor.concatenate([$0[0], $0[1], $0[0]], axis: 1) },
+        Case(name: "indexSelect", inputs: [random([5, 3], seed: 13)]) { $0[0].indexSelect([4, 0, 4, 2]) },
+        Case(name: "gatherLast", inputs: [a]) { $0[0].gatherLast([0, 3, 1, 1, 2, 0]) },
+        Case(name: "broadcasted", inputs: [column]) { $0[0].broadcasted(to: [2, 3, 4]) * Tensor.arange(0, 4) },
+        Case(name: "cumsum", inputs: [a]) { $0[0].cumsum() },
+        Case(name: "reuse accumulates", inputs: [a]) { $0[0] * $0[0] + $0[0].exp() },
+    ]
+
+    @Test(arguments: cases)
+    func gradient(_ testCase: Case) {
+        let problem = TestSupport.gradientCheck(testCase.inputs, testCase.f)
+        #expect(problem == nil, "\(testCase.name): \(problem ?? "")")
+    }
+}
+
+@Suite struct GradientCheckerTests {
+    /// The checker itself must catch a wrong backward: here d(x²)/dx is recorded as x instead of 2x.
+    @Test func detectsAWrongBackward() {
+        let problem = TestSupport.gradientCheck([Tensor([0.5, -1, 2])]) { inputs in
+            let x = inputs[0]
+            return Tensor.record(Tensor.withNoGrad { x * x }, inputs: [x]) { g in [g * x.detached()] }
+        }
+        #expect(problem != nil)
+    }
+}
+
+@Suite struct AffineTests {
+    @Test func affineMatchesMatmulPlusBiasAndGradients() {
+        var generator = SeededGenerator(seed: 5)
+        let x = Tensor.randomNormal([2, 3, 4], generator: &generator)
+        let w = Tensor.randomNormal([5, 4], generator: &generator)
+        let b = Tensor.randomNormal([5], generator: &generator)
+        let expected = (x.matmul(w, transposeOther: true) + b).values
+        #expect(TestSupport.closeness(Tensor.affine(x, weight: w, bias: b).values, expected, rtol: 1e-6, atol: 1e-6) == nil)
+        let problem = TestSupport.gradientCheck([x, w, b]) { Tensor.affine($0[0], weight: $0[1], bias: $0[2]) }
+        #expect(problem == nil, "\(problem ?? "")")
+    }
+}

@@ -1,0 +1,121 @@
+import Testing
+import TensorCore
+import TestSupport
+
+@Suite struct TensorTests {
+    @Test func creationChecksCounts() throws {
+        #expect(throws: TensorError.elementCountMismatch(shape: [2, 2], expected: 4, actual: 3)) {
+            try Tensor(shape: [2, 2], values: [1, 2, 3])
+        }
+        #expect(Tensor.arange(0, 5).values == [0, 1, 2, 3, 4])
+        #expect(Tensor.arange(1, 2, step: 0.25).values == [1, 1.25, 1.5, 1.75])
+        #expect(Tensor.full([2], 3).values == [3, 3])
+    }
+
+    @Test func broadcastingArithmetic() {
+        let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+        #expect((a + Tensor([10, 20, 30])).values == [11, 22, 33, 14, 25, 36])
+        #expect((a * Tensor([2, 3], shape: [2, 1])).values == [2, 4, 6, 12, 15, 18])
+        #expect((Tensor([1, 2], shape: [2, 1]) - Tensor([1, 2, 3], shape: [1, 3])).values == [0, -1, -2, 1, 0, -1])
+        #expect(Tensor.broadcastShape([2, 1, 3], [4, 1]) == [2, 4, 3])
+        #expect(Tensor.broadcastShape([2, 3], [4]) == nil)
+    }
+
+    @Test func reductions() {
+        let a = Tensor([1, 5, 3, 4, 2, 6], shape: [2, 3])
+        #expect(a.sum(axis: 0).values == [5, 7, 9])
+        #expect(a.sum(axis: 1, keepDims: true).shape == [2, 1])
+        #expect(a.max(axis: 1).values == [5, 6])
+        #expect(a.argmax(axis: 1) == [1, 2])
+        #expect(a.argmin(axis: 0) == [0, 1, 0])
+        #expect(a.mean().item == 3.5)
+        #expect(Swift.abs(a.variance().item - 3.5) < 1e-6)
+        #expect(Swift.abs(a.variance(unbiased: false).item - 35.0 / 12) < 1e-6)
+        #expect(Tensor([3, 1, 3, 2]).topK(3).indices == [0, 2, 3])
+        #expect(Tensor([1, 2, 3, 4], shape: [2, 2]).cumsum().values == [1, 3, 3, 7])
+    }
+
+    @Test func softmaxIsStableForLargeLogits() {
+        let x = Tensor([1000, 1001, 1002])
+        let p = x.softmax().values
+        #expect(TestSupport.closeness(p, [0.09003057, 0.24472848, 0.66524094], rtol: 1e-5, atol: 1e-7) == nil)
+        let lp = x.logSoftmax().values
+        #expect(TestSupport.closeness(lp, [-2.40760596, -1.40760596, -0.40760596], rtol: 1e-5, atol: 1e-6) == nil)
+        let masked = Tensor([-Float.infinity, 0]).softmax().values
+        #expect(masked == [0, 1])
+    }
+
+    @Test func activationsMatchReferenceValues() {
+        // Values from torch.nn.functional.gelu (exact and approximate="tanh").
+        let x = Tensor([-2, -0.5, 0, 0.5, 2])
+        #expect(TestSupport.closeness(x.gelu().values, [-0.04550026, -0.15426877, 0, 0.34573123, 1.9544997], rtol: 1e-6, atol: 1e-7) == nil)
+        #expect(TestSupport.closeness(x.geluNew().values, [-0.04540231, -0.15428599, 0, 0.34571401, 1.9545977], rtol: 1e-6, atol: 1e-7) == nil)
+    }
+
+    @Test func shapeOps() {
+        let a = Tensor.arange(0, 6).reshaped([2, 3])
+        #expect(a.transposed().values == [0, 3, 1, 4, 2, 5])
+        #expect(a.permuted([1, 0]).shape == [3, 2])
+        #expect(a.slice(axis: 1, 1..<3).values == [1, 2, 4, 5])
+        #expect(Tensor.concatenate([a, a.slice(axis: 0, 0..<1)], axis: 0).values == [0, 1, 2, 3, 4, 5, 0, 1, 2])
+        #expect(a.indexSelect([1, 1]).values == [3, 4, 5, 3, 4, 5])
+        #expect(a.gatherLast([2, 0]).values == [2, 3])
+        #expect(a.reshaped([-1]).shape == [6])
+        #expect(Tensor([1, 2, 3]).maskedFill(Tensor([0, 1, 0]), -.infinity).values == [1, -.infinity, 3])
+    }
+
+    @Test func matmulMatchesNaiveProduct() {
+        var generator = SeededGenerator(seed: 7)
+        for (m, k, n) in [(1, 1, 1), (3, 5, 2), (17, 33, 9)] {
+            let a = Tensor.randomNormal([m, k], generator: &generator)
+            let b = Tensor.randomNormal([k, n], generator: &generator)
+            var expected = [Float](repeating: 0, count: m * n)
+            for i in 0..<m { for j in 0..<n { for l in 0..<k { expected[i * n + j] += a.values[i * k + l] * b.values[l * n + j] } } }
+            #expect(TestSupport.closeness(a.matmul(b).values, expected, rtol: 1e-5, atol: 1e-5) == nil)
+            #expect(TestSupport.closeness(a.transposed().matmul(b, transposeSelf: true).values, expected, rtol: 1e-5, atol: 1e-5) == nil)
+            #expect(TestSupport.closeness(a.matmul(b.transposed(), transposeOther: true).values, expected, rtol: 1e-5, atol: 1e-5) == nil)
+        }
+    }
+
+    @Test func noGradScopeRecordsNothing() throws {
+        let w = Tensor([1, 2]).requiringGrad()
+        let y = Tensor.withNoGrad { (w * 3).sum() }
+        #expect(!y.requiresGrad)
+        let z = (w * 3).sum()
+        #expect(z.requiresGrad)
+        #expect(try z.backward()[w]?.values == [3, 3])
+        #expect(!w.detached().requiresGrad)
+        #expect(throws: TensorError.backwardOfNonScalar(shape: [2])) { try (w * 2).backward() }
+    }
+
+    @Test func gradientsAccumulateAcrossUses() throws {
+        let x = Tensor([2]).requiringGrad()
+        let y = (x * x * x + x).sum() // dy/dx = 3x² + 1 = 13
+        #expect(try y.backward()[x]?.values == [13])
+    }
+
+    @Test func deepGraphDoesNotOverflowTheStack() throws {
+        let x = Tensor([1]).requiringGrad()
+        var y = x
+        for _ in 0..<100_000 { y = y + 0 }
+        #expect(try y.sum().backward()[x]?.values == [1])
+    }
+
+    @Test func seededGeneratorIsReproducible() {
+        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42)
+        #expect(Tensor.randomNormal([10], generator: &a).values == Tensor.randomNormal([10], generator: &b).values)
+        var c = SeededGenerator(seed: 1)
+        let values = Tensor.randomNormal([20000], generator: &c)
+        #expect(Swift.abs(values.mean().item) < 0.03)
+        #expect(Swift.abs(values.variance().item - 1) < 0.05)
+    }
+
+    @Test func largeElementwiseKernelsSplitAcrossCoresCorrectly() {
+        let n = 1 << 18
+        let a = Tensor.arange(0, Float(n))
+        let b = (a * 2 + 1).values
+        #expect(b[0] == 1 && b[n - 1] == Float(2 * (n - 1) + 1))
+        let s = a.reshaped([512, 512]).sum(axis: 1).values
+        #expect(s[1] == Float((512..<1024).reduce(0, +)))
+    }
+}
