@@ -2,6 +2,8 @@
 
 SWIFT ?= swift
 CONFIG ?= release
+# Tests import some modules with @testable, which a release build allows only with -enable-testing.
+TEST_FLAGS ?= -Xswiftc -enable-testing
 
 .PHONY: demo test bench deps build fixtures clean
 
@@ -17,8 +19,8 @@ demo: build
 
 ## Every test, built optimized (numeric code is slow in debug builds).
 test: deps
-	$(SWIFT) build -c $(CONFIG) --build-tests
-	$(SWIFT) test -c $(CONFIG) --skip-build
+	$(SWIFT) build -c $(CONFIG) --build-tests $(TEST_FLAGS)
+	$(SWIFT) test -c $(CONFIG) --skip-build $(TEST_FLAGS)
 
 ## Benchmarks: Swift figures, each beside PyTorch's from the same run when .venv exists
 ## (make it with Scripts/fixtures/setup.sh).
