@@ -28,8 +28,10 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["TensorCore"]),
         .target(name: "NN", dependencies: ["TensorCore", "Checkpoints"]),
         .target(name: "Optimizers", dependencies: ["NN"]),
+        .target(name: "Quantization", dependencies: ["NN"]),
+        .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "Tokenizers"),
-        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Tokenizers"]),
+        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "Models", "Tokenizers"]),
         .executableTarget(
             name: "detox",
             dependencies: ["Detox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -53,6 +55,14 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenizersTests", dependencies: ["Tokenizers"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "QuantizationTests", dependencies: ["Quantization", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ModelsTests", dependencies: ["Models", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "DetoxTests", dependencies: ["Detox", "TestSupport"]),
