@@ -31,13 +31,15 @@ let package = Package(
         .target(name: "Quantization", dependencies: ["NN"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "Tokenizers"),
-        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "Models", "Tokenizers"]),
+        .target(name: "Datasets", dependencies: ["Tokenizers"]),
+        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "Models", "Tokenizers", "Datasets"]),
         .executableTarget(
             name: "detox",
             dependencies: ["Detox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
-            name: "detox-bench", dependencies: ["TensorCore", "NN", "CBLAS"], path: "Sources/DetoxBench"
+            name: "detox-bench", dependencies: ["TensorCore", "NN", "CBLAS", "Tokenizers"],
+            path: "Sources/DetoxBench"
         ),
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
@@ -65,6 +67,7 @@ let package = Package(
             name: "ModelsTests", dependencies: ["Models", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "DetoxTests", dependencies: ["Detox", "TestSupport"]),
     ]
 )

@@ -4,6 +4,7 @@
 Run: .venv/bin/python Scripts/bench/torch_bench.py > .build/bench-torch.json
 """
 import json
+import pathlib
 import time
 
 import torch
@@ -51,6 +52,16 @@ def main():
 
     figures["mlp forward+backward ms"] = median(step) * 1e3
     figures["threads"] = torch.get_num_threads()
+
+    # Tokenizers: the parity fixtures, one string at a time (what a per-sample pipeline does).
+    from tokenizers import Tokenizer
+
+    fixtures = pathlib.Path(__file__).resolve().parents[2] / "Tests" / "TokenizersTests" / "Fixtures"
+    corpus = json.loads((fixtures / "corpus.json").read_text())
+    for family in ("t5", "bert_cased", "bert_uncased", "roberta"):
+        tokenizer = Tokenizer.from_file(str(fixtures / family / "tokenizer.json"))
+        seconds = median(lambda: [tokenizer.encode(text) for text in corpus], warmup=1, repeats=5)
+        figures[f"tokenizer {family} strings/s"] = len(corpus) / seconds
     print(json.dumps(figures))
 
 

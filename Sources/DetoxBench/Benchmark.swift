@@ -45,7 +45,7 @@ struct Report {
         var line = "\(figure.name): \(String(format: "%.3f", figure.value)) \(figure.unit)"
         if let theirs = reference[figure.name], theirs > 0 {
             let speedup = figure.higherIsBetter ? figure.value / theirs : theirs / figure.value
-            line += String(format: "  | PyTorch %.3f %@ | Detox speed ×%.2f of PyTorch", theirs, figure.unit, speedup)
+            line += String(format: "  | Python %.3f %@ | Detox ×%.2f the speed of Python", theirs, figure.unit, speedup)
         }
         if !note.isEmpty { line += "  | \(note)" }
         Swift.print(line)

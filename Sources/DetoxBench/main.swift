@@ -58,3 +58,14 @@ do {
     }
     report.print(Figure(name: "mlp forward+backward ms", value: step * 1e3, unit: "ms", higherIsBetter: false))
 }
+
+// MARK: - Tokenizers
+
+do {
+    let fixtures = URL(fileURLWithPath: "Tests/TokenizersTests/Fixtures")
+    if FileManager.default.fileExists(atPath: fixtures.appendingPathComponent("corpus.json").path) {
+        try TokenizerBenchmark.run(fixtures: fixtures, report: report)
+    } else {
+        print("tokenizers: run from the repository root to benchmark the fixture tokenizers")
+    }
+}
