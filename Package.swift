@@ -30,9 +30,10 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["NN"]),
         .target(name: "Quantization", dependencies: ["NN"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
+        .target(name: "LoRA", dependencies: ["NN", "Checkpoints"]),
         .target(name: "Tokenizers"),
         .target(name: "Datasets", dependencies: ["Tokenizers"]),
-        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "Models", "Tokenizers", "Datasets"]),
+        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "LoRA", "Models", "Tokenizers", "Datasets"]),
         .executableTarget(
             name: "detox",
             dependencies: ["Detox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -65,6 +66,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "LoRATests", dependencies: ["LoRA", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),

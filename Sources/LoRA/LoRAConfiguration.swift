@@ -1,0 +1,167 @@
+import Foundation
+
+/// PEFT's `LoraConfig`, read from and written to `adapter_config.json` (peft 0.13.2 field names).
+public struct LoRAConfiguration: Sendable, Equatable {
+    /// Which modules get adapters: a list of names (a module matches when its path equals a name or
+    /// ends with `.` + name) or one regular expression that must match the whole path.
+    public enum Targets: Sendable, Equatable {
+        case names([String])
+        case pattern(String)
+
+        var jsonValue: Any {
+            switch self {
+            case .names(let names): return names
+            case .pattern(let pattern): return pattern
+            }
+        }
+    }
+
+    public var rank: Int = 8
+    public var alpha: Float = 8
+    public var dropout: Float = 0
+    public var targets: Targets = .names(["q", "v"])
+    public var useRSLoRA = false
+    /// Only `"none"` is supported (no bias training).
+    public var bias = "none"
+    public var taskType: String? = "SEQ_2_SEQ_LM"
+    public var baseModelNameOrPath: String?
+    public var inferenceMode = true
+    /// Fields of the file that Detox does not interpret, kept so a round trip loses nothing.
+    public var otherFields: [String: AnyCodableValue] = [:]
+
+    public init(
+        rank: Int = 8, alpha: Float = 8, dropout: Float = 0, targets: Targets = .names(["q", "v"]),
+        useRSLoRA: Bool = false, taskType: String? = "SEQ_2_SEQ_LM", baseModelNameOrPath: String? = nil
+    ) {
+        self.rank = rank
+        self.alpha = alpha
+        self.dropout = dropout
+        self.targets = targets
+        self.useRSLoRA = useRSLoRA
+        self.taskType = taskType
+        self.baseModelNameOrPath = baseModelNameOrPath
+    }
+
+    /// Whether the module at `path` gets an adapter, with PEFT's `check_target_module_exists` rules.
+    public func targets(path: String) -> Bool {
+        switch targets {
+        case .names(let names):
+            return names.contains { path == $0 || path.hasSuffix("." + $0) }
+        case .pattern(let pattern):
+            guard let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else { return false }
+            return regex.firstMatch(in: path, range: NSRange(path.startIndex..., in: path)) != nil
+        }
+    }
+
+    // MARK: - adapter_config.json
+
+    static let knownKeys: Set<String> = [
+        "peft_type", "r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "bias",
+        "task_type", "base_model_name_or_path", "inference_mode",
+    ]
+
+    /// Reads `adapter_config.json`, checking the fields Detox needs.
+    public init(contentsOf url: URL) throws {
+        let file = url.path
+        let object: [String: Any]
+        do {
+            guard let parsed = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
+                throw LoRAError.invalidConfiguration(file: file, key: "$", reason: "expected a JSON object")
+            }
+            object = parsed
+        } catch let error as LoRAError {
+            throw error
+        } catch {
+            throw LoRAError.invalidConfiguration(file: file, key: "$", reason: "unreadable JSON (\(error.localizedDescription))")
+        }
+        func number(_ key: String, default value: Double?) throws -> Double {
+            guard let raw = object[key], !(raw is NSNull) else {
+                guard let value else { throw LoRAError.invalidConfiguration(file: file, key: key, reason: "missing") }
+                return value
+            }
+            guard let n = raw as? NSNumber else {
+                throw LoRAError.invalidConfiguration(file: file, key: key, reason: "expected a number")
+            }
+            return n.doubleValue
+        }
+        if let type = object["peft_type"] as? String, type != "LORA" {
+            throw LoRAError.invalidConfiguration(file: file, key: "peft_type", reason: "expected \"LORA\", found \"\(type)\"")
+        }
+        let r = try number("r", default: 8)
+        guard r >= 1, r == r.rounded() else {
+            throw LoRAError.invalidConfiguration(file: file, key: "r", reason: "expected a positive integer, found \(r)")
+        }
+        rank = Int(r)
+        alpha = Float(try number("lora_alpha", default: 8))
+        dropout = Float(try number("lora_dropout", default: 0))
+        guard (0..<1).contains(dropout) else {
+            throw LoRAError.invalidConfiguration(file: file, key: "lora_dropout", reason: "expected a value in [0, 1), found \(dropout)")
+        }
+        switch object["target_modules"] {
+        case let names as [String]: targets = .names(names)
+        case let pattern as String: targets = .pattern(pattern)
+        case nil, is NSNull: targets = .names(["q", "v"])
+        default: throw LoRAError.invalidConfiguration(file: file, key: "target_modules", reason: "expected a list of names or a pattern")
+        }
+        if let value = object["use_rslora"], !(value is NSNull) {
+            guard let flag = value as? Bool else {
+                throw LoRAError.invalidConfiguration(file: file, key: "use_rslora", reason: "expected true or false")
+            }
+            useRSLoRA = flag
+        }
+        bias = object["bias"] as? String ?? "none"
+        guard bias == "none" else {
+            throw LoRAError.invalidConfiguration(file: file, key: "bias", reason: "only \"none\" is supported, found \"\(bias)\"")
+        }
+        taskType = object["task_type"] as? String
+        baseModelNameOrPath = object["base_model_name_or_path"] as? String
+        inferenceMode = object["inference_mode"] as? Bool ?? true
+        for (key, value) in object where !LoRAConfiguration.knownKeys.contains(key) {
+            otherFields[key] = AnyCodableValue(value)
+        }
+    }
+
+    /// The file PEFT writes: every field of peft 0.13.2's `LoraConfig` with its default unless set
+    /// here, keys sorted, two-space indentation.
+    public func jsonData() throws -> Data {
+        var object = LoRAConfiguration.peftDefaults()
+        for (key, value) in otherFields { object[key] = value.jsonObject }
+        object["peft_type"] = "LORA"
+        object["r"] = rank
+        if alpha == alpha.rounded() {
+            object["lora_alpha"] = Int(alpha)
+        } else {
+            object["lora_alpha"] = Double(alpha)
+        }
+        object["lora_dropout"] = Double(dropout)
+        object["target_modules"] = targets.jsonValue
+        object["use_rslora"] = useRSLoRA
+        object["bias"] = bias
+        object["task_type"] = taskType ?? NSNull()
+        object["base_model_name_or_path"] = baseModelNameOrPath ?? NSNull()
+        object["inference_mode"] = inferenceMode
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    }
+
+    /// Defaults of the fields PEFT 0.13.2 writes that Detox does not set.
+    static func peftDefaults() -> [String: Any] { [
+        "alpha_pattern": [String: Any](), "auto_mapping": NSNull(), "fan_in_fan_out": false,
+        "init_lora_weights": true, "layer_replication": NSNull(), "layers_pattern": NSNull(),
+        "layers_to_transform": NSNull(), "loftq_config": [String: Any](), "megatron_config": NSNull(),
+        "megatron_core": "megatron.core", "modules_to_save": NSNull(), "rank_pattern": [String: Any](),
+        "revision": NSNull(), "use_dora": false,
+    ] }
+}
+
+/// A JSON value kept verbatim.
+public struct AnyCodableValue: @unchecked Sendable, Equatable {
+    let jsonObject: Any
+    private let canonical: Data
+
+    init(_ value: Any) {
+        jsonObject = value
+        canonical = (try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys])) ?? Data()
+    }
+
+    public static func == (lhs: AnyCodableValue, rhs: AnyCodableValue) -> Bool { lhs.canonical == rhs.canonical }
+}
