@@ -31,9 +31,10 @@ let package = Package(
         .target(name: "Quantization", dependencies: ["NN"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "LoRA", dependencies: ["NN", "Checkpoints"]),
+        .target(name: "Training", dependencies: ["NN", "Optimizers", "LoRA", "Models", "Datasets", "Checkpoints"]),
         .target(name: "Tokenizers"),
         .target(name: "Datasets", dependencies: ["Tokenizers"]),
-        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "LoRA", "Models", "Tokenizers", "Datasets"]),
+        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "LoRA", "Models", "Tokenizers", "Datasets", "Training"]),
         .executableTarget(
             name: "detox",
             dependencies: ["Detox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -70,6 +71,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LoRATests", dependencies: ["LoRA", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Training", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
