@@ -31,10 +31,11 @@ let package = Package(
         .target(name: "Quantization", dependencies: ["NN"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "LoRA", dependencies: ["NN", "Checkpoints"]),
+        .target(name: "Evaluation", dependencies: ["Models", "Tokenizers", "Datasets"]),
         .target(name: "Training", dependencies: ["NN", "Optimizers", "LoRA", "Models", "Datasets", "Checkpoints"]),
         .target(name: "Tokenizers"),
         .target(name: "Datasets", dependencies: ["Tokenizers"]),
-        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "LoRA", "Models", "Tokenizers", "Datasets", "Training"]),
+        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "LoRA", "Models", "Tokenizers", "Datasets", "Training", "Evaluation"]),
         .executableTarget(
             name: "detox",
             dependencies: ["Detox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -75,6 +76,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
