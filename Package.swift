@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Quantization", dependencies: ["NN"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "LoRA", dependencies: ["NN", "Checkpoints"]),
-        .target(name: "Evaluation", dependencies: ["Models", "Tokenizers", "Datasets"]),
+        .target(name: "Evaluation", dependencies: ["Models", "Tokenizers", "Datasets", "Checkpoints"]),
         .target(name: "Training", dependencies: ["NN", "Optimizers", "LoRA", "Models", "Datasets", "Checkpoints"]),
         .target(name: "Tokenizers"),
         .target(name: "Datasets", dependencies: ["Tokenizers"]),
