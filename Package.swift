@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["TensorCore"]),
         .target(name: "NN", dependencies: ["TensorCore", "Checkpoints"]),
         .target(name: "Optimizers", dependencies: ["NN"]),
-        .target(name: "Quantization", dependencies: ["NN"]),
+        .target(name: "Quantization", dependencies: ["NN", "Checkpoints"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "LoRA", dependencies: ["NN", "Checkpoints"]),
         .target(name: "Evaluation", dependencies: ["Models", "Tokenizers", "Datasets", "Checkpoints"]),
@@ -63,7 +63,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "QuantizationTests", dependencies: ["Quantization", "TestSupport"],
+            name: "QuantizationTests", dependencies: ["Quantization", "NN", "Checkpoints", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
