@@ -34,8 +34,9 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Models", "Tokenizers", "Datasets", "Checkpoints"]),
         .target(name: "Training", dependencies: ["NN", "Optimizers", "LoRA", "Models", "Datasets", "Checkpoints"]),
         .target(name: "Tokenizers"),
+        .target(name: "Hub"),
         .target(name: "Datasets", dependencies: ["Tokenizers"]),
-        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "LoRA", "Models", "Tokenizers", "Datasets", "Training", "Evaluation"]),
+        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "LoRA", "Models", "Tokenizers", "Datasets", "Training", "Evaluation", "Hub"]),
         .executableTarget(
             name: "detox",
             dependencies: ["Detox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -82,6 +83,7 @@ let package = Package(
             name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "HubTests", dependencies: ["Hub"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
         .testTarget(name: "DetoxTests", dependencies: ["Detox", "TestSupport"]),
     ]
