@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(
-            name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"],
+            name: "CheckpointsTests", dependencies: ["Checkpoints", "NN", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -37,6 +37,34 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
     /// The tensor was asked for but the file does not hold it.
     case missingTensor(file: String, tensor: String)
 
+    // MARK: PyTorch `.bin` archives
+
+    /// The zip container is malformed: no end-of-central-directory record (a truncated or
+    /// non-zip file), a directory that points outside the file, an unsupported compression
+    /// method or flag, a CRC mismatch, or a missing `data.pkl`.
+    case invalidArchive(file: String, reason: String)
+    /// The file is a pre-1.6 `torch.save` file (a bare pickle stream, not a zip), which is not
+    /// read: re-save it with a current PyTorch or convert it to safetensors.
+    case legacyTorchFormat(file: String)
+    /// The pickle names a global outside the allow-list (`builtins.eval`, `posix.system`, ...).
+    /// Nothing is ever called; the file is refused at the opcode that names it.
+    case disallowedGlobal(file: String, global: String)
+    /// The pickle stream is malformed or uses something the restricted reader does not support:
+    /// an unknown opcode, a stack underflow, a missing memo entry or mark, a bad argument.
+    case invalidPickle(file: String, offset: Int, reason: String)
+    /// A tensor record is inconsistent: a bad persistent id, an unknown storage class, a negative
+    /// size or stride, a missing `data/<key>` entry. `tensor` is the state-dict key when known.
+    case invalidStorage(file: String, tensor: String?, reason: String)
+    /// A tensor's size, stride and offset reach past the end of its storage.
+    case storageTooSmall(file: String, tensor: String, storage: String, requiredElements: Int, availableElements: Int)
+
+    // MARK: Model folders
+
+    /// None of the weight files a model folder may hold exists.
+    case missingWeights(folder: String, lookedFor: [String])
+    /// A sharded checkpoint's `*.index.json` is malformed.
+    case invalidIndex(file: String, reason: String)
+
     // MARK: Description
 
     public var description: String {
@@ -62,6 +90,25 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
             return "\(file): tensor '\(tensor)': expected \(expected), found dtype '\(actual)'"
         case .missingTensor(let file, let tensor):
             return "\(file): no tensor named '\(tensor)'"
+        case .invalidArchive(let file, let reason):
+            return "\(file): not a readable PyTorch zip checkpoint: \(reason)"
+        case .legacyTorchFormat(let file):
+            return "\(file): legacy (pre-1.6, non-zip) torch.save format is not supported; "
+                + "re-save it with torch.save in PyTorch >= 1.6 or convert it to safetensors"
+        case .disallowedGlobal(let file, let global):
+            return "\(file): pickle refers to '\(global)', which a state dict never needs; refusing to load it"
+        case .invalidPickle(let file, let offset, let reason):
+            return "\(file): data.pkl byte \(offset): \(reason)"
+        case .invalidStorage(let file, let tensor, let reason):
+            let which = tensor.map { " tensor '\($0)':" } ?? ""
+            return "\(file):\(which) \(reason)"
+        case .storageTooSmall(let file, let tensor, let storage, let required, let available):
+            return "\(file): tensor '\(tensor)': size, stride and offset need \(required) elements "
+                + "of storage '\(storage)', which holds \(available)"
+        case .missingWeights(let folder, let lookedFor):
+            return "\(folder): no model weights found (looked for \(lookedFor.joined(separator: ", ")))"
+        case .invalidIndex(let file, let reason):
+            return "\(file): invalid sharded-checkpoint index: \(reason)"
         }
     }
 }
