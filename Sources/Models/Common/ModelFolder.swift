@@ -39,38 +39,18 @@ public struct ModelFolder: Sendable {
 
     /// Every floating-point weight by its checkpoint name, and the file(s) it came from (for errors).
     ///
-    /// Reads `model.safetensors`, or the shards listed in `model.safetensors.index.json`.
-    /// This is the one place a folder's weights are read; the general folder loader (sharded and
-    /// `pytorch_model.bin`, in the Checkpoints target) replaces its body when it lands.
+    /// Reads the folder's weights in transformers' order of preference (`model.safetensors`, its
+    /// sharded index, `pytorch_model.bin`, its sharded index) through `ModelWeights`.
     ///
-    /// - Throws: ``ModelError/missingFile(folder:name:)`` when there is no safetensors weight file;
+    /// - Throws: ``ModelError/missingFile(folder:name:)`` when there is no weights file;
     ///   `CheckpointError` for a malformed one.
     public func weights() throws -> (tensors: [String: Tensor], source: String) {
-        let manager = FileManager.default
-        let single = url.appendingPathComponent("model.safetensors")
-        if manager.fileExists(atPath: single.path) {
-            return (try SafeTensorsFile(url: single).tensors(), single.path)
+        let weights: ModelWeights
+        do {
+            weights = try ModelWeights(folder: url)
+        } catch CheckpointError.missingWeights {
+            throw ModelError.missingFile(folder: url.path, name: "model.safetensors")
         }
-        let index = url.appendingPathComponent("model.safetensors.index.json")
-        if let data = manager.contents(atPath: index.path) {
-            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-                  let map = object["weight_map"] as? [String: String] else {
-                throw ModelError.invalidConfiguration(file: index.path, key: "weight_map", reason: "missing or not an object of file names")
-            }
-            var tensors: [String: Tensor] = [:]
-            for shard in Set(map.values).sorted() {
-                let shardURL = url.appendingPathComponent(shard)
-                guard manager.fileExists(atPath: shardURL.path) else {
-                    throw ModelError.missingFile(folder: url.path, name: shard)
-                }
-                tensors.merge(try SafeTensorsFile(url: shardURL).tensors(), uniquingKeysWith: { a, _ in a })
-            }
-            return (tensors, index.path)
-        }
-        if manager.fileExists(atPath: url.appendingPathComponent("pytorch_model.bin").path) {
-            throw ModelError.missingFile(
-                folder: url.path, name: "model.safetensors (pytorch_model.bin is present but cannot be read by this build yet)")
-        }
-        throw ModelError.missingFile(folder: url.path, name: "model.safetensors")
+        return (try weights.tensors(), weights.source.path)
     }
 }
