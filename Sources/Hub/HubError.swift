@@ -1,0 +1,144 @@
+// MARK: - HubError
+
+/// Errors raised while resolving, downloading or reading files of a Hugging Face Hub repository.
+///
+/// Every case names what a user needs to act on it: the repository, the file, the URL asked for,
+/// the HTTP status, the cache path looked in. No case ever carries the access token: URLs are
+/// shown without their query string (signed CDN URLs carry credentials there) and request headers
+/// are never recorded.
+public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
+    // MARK: Input
+
+    /// A repository id is not of the form `name`, `org/name` or `datasets/org/name`.
+    case invalidRepoID(String, reason: String)
+    /// A file path in a repository is empty, absolute, or would leave the snapshot folder
+    /// (`..` components, empty components, a backslash, a NUL byte).
+    case invalidFilePath(repo: String, path: String, reason: String)
+    /// A revision (branch, tag, commit) that cannot be used as a path under `refs/`.
+    case invalidRevision(repo: String, revision: String)
+
+    // MARK: Cache and offline
+
+    /// The file is not in the cache and no request may be made (`HF_HUB_OFFLINE`, or the client
+    /// was made with `offline: true`). `cachePath` is where it was looked for.
+    case offlineFileMissing(repo: String, file: String, revision: String, cachePath: String)
+    /// The server could not be reached (or answered with a server error) and the file is not in
+    /// the cache. `cachePath` is where it was looked for; `reason` is the network failure.
+    case fileNotCached(repo: String, file: String, revision: String, url: String, cachePath: String, reason: String)
+    /// A snapshot folder for the revision is not in the cache and no listing could be fetched.
+    case snapshotNotCached(repo: String, revision: String, cachePath: String, reason: String)
+    /// Reading or writing the cache failed.
+    case cacheIO(path: String, reason: String)
+    /// Another process held the download lock for longer than the client waits.
+    case lockTimeout(path: String, seconds: Double)
+
+    // MARK: HTTP
+
+    /// The server refused the request: 401 or 403 (private or gated repository, bad token).
+    /// `tokenSent` says whether an `authorization` header was sent; the token itself never is
+    /// part of the error.
+    case unauthorized(repo: String, file: String?, url: String, status: Int, tokenSent: Bool)
+    /// The repository does not exist (or is private and no valid token was sent).
+    case repositoryNotFound(repo: String, url: String, status: Int)
+    /// The revision does not exist in the repository.
+    case revisionNotFound(repo: String, revision: String, url: String, status: Int)
+    /// The file does not exist at that revision.
+    case entryNotFound(repo: String, file: String, revision: String, url: String, status: Int)
+    /// Any other unexpected HTTP status.
+    case httpStatus(repo: String, file: String?, url: String, status: Int, message: String)
+    /// A request failed below HTTP (connection refused, dropped, timed out).
+    case network(repo: String, file: String?, url: String, reason: String)
+    /// More redirects than the client follows.
+    case tooManyRedirects(repo: String, url: String)
+
+    // MARK: Response content
+
+    /// A header the protocol needs (`X-Repo-Commit`, `ETag`, `Content-Length`) is missing.
+    case missingHeader(repo: String, file: String, url: String, header: String)
+    /// A value from the server cannot be used safely as a cache path component (a commit that is
+    /// not 40 hex digits, an etag with a `/`).
+    case unsafeServerValue(repo: String, name: String, value: String)
+    /// A response body could not be decoded (the repository listing JSON).
+    case invalidResponse(repo: String, url: String, reason: String)
+    /// The download was interrupted; `incompletePath` keeps the bytes received so far and the next
+    /// call resumes from there with a `Range` request.
+    case downloadInterrupted(repo: String, file: String, url: String, receivedBytes: Int64,
+                             expectedBytes: Int64, incompletePath: String, reason: String)
+    /// The downloaded file has a different size than the server announced.
+    case sizeMismatch(repo: String, file: String, expected: Int64, actual: Int64, path: String)
+    /// The downloaded LFS file's SHA-256 differs from its etag. The partial file was removed.
+    case checksumMismatch(repo: String, file: String, expected: String, actual: String, path: String)
+
+    // MARK: - Description
+
+    /// A one-line message naming the repository, file, URL (without query) and cache path.
+    public var description: String {
+        switch self {
+        case let .invalidRepoID(id, reason):
+            return "invalid repository id '\(id)': \(reason)"
+        case let .invalidFilePath(repo, path, reason):
+            return "refusing file path '\(path)' in \(repo): \(reason)"
+        case let .invalidRevision(repo, revision):
+            return "invalid revision '\(revision)' for \(repo)"
+        case let .offlineFileMissing(repo, file, revision, cachePath):
+            return "offline mode: '\(file)' of \(repo) (revision \(revision)) is not in the cache; "
+                + "looked for it at \(cachePath). Download it once with network access "
+                + "(`detox download \(repo)`) or unset HF_HUB_OFFLINE."
+        case let .fileNotCached(repo, file, revision, url, cachePath, reason):
+            return "cannot reach \(HubError.redact(url)) (\(reason)) and '\(file)' of \(repo) "
+                + "(revision \(revision)) is not in the cache at \(cachePath)"
+        case let .snapshotNotCached(repo, revision, cachePath, reason):
+            return "no cached snapshot of \(repo) at revision \(revision) in \(cachePath) (\(reason))"
+        case let .cacheIO(path, reason):
+            return "cache I/O error at \(path): \(reason)"
+        case let .lockTimeout(path, seconds):
+            return "gave up waiting \(seconds) s for the download lock \(path) held by another process"
+        case let .unauthorized(repo, file, url, status, tokenSent):
+            let what = file.map { "'\($0)' of \(repo)" } ?? repo
+            let hint = tokenSent
+                ? "the token sent was refused (check HF_TOKEN and that it grants access)"
+                : "no token was sent; set HF_TOKEN or write one to $HF_HOME/token"
+            return "HTTP \(status) for \(what) at \(HubError.redact(url)): the repository is private, "
+                + "gated or does not exist; \(hint)"
+        case let .repositoryNotFound(repo, url, status):
+            return "repository \(repo) not found (HTTP \(status) at \(HubError.redact(url)))"
+        case let .revisionNotFound(repo, revision, url, status):
+            return "revision '\(revision)' of \(repo) not found (HTTP \(status) at \(HubError.redact(url)))"
+        case let .entryNotFound(repo, file, revision, url, status):
+            return "file '\(file)' not found in \(repo) at revision \(revision) "
+                + "(HTTP \(status) at \(HubError.redact(url)))"
+        case let .httpStatus(repo, file, url, status, message):
+            let what = file.map { "'\($0)' of \(repo)" } ?? repo
+            return "HTTP \(status) for \(what) at \(HubError.redact(url))"
+                + (message.isEmpty ? "" : ": \(message)")
+        case let .network(repo, file, url, reason):
+            let what = file.map { "'\($0)' of \(repo)" } ?? repo
+            return "network error for \(what) at \(HubError.redact(url)): \(reason)"
+        case let .tooManyRedirects(repo, url):
+            return "too many redirects for \(repo) starting at \(HubError.redact(url))"
+        case let .missingHeader(repo, file, url, header):
+            return "response for '\(file)' of \(repo) at \(HubError.redact(url)) lacks the \(header) header"
+        case let .unsafeServerValue(repo, name, value):
+            return "server sent an unusable \(name) '\(value)' for \(repo)"
+        case let .invalidResponse(repo, url, reason):
+            return "unreadable response for \(repo) at \(HubError.redact(url)): \(reason)"
+        case let .downloadInterrupted(repo, file, url, received, expected, incompletePath, reason):
+            return "download of '\(file)' of \(repo) from \(HubError.redact(url)) interrupted after "
+                + "\(received) of \(expected) bytes (\(reason)); kept in \(incompletePath), "
+                + "the next attempt resumes"
+        case let .sizeMismatch(repo, file, expected, actual, path):
+            return "'\(file)' of \(repo) should be \(expected) bytes but \(actual) arrived (\(path))"
+        case let .checksumMismatch(repo, file, expected, actual, path):
+            return "'\(file)' of \(repo) has SHA-256 \(actual), expected \(expected); removed \(path)"
+        }
+    }
+
+    // MARK: - Redaction
+
+    /// The URL without its query and fragment: signed CDN URLs carry credentials in the query.
+    static func redact(_ url: String) -> String {
+        var end = url.endIndex
+        if let q = url.firstIndex(where: { $0 == "?" || $0 == "#" }) { end = q }
+        return String(url[..<end])
+    }
+}
