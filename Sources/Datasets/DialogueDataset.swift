@@ -150,3 +150,18 @@ public struct DialogueDataset: Sendable {
         return (DialogueDataset(records: Array(ordered[..<trainCount])), DialogueDataset(records: Array(ordered[trainCount...])))
     }
 }
+
+// MARK: - Writing
+
+extension DialogueDataset {
+    /// The records as DialogSum's CSV (`id,dialogue,summary,topic`, RFC 4180 quoting, LF line ends).
+    public func csvData() -> Data {
+        func field(_ text: String) -> String {
+            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        var out = "id,dialogue,summary,topic\n"
+        for r in records { out += [r.id, r.dialogue, r.summary, r.topic].map(field).joined(separator: ",") + "\n" }
+        return Data(out.utf8)
+    }
+}

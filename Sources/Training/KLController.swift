@@ -19,6 +19,8 @@ public struct KLController: Sendable, Codable, Equatable {
         KLController(kind: .fixed, value: value, target: 0, horizon: 1)
     }
 
+    mutating func setValue(_ value: Double) { self.value = value }
+
     /// Updates the coefficient after a step whose mean per-sequence KL was `current`, over `nSteps`
     /// samples (TRL passes `batch_size × num_processes`).
     public mutating func update(current: Double, nSteps: Int) {

@@ -1,6 +1,20 @@
+import ArgumentParser
+import Foundation
 import TensorCore
 
 // Restart once with matching OpenBLAS kernels if the library fell back to legacy ones
 // (see BLASRuntime); a no-op everywhere else.
 BLASRuntime.restartWithMatchingKernelsIfNeeded()
-DetoxCommand.main()
+
+// Exit codes: 0 ok, 1 failure, 2 usage (ArgumentParser's own usage code is 64).
+do {
+    var command = try DetoxCommand.parseAsRoot()
+    try command.run()
+} catch {
+    let code = DetoxCommand.exitCode(for: error)
+    if code == .validationFailure {
+        FileHandle.standardError.write(Data((DetoxCommand.fullMessage(for: error) + "\n").utf8))
+        exit(2)
+    }
+    DetoxCommand.exit(withError: error)
+}

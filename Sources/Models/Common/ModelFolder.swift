@@ -54,3 +54,22 @@ public struct ModelFolder: Sendable {
         return (try weights.tensors(), weights.source.path)
     }
 }
+
+extension ModelFolder {
+    /// The longest input the model takes, in tokens — what a `truncation=True` pipeline cuts texts
+    /// to: `model_max_length` of `tokenizer_config.json` when set, else `max_position_embeddings`
+    /// of `config.json` (less RoBERTa's padding offset of 2), else 512.
+    public var maxPositions: Int {
+        func json(_ name: String) -> [String: Any]? {
+            guard let data = FileManager.default.contents(atPath: url.appendingPathComponent(name).path) else { return nil }
+            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        }
+        if let tokenizerConfig = json("tokenizer_config.json"), let length = tokenizerConfig["model_max_length"] as? Int, length < 1_000_000 {
+            return length
+        }
+        if let config = json("config.json"), let positions = config["max_position_embeddings"] as? Int {
+            return (config["model_type"] as? String) == "roberta" ? positions - 2 : positions
+        }
+        return 512
+    }
+}

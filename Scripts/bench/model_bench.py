@@ -1,0 +1,241 @@
+"""The PyTorch / transformers / PEFT / bitsandbytes / TRL side of the model benchmarks in
+Sources/DetoxBench/ModelBenchmarks.swift: the same shapes, seeds fixed, timed as the Swift side
+(median of a few runs after one warm-up). `torch_bench.py` merges these figures into its JSON.
+
+Figure names must match ModelBenchmarks.swift. A figure that cannot be measured here is left out
+and explained under "note: <figure name>" (a string, which the Swift report prints beside its own).
+"""
+import sys
+import time
+
+import torch
+
+# Shapes of the issues: t5-small-sized model (transformers' T5Config() defaults), batch 8,
+# 256 source tokens, 64 target tokens; PPO batch 16, mini-batch 4, 4 epochs, 64 response tokens.
+BATCH, SOURCE, TARGET, NEW_TOKENS = 8, 256, 64, 64
+PPO_BATCH, PPO_MINI_BATCH, PPO_EPOCHS = 16, 4, 4
+LORA_RANK = 32
+# Token ids drawn from [2, 32100): not pad (0) or EOS (1), and not t5-small's unused rows.
+LOW_ID, HIGH_ID = 2, 32100
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def median(body, warmup=1, repeats=3):
+    for _ in range(warmup):
+        body()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        body()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def t5_model(seed):
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    torch.manual_seed(seed)
+    # T5Config() leaves decoder_start_token_id unset; every T5 checkpoint (and Detox's default) has 0.
+    return T5ForConditionalGeneration(T5Config(decoder_start_token_id=0))
+
+
+def lora_config():
+    from peft import LoraConfig
+
+    return LoraConfig(r=LORA_RANK, lora_alpha=LORA_RANK, target_modules=["q", "v"], lora_dropout=0.0,
+                      bias="none", task_type="SEQ_2_SEQ_LM")
+
+
+def batch_inputs(generator, batch=BATCH):
+    input_ids = torch.randint(LOW_ID, HIGH_ID, (batch, SOURCE), generator=generator)
+    input_ids[:, -1] = 1  # EOS, as a tokenizer ends every source
+    attention_mask = torch.ones_like(input_ids)
+    labels = torch.randint(LOW_ID, HIGH_ID, (batch, TARGET), generator=generator)
+    labels[:, -1] = 1
+    return input_ids, attention_mask, labels
+
+
+def sampling_kwargs():
+    # Pure sampling, exactly NEW_TOKENS tokens per row (EOS suppressed until then).
+    return dict(do_sample=True, top_k=0, top_p=1.0, max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS)
+
+
+# MARK: - Models: forward and generation
+
+
+def model_figures(figures):
+    model = t5_model(seed=0).eval()
+    generator = torch.Generator().manual_seed(1)
+    input_ids, attention_mask, labels = batch_inputs(generator)
+    with torch.no_grad():
+        seconds = median(lambda: model(input_ids=input_ids, attention_mask=attention_mask, labels=labels), repeats=5)
+        figures["t5-small forward 8x256→64 ms"] = seconds * 1e3
+        torch.manual_seed(2)
+
+        def generate():
+            out = model.generate(input_ids=input_ids, attention_mask=attention_mask, **sampling_kwargs())
+            assert out.shape == (BATCH, 1 + NEW_TOKENS), out.shape
+
+        seconds = median(generate, repeats=3)
+        figures["t5-small sample 8x256 +64 tokens/s"] = BATCH * NEW_TOKENS / seconds
+    log(f"models: done")
+
+
+# MARK: - PEFT: LoRA and QLoRA training steps, NF4 footprint
+
+
+def quantize_nf4(model):
+    """Every linear layer except lm_head and the feed-forward `wo` (transformers keeps those in f32
+    for T5) becomes a bitsandbytes NF4 `Linear4bit` with double quantization, f32 compute."""
+    import bitsandbytes as bnb
+
+    targets = [(name, module) for name, module in model.named_modules()
+               if isinstance(module, torch.nn.Linear) and name != "lm_head" and not name.endswith(".wo")]
+    for name, linear in targets:
+        layer = bnb.nn.Linear4bit(linear.in_features, linear.out_features, bias=linear.bias is not None,
+                                  compute_dtype=torch.float32, compress_statistics=True, quant_type="nf4")
+        layer.weight = bnb.nn.Params4bit(linear.weight.data.clone(), requires_grad=False,
+                                         compress_statistics=True, quant_type="nf4")
+        if linear.bias is not None:
+            layer.bias = torch.nn.Parameter(linear.bias.data.clone(), requires_grad=False)
+        layer = layer.to("cpu")  # quantizes the weight
+        parent_name, _, child = name.rpartition(".")
+        setattr(model.get_submodule(parent_name) if parent_name else model, child, layer)
+    model.is_loaded_in_4bit = True  # PEFT then wraps the layers with its bitsandbytes LoRA layer
+    return len(targets)
+
+
+def nf4_footprint(model):
+    """(4-bit weight bytes, their value count, f32 parameter values): the Swift
+    `QuantizedFootprint` accounting — packed codes, one byte per 8-bit absmax code, four per
+    nested absmax, four for the offset; everything else 4 bytes a value."""
+    import bitsandbytes as bnb
+
+    four_bit_bytes = four_bit_values = f32_values = 0
+    seen = set()
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            state = module.weight.quant_state
+            four_bit_values += state.shape.numel()
+            four_bit_bytes += module.weight.numel() * module.weight.element_size()
+            if state.nested:
+                four_bit_bytes += state.absmax.numel() + 4 * state.state2.absmax.numel() + 4
+            else:
+                four_bit_bytes += 4 * state.absmax.numel()
+            seen.add(id(module.weight))
+    for parameter in model.parameters():
+        if id(parameter) not in seen:
+            f32_values += parameter.numel()
+    return four_bit_bytes, four_bit_values, f32_values
+
+
+def lora_step_figures(figures, notes):
+    from peft import get_peft_model
+
+    generator = torch.Generator().manual_seed(1)
+    input_ids, attention_mask, labels = batch_inputs(generator)
+
+    def training_step_seconds(model):
+        model.train()
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+
+        def step():
+            optimizer.zero_grad(set_to_none=True)
+            model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss.backward()
+            optimizer.step()
+
+        return median(step, repeats=3)
+
+    model = get_peft_model(t5_model(seed=0), lora_config())
+    figures["lora r32 q,v train step 8x256→64 ms"] = training_step_seconds(model) * 1e3
+    del model
+    log("lora: f32 base done")
+
+    try:
+        base = t5_model(seed=0)
+        total_values = sum(p.numel() for p in base.parameters())
+        quantize_nf4(base)
+        four_bit_bytes, four_bit_values, f32_values = nf4_footprint(base)
+        figures["nf4 base resident bytes / f32"] = (four_bit_bytes + 4 * f32_values) / (4 * total_values)
+        figures["nf4 quantized layers bytes / f32"] = four_bit_bytes / (4 * four_bit_values)
+        model = get_peft_model(base, lora_config())
+        figures["qlora nf4 r32 q,v train step 8x256→64 ms"] = training_step_seconds(model) * 1e3
+        del model, base
+        log("lora: nf4 base done")
+    except Exception as error:  # bitsandbytes' CPU 4-bit path is optional
+        message = f"bitsandbytes NF4 on CPU failed: {type(error).__name__}: {error}"
+        log(message)
+        for name in ("nf4 base resident bytes / f32", "nf4 quantized layers bytes / f32",
+                     "qlora nf4 r32 q,v train step 8x256→64 ms"):
+            figures.pop(name, None)
+            notes[f"note: {name}"] = message
+
+
+# MARK: - TRL: PPO step and rollout
+
+
+def tiny_tokenizer():
+    """A word-level tokenizer with T5's pad/EOS/unk ids, built offline (PPOTrainer requires one;
+    `step` only uses its pad id)."""
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from transformers import PreTrainedTokenizerFast
+
+    vocabulary = {"<pad>": 0, "</s>": 1, "<unk>": 2}
+    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer(WordLevel(vocabulary, unk_token="<unk>")),
+                                   pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+
+
+def ppo_figures(figures):
+    from trl import AutoModelForSeq2SeqLMWithValueHead, PPOConfig, PPOTrainer
+
+    model = AutoModelForSeq2SeqLMWithValueHead.from_pretrained(t5_model(seed=0), peft_config=lora_config())
+    config = PPOConfig(batch_size=PPO_BATCH, mini_batch_size=PPO_MINI_BATCH, ppo_epochs=PPO_EPOCHS, seed=0)
+    trainer = PPOTrainer(config, model, ref_model=None, tokenizer=tiny_tokenizer())
+
+    generator = torch.Generator().manual_seed(3)
+    queries = torch.randint(LOW_ID, HIGH_ID, (PPO_BATCH, SOURCE), generator=generator)
+    queries[:, -1] = 1
+    responses = torch.randint(LOW_ID, HIGH_ID, (PPO_BATCH, 1 + NEW_TOKENS), generator=generator)
+    responses[:, 0] = 0   # decoder start, as generate returns it
+    responses[:, -1] = 1  # EOS
+    scores = torch.randn(PPO_BATCH, generator=generator)
+    query_list, response_list, score_list = list(queries), list(responses), list(scores)
+
+    seconds = median(lambda: trainer.step(query_list, response_list, score_list), repeats=3)
+    figures["ppo step 16x256→65 mb4 ep4 s"] = seconds
+    log("ppo: step done")
+
+    torch.manual_seed(4)
+    attention_mask = torch.ones_like(queries)
+
+    def rollout():
+        with torch.no_grad():
+            out = model.generate(input_ids=queries, attention_mask=attention_mask, **sampling_kwargs())
+        assert out.shape == (PPO_BATCH, 1 + NEW_TOKENS), out.shape
+
+    seconds = median(rollout, repeats=3)
+    figures["ppo rollout sample 16x256 +64 tokens/s"] = PPO_BATCH * NEW_TOKENS / seconds
+    log("ppo: rollout done")
+
+
+def run(figures, sections):
+    notes = {}
+    if "models" in sections:
+        model_figures(figures)
+    if "lora" in sections:
+        lora_step_figures(figures, notes)
+    if "ppo" in sections:
+        ppo_figures(figures)
+    figures.update(notes)
+
+
+if __name__ == "__main__":
+    import json
+
+    out = {}
+    run(out, set(sys.argv[1].split(",")) if len(sys.argv) > 1 else {"models", "lora", "ppo"})
+    print(json.dumps(out))

@@ -1,0 +1,83 @@
+import Checkpoints
+import Datasets
+import Evaluation
+import Foundation
+import Models
+import TensorCore
+import Tokenizers
+
+/// `detox summarize`: zero-shot (or adapter) summaries of dialogues, with ROUGE per sample.
+public enum SummarizeStage {
+    public struct Options: Sendable {
+        public var model: URL
+        public var adapter: URL?
+        public var dataFile: URL
+        public var outputFile: URL?
+        public var template = PromptTemplate.summarize
+        public var limit = 20
+        public var batchSize = 8
+        public var maxSourceLength = 512
+        public var generation = GenerationConfig.greedy(maxNewTokens: 64)
+
+        public init(model: URL, dataFile: URL) {
+            self.model = model
+            self.dataFile = dataFile
+        }
+    }
+
+    public struct Row: Sendable, Codable, Equatable {
+        public var id: String
+        public var prompt: String
+        public var summary: String
+        public var reference: String
+        public var rouge: [String: Double]
+    }
+
+    /// Summarizes `records` with `model`, in batches, greedy or sampled as `generation` says.
+    public static func summarize(
+        _ records: [DialogueRecord], model: T5ForConditionalGeneration, tokenizer: Tokenizer, template: PromptTemplate,
+        batchSize: Int, maxSourceLength: Int, generation: GenerationConfig
+    ) throws -> [(prompt: String, summary: String, tokens: Int)] {
+        var result: [(String, String, Int)] = []
+        var generator = SeededGenerator(seed: generation.seed)
+        for start in stride(from: 0, to: records.count, by: Swift.max(1, batchSize)) {
+            let chunk = Array(records[start..<Swift.min(start + batchSize, records.count)])
+            let batch = SummarizationBatch(records: chunk, template: template, tokenizer: tokenizer,
+                                           maxSourceLength: maxSourceLength, maxTargetLength: 1, includeTargets: false)
+            let rows = stride(from: 0, to: batch.inputIds.count, by: Swift.max(batch.sourceLength, 1)).map {
+                Array(batch.inputIds[$0..<($0 + batch.sourceLength)])
+            }
+            let masks = stride(from: 0, to: batch.attentionMask.count, by: Swift.max(batch.sourceLength, 1)).map {
+                Array(batch.attentionMask[$0..<($0 + batch.sourceLength)])
+            }
+            let output = try model.generate(inputIDs: rows, attentionMask: masks, configuration: generation, generator: &generator)
+            for (i, response) in output.responses.enumerated() {
+                result.append((batch.prompts[i], tokenizer.decode(response, skipSpecialTokens: true), response.count))
+            }
+        }
+        return result
+    }
+
+    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> [Row] {
+        let records = try DialogueDataset.load(options.dataFile, malformedRows: .skip).prefix(options.limit).records
+        let (model, tokenizer, _) = try PolicyLoading.load(folder: options.model, adapterFolder: options.adapter)
+        let scorer = try RougeScorer(types: [.rouge1, .rouge2, .rougeL, .rougeLsum], useStemmer: true)
+        let summaries = try summarize(records, model: model, tokenizer: tokenizer, template: options.template,
+                                      batchSize: options.batchSize, maxSourceLength: options.maxSourceLength, generation: options.generation)
+        var rows: [Row] = []
+        for (record, output) in zip(records, summaries) {
+            let scores = scorer.score(target: record.summary, prediction: output.summary)
+            rows.append(Row(id: record.id, prompt: output.prompt, summary: output.summary, reference: record.summary,
+                            rouge: Dictionary(uniqueKeysWithValues: scores.map { ($0.key.name, $0.value.fmeasure) })))
+            log("\(record.id): \(output.summary)")
+        }
+        if let file = options.outputFile {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var data = Data()
+            for row in rows { data.append(try encoder.encode(row)); data.append(UInt8(ascii: "\n")) }
+            try AtomicFileWriter.write([UInt8](data), to: file)
+        }
+        return rows
+    }
+}

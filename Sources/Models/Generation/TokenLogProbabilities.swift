@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import TensorCore
+
+/// Log-probabilities of chosen tokens, fused: `log_softmax(logits)[target]` without
+/// materialising the full log-softmax, differentiable in the logits.
+public enum TokenLogProbabilities {
+    /// - Parameters:
+    ///   - logits: `[..., vocab]`.
+    ///   - targets: one id per row of `logits` (row-major over the leading dimensions); a negative
+    ///     id (e.g. `-100`) gives 0 and no gradient.
+    /// - Returns: the leading shape of `logits`, e.g. `[B, T]`.
+    /// - Throws: ``ModelError/invalidInput(_:)`` when the count or an id is out of range.
+    public static func gather(_ logits: Tensor, targets: [Int]) throws -> Tensor {
+        let width = logits.shape.last ?? 1
+        let rows = logits.count / Swift.max(width, 1)
+        guard targets.count == rows else {
+            throw ModelError.invalidInput("\(targets.count) targets for \(rows) rows of logits \(logits.shape)")
+        }
+        for t in targets where t >= width {
+            throw ModelError.invalidInput("target id \(t) is outside the vocabulary 0..<\(width)")
+        }
+        let source = logits.storage.pointer
+        var logSumExp = [Float](repeating: 0, count: rows)
+        let result = Tensor.build(shape: Array(logits.shape.dropLast())) { out, _ in
+            for r in 0..<rows {
+                guard targets[r] >= 0 else { out[r] = 0; continue }
+                let s = source + r * width
+                var m = -Float.infinity
+                for j in 0..<width where s[j] > m { m = s[j] }
+                var sum: Float = 0
+                for j in 0..<width { sum += expf(s[j] - m) }
+                let lse = m + logf(sum)
+                logSumExp[r] = lse
+                out[r] = s[targets[r]] - lse
+            }
+        }
+        return Tensor.record(result, inputs: [logits]) { g in
+            // d/dlogits = g · (onehot(target) − softmax).
+            let gp = g.storage.pointer
+            return [Tensor.build(shape: logits.shape) { out, n in
+                out.initialize(repeating: 0, count: n)
+                for r in 0..<rows where targets[r] >= 0 {
+                    let s = source + r * width, o = out + r * width, scale = gp[r]
+                    for j in 0..<width { o[j] = -expf(s[j] - logSumExp[r]) * scale }
+                    o[targets[r]] += scale
+                }
+            }]
+        }
+    }
+}

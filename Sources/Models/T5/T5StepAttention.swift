@@ -1,0 +1,130 @@
+// Single-query attention for cached decoding; the same arithmetic as `T5Attention.forward`
+// (transformers modeling_t5.py v4.46.3) for one new decoder position.
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import TensorCore
+
+/// Attention of one new query per row over cached keys and values, without autograd.
+///
+/// Keys and values are read in place from `[B, rows, H·D]` buffers (row `j` of head `h` starts at
+/// `(b · rowsPerBatch + j) · H·D + h · D`), so neither the cache nor the query is permuted. Scores
+/// get T5's additive bias and mask, then an f32 softmax, then the weighted sum of values.
+enum T5StepAttention {
+    /// - Parameters:
+    ///   - query: `[A, H·D]`, one query for each batch row in `rows`.
+    ///   - rows: the batch row of each query (its keys, values and mask).
+    ///   - keys, values: `[B, rowsPerBatch, H·D]`; the first `length` rows of each batch are used.
+    ///   - bias: `[H, length]` additive relative-position bias, or `nil`.
+    ///   - mask: `[B, length]` additive mask, or `nil`.
+    /// - Returns: `[A, H·D]`.
+    static func attend(
+        query: Tensor, rows: [Int], keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rowsPerBatch: Int,
+        length: Int, headCount: Int, headDimension: Int, bias: [Float]?, mask: [Float]?
+    ) -> Tensor {
+        let batch = query.shape[0]
+        precondition(rows.count == batch, "one batch row per query")
+        let width = headCount * headDimension
+        let q = query.storage.pointer
+        let pairs = batch * headCount
+        let work = pairs * length * headDimension
+        return Tensor.build(shape: [batch, width]) { out, _ in
+            let output = UncheckedSendable(out)
+            withBiasAndMask(bias, mask) { biasPointer, maskPointer in
+                let biasBox = UncheckedSendable(biasPointer), maskBox = UncheckedSendable(maskPointer)
+                let rowsBox = UncheckedSendable(rows)
+                Parallel.forChunks(pairs, minimum: work >= 1 << 17 ? 2 : pairs + 1) { start, end in
+                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(length, 1))
+                    defer { scores.deallocate() }
+                    for pair in start..<end {
+                        let a = pair / headCount, h = pair % headCount, b = rowsBox.value[a]
+                        let qRow = q + a * width + h * headDimension
+                        let kBase = keys + b * rowsPerBatch * width + h * headDimension
+                        let vBase = values + b * rowsPerBatch * width + h * headDimension
+                        // Scores: q · k_j + bias + mask.
+                        var maximum = -Float.infinity
+                        for j in 0..<length {
+                            var s = dot(qRow, kBase + j * width, headDimension)
+                            if let bp = biasBox.value { s += bp[h * length + j] }
+                            if let mp = maskBox.value { s += mp[b * length + j] }
+                            scores[j] = s
+                            if s > maximum { maximum = s }
+                        }
+                        var total: Float = 0
+                        for j in 0..<length {
+                            let e = expf(scores[j] - maximum)
+                            scores[j] = e
+                            total += e
+                        }
+                        let inverse = 1 / total
+                        // Context: Σ_j w_j · v_j.
+                        let o = output.value + a * width + h * headDimension
+                        o.initialize(repeating: 0, count: headDimension)
+                        for j in 0..<length {
+                            axpy(scores[j] * inverse, vBase + j * width, o, headDimension)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static func withBiasAndMask<R>(
+        _ bias: [Float]?, _ mask: [Float]?, _ body: (UnsafePointer<Float>?, UnsafePointer<Float>?) -> R
+    ) -> R {
+        func withMask(_ b: UnsafePointer<Float>?) -> R {
+            guard let mask else { return body(b, nil) }
+            return mask.withUnsafeBufferPointer { body(b, $0.baseAddress) }
+        }
+        guard let bias else { return withMask(nil) }
+        return bias.withUnsafeBufferPointer { withMask($0.baseAddress) }
+    }
+
+    /// `Σ a[i]·b[i]` with 8-wide vector accumulators.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var i = 0
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        let stride = MemoryLayout<Float>.stride
+        while i + 16 <= n {
+            acc0 += ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+            acc1 += ra.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
+            i += 16
+        }
+        if i + 8 <= n {
+            acc0 += ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var sum = (acc0 + acc1).sum()
+        while i < n {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
+    }
+
+    /// `y += alpha · x`.
+    @inline(__always)
+    static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+        let stride = MemoryLayout<Float>.stride
+        let a = SIMD8<Float>(repeating: alpha)
+        while i + 8 <= n {
+            let current = ry.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
+            ry.storeBytes(of: current + a * rx.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self),
+                          toByteOffset: i * stride, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            y[i] += alpha * x[i]
+            i += 1
+        }
+    }
+}

@@ -1,0 +1,273 @@
+import ArgumentParser
+import Datasets
+import Detox
+import Evaluation
+import Foundation
+import LoRA
+import Models
+import Training
+
+/// Flags shared by the commands that read a model.
+struct ModelArguments: ParsableArguments {
+    @Option(help: "Model: a local Hugging Face folder (config.json, weights, tokenizer) or a Hub id.")
+    var model: String
+
+    func folder() throws -> URL { try HubAccess.locator().folder(for: model) }
+}
+
+/// Turns a library error into a one-line message and exit code 1 (usage errors are 2, by ArgumentParser).
+func runStage(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+func existingFile(_ path: String, _ name: String) throws -> URL {
+    let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
+    guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(name) \(path) does not exist") }
+    return url
+}
+
+struct SummarizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summarize",
+        abstract: "Summarize dialogues with a T5 model (zero-shot, or with an adapter).",
+        discussion: """
+            Example:
+              detox summarize --model demo-out/world/models/tiny-t5 --data demo-out/world/datasets/dialogsum/test.csv --limit 5
+            """)
+    @OptionGroup var model: ModelArguments
+    @Option(help: "An adapter folder (PEFT format) to apply.") var adapter: String?
+    @Option(help: "A DialogSum CSV or JSONL file.") var data: String
+    @Option(help: "How many dialogues.") var limit = 20
+    @Option(help: "Dialogues per generation batch.") var batchSize = 8
+    @Option(help: "Generated tokens at most.") var maxNewTokens = 64
+    @Flag(help: "Sample (top_k 0, top_p 1) instead of greedy decoding.") var sample = false
+    @Option(help: "Sampling seed.") var seed: UInt64 = 0
+    @Option(help: "Write JSON lines (id, prompt, summary, reference, rouge) here.") var output: String?
+
+    func run() throws {
+        try runStage {
+            var options = SummarizeStage.Options(model: try model.folder(), dataFile: try existingFile(data, "--data"))
+            options.adapter = try adapter.map { try existingFile($0, "--adapter") }
+            options.limit = limit
+            options.batchSize = batchSize
+            options.generation = sample
+                ? GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: maxNewTokens, seed: seed)
+                : .greedy(maxNewTokens: maxNewTokens)
+            options.outputFile = output.map { URL(fileURLWithPath: $0) }
+            let rows = try SummarizeStage.run(options) { print($0) }
+            let mean = rows.isEmpty ? 0 : rows.map { $0.rouge["rougeL"] ?? 0 }.reduce(0, +) / Double(rows.count)
+            print(String(format: "%d summaries, mean ROUGE-L %.4f", rows.count, mean))
+        }
+    }
+}
+
+struct FineTuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finetune",
+        abstract: "LoRA or QLoRA fine-tuning of T5 on dialogue summaries; writes a PEFT adapter.",
+        discussion: """
+            Resumes from the output folder's checkpoint when there is one.
+
+            Example:
+              detox finetune --model google-t5/t5-small --train train.csv --validation validation.csv \\
+                --quantize nf4 --lora-rank 32 --steps 200 --out runs/sft
+            """)
+    @OptionGroup var model: ModelArguments
+    @Option(help: "Training dialogues (CSV or JSONL).") var train: String
+    @Option(help: "Validation dialogues for the evaluation loss.") var validation: String?
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Base weights: none, nf4 or fp4.") var quantize = "none"
+    @Flag(inversion: .prefixedNo, help: "Double quantization of the 4-bit scales.") var doubleQuant = true
+    @Option(help: "LoRA rank.") var loraRank = 32
+    @Option(help: "LoRA alpha.") var loraAlpha: Float = 32
+    @Option(help: "LoRA dropout.") var loraDropout: Float = 0.05
+    @Option(help: "Comma-separated target modules.") var loraTargets = "q,v"
+    @Option(help: "Learning rate.") var learningRate = 1e-3
+    @Option(help: "Epochs (ignored with --steps).") var epochs = 1
+    @Option(help: "Optimizer steps.") var steps: Int?
+    @Option(help: "Examples per forward pass.") var batchSize = 8
+    @Option(help: "Forward passes per optimizer step.") var gradientAccumulation = 1
+    @Option(help: "Tokens kept of each prompt.") var maxSourceLength = 512
+    @Option(help: "Tokens kept of each summary.") var maxTargetLength = 128
+    @Option(help: "Validation and checkpoint interval in steps.") var evaluateEvery = 0
+    @Option(help: "Seed.") var seed: UInt64 = 42
+    @Flag(help: "Start over instead of resuming.") var restart = false
+
+    func run() throws {
+        guard let mode = BaseQuantization(rawValue: quantize) else { throw ValidationError("--quantize must be none, nf4 or fp4, got \(quantize)") }
+        try runStage {
+            var options = FineTuneStage.Options(model: try model.folder(), trainFile: try existingFile(train, "--train"), outputFolder: URL(fileURLWithPath: out))
+            options.validationFile = try validation.map { try existingFile($0, "--validation") }
+            options.quantization = mode
+            options.doubleQuantization = doubleQuant
+            options.adapter = LoRAConfiguration(rank: loraRank, alpha: loraAlpha, dropout: loraDropout,
+                                                targets: .names(loraTargets.split(separator: ",").map(String.init)))
+            options.trainer.learningRate = learningRate
+            options.trainer.epochs = epochs
+            options.trainer.maxSteps = steps
+            options.trainer.batchSize = batchSize
+            options.trainer.gradientAccumulation = gradientAccumulation
+            options.trainer.maxSourceLength = maxSourceLength
+            options.trainer.maxTargetLength = maxTargetLength
+            options.trainer.evaluateEvery = evaluateEvery
+            options.trainer.checkpointEvery = evaluateEvery
+            options.trainer.seed = seed
+            options.resume = !restart
+            let result = try FineTuneStage.run(options) { print($0) }
+            print("adapter: \(result.adapterFolder.path)")
+        }
+    }
+}
+
+struct PPOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ppo",
+        abstract: "Detoxify a T5 policy with PPO against a classifier's reward (TRL semantics).",
+        discussion: """
+            The fine-tuned adapter is merged into the base; a fresh adapter trains with a KL penalty to
+            that fine-tuned model. Statistics go to OUT/ppo_log.jsonl; resumes from OUT/checkpoint.
+
+            Example:
+              detox ppo --model google-t5/t5-small --adapter runs/sft/adapter \\
+                --reward-model facebook/roberta-hate-speech-dynabench-r4-target --reward-label nothate \\
+                --data train.csv --steps 10 --out runs/ppo
+            """)
+    @OptionGroup var model: ModelArguments
+    @Option(help: "Fine-tuned adapter merged into the base first.") var adapter: String?
+    @Option(help: "Reward classifier folder or Hub id.") var rewardModel: String
+    @Option(help: "Reward label (the non-toxic class).") var rewardLabel = "nothate"
+    @Option(help: "logit, probability or margin.") var rewardOutput = "logit"
+    @Option(help: "Prompts (CSV or JSONL).") var data: String
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "PPO steps.") var steps = 10
+    @Option(help: "Learning rate.") var learningRate = 1.41e-5
+    @Option(help: "Batch size.") var batchSize = 16
+    @Option(help: "Mini-batch size.") var miniBatchSize = 4
+    @Option(help: "PPO epochs per batch.") var ppoEpochs = 4
+    @Option(help: "Initial KL coefficient.") var initKLCoef = 0.2
+    @Option(help: "kl, abs, mse or full.") var klPenalty = "kl"
+    @Option(help: "Minimum generated tokens.") var minNewTokens = 5
+    @Option(help: "Response length range, min..<max (TRL's LengthSampler).") var lengths = "100,400"
+    @Option(help: "LoRA rank of the PPO adapter.") var loraRank = 32
+    @Option(help: "Base weights: none, nf4 or fp4.") var quantize = "none"
+    @Flag(help: "Normalize scores with running statistics (use_score_scaling + use_score_norm).") var normalizeScores = false
+    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Flag(help: "Start over instead of resuming.") var restart = false
+
+    func run() throws {
+        guard let penalty = KLPenalty(rawValue: klPenalty) else { throw ValidationError("--kl-penalty must be kl, abs, mse or full") }
+        guard let output = RewardModel.Output(rawValue: rewardOutput) else { throw ValidationError("--reward-output must be logit, probability or margin") }
+        guard let mode = BaseQuantization(rawValue: quantize) else { throw ValidationError("--quantize must be none, nf4 or fp4") }
+        let bounds = lengths.split(separator: ",").compactMap { Int($0) }
+        guard bounds.count == 2 else { throw ValidationError("--lengths must be two integers, min,max") }
+        try runStage {
+            var options = try PPOStage.Options(model: try model.folder(), rewardModel: try HubAccess.locator().folder(for: rewardModel),
+                                               dataFile: try existingFile(data, "--data"), outputFolder: URL(fileURLWithPath: out))
+            options.baseAdapters = try adapter.map { [try existingFile($0, "--adapter")] } ?? []
+            options.rewardLabel = rewardLabel
+            options.rewardOutput = output
+            options.quantization = mode
+            options.adapter = LoRAConfiguration(rank: loraRank, alpha: Float(loraRank), dropout: 0.05, targets: .names(["q", "v"]))
+            options.ppo.learningRate = learningRate
+            options.ppo.batchSize = batchSize
+            options.ppo.miniBatchSize = miniBatchSize
+            options.ppo.ppoEpochs = ppoEpochs
+            options.ppo.initKLCoef = initKLCoef
+            options.ppo.klPenalty = penalty
+            options.ppo.useScoreScaling = normalizeScores
+            options.ppo.useScoreNorm = normalizeScores
+            options.ppo.seed = seed
+            options.steps = steps
+            options.minNewTokens = minNewTokens
+            options.lengthSampler = try LengthSampler(bounds[0], bounds[1])
+            options.resume = !restart
+            let result = try PPOStage.run(options) { print($0) }
+            print("adapter: \(result.adapterFolder.path)\nlog: \(result.logFile.path)")
+        }
+    }
+}
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Compare toxicity, reward and ROUGE before and after detoxification; write the report.",
+        discussion: """
+            Example:
+              detox evaluate --model google-t5/t5-small --before runs/sft/adapter --after runs/ppo \\
+                --toxicity-model facebook/roberta-hate-speech-dynabench-r4-target --data test.csv --out runs/report
+            """)
+    @OptionGroup var model: ModelArguments
+    @Option(help: "Adapter merged into the base for the 'before' model (omit for the base).") var before: String?
+    @Option(help: "The PPO run folder (or an adapter folder) for the 'after' model.") var after: String
+    @Option(help: "Toxicity evaluator folder or Hub id.") var toxicityModel: String
+    @Option(help: "The evaluator's toxic label.") var toxicLabel = "hate"
+    @Option(help: "Reward model for the reward columns.") var rewardModel: String?
+    @Option(help: "Reward label.") var rewardLabel = "nothate"
+    @Option(help: "Test dialogues (CSV or JSONL).") var data: String
+    @Option(help: "How many.") var count = 20
+    @Option(help: "Generated tokens at most.") var maxNewTokens = 64
+    @Flag(help: "Sample with --seed instead of greedy decoding.") var sample = false
+    @Option(help: "Sampling seed.") var seed: UInt64 = 0
+    @Option(help: "Output folder.") var out: String
+
+    func run() throws {
+        try runStage {
+            let afterURL = try existingFile(after, "--after")
+            var options = EvaluateStage.Options(
+                model: try model.folder(), after: afterURL, toxicityModel: try HubAccess.locator().folder(for: toxicityModel),
+                dataFile: try existingFile(data, "--data"), outputFolder: URL(fileURLWithPath: out))
+            options.beforeAdapters = try before.map { [try existingFile($0, "--before")] } ?? []
+            options.toxicLabel = toxicLabel
+            options.rewardModel = try rewardModel.map { try HubAccess.locator().folder(for: $0) }
+            options.rewardLabel = rewardLabel
+            options.count = count
+            options.generation = sample
+                ? GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: maxNewTokens, seed: seed)
+                : .greedy(maxNewTokens: maxNewTokens)
+            let log = afterURL.appendingPathComponent("ppo_log.jsonl")
+            options.trainingLog = FileManager.default.fileExists(atPath: log.path) ? log : nil
+            let result = try EvaluateStage.run(options) { print($0) }
+            print(HTMLReport.terminalSummary(result.report.summary))
+            for file in result.files { print("wrote \(file.path)") }
+        }
+    }
+}
+
+struct DownloadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "download",
+        abstract: "Download a model or dataset from the Hugging Face Hub into the shared cache.",
+        discussion: """
+            Uses the same cache as Python's huggingface_hub (HF_HOME / HF_HUB_CACHE), so files either
+            side fetched are reused. HF_HUB_OFFLINE=1 resolves from the cache only; HF_TOKEN is sent
+            as a bearer token and never printed.
+
+            Examples:
+              detox download google-t5/t5-small
+              detox download datasets/knkarthick/dialogsum
+              detox download DaNLP/da-electra-hatespeech-detection --revision main
+            """)
+    @Argument(help: "A Hub id: org/name, or datasets/org/name.") var repo: String
+    @Option(help: "Branch, tag or commit.") var revision = "main"
+    @Flag(help: "No progress output.") var quiet = false
+
+    func run() throws {
+        try runStage {
+            let quiet = self.quiet
+            let folder = try HubAccess.download(repo, revision: revision) { file, done, total in
+                guard !quiet, total > 0 else { return }
+                let line = String(format: "\r%@ %5.1f%% of %.1f MB", file, 100 * Double(done) / Double(total), Double(total) / 1e6)
+                FileHandle.standardError.write(Data(line.utf8))
+                if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+            }
+            print(folder.path)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder so the test target has a source until the model tests land.
