@@ -72,7 +72,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "LoRATests", dependencies: ["LoRA", "TestSupport"],
+            name: "LoRATests", dependencies: ["LoRA", "Models", "Checkpoints", "NN", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
@@ -85,6 +85,10 @@ let package = Package(
         ),
         .testTarget(name: "HubTests", dependencies: ["Hub"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
-        .testTarget(name: "DetoxTests", dependencies: ["Detox", "TestSupport"]),
+        .testTarget(
+            name: "DetoxTests",
+            dependencies: ["Detox", "TestSupport", "Datasets", "Models", "LoRA", "Training", "Evaluation", "TensorCore"],
+            resources: [.copy("Fixtures")]
+        ),
     ]
 )
