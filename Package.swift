@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -36,7 +37,9 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Hub"),
         .target(name: "Datasets", dependencies: ["Tokenizers"]),
-        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "LoRA", "Models", "Tokenizers", "Datasets", "Training", "Evaluation", "Hub"]),
+        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "LoRA", "Models", "Tokenizers", "Datasets", "Training", "Evaluation", "Hub",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .executableTarget(
             name: "detox",
             dependencies: ["Detox", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -62,7 +62,7 @@ public enum SVGChart {
     /// Line chart of several series sharing axes.
     public static func lines(title: String, xLabel: String, series: [Series]) -> String {
         let xs = series.flatMap { $0.points.map(\.x) }, ys = series.flatMap { $0.points.map(\.y) }
-        let xRange = bounds(xs), yRange = bounds(ys)
+        let xRange = (xs.min() ?? 0, Swift.max(xs.max() ?? 1, (xs.min() ?? 0) + 1)), yRange = bounds(ys)
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         func px(_ x: Double) -> Double { left + (x - xRange.0) / (xRange.1 - xRange.0) * plotWidth }
         func py(_ y: Double) -> Double { top + (1 - (y - yRange.0) / (yRange.1 - yRange.0)) * plotHeight }

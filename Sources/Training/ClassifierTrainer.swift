@@ -101,3 +101,43 @@ public final class ClassifierTrainer {
         return examples.isEmpty ? 0 : Double(correct) / Double(examples.count)
     }
 }
+
+// MARK: - Files
+
+import Datasets
+
+extension LabeledText {
+    /// Reads labeled texts from a CSV with `text` and `label` columns or JSON Lines with those keys.
+    public static func load(_ url: URL) throws -> [LabeledText] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw DatasetError.unreadable(file: url.path, reason: error.localizedDescription)
+        }
+        if ["jsonl", "json"].contains(url.pathExtension.lowercased()) {
+            var result: [LabeledText] = []
+            for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                      let text = object["text"] as? String else {
+                    throw DatasetError.malformedRecord(file: url.path, line: index + 1, reason: "expected an object with a \"text\" string")
+                }
+                guard let label = (object["label"] as? String) ?? (object["label"] as? NSNumber)?.stringValue else {
+                    throw DatasetError.missingColumn(file: url.path, column: "label", line: index + 1)
+                }
+                result.append(LabeledText(text: text, label: label))
+            }
+            return result
+        }
+        let rows = try CSVReader(file: url.path).records(in: data)
+        guard let header = rows.first else { throw DatasetError.empty(file: url.path) }
+        guard let textColumn = header.fields.firstIndex(of: "text") else { throw DatasetError.missingColumn(file: url.path, column: "text", line: 1) }
+        guard let labelColumn = header.fields.firstIndex(of: "label") else { throw DatasetError.missingColumn(file: url.path, column: "label", line: 1) }
+        return try rows.dropFirst().map { row in
+            guard row.fields.count == header.fields.count else {
+                throw DatasetError.raggedRow(file: url.path, line: row.line, expected: header.fields.count, actual: row.fields.count)
+            }
+            return LabeledText(text: row.fields[textColumn], label: row.fields[labelColumn])
+        }
+    }
+}

@@ -20,6 +20,6 @@ struct DetoxCommand: ParsableCommand {
               detox evaluate --model FOLDER --before runs/sft/adapter --after runs/ppo --toxicity-model CLASSIFIER --data test.csv --out runs/report
             """,
         version: Detox.version,
-        subcommands: [DemoCommand.self, DownloadCommand.self, SummarizeCommand.self, FineTuneCommand.self, PPOCommand.self, EvaluateCommand.self]
+        subcommands: [DemoCommand.self, RunCommand.self, DownloadCommand.self, SummarizeCommand.self, FineTuneCommand.self, PPOCommand.self, EvaluateCommand.self, TrainClassifierCommand.self]
     )
 }

@@ -5,6 +5,7 @@ import Evaluation
 import Foundation
 import LoRA
 import Models
+import Tokenizers
 import Training
 
 /// Flags shared by the commands that read a model.
@@ -268,6 +269,81 @@ struct DownloadCommand: ParsableCommand {
                 if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
             }
             print(folder.path)
+        }
+    }
+}
+
+struct TrainClassifierCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-classifier",
+        abstract: "Fine-tune a BERT/ELECTRA/RoBERTa classifier on labeled texts (a reward or toxicity model).",
+        discussion: """
+            The labels are the model's id2label names; the texts file is CSV (text,label) or JSON lines.
+            The result is a Hugging Face folder (config.json, model.safetensors, tokenizer files).
+
+            Example:
+              detox train-classifier --model DaNLP/da-electra-hatespeech-detection --data english.csv --epochs 3 --out models/reward
+            """)
+    @OptionGroup var model: ModelArguments
+    @Option(help: "Labeled texts: CSV with text,label columns or JSON lines.") var data: String
+    @Option(help: "Held-out labeled texts for accuracy.") var validation: String?
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Epochs.") var epochs = 3
+    @Option(help: "Learning rate.") var learningRate = 5e-5
+    @Option(help: "Batch size.") var batchSize = 16
+    @Option(help: "Tokens kept per text.") var maxLength = 128
+    @Option(help: "Seed.") var seed: UInt64 = 42
+
+    func run() throws {
+        try runStage {
+            let folder = try model.folder()
+            let classifier = try SequenceClassifierModel.load(folder: folder)
+            let tokenizer = try Tokenizer.load(from: folder)
+            var parameters = ClassifierTrainer.Parameters()
+            parameters.epochs = epochs
+            parameters.learningRate = learningRate
+            parameters.batchSize = batchSize
+            parameters.maxLength = maxLength
+            parameters.seed = seed
+            let trainer = try ClassifierTrainer(classifier: classifier, tokenizer: tokenizer, parameters: parameters)
+            let examples = try LabeledText.load(try existingFile(data, "--data"))
+            let losses = try trainer.train(examples) { step, loss in
+                if step % 10 == 0 { print(String(format: "step %5d  loss %.4f", step, loss)) }
+            }
+            print("epoch losses: " + losses.map { String(format: "%.4f", $0) }.joined(separator: " "))
+            if let validation {
+                print(String(format: "validation accuracy: %.2f%%", 100 * (try trainer.accuracy(try LabeledText.load(try existingFile(validation, "--validation"))))))
+            }
+            let output = URL(fileURLWithPath: out)
+            try SequenceClassifierModel.save(classifier, to: output)
+            for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt", "spiece.model"] {
+                let source = folder.appendingPathComponent(name), target = output.appendingPathComponent(name)
+                if FileManager.default.fileExists(atPath: source.path) {
+                    try? FileManager.default.removeItem(at: target)
+                    try FileManager.default.copyItem(at: source, to: target)
+                }
+            }
+            print("classifier: \(output.path)")
+        }
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run every stage of a YAML recipe; rerunning skips finished stages and resumes an interrupted one.",
+        discussion: """
+            Examples:
+              detox run recipes/dialogsum-t5-small.yaml
+              detox run recipes/dialogsum-flan-t5-base.yaml
+            """)
+    @Argument(help: "The recipe file.") var recipe: String
+
+    func run() throws {
+        try runStage {
+            let parsed = try Recipe(contentsOf: try existingFile(recipe, "recipe"))
+            let reports = try RecipeRunner.run(parsed, log: { print($0) })
+            for report in reports { print("\(report.name): \(report.skipped ? "skipped (already finished)" : "done") → \(report.folder.path)") }
         }
     }
 }

@@ -43,3 +43,20 @@ public enum HubAccess {
 final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, any Error>?
 }
+
+extension HubAccess {
+    /// A data file argument: an existing local file, or `datasets/org/name/path/in/repo.csv`,
+    /// fetched from that dataset repository into the shared cache.
+    public static func dataFile(_ argument: String, revision: String = "main") throws -> URL {
+        let local = URL(fileURLWithPath: (argument as NSString).expandingTildeInPath)
+        if FileManager.default.fileExists(atPath: local.path) { return local }
+        let parts = argument.split(separator: "/").map(String.init)
+        guard parts.count >= 4, parts[0] == "datasets" else {
+            throw DetoxError.notFound(argument: argument, reason: "is not a file, nor datasets/org/name/<file> on the Hub")
+        }
+        return try blocking {
+            let repo = try RepoID(parsing: parts[0...2].joined(separator: "/"))
+            return try await HubClient.fromEnvironment().file(repo: repo, path: parts[3...].joined(separator: "/"), revision: revision)
+        }
+    }
+}
