@@ -193,30 +193,11 @@ public final class PPOTrainer {
 
         // Statistics, as record_step_stats.
         t0 = Date()
-        var stats: [String: Double] = [:]
-        let klSums = Tensor.withNoGrad { (kls * mask).sum(axis: -1) }.values.map { Double($0) }
-        let meanKL = klSums.reduce(0, +) / Double(klSums.count)
-        stats["objective/kl"] = meanKL
-        stats["objective/kl_coef"] = klController.value
-        stats["objective/entropy"] = Tensor.withNoGrad { (-logprobs * mask).sum(axis: -1).mean().item }.double
-        stats["objective/logprobs"] = Double(PPOMath.maskedMean(logprobs, mask).item)
-        stats["objective/ref_logprobs"] = Double(PPOMath.maskedMean(referenceLogprobs, mask).item)
-        stats["ppo/mean_non_score_reward"] = Double(PPOMath.maskedMean(nonScore, mask).item)
-        stats["ppo/mean_scores"] = scores.reduce(0, +) / Double(scores.count)
-        stats["ppo/std_scores"] = Self.sampleStd(scores)
-        let raw = batch.scores.map(Double.init)
-        stats["env/reward_mean"] = raw.reduce(0, +) / Double(raw.count)
-        stats["env/reward_std"] = Self.sampleStd(raw)
-        let queryLengths = batch.queries.map { Double($0.count) }, responseLengths = batch.responses.map { Double($0.count) }
-        stats["tokens/queries_len_mean"] = queryLengths.reduce(0, +) / Double(queryLengths.count)
-        stats["tokens/queries_len_std"] = Self.sampleStd(queryLengths)
-        stats["tokens/responses_len_mean"] = responseLengths.reduce(0, +) / Double(responseLengths.count)
-        stats["tokens/responses_len_std"] = Self.sampleStd(responseLengths)
-        for (name, _) in minibatchStats.first?.named ?? [] {
-            let values = minibatchStats.compactMap { s in s.named.first { $0.0 == name }?.1 }
-            stats["ppo/\(name)"] = values.map { Double($0) }.reduce(0, +) / Double(values.count)
-        }
-        if let error = stats["ppo/val/error"], let variance = stats["ppo/returns/var"] { stats["ppo/val/var_explained"] = 1 - error / variance }
+        var stats = PPOStatistics.record(
+            klCoefficient: klController.value, scores: scores, rawScores: batch.scores.map(Double.init),
+            logprobs: logprobs, referenceLogprobs: referenceLogprobs, nonScoreRewards: nonScore, kls: kls, mask: mask,
+            queryLengths: batch.queries.map(\.count), responseLengths: batch.responses.map(\.count), minibatches: minibatchStats)
+        let meanKL = stats["objective/kl"] ?? 0
         stats["ppo/learning_rate"] = optimizer.learningRate
         if meanKL < -1 {
             warn(String(format: "KL divergence is starting to become negative: %.2f - this might be a precursor for failed training. "
@@ -231,12 +212,6 @@ public final class PPOTrainer {
             throw TrainingError.nonFinite(what: key, step: stepCount, value: Float(value))
         }
         return stats
-    }
-
-    static func sampleStd(_ xs: [Double]) -> Double {
-        guard xs.count > 1 else { return .nan }
-        let m = xs.reduce(0, +) / Double(xs.count)
-        return (xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(xs.count - 1)).squareRoot()
     }
 
     /// Pads (with zeros) or trims axis 1 (positions) of a `[B, T', ...]` tensor to `length`.

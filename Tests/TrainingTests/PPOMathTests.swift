@@ -124,3 +124,35 @@ import Training
         #expect(fixed.value == 0.3)
     }
 }
+
+@Suite struct PPOStatisticsTests {
+    /// `record_step_stats` over two minibatches (rows 0, 2 and 1, 3) against trl's, every scalar to 1e-5.
+    @Test func stepStatisticsMatchTRL() throws {
+        let f = try PPOMathTests.tensors()
+        let reference = try #require(PPOMathTests.scalars()["record_step_stats"] as? [String: Any])
+        let expected = try #require(reference["stats"] as? [String: Double])
+        let queryLengths = try #require(reference["query_lengths"] as? [Int])
+        let responseLengths = try #require(reference["response_lengths"] as? [Int])
+        let mask = try f.tensor("mask")
+        var minibatches: [PPOLossStatistics] = []
+        for rows in [[0, 2], [1, 3]] {
+            func pick(_ name: String) throws -> Tensor { try f.tensor(name).indexSelect(rows) }
+            let (_, _, stats) = try PPOMath.loss(
+                oldLogprobs: try pick("logprobs"), values: try pick("adv_values_plain"), logits: try pick("logits"),
+                vpreds: try pick("vpreds"), logprobs: try pick("new_logprobs"), mask: try pick("mask"),
+                advantages: try pick("advantages_plain"), returns: try pick("returns_plain"),
+                cliprange: 0.2, cliprangeValue: 0.2, vfCoefficient: 0.1, ratioThreshold: 10)
+            minibatches.append(stats)
+        }
+        let scores = try f.tensor("scores").values.map(Double.init)
+        let stats = PPOStatistics.record(
+            klCoefficient: 0.2, scores: scores, rawScores: scores, logprobs: try f.tensor("logprobs"),
+            referenceLogprobs: try f.tensor("ref_logprobs"), nonScoreRewards: try f.tensor("non_score_kl"),
+            kls: try f.tensor("kls_kl"), mask: mask, queryLengths: queryLengths, responseLengths: responseLengths,
+            minibatches: minibatches)
+        for (key, value) in expected.sorted(by: { $0.key < $1.key }) {
+            let ours = try #require(stats[key], "\(key) is missing")
+            #expect(Swift.abs(ours - value) <= 1e-5 * Swift.max(1, Swift.abs(value)), "\(key): \(ours) vs \(value)")
+        }
+    }
+}
