@@ -197,9 +197,10 @@ public final class SupervisedTrainer {
             history.append(record)
             try log.append(record)
             try progress(record)
-            if last || (parameters.checkpointEvery > 0 && step % parameters.checkpointEvery == 0) {
+            if last || Interruption.isRequested || (parameters.checkpointEvery > 0 && step % parameters.checkpointEvery == 0) {
                 try saveCheckpoint()
             }
+            if Interruption.isRequested && !last { throw TrainingError.interrupted(step: step) }
         }
         model.setTraining(false)
         try LoRA.save(model, configuration: adapterConfiguration, to: outputFolder.appendingPathComponent("adapter"))

@@ -11,6 +11,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFinite(what: String, step: Int, value: Float)
     /// A checkpoint could not be written or read back.
     case checkpoint(path: String, reason: String)
+    /// Ctrl-C stopped the run after this step's checkpoint was written.
+    case interrupted(step: Int)
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "\(what): the mask has too few active positions (try a larger mini_batch_size or gradient_accumulation_steps)"
         case .nonFinite(let what, let step, let value): return "\(what) is \(value) at step \(step); stopping (the last checkpoint is kept)"
         case .checkpoint(let path, let reason): return "\(path): \(reason)"
+        case .interrupted(let step): return "interrupted after step \(step); the checkpoint is saved, run the same command to resume"
         }
     }
 }

@@ -1,10 +1,13 @@
 import ArgumentParser
 import Foundation
 import TensorCore
+import Training
 
 // Restart once with matching OpenBLAS kernels if the library fell back to legacy ones
 // (see BLASRuntime); a no-op everywhere else.
 BLASRuntime.restartWithMatchingKernelsIfNeeded()
+// Ctrl-C: finish the current step, write a checkpoint, stop (a second Ctrl-C quits at once).
+Interruption.install()
 
 // Exit codes: 0 ok, 1 failure, 2 usage (ArgumentParser's own usage code is 64).
 do {

@@ -57,8 +57,11 @@ public enum FineTuneStage {
             model: model, tokenizer: tokenizer, train: train, validation: validation, template: options.template,
             parameters: options.trainer, adapterConfiguration: adapter, outputFolder: options.outputFolder)
         log("fine-tuning \(model.trainableParameters().reduce(0) { $0 + $1.parameter.tensor.count }) adapter parameters on \(train.count) dialogues for \(trainer.totalSteps) steps")
+        var clock: ProgressClock?
         try trainer.run(resume: options.resume) { record in
-            var line = String(format: "step %4d/%d  loss %.4f  lr %.2e", record.step, trainer.totalSteps, record.loss, record.learningRate)
+            if clock == nil { clock = ProgressClock(total: trainer.totalSteps, startingAt: record.step - 1) }
+            var line = String(format: "step %4d/%d  loss %.4f  lr %.2e  (%@)", record.step, trainer.totalSteps, record.loss,
+                              record.learningRate, clock?.describe(done: record.step) ?? "")
             if let eval = record.evalLoss { line += String(format: "  eval_loss %.4f", eval) }
             log(line)
         }

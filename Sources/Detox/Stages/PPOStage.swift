@@ -122,6 +122,7 @@ public enum PPOStage {
 
         let c = options.ppo
         var firstReward: Double?, lastReward: Double?
+        let clock = ProgressClock(total: options.steps, startingAt: trainer.stepCount)
         while trainer.stepCount < options.steps {
             let step = trainer.stepCount
             // Prompts of this step: a seeded shuffle per pass over the data.
@@ -159,11 +160,12 @@ public enum PPOStage {
             try metrics.append(stats)
             if firstReward == nil { firstReward = stats["env/reward_mean"] }
             lastReward = stats["env/reward_mean"]
-            log(String(format: "step %3d/%d  reward %+.4f  kl %+.4f  kl_coef %.4f  policy %+.4f  value %.4f  %.1fs",
+            log(String(format: "step %3d/%d  reward %+.4f  kl %+.4f  kl_coef %.4f  policy %+.4f  value %.4f  (%@)",
                        trainer.stepCount, options.steps, stats["env/reward_mean"] ?? .nan, stats["objective/kl"] ?? .nan,
                        stats["objective/kl_coef"] ?? .nan, stats["ppo/loss/policy"] ?? .nan, stats["ppo/loss/value"] ?? .nan,
-                       stats["time/ppo/total"] ?? .nan))
-            if trainer.stepCount == options.steps || (options.checkpointEvery > 0 && trainer.stepCount % options.checkpointEvery == 0) {
+                       clock.describe(done: trainer.stepCount)))
+            let interrupted = Interruption.isRequested && trainer.stepCount < options.steps
+            if trainer.stepCount == options.steps || interrupted || (options.checkpointEvery > 0 && trainer.stepCount % options.checkpointEvery == 0) {
                 var generators = policy.dropoutGenerators()
                 generators["ppo.shuffle"] = trainer.generator
                 generators["ppo.sampling"] = sampling
@@ -172,6 +174,7 @@ public enum PPOStage {
                     extraTensors: valueHeadState(policy))
                 try checkpoint.write(model: base, adapterConfiguration: adapter, to: checkpointFolder)
             }
+            if interrupted { throw TrainingError.interrupted(step: trainer.stepCount) }
         }
         let adapterFolder = options.outputFolder.appendingPathComponent("adapter")
         try LoRA.save(base, configuration: adapter, to: adapterFolder)
