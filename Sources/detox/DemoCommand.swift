@@ -25,6 +25,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Random seed of the world and every stage.") var seed: UInt64 = 7
     @Option(help: "Output folder.") var out = "demo-out"
     @Flag(help: "Print only the summary.") var quiet = false
+    @Flag(help: "Print the summary as JSON (implies --quiet).") var json = false
     @Option(help: "PPO steps (default 60 with --quick, else 150).") var ppoSteps: Int?
     @Option(help: "PPO learning rate (default 5e-4).") var ppoLearningRate: Double?
     @Option(help: "Initial KL coefficient (default 0.2).") var klCoefficient: Double?
@@ -37,8 +38,15 @@ struct DemoCommand: ParsableCommand {
         options.ppoSteps = ppoSteps
         options.ppoLearningRate = ppoLearningRate
         options.klCoefficient = klCoefficient
-        if !quiet { print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores") }
-        let summary = try DemoPipeline.run(options) { line in if !quiet { print(line) } }
+        let silent = quiet || json
+        if !silent { print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores") }
+        let summary = try DemoPipeline.run(options) { line in if !silent { print(line) } }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(summary.report.summary), as: UTF8.self))
+            return
+        }
         print("")
         print(HTMLReport.terminalSummary(summary.report.summary))
         print("")

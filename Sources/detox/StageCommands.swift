@@ -16,6 +16,25 @@ struct ModelArguments: ParsableArguments {
     func folder() throws -> URL { try HubAccess.locator().folder(for: model) }
 }
 
+/// `--quiet` (only the result) and `--json` (the result as JSON on standard output, for scripts).
+struct OutputArguments: ParsableArguments {
+    @Flag(help: "Print only the result.") var quiet = false
+    @Flag(help: "Print the result as JSON (implies --quiet).") var json = false
+
+    /// Where progress lines go: standard output, or nowhere with --quiet or --json.
+    var log: (String) -> Void {
+        let silent = quiet || json
+        return { line in if !silent { print(line) } }
+    }
+
+    func emit<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
 /// Turns a library error into a one-line message and exit code 1 (usage errors are 2, by ArgumentParser).
 func runStage(_ body: () throws -> Void) throws {
     do {
@@ -51,6 +70,7 @@ struct SummarizeCommand: ParsableCommand {
     @Flag(help: "Sample (top_k 0, top_p 1) instead of greedy decoding.") var sample = false
     @Option(help: "Sampling seed.") var seed: UInt64 = 0
     @Option(help: "Write JSON lines (id, prompt, summary, reference, rouge) here.") var output: String?
+    @OptionGroup var outputArguments: OutputArguments
 
     func run() throws {
         try runStage {
@@ -62,7 +82,8 @@ struct SummarizeCommand: ParsableCommand {
                 ? GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: maxNewTokens, seed: seed)
                 : .greedy(maxNewTokens: maxNewTokens)
             options.outputFile = output.map { URL(fileURLWithPath: $0) }
-            let rows = try SummarizeStage.run(options) { print($0) }
+            let rows = try SummarizeStage.run(options, log: outputArguments.log)
+            if outputArguments.json { return try outputArguments.emit(rows) }
             let mean = rows.isEmpty ? 0 : rows.map { $0.rouge["rougeL"] ?? 0 }.reduce(0, +) / Double(rows.count)
             print(String(format: "%d summaries, mean ROUGE-L %.4f", rows.count, mean))
         }
@@ -100,6 +121,7 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Validation and checkpoint interval in steps.") var evaluateEvery = 0
     @Option(help: "Seed.") var seed: UInt64 = 42
     @Flag(help: "Start over instead of resuming.") var restart = false
+    @OptionGroup var outputArguments: OutputArguments
 
     func run() throws {
         guard let mode = BaseQuantization(rawValue: quantize) else { throw ValidationError("--quantize must be none, nf4 or fp4, got \(quantize)") }
@@ -121,7 +143,11 @@ struct FineTuneCommand: ParsableCommand {
             options.trainer.checkpointEvery = evaluateEvery
             options.trainer.seed = seed
             options.resume = !restart
-            let result = try FineTuneStage.run(options) { print($0) }
+            let result = try FineTuneStage.run(options, log: outputArguments.log)
+            if outputArguments.json {
+                return try outputArguments.emit(["adapter": result.adapterFolder.path, "steps": "\(result.steps)",
+                                                 "final_loss": result.finalLoss.map { "\($0)" } ?? "", "final_eval_loss": result.finalValidationLoss.map { "\($0)" } ?? ""])
+            }
             print("adapter: \(result.adapterFolder.path)")
         }
     }
@@ -161,6 +187,7 @@ struct PPOCommand: ParsableCommand {
     @Flag(help: "Normalize scores with running statistics (use_score_scaling + use_score_norm).") var normalizeScores = false
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Flag(help: "Start over instead of resuming.") var restart = false
+    @OptionGroup var outputArguments: OutputArguments
 
     func run() throws {
         guard let penalty = KLPenalty(rawValue: klPenalty) else { throw ValidationError("--kl-penalty must be kl, abs, mse or full") }
@@ -189,7 +216,10 @@ struct PPOCommand: ParsableCommand {
             options.minNewTokens = minNewTokens
             options.lengthSampler = try LengthSampler(bounds[0], bounds[1])
             options.resume = !restart
-            let result = try PPOStage.run(options) { print($0) }
+            let result = try PPOStage.run(options, log: outputArguments.log)
+            if outputArguments.json {
+                return try outputArguments.emit(["adapter": result.adapterFolder.path, "log": result.logFile.path, "steps": "\(result.steps)"])
+            }
             print("adapter: \(result.adapterFolder.path)\nlog: \(result.logFile.path)")
         }
     }
@@ -217,6 +247,7 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Sample with --seed instead of greedy decoding.") var sample = false
     @Option(help: "Sampling seed.") var seed: UInt64 = 0
     @Option(help: "Output folder.") var out: String
+    @OptionGroup var outputArguments: OutputArguments
 
     func run() throws {
         try runStage {
@@ -234,7 +265,8 @@ struct EvaluateCommand: ParsableCommand {
                 : .greedy(maxNewTokens: maxNewTokens)
             let log = afterURL.appendingPathComponent("ppo_log.jsonl")
             options.trainingLog = FileManager.default.fileExists(atPath: log.path) ? log : nil
-            let result = try EvaluateStage.run(options) { print($0) }
+            let result = try EvaluateStage.run(options, log: outputArguments.log)
+            if outputArguments.json { return try outputArguments.emit(result.report.summary) }
             print(HTMLReport.terminalSummary(result.report.summary))
             for file in result.files { print("wrote \(file.path)") }
         }
