@@ -45,7 +45,8 @@ let package = Package(
             dependencies: ["Detox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
-            name: "detox-bench", dependencies: ["TensorCore", "NN", "CBLAS", "Tokenizers"],
+            name: "detox-bench",
+            dependencies: ["TensorCore", "NN", "CBLAS", "Tokenizers", "Models", "LoRA", "Quantization", "Optimizers", "Training"],
             path: "Sources/DetoxBench"
         ),
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),

@@ -15,6 +15,16 @@ import torch
 BATCH, SOURCE, TARGET, NEW_TOKENS = 8, 256, 64, 64
 PPO_BATCH, PPO_MINI_BATCH, PPO_EPOCHS = 16, 4, 4
 LORA_RANK = 32
+# How each case is timed, as `ModelBenchmarks.Repeats` in Swift: (warm-up runs, at most this many
+# timed runs, budget in seconds). The number of timed runs is as many as fit in the budget judging by
+# the first one (an odd count, at least one). Keeps `make bench` within minutes on two cores.
+REPEATS = {
+    "forward": (1, 3, 20),
+    "generation": (1, 3, 30),
+    "training_step": (1, 3, 30),
+    "ppo_step": (1, 3, 60),
+    "rollout": (1, 3, 25),
+}
 # Token ids drawn from [2, 32100): not pad (0) or EOS (1), and not t5-small's unused rows.
 LOW_ID, HIGH_ID = 2, 32100
 
@@ -23,14 +33,22 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
-def median(body, warmup=1, repeats=3):
+def median(body, case, figures, name):
+    """The median time of `body`, timed as REPEATS[case] says; records the run count under "runs: <name>"."""
+    warmup, repeats, budget = REPEATS[case]
     for _ in range(warmup):
         body()
     times = []
-    for _ in range(repeats):
+    runs = 1
+    while len(times) < runs:
         start = time.perf_counter()
         body()
         times.append(time.perf_counter() - start)
+        if len(times) == 1:
+            runs = max(1, min(repeats, int(budget / max(times[0], 1e-9))))
+            if runs % 2 == 0:
+                runs -= 1
+    figures[f"runs: {name}"] = len(times)
     return sorted(times)[len(times) // 2]
 
 
@@ -71,16 +89,19 @@ def model_figures(figures):
     generator = torch.Generator().manual_seed(1)
     input_ids, attention_mask, labels = batch_inputs(generator)
     with torch.no_grad():
-        seconds = median(lambda: model(input_ids=input_ids, attention_mask=attention_mask, labels=labels), repeats=5)
-        figures["t5-small forward 8x256→64 ms"] = seconds * 1e3
+        name = "t5-small forward 8x256→64 ms"
+        seconds = median(lambda: model(input_ids=input_ids, attention_mask=attention_mask, labels=labels),
+                         "forward", figures, name)
+        figures[name] = seconds * 1e3
         torch.manual_seed(2)
 
         def generate():
             out = model.generate(input_ids=input_ids, attention_mask=attention_mask, **sampling_kwargs())
             assert out.shape == (BATCH, 1 + NEW_TOKENS), out.shape
 
-        seconds = median(generate, repeats=3)
-        figures["t5-small sample 8x256 +64 tokens/s"] = BATCH * NEW_TOKENS / seconds
+        name = "t5-small sample 8x256 +64 tokens/s"
+        seconds = median(generate, "generation", figures, name)
+        figures[name] = BATCH * NEW_TOKENS / seconds
     log(f"models: done")
 
 
@@ -138,7 +159,7 @@ def lora_step_figures(figures, notes):
     generator = torch.Generator().manual_seed(1)
     input_ids, attention_mask, labels = batch_inputs(generator)
 
-    def training_step_seconds(model):
+    def training_step_seconds(model, name):
         model.train()
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
 
@@ -147,10 +168,11 @@ def lora_step_figures(figures, notes):
             model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss.backward()
             optimizer.step()
 
-        return median(step, repeats=3)
+        return median(step, "training_step", figures, name)
 
     model = get_peft_model(t5_model(seed=0), lora_config())
-    figures["lora r32 q,v train step 8x256→64 ms"] = training_step_seconds(model) * 1e3
+    name = "lora r32 q,v train step 8x256→64 ms"
+    figures[name] = training_step_seconds(model, name) * 1e3
     del model
     log("lora: f32 base done")
 
@@ -162,7 +184,8 @@ def lora_step_figures(figures, notes):
         figures["nf4 base resident bytes / f32"] = (four_bit_bytes + 4 * f32_values) / (4 * total_values)
         figures["nf4 quantized layers bytes / f32"] = four_bit_bytes / (4 * four_bit_values)
         model = get_peft_model(base, lora_config())
-        figures["qlora nf4 r32 q,v train step 8x256→64 ms"] = training_step_seconds(model) * 1e3
+        name = "qlora nf4 r32 q,v train step 8x256→64 ms"
+        figures[name] = training_step_seconds(model, name) * 1e3
         del model, base
         log("lora: nf4 base done")
     except Exception as error:  # bitsandbytes' CPU 4-bit path is optional
@@ -205,8 +228,8 @@ def ppo_figures(figures):
     scores = torch.randn(PPO_BATCH, generator=generator)
     query_list, response_list, score_list = list(queries), list(responses), list(scores)
 
-    seconds = median(lambda: trainer.step(query_list, response_list, score_list), repeats=3)
-    figures["ppo step 16x256→65 mb4 ep4 s"] = seconds
+    name = "ppo step 16x256→65 mb4 ep4 s"
+    figures[name] = median(lambda: trainer.step(query_list, response_list, score_list), "ppo_step", figures, name)
     log("ppo: step done")
 
     torch.manual_seed(4)
@@ -217,8 +240,8 @@ def ppo_figures(figures):
             out = model.generate(input_ids=queries, attention_mask=attention_mask, **sampling_kwargs())
         assert out.shape == (PPO_BATCH, 1 + NEW_TOKENS), out.shape
 
-    seconds = median(rollout, repeats=3)
-    figures["ppo rollout sample 16x256 +64 tokens/s"] = PPO_BATCH * NEW_TOKENS / seconds
+    name = "ppo rollout sample 16x256 +64 tokens/s"
+    figures[name] = PPO_BATCH * NEW_TOKENS / median(rollout, "rollout", figures, name)
     log("ppo: rollout done")
 
 
@@ -232,10 +255,3 @@ def run(figures, sections):
         ppo_figures(figures)
     figures.update(notes)
 
-
-if __name__ == "__main__":
-    import json
-
-    out = {}
-    run(out, set(sys.argv[1].split(",")) if len(sys.argv) > 1 else {"models", "lora", "ppo"})
-    print(json.dumps(out))

@@ -1,10 +1,16 @@
 """The PyTorch side of `make bench`: the same work as Sources/DetoxBench, timed the same way
 (median of 7 after 2 warm-up runs), printed as one JSON object keyed by figure name.
 
+The model, LoRA/QLoRA and PPO figures (t5-small-sized, with transformers, PEFT, bitsandbytes
+and TRL) come from model_bench.py, with fewer repeats for those big cases.
+
 Run: .venv/bin/python Scripts/bench/torch_bench.py > .build/bench-torch.json
+     (optionally with a comma-separated list of sections: core, tokenizers, models, lora, ppo)
 """
+import contextlib
 import json
 import pathlib
+import sys
 import time
 
 import torch
@@ -22,9 +28,26 @@ def median(body, warmup=2, repeats=7):
     return sorted(times)[len(times) // 2]
 
 
+SECTIONS = ("core", "tokenizers", "models", "lora", "ppo")
+
+
 def main():
-    torch.manual_seed(0)
+    sections = set(sys.argv[1].split(",")) if len(sys.argv) > 1 else set(SECTIONS)
     figures = {}
+    # Only the JSON goes to stdout; anything the libraries print goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        if "core" in sections:
+            core_figures(figures)
+        if "tokenizers" in sections:
+            tokenizer_figures(figures)
+        import model_bench
+
+        model_bench.run(figures, sections)
+    print(json.dumps(figures))
+
+
+def core_figures(figures):
+    torch.manual_seed(0)
     for m, k, n in [(512, 512, 512), (2048, 512, 2048), (2048, 2048, 512)]:
         a = torch.randn(m, k)
         b = torch.randn(n, k)
@@ -53,6 +76,8 @@ def main():
     figures["mlp forward+backward ms"] = median(step) * 1e3
     figures["threads"] = torch.get_num_threads()
 
+
+def tokenizer_figures(figures):
     # Tokenizers: the parity fixtures, one string at a time (what a per-sample pipeline does).
     from tokenizers import Tokenizer
 
@@ -62,7 +87,6 @@ def main():
         tokenizer = Tokenizer.from_file(str(fixtures / family / "tokenizer.json"))
         seconds = median(lambda: [tokenizer.encode(text) for text in corpus], warmup=1, repeats=5)
         figures[f"tokenizer {family} strings/s"] = len(corpus) / seconds
-    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import TensorCore
 
 // `make bench` runs this in release mode. With `--reference FILE` (written by
 // Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's.
+// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo) runs only those sections.
 
 BLASRuntime.restartWithMatchingKernelsIfNeeded()
 guard BLASRuntime.selfCheck() else {
@@ -17,31 +18,36 @@ let arguments = CommandLine.arguments
 let referencePath = arguments.firstIndex(of: "--reference").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
 let report = Report(referencePath: referencePath)
 var generator = SeededGenerator(seed: 0)
+let onlySections = arguments.firstIndex(of: "--only").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+    .map { Set($0.split(separator: ",").map(String.init)) }
+func wants(_ section: String) -> Bool { onlySections?.contains(section) ?? true }
 
 // MARK: - sgemm through the engine versus raw BLAS
 
-for (m, k, n) in [(512, 512, 512), (2048, 512, 2048), (2048, 2048, 512)] {
-    let a = Tensor.randomNormal([m, k], generator: &generator)
-    let b = Tensor.randomNormal([n, k], generator: &generator)
-    let flops = 2.0 * Double(m * n * k)
-    let engine = Tensor.withNoGrad { Clock.median { _ = a.matmul(b, transposeOther: true) } }
-    let out = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-    defer { out.deallocate() }
-    let raw = Clock.median {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
-                    a.storage.pointer, Int32(k), b.storage.pointer, Int32(k), 0, out, Int32(n))
+if wants("core") {
+    for (m, k, n) in [(512, 512, 512), (2048, 512, 2048), (2048, 2048, 512)] {
+        let a = Tensor.randomNormal([m, k], generator: &generator)
+        let b = Tensor.randomNormal([n, k], generator: &generator)
+        let flops = 2.0 * Double(m * n * k)
+        let engine = Tensor.withNoGrad { Clock.median { _ = a.matmul(b, transposeOther: true) } }
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { out.deallocate() }
+        let raw = Clock.median {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
+                        a.storage.pointer, Int32(k), b.storage.pointer, Int32(k), 0, out, Int32(n))
+        }
+        let engineRate = flops / engine / 1e9, rawRate = flops / raw / 1e9
+        report.print(
+            Figure(name: "sgemm \(m)x\(k)x\(n) GFLOP/s", value: engineRate, unit: "GFLOP/s", higherIsBetter: true),
+            note: String(format: "raw cblas_sgemm %.1f GFLOP/s, engine at %.0f%% of raw", rawRate, 100 * engineRate / rawRate))
     }
-    let engineRate = flops / engine / 1e9, rawRate = flops / raw / 1e9
-    report.print(
-        Figure(name: "sgemm \(m)x\(k)x\(n) GFLOP/s", value: engineRate, unit: "GFLOP/s", higherIsBetter: true),
-        note: String(format: "raw cblas_sgemm %.1f GFLOP/s, engine at %.0f%% of raw", rawRate, 100 * engineRate / rawRate))
 }
 
 // MARK: - A small forward/backward step
 
 // linear(512→2048) → gelu → linear(2048→512) → layernorm → cross-entropy over 512 classes,
 // 2048 rows (batch 8 × 256 tokens): the shape of a t5-small feed-forward block.
-do {
+if wants("core") {
     let rows = 2048, width = 512, hidden = 2048
     let up = Linear(width, hidden, generator: &generator)
     let down = Linear(hidden, width, generator: &generator)
@@ -61,7 +67,7 @@ do {
 
 // MARK: - Tokenizers
 
-do {
+if wants("tokenizers") {
     let fixtures = URL(fileURLWithPath: "Tests/TokenizersTests/Fixtures")
     if FileManager.default.fileExists(atPath: fixtures.appendingPathComponent("corpus.json").path) {
         try TokenizerBenchmark.run(fixtures: fixtures, report: report)
@@ -69,3 +75,9 @@ do {
         print("tokenizers: run from the repository root to benchmark the fixture tokenizers")
     }
 }
+
+// MARK: - Models, LoRA/QLoRA, PPO (t5-small-sized, beside transformers, PEFT, bitsandbytes, TRL)
+
+if wants("models") { try ModelBenchmarks.runModels(report: report) }
+if wants("lora") { try ModelBenchmarks.runLoRA(report: report) }
+if wants("ppo") { try ModelBenchmarks.runPPO(report: report) }
