@@ -63,7 +63,7 @@ struct SummarizeCommand: ParsableCommand {
             """)
     @OptionGroup var model: ModelArguments
     @Option(help: "An adapter folder (PEFT format) to apply.") var adapter: String?
-    @Option(help: "A DialogSum CSV or JSONL file.") var data: String
+    @Option(help: "A DialogSum CSV or JSONL file, or - for standard input (JSON lines, or one dialogue as text).") var data: String
     @Option(help: "How many dialogues.") var limit = 20
     @Option(help: "Dialogues per generation batch.") var batchSize = 8
     @Option(help: "Generated tokens at most.") var maxNewTokens = 64
@@ -74,7 +74,8 @@ struct SummarizeCommand: ParsableCommand {
 
     func run() throws {
         try runStage {
-            var options = SummarizeStage.Options(model: try model.folder(), dataFile: try existingFile(data, "--data"))
+            let dataFile = data == "-" ? URL(fileURLWithPath: "-") : try existingFile(data, "--data")
+            var options = SummarizeStage.Options(model: try model.folder(), dataFile: dataFile)
             options.adapter = try adapter.map { try existingFile($0, "--adapter") }
             options.limit = limit
             options.batchSize = batchSize

@@ -71,11 +71,15 @@ public enum EvaluateStage {
         try LoRA.load(from: afterAdapter, into: after)
 
         log("summarizing \(records.count) test dialogues before and after")
-        let summarize = { (model: T5ForConditionalGeneration) in
-            try SummarizeStage.summarize(records, model: model, tokenizer: tokenizer, template: options.template,
-                                         batchSize: options.batchSize, maxSourceLength: options.maxSourceLength, generation: options.generation)
+        func summarize(_ model: T5ForConditionalGeneration, _ label: String) throws -> [(prompt: String, summary: String, tokens: Int)] {
+            let clock = ProgressClock(total: records.count)
+            return try SummarizeStage.summarize(
+                records, model: model, tokenizer: tokenizer, template: options.template, batchSize: options.batchSize,
+                maxSourceLength: options.maxSourceLength, generation: options.generation) { done, total in
+                log("  \(label): \(done)/\(total) summarized (\(clock.describe(done: done)))")
+            }
         }
-        let beforeOut = try summarize(before), afterOut = try summarize(after)
+        let beforeOut = try summarize(before, "before"), afterOut = try summarize(after, "after")
         let scored = { (outputs: [(prompt: String, summary: String, tokens: Int)]) in
             options.scoreWithPrompt ? outputs.map { $0.prompt + " " + $0.summary } : outputs.map(\.summary)
         }

@@ -36,10 +36,11 @@ public enum SummarizeStage {
     /// Summarizes `records` with `model`, in batches, greedy or sampled as `generation` says.
     public static func summarize(
         _ records: [DialogueRecord], model: T5ForConditionalGeneration, tokenizer: Tokenizer, template: PromptTemplate,
-        batchSize: Int, maxSourceLength: Int, generation: GenerationConfig
+        batchSize: Int, maxSourceLength: Int, generation: GenerationConfig, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> [(prompt: String, summary: String, tokens: Int)] {
         var result: [(String, String, Int)] = []
         var generator = SeededGenerator(seed: generation.seed)
+        defer { progress(result.count, records.count) }
         for start in stride(from: 0, to: records.count, by: Swift.max(1, batchSize)) {
             let chunk = Array(records[start..<Swift.min(start + batchSize, records.count)])
             let batch = SummarizationBatch(records: chunk, template: template, tokenizer: tokenizer,
@@ -54,12 +55,24 @@ public enum SummarizeStage {
             for (i, response) in output.responses.enumerated() {
                 result.append((batch.prompts[i], tokenizer.decode(response, skipSpecialTokens: true), response.count))
             }
+            if result.count < records.count { progress(result.count, records.count) }
         }
         return result
     }
 
+    /// Dialogues from standard input: JSON lines of DialogSum records, or else the whole input as one dialogue.
+    public static func standardInputRecords() throws -> [DialogueRecord] {
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        if let parsed = try? DialogueDataset.jsonLines(data, file: "<stdin>"), !parsed.records.isEmpty { return parsed.records }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw DetoxError.invalidSetting(name: "standard input", reason: "is empty") }
+        return [DialogueRecord(id: "stdin", dialogue: text, summary: "")]
+    }
+
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> [Row] {
-        let records = try DialogueDataset.load(options.dataFile, malformedRows: .skip).prefix(options.limit).records
+        let records = options.dataFile.path == "/dev/stdin" || options.dataFile.lastPathComponent == "-"
+            ? Array(try standardInputRecords().prefix(options.limit))
+            : try DialogueDataset.load(options.dataFile, malformedRows: .skip).prefix(options.limit).records
         let (model, tokenizer, _) = try PolicyLoading.load(folder: options.model, adapterFolder: options.adapter)
         let scorer = try RougeScorer(types: [.rouge1, .rouge2, .rougeL, .rougeLsum], useStemmer: true)
         let summaries = try summarize(records, model: model, tokenizer: tokenizer, template: options.template,
