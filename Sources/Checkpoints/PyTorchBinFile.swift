@@ -260,7 +260,7 @@ public struct PyTorchBinFile: Sendable {
         return storages.withElements(of: entry) { source, count in
             Tensor.build(shape: entry.shape) { output, _ in
                 guard count > 0, let source else { return }
-                StorageDecoding.floats(entry.dtype, from: source, into: output, count: count)
+                ElementDecoding.floats(entry.dtype, from: source, into: output, count: count)
             }
         }
     }
@@ -286,7 +286,8 @@ public struct PyTorchBinFile: Sendable {
         }
         return storages.withElements(of: entry) { source, count in
             guard count > 0, let source else { return [] }
-            return StorageDecoding.integers(entry.dtype, from: source, count: count)
+            // Torch storages have no U64 dtype, the only one that can overflow.
+            return (try? ElementDecoding.integers(entry.dtype, from: source, count: count)) ?? []
         }
     }
 }
@@ -366,58 +367,5 @@ private struct StorageTable: @unchecked Sendable {
                 axis -= 1
             }
         }
-    }
-}
-
-// MARK: - StorageDecoding
-
-/// Little-endian element decoding shared by the PyTorch reader (the same conversions as
-/// ``SafeTensorsFile``).
-enum StorageDecoding {
-    @inline(__always)
-    private static func little<T: FixedWidthInteger>(_: T.Type, _ base: UnsafeRawPointer, _ index: Int) -> T {
-        T(littleEndian: base.loadUnaligned(fromByteOffset: index * MemoryLayout<T>.size, as: T.self))
-    }
-
-    /// Converts `count` elements of `dtype` at `source` into f32 values at `output`.
-    static func floats(
-        _ dtype: SafeTensorsDType, from source: UnsafeRawPointer, into output: UnsafeMutablePointer<Float>, count: Int
-    ) {
-        switch dtype {
-        case .f32:
-            #if _endian(little)
-            memcpy(output, source, count * 4)
-            #else
-            for i in 0..<count { output[i] = Float(bitPattern: little(UInt32.self, source, i)) }
-            #endif
-        case .f16:
-            for i in 0..<count {
-                output[i] = Float(bitPattern: HalfPrecision.float32Bits(fromFloat16Bits: little(UInt16.self, source, i)))
-            }
-        case .bf16:
-            for i in 0..<count {
-                output[i] = Float(bitPattern: HalfPrecision.float32Bits(fromBFloat16Bits: little(UInt16.self, source, i)))
-            }
-        case .f64:
-            for i in 0..<count { output[i] = Float(Double(bitPattern: little(UInt64.self, source, i))) }
-        default:
-            let values = integers(dtype, from: source, count: count)
-            for i in 0..<count { output[i] = Float(values[i]) }
-        }
-    }
-
-    /// Converts `count` elements of an integer or BOOL `dtype` at `source` into `Int64`s.
-    static func integers(_ dtype: SafeTensorsDType, from source: UnsafeRawPointer, count: Int) -> [Int64] {
-        var values = [Int64](repeating: 0, count: count)
-        switch dtype {
-        case .bool: for i in 0..<count { values[i] = source.load(fromByteOffset: i, as: UInt8.self) == 0 ? 0 : 1 }
-        case .u8: for i in 0..<count { values[i] = Int64(source.load(fromByteOffset: i, as: UInt8.self)) }
-        case .i8: for i in 0..<count { values[i] = Int64(source.load(fromByteOffset: i, as: Int8.self)) }
-        case .i16: for i in 0..<count { values[i] = Int64(Int16(bitPattern: little(UInt16.self, source, i))) }
-        case .i32: for i in 0..<count { values[i] = Int64(Int32(bitPattern: little(UInt32.self, source, i))) }
-        case .i64: for i in 0..<count { values[i] = Int64(bitPattern: little(UInt64.self, source, i)) }
-        default: break  // The storage classes map to no other dtype.
-        }
-        return values
     }
 }

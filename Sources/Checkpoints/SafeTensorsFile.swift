@@ -102,7 +102,7 @@ public struct SafeTensorsFile: Sendable {
         let dtype = entry.dtype
         return Tensor.build(shape: entry.shape) { output, count in
             guard count > 0, let source = raw.baseAddress else { return }
-            SafeTensorsFile.decodeFloats(dtype, from: source, into: output, count: count)
+            ElementDecoding.floats(dtype, from: source, into: output, count: count)
         }
     }
 
@@ -136,84 +136,12 @@ public struct SafeTensorsFile: Sendable {
         let raw = rawBytes(of: entry)
         let count = entry.elementCount
         guard count > 0, let source = raw.baseAddress else { return [] }
-        var values = [Int64](repeating: 0, count: count)
-        switch entry.dtype {
-        case .bool: for i in 0..<count { values[i] = source.load(fromByteOffset: i, as: UInt8.self) == 0 ? 0 : 1 }
-        case .u8: for i in 0..<count { values[i] = Int64(source.load(fromByteOffset: i, as: UInt8.self)) }
-        case .i8: for i in 0..<count { values[i] = Int64(source.load(fromByteOffset: i, as: Int8.self)) }
-        case .u16: for i in 0..<count { values[i] = Int64(Self.little(UInt16.self, source, i)) }
-        case .i16: for i in 0..<count { values[i] = Int64(Int16(bitPattern: Self.little(UInt16.self, source, i))) }
-        case .u32: for i in 0..<count { values[i] = Int64(Self.little(UInt32.self, source, i)) }
-        case .i32: for i in 0..<count { values[i] = Int64(Int32(bitPattern: Self.little(UInt32.self, source, i))) }
-        case .i64: for i in 0..<count { values[i] = Int64(bitPattern: Self.little(UInt64.self, source, i)) }
-        case .u64:
-            for i in 0..<count {
-                let value = Self.little(UInt64.self, source, i)
-                guard let exact = Int64(exactly: value) else {
-                    throw CheckpointError.invalidEntry(
-                        file: url.path, tensor: name, reason: "U64 value \(value) at index \(i) does not fit Int64")
-                }
-                values[i] = exact
-            }
-        default:
-            throw CheckpointError.unsupportedDType(file: url.path, tensor: name, dtype: entry.dtype.rawValue)
-        }
-        return values
-    }
-
-    // MARK: Decoding
-
-    /// Element `index` of a little-endian array of `T` at `base`, loaded without assuming
-    /// alignment.
-    @inline(__always)
-    private static func little<T: FixedWidthInteger>(_: T.Type, _ base: UnsafeRawPointer, _ index: Int) -> T {
-        T(littleEndian: base.loadUnaligned(fromByteOffset: index * MemoryLayout<T>.size, as: T.self))
-    }
-
-    /// Converts `count` elements of `dtype` at `source` into f32 values at `output`.
-    private static func decodeFloats(
-        _ dtype: SafeTensorsDType, from source: UnsafeRawPointer, into output: UnsafeMutablePointer<Float>, count: Int
-    ) {
-        switch dtype {
-        case .f32:
-            #if _endian(little)
-            memcpy(output, source, count * 4)
-            #else
-            for i in 0..<count { output[i] = Float(bitPattern: little(UInt32.self, source, i)) }
-            #endif
-        case .f16:
-            for i in 0..<count {
-                let bits = HalfPrecision.float32Bits(fromFloat16Bits: little(UInt16.self, source, i))
-                output[i] = Float(bitPattern: bits)
-            }
-        case .bf16:
-            for i in 0..<count {
-                let bits = HalfPrecision.float32Bits(fromBFloat16Bits: little(UInt16.self, source, i))
-                output[i] = Float(bitPattern: bits)
-            }
-        case .f64:
-            for i in 0..<count { output[i] = Float(Double(bitPattern: little(UInt64.self, source, i))) }
-        case .bool:
-            for i in 0..<count { output[i] = source.load(fromByteOffset: i, as: UInt8.self) == 0 ? 0 : 1 }
-        case .u8:
-            for i in 0..<count { output[i] = Float(source.load(fromByteOffset: i, as: UInt8.self)) }
-        case .i8:
-            for i in 0..<count { output[i] = Float(source.load(fromByteOffset: i, as: Int8.self)) }
-        case .u16:
-            for i in 0..<count { output[i] = Float(little(UInt16.self, source, i)) }
-        case .i16:
-            for i in 0..<count { output[i] = Float(Int16(bitPattern: little(UInt16.self, source, i))) }
-        case .u32:
-            for i in 0..<count { output[i] = Float(little(UInt32.self, source, i)) }
-        case .i32:
-            for i in 0..<count { output[i] = Float(Int32(bitPattern: little(UInt32.self, source, i))) }
-        case .u64:
-            for i in 0..<count { output[i] = Float(little(UInt64.self, source, i)) }
-        case .i64:
-            for i in 0..<count { output[i] = Float(Int64(bitPattern: little(UInt64.self, source, i))) }
-        case .f4, .f6e2m3, .f6e3m2, .f8e5m2, .f8e4m3, .f8e8m0, .f8e4m3fnuz, .f8e5m2fnuz, .c64:
-            // Rejected by `tensor(_:)` before decoding starts.
-            for i in 0..<count { output[i] = .nan }
+        do {
+            return try ElementDecoding.integers(entry.dtype, from: source, count: count)
+        } catch let overflow as ElementDecoding.Overflow {
+            throw CheckpointError.invalidEntry(
+                file: url.path, tensor: name, reason: "U64 value \(overflow.value) at index \(overflow.index) does not fit Int64")
         }
     }
+
 }

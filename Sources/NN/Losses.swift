@@ -30,11 +30,7 @@ public enum Losses {
         var counted = 0
         for r in 0..<rows where targets[r] != ignoreIndex {
             let s = source + r * width
-            var m = -Float.infinity
-            for j in 0..<width where s[j] > m { m = s[j] }
-            var sum: Float = 0
-            for j in 0..<width { sum += expf(s[j] - m) }
-            let lse = m + logf(sum)
+            let lse = Tensor.logSumExp(s, count: width)
             logSumExp[r] = lse
             total += Double(lse - s[targets[r]])
             counted += 1

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 // MARK: - Kernel protocols
 
 /// An element-wise function of one value. Generic loops specialize on the conforming type, so the
@@ -9,6 +15,22 @@ public protocol UnaryKernel {
 /// An element-wise function of two values.
 public protocol BinaryKernel {
     func callAsFunction(_ a: Float, _ b: Float) -> Float
+}
+
+// MARK: - Row kernels
+
+extension Tensor {
+    /// `log Σ exp(row[j])` over `count` values, max-subtracted so large logits do not overflow.
+    /// Shared by the fused softmax, cross-entropy and token log-probability kernels.
+    @inline(__always)
+    public static func logSumExp(_ row: UnsafePointer<Float>, count: Int) -> Float {
+        var m = -Float.infinity
+        for j in 0..<count where row[j] > m { m = row[j] }
+        if m == -.infinity { return m }
+        var sum: Float = 0
+        for j in 0..<count { sum += expf(row[j] - m) }
+        return m + logf(sum)
+    }
 }
 
 // MARK: - Broadcasting loops

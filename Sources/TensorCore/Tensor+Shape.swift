@@ -162,9 +162,29 @@ extension Tensor {
     /// The values broadcast to `target` (a copy); the backward sums back.
     public func broadcasted(to target: [Int]) -> Tensor {
         if shape == target { return self }
+        precondition(Tensor.broadcastShape(shape, target) == target, "cannot broadcast \(shape) to \(target)")
         let x = self
-        let result = Tensor.zipMap(Tensor.zeros(target), x.detached(), AddKernel())
-        precondition(result.shape == target, "cannot broadcast \(shape) to \(target)")
+        let strides = Tensor.broadcastStrides(of: shape, to: target)
+        let inner = target.last ?? 1, innerStride = strides.last ?? 0
+        let outerShape = Array(target.dropLast())
+        let source = storage.pointer
+        // A strided copy: each output row reads its source row (stride 0 along broadcast axes).
+        let result = Tensor.build(shape: target) { out, n in
+            let rows = inner == 0 ? 0 : n / inner
+            for row in 0..<rows {
+                var offset = 0, rest = row
+                for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
+                    offset += (rest % outerShape[axis]) * strides[axis]
+                    rest /= outerShape[axis]
+                }
+                let o = out + row * inner, s = source + offset
+                if innerStride == 0 {
+                    o.initialize(repeating: s[0], count: inner)
+                } else {
+                    o.update(from: s, count: inner)
+                }
+            }
+        }
         return Tensor.record(result, inputs: [x]) { g in [g.sumToShape(x.shape)] }
     }
 

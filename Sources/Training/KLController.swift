@@ -19,6 +19,7 @@ public struct KLController: Sendable, Codable, Equatable {
         KLController(kind: .fixed, value: value, target: 0, horizon: 1)
     }
 
+    /// Restores the coefficient saved in a checkpoint.
     mutating func setValue(_ value: Double) { self.value = value }
 
     /// Updates the coefficient after a step whose mean per-sequence KL was `current`, over `nSteps`

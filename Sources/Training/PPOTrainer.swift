@@ -173,7 +173,7 @@ public final class PPOTrainer {
                     let rows = Array(permutation[miniStart..<(miniStart + c.miniBatchSize)])
                     let x = inputs(batch, rows: rows)
                     let current = try forward(x)
-                    func pick(_ t: Tensor) -> Tensor { Self.padded(t.indexSelect(rows), to: x.length, trim: true) }
+                    func pick(_ t: Tensor) -> Tensor { Self.padded(t.indexSelect(rows), to: x.length) }
                     let (pgLoss, vfLoss, stats) = try PPOMath.loss(
                         oldLogprobs: pick(logprobs), values: pick(maskedValues), logits: current.logits,
                         vpreds: current.values, logprobs: current.logprobs, mask: x.mask,
@@ -215,7 +215,7 @@ public final class PPOTrainer {
     }
 
     /// Pads (with zeros) or trims axis 1 (positions) of a `[B, T', ...]` tensor to `length`.
-    static func padded(_ t: Tensor, to length: Int, trim: Bool = false) -> Tensor {
+    static func padded(_ t: Tensor, to length: Int) -> Tensor {
         let width = t.shape[1]
         if width == length { return t }
         if width > length { return t.slice(axis: 1, 0..<length) }
@@ -234,22 +234,10 @@ public final class PPOTrainer {
 
     public func restore(state: [String: Double], generator: SeededGenerator, optimizerState: OptimizerState) throws {
         stepCount = Int(state["ppo_step"] ?? 0)
-        if let value = state["kl_coef"] { klController = klController.with(value: value) }
+        if let value = state["kl_coef"] { klController.setValue(value) }
         scoreMoments = RunningMoments(mean: state["score_mean"] ?? 0, std: state["score_std"] ?? 1,
                                       variance: state["score_var"] ?? 1, count: state["score_count"] ?? 1e-24)
         self.generator = generator
         try optimizer.restore(optimizerState)
-    }
-}
-
-extension Float {
-    var double: Double { Double(self) }
-}
-
-extension KLController {
-    func with(value: Double) -> KLController {
-        var copy = self
-        copy.setValue(value)
-        return copy
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Models
 import TensorCore
 import Tokenizers
@@ -63,7 +64,7 @@ public struct RewardModel {
         case .logit: return logits[label]
         case .probability:
             let m = logits.max() ?? 0
-            let exps = logits.map { Foundation.exp(Double($0 - m)) }
+            let exps = logits.map { exp(Double($0 - m)) }
             return Float(exps[label] / exps.reduce(0, +))
         case .margin:
             let others = logits.enumerated().filter { $0.offset != label }.map(\.element)

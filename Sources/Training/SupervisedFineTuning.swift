@@ -178,8 +178,7 @@ public final class SupervisedTrainer {
                     throw TrainingError.nonFinite(what: "training loss", step: step + 1, value: loss.item)
                 }
                 lossSum += Double(loss.item)
-                var microGrads = try (loss / Float(parameters.gradientAccumulation)).backward()
-                if micro == 0 { grads = microGrads } else { grads.accumulate(microGrads); microGrads = GradStore() }
+                grads.accumulate(try (loss / Float(parameters.gradientAccumulation)).backward())
             }
             let norm = parameters.maxGradNorm.map { optimizer.clipGradientNorm(&grads, maxNorm: $0) }
             optimizer.applySchedule(schedule)

@@ -50,6 +50,8 @@ struct DemoCommand: ParsableCommand {
         print("")
         print(HTMLReport.terminalSummary(summary.report.summary))
         print("")
+        print(String(format: "fine-tuning validation loss: %.4f → %.4f", summary.fineTuneValidationLoss.first ?? .nan,
+                     summary.fineTuneValidationLoss.last ?? .nan))
         print(String(format: "PPO mean reward: %+.3f → %+.3f", summary.rewardMean.first ?? .nan, summary.rewardMean.last ?? .nan))
         print("report: \(summary.reportFile.path)")
         print(String(format: "finished in %.0f s", summary.seconds))

@@ -66,14 +66,9 @@ public enum DemoPipeline {
         finetune.trainer.maxSourceLength = 256
         finetune.trainer.maxTargetLength = 64
         finetune.trainer.seed = options.seed
-        var firstValidation: Float?
         let sft = try FineTuneStage.run(finetune) { line in
-            if line.hasPrefix("step") {
-                if firstValidation == nil, let range = line.range(of: "eval_loss ") { firstValidation = Float(line[range.upperBound...]) }
-                if line.contains("eval_loss") { log("  " + line) }
-            } else {
-                log("  " + line)
-            }
+            // Training lines only at evaluations, to keep the demo's output short.
+            if !line.hasPrefix("step") || line.contains("eval_loss") { log("  " + line) }
         }
 
         log("== PPO against the ELECTRA reward (label \"not offensive\"), KL to the fine-tuned model")
@@ -115,7 +110,7 @@ public enum DemoPipeline {
         let reportFile = evaluation.files.first { $0.lastPathComponent == "report.html" } ?? root
         return Summary(
             report: evaluation.report, reportFile: reportFile, zeroShotExample: zeroShot.first?.summary ?? "",
-            fineTuneValidationLoss: (firstValidation, sft.finalValidationLoss),
+            fineTuneValidationLoss: (sft.firstValidationLoss, sft.finalValidationLoss),
             rewardMean: (ppoResult.firstRewardMean, ppoResult.lastRewardMean), seconds: Date().timeIntervalSince(start))
     }
 }

@@ -84,15 +84,17 @@ public enum EvaluateStage {
             options.scoreWithPrompt ? outputs.map { $0.prompt + " " + $0.summary } : outputs.map(\.summary)
         }
         log("scoring toxicity with \(options.toxicityModel.lastPathComponent) (label \"\(options.toxicLabel)\")")
-        let toxicBefore = try toxicity(scored(beforeOut), classifierFolder: options.toxicityModel, label: options.toxicLabel)
-        let toxicAfter = try toxicity(scored(afterOut), classifierFolder: options.toxicityModel, label: options.toxicLabel)
+        // One load of the evaluator scores both sides.
+        let toxic = try toxicity(scored(beforeOut) + scored(afterOut), classifierFolder: options.toxicityModel, label: options.toxicLabel)
+        let toxicBefore = Array(toxic[..<records.count]), toxicAfter = Array(toxic[records.count...])
         var rewardBefore = [Double](repeating: .nan, count: records.count), rewardAfter = rewardBefore
         if let rewardFolder = options.rewardModel {
             let reward = try RewardModel(classifier: try SequenceClassifierModel.load(folder: rewardFolder),
                                          tokenizer: try Tokenizer.load(from: rewardFolder), label: options.rewardLabel,
                                          maxLength: ModelFolder(rewardFolder).maxPositions)
-            rewardBefore = try reward.scores(scored(beforeOut)).map(Double.init)
-            rewardAfter = try reward.scores(scored(afterOut)).map(Double.init)
+            let scores = try reward.scores(scored(beforeOut) + scored(afterOut)).map(Double.init)
+            rewardBefore = Array(scores[..<records.count])
+            rewardAfter = Array(scores[records.count...])
         }
         let scorer = try RougeScorer(types: [.rouge1, .rouge2, .rougeL, .rougeLsum], useStemmer: true)
         func rouge(_ reference: String, _ summary: String) -> [String: Double] {

@@ -34,6 +34,8 @@ public enum FineTuneStage {
         public var steps: Int
         public var firstLoss: Float?
         public var finalLoss: Float?
+        /// Validation loss at the first and at the last evaluation.
+        public var firstValidationLoss: Float?
         public var finalValidationLoss: Float?
         public var footprint: QuantizedFootprint
     }
@@ -68,6 +70,7 @@ public enum FineTuneStage {
         return Result(
             adapterFolder: options.outputFolder.appendingPathComponent("adapter"), steps: trainer.step,
             firstLoss: trainer.history.first?.loss, finalLoss: trainer.history.last?.loss,
+            firstValidationLoss: trainer.history.first(where: { $0.evalLoss != nil })?.evalLoss,
             finalValidationLoss: trainer.history.last(where: { $0.evalLoss != nil })?.evalLoss, footprint: footprint)
     }
 }

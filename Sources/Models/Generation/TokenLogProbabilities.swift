@@ -29,11 +29,7 @@ public enum TokenLogProbabilities {
             for r in 0..<rows {
                 guard targets[r] >= 0 else { out[r] = 0; continue }
                 let s = source + r * width
-                var m = -Float.infinity
-                for j in 0..<width where s[j] > m { m = s[j] }
-                var sum: Float = 0
-                for j in 0..<width { sum += expf(s[j] - m) }
-                let lse = m + logf(sum)
+                let lse = Tensor.logSumExp(s, count: width)
                 logSumExp[r] = lse
                 out[r] = s[targets[r]] - lse
             }
