@@ -2,7 +2,7 @@
 import PackageDescription
 
 #if os(Linux)
-let blasLinker: [LinkerSetting] = [.linkedLibrary("openblas")]
+let blasLinker: [LinkerSetting] = [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
 #else
 let blasLinker: [LinkerSetting] = [.linkedFramework("Accelerate")]
 #endif
@@ -22,8 +22,7 @@ let package = Package(
     targets: [
         .systemLibrary(
             name: "CBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
+            providers: [.apt(["libdnnl-dev"])]
         ),
         .target(name: "TensorCore", dependencies: ["CBLAS"], linkerSettings: blasLinker),
         .target(name: "Checkpoints", dependencies: ["TensorCore"]),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system packages Detox needs to build: OpenBLAS (libopenblas-dev) and pkg-config.
+# Installs the system packages Detox needs to build: oneDNN (libdnnl-dev, its sgemm and OpenMP).
 # Idempotent: does nothing when they are present. Runs as root (CI) or through sudo.
 set -euo pipefail
 
@@ -9,11 +9,10 @@ if [[ "$(uname -s)" == "Darwin" ]]; then
 fi
 
 missing=()
-dpkg -s libopenblas-dev >/dev/null 2>&1 || missing+=(libopenblas-dev)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+dpkg -s libdnnl-dev >/dev/null 2>&1 || missing+=(libdnnl-dev)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "install-deps: libopenblas-dev and pkg-config are installed"
+    echo "install-deps: libdnnl-dev is installed"
     exit 0
 fi
 

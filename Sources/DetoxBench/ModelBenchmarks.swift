@@ -95,17 +95,21 @@ enum ModelBenchmarks {
 
     /// Teacher-forced forward (with the loss) of batch 8 × 256 source / 64 target tokens, and
     /// sampled generation of 64 new tokens for the same sources.
-    static func runModels(report: Report) throws {
+    /// `parts` picks `forward` and/or `sample` (for profiling one of them).
+    static func runModels(report: Report, parts: Set<String> = ["forward", "sample"]) throws {
         let model = try model(seed: 0)
         var generator = SeededGenerator(seed: 1)
         let inputIDs = randomIDs(rows: batch, length: sourceLength, generator: &generator)
         let labels = randomIDs(rows: batch, length: targetLength, generator: &generator)
         let mask = ones(inputIDs)
 
+        if parts.contains("forward") {
         let forward = try time(forwardName, .forward, report: report) {
             _ = try Tensor.withNoGrad { try model(inputIDs: inputIDs, attentionMask: mask, labels: labels) }
         }
         report.print(Figure(name: forwardName, value: forward.seconds * 1e3, unit: "ms", higherIsBetter: false), note: forward.note)
+        }
+        guard parts.contains("sample") else { return }
 
         var generated = 0
         let generation = try time(sampleName, .generation, report: report) {
@@ -121,7 +125,8 @@ enum ModelBenchmarks {
 
     /// One LoRA training step (forward with the loss, backward, AdamW) on the f32 base and on the
     /// NF4 base, and the resident bytes of the NF4 base against the same model in f32.
-    static func runLoRA(report: Report) throws {
+    /// `parts` picks `lora` (f32 base) and/or `qlora` (NF4 base, with the footprint figures).
+    static func runLoRA(report: Report, parts: Set<String> = ["lora", "qlora"]) throws {
         var generator = SeededGenerator(seed: 1)
         let inputIDs = randomIDs(rows: batch, length: sourceLength, generator: &generator)
         let labels = randomIDs(rows: batch, length: targetLength, generator: &generator)
@@ -138,8 +143,11 @@ enum ModelBenchmarks {
             }
         }
 
-        let loraStep = try trainingStep(try model(seed: 0), name: loraStepName)
-        report.print(Figure(name: loraStepName, value: loraStep.seconds * 1e3, unit: "ms", higherIsBetter: false), note: loraStep.note)
+        if parts.contains("lora") {
+            let loraStep = try trainingStep(try model(seed: 0), name: loraStepName)
+            report.print(Figure(name: loraStepName, value: loraStep.seconds * 1e3, unit: "ms", higherIsBetter: false), note: loraStep.note)
+        }
+        guard parts.contains("qlora") else { return }
 
         let base = try model(seed: 0)
         let f32Bytes = base.quantizedFootprint.totalBytes   // 4 × parameter count

@@ -1,15 +1,14 @@
-import CBLAS
 import Foundation
 import NN
 import TensorCore
 
 // `make bench` runs this in release mode. With `--reference FILE` (written by
 // Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's.
-// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo) runs only those sections.
+// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo) runs only those sections;
+// forward, sample, lora-f32 and qlora run one part of models or lora (for profiling).
 
-BLASRuntime.restartWithMatchingKernelsIfNeeded()
 guard BLASRuntime.selfCheck() else {
-    print("error: the BLAS kernels (\(BLASRuntime.kernelName)) computed a wrong product; set OPENBLAS_CORETYPE to another core type")
+    print("error: the BLAS kernels (\(BLASRuntime.kernelName)) computed a wrong product")
     exit(1)
 }
 print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores")
@@ -33,13 +32,13 @@ if wants("core") {
         let out = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
         defer { out.deallocate() }
         let raw = Clock.median {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
-                        a.storage.pointer, Int32(k), b.storage.pointer, Int32(k), 0, out, Int32(n))
+            Tensor.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k,
+                        a: a.storage.pointer, b: b.storage.pointer, c: out)
         }
         let engineRate = flops / engine / 1e9, rawRate = flops / raw / 1e9
         report.print(
             Figure(name: "sgemm \(m)x\(k)x\(n) GFLOP/s", value: engineRate, unit: "GFLOP/s", higherIsBetter: true),
-            note: String(format: "raw cblas_sgemm %.1f GFLOP/s, engine at %.0f%% of raw", rawRate, 100 * engineRate / rawRate))
+            note: String(format: "raw sgemm %.1f GFLOP/s, engine at %.0f%% of raw", rawRate, 100 * engineRate / rawRate))
     }
 }
 
@@ -78,6 +77,13 @@ if wants("tokenizers") {
 
 // MARK: - Models, LoRA/QLoRA, PPO (t5-small-sized, beside transformers, PEFT, bitsandbytes, TRL)
 
+// Finer names run one part (for profiling): forward, sample, lora-f32, qlora.
 if wants("models") { try ModelBenchmarks.runModels(report: report) }
+else if wants("forward") || wants("sample") {
+    try ModelBenchmarks.runModels(report: report, parts: Set(["forward", "sample"].filter(wants)))
+}
 if wants("lora") { try ModelBenchmarks.runLoRA(report: report) }
+else if wants("lora-f32") || wants("qlora") {
+    try ModelBenchmarks.runLoRA(report: report, parts: Set((wants("lora-f32") ? ["lora"] : []) + (wants("qlora") ? ["qlora"] : [])))
+}
 if wants("ppo") { try ModelBenchmarks.runPPO(report: report) }

@@ -29,10 +29,14 @@ extension Tensor {
         let batch = batchShape.reduce(1, *)
         let a = self, b = other
         let result = Tensor.build(shape: batchShape + [m, n]) { out, _ in
-            for i in 0..<batch {
-                Tensor.gemm(
-                    transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
-                    a: a.storage.pointer + i * m * k, b: b.storage.pointer + i * k * n, c: out + i * m * n)
+            // Many small products (attention heads): one per thread beats splitting each across threads.
+            let perThread = batch >= Parallel.coreCount && m * n * k < 1 << 24
+            Parallel.forChunks(batch, minimum: perThread ? 2 : batch + 1) { start, end in
+                for i in start..<end {
+                    Tensor.gemm(
+                        transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
+                        a: a.storage.pointer + i * m * k, b: b.storage.pointer + i * k * n, c: out + i * m * n)
+                }
             }
         }
         return Tensor.record(result, inputs: [a, b]) { g in
@@ -57,6 +61,7 @@ extension Tensor {
     }
 
     /// `C = op(A) · op(B)` for row-major `A`, `B`, `C` through BLAS `sgemm`, writing all of `C`.
+    /// Inside a ``Parallel`` chunk it runs on the calling thread alone.
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
@@ -67,6 +72,15 @@ extension Tensor {
             if beta == 0 { c.initialize(repeating: 0, count: m * n) }
             return
         }
+        #if os(Linux)
+        let status = dnnl_sgemm(
+            transposeA ? 84 : 78, transposeB ? 84 : 78,
+            Int64(m), Int64(n), Int64(k),
+            1, a, Int64(transposeA ? m : k),
+            b, Int64(transposeB ? k : n),
+            beta, c, Int64(n))
+        precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status)")
+        #else
         cblas_sgemm(
             CblasRowMajor,
             transposeA ? CblasTrans : CblasNoTrans,
@@ -75,6 +89,7 @@ extension Tensor {
             1, a, Int32(transposeA ? m : k),
             b, Int32(transposeB ? k : n),
             beta, c, Int32(n))
+        #endif
     }
 }
 

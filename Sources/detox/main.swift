@@ -3,9 +3,6 @@ import Foundation
 import TensorCore
 import Training
 
-// Restart once with matching OpenBLAS kernels if the library fell back to legacy ones
-// (see BLASRuntime); a no-op everywhere else.
-BLASRuntime.restartWithMatchingKernelsIfNeeded()
 // Ctrl-C: finish the current step, write a checkpoint, stop (a second Ctrl-C quits at once).
 Interruption.install()
 
