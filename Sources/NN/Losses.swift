@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #else
@@ -44,7 +45,7 @@ public enum Losses {
                 out.initialize(repeating: 0, count: n)
                 for r in 0..<rows where targets[r] != ignoreIndex {
                     let s = source + r * width, o = out + r * width
-                    for j in 0..<width { o[j] = expf(s[j] - logSumExp[r]) * scale }
+                    detox_exp_scaled(s, width, logSumExp[r], scale, o)
                     o[targets[r]] -= scale
                 }
             }]

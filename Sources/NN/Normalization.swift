@@ -54,12 +54,8 @@ public final class Dropout: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         guard isTraining, probability > 0 else { return x }
         if probability >= 1 { return x * 0 }
-        let keep = 1 - probability
-        let scale = 1 / keep
-        let mask = Tensor.build(shape: x.shape) { p, n in
-            for i in 0..<n { p[i] = generator.nextUniform() < keep ? scale : 0 }
-        }
-        return x * mask
+        // One draw per call seeds the whole mask (see `Tensor.dropout`).
+        return x.dropout(probability: probability, seed: generator.next())
     }
 }
 

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #else
@@ -24,12 +25,9 @@ extension Tensor {
     /// Shared by the fused softmax, cross-entropy and token log-probability kernels.
     @inline(__always)
     public static func logSumExp(_ row: UnsafePointer<Float>, count: Int) -> Float {
-        var m = -Float.infinity
-        for j in 0..<count where row[j] > m { m = row[j] }
+        let m = detox_max(row, count)
         if m == -.infinity { return m }
-        var sum: Float = 0
-        for j in 0..<count { sum += expf(row[j] - m) }
-        return m + logf(sum)
+        return m + logf(detox_sum_exp(row, count, m, nil))
     }
 }
 

@@ -62,23 +62,24 @@ extension Tensor {
 
     /// `C = op(A) · op(B)` for row-major `A`, `B`, `C` through BLAS `sgemm`, writing all of `C`.
     /// Inside a ``Parallel`` chunk it runs on the calling thread alone.
+    /// Leading dimensions default to the packed ones; pass them to read or write strided slices
+    /// (one head of a `[B, L, H·D]` tensor has leading dimension `H·D`).
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-        beta: Float = 0
+        beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
         if m == 0 || n == 0 { return }
+        let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n), ldc = ldc ?? n
         if k == 0 {
-            if beta == 0 { c.initialize(repeating: 0, count: m * n) }
+            if beta == 0 { for row in 0..<m { (c + row * ldc).initialize(repeating: 0, count: n) } }
             return
         }
         #if os(Linux)
         let status = dnnl_sgemm(
             transposeA ? 84 : 78, transposeB ? 84 : 78,
             Int64(m), Int64(n), Int64(k),
-            1, a, Int64(transposeA ? m : k),
-            b, Int64(transposeB ? k : n),
-            beta, c, Int64(n))
+            1, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
         precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status)")
         #else
         cblas_sgemm(
@@ -86,9 +87,7 @@ extension Tensor {
             transposeA ? CblasTrans : CblasNoTrans,
             transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k),
-            1, a, Int32(transposeA ? m : k),
-            b, Int32(transposeB ? k : n),
-            beta, c, Int32(n))
+            1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         #endif
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #else
@@ -168,21 +169,14 @@ extension Tensor {
             Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) { start, end in
                 for r in start..<end {
                     let s = source + r * width, o = out + r * width
-                    var m = -Float.infinity
-                    for j in 0..<width where s[j] > m { m = s[j] }
+                    var m = detox_max(s, width)
                     if m == -.infinity { m = 0 }
-                    var total: Float = 0
-                    for j in 0..<width {
-                        let e = expf(s[j] - m)
-                        o[j] = e
-                        total += e
-                    }
+                    let total = detox_sum_exp(s, width, m, log ? nil : o)
                     if log {
                         let logTotal = logf(total)
                         for j in 0..<width { o[j] = (s[j] - m) - logTotal }
                     } else {
-                        let inv = 1 / total
-                        for j in 0..<width { o[j] *= inv }
+                        detox_scale(o, width, 1 / total)
                     }
                 }
             }

@@ -120,7 +120,7 @@ public struct DemoWorld: Sendable {
         var generator = SeededGenerator(seed: seed)
         let classifier = try SequenceClassifierModel.make(configuration: configuration, generator: &generator)
         var parameters = ClassifierTrainer.Parameters()
-        parameters.learningRate = 4e-3
+        parameters.learningRate = 2e-3
         parameters.warmupSteps = 10
         parameters.epochs = epochs
         parameters.batchSize = 16

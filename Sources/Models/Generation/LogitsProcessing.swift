@@ -6,6 +6,7 @@ import Glibc
 #else
 import Darwin
 #endif
+import CKernels
 import TensorCore
 
 /// The per-row logits processors and token choice used by generation, on one row of scores.
@@ -81,27 +82,27 @@ public enum LogitsProcessing {
     /// Draws one index from `softmax(scores)` (multinomial with one sample).
     public static func sample(_ scores: UnsafePointer<Float>, count: Int, generator: inout SeededGenerator) -> Int {
         let maximum = scores[argmax(scores, count: count)]
-        var total: Double = 0
-        for i in 0..<count { total += Double(expf(scores[i] - maximum)) }
-        let target = generator.nextDouble() * total
-        var cumulative: Double = 0
-        var last = 0
-        for i in 0..<count {
-            let p = Double(expf(scores[i] - maximum))
-            guard p > 0 else { continue }
-            cumulative += p
-            last = i
-            if cumulative > target { return i }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(count, 1)) { buffer in
+            guard let weights = buffer.baseAddress else { return 0 }
+            let total = Double(detox_sum_exp(scores, count, maximum, weights))
+            let target = generator.nextDouble() * total
+            var cumulative: Double = 0
+            var last = 0
+            for i in 0..<count {
+                let p = Double(weights[i])
+                guard p > 0 else { continue }
+                cumulative += p
+                last = i
+                if cumulative > target { return i }
+            }
+            return last
         }
-        return last
     }
 
     /// `log_softmax(scores)[index]`.
     public static func logProbability(_ scores: UnsafePointer<Float>, count: Int, index: Int) -> Float {
         let maximum = scores[argmax(scores, count: count)]
-        var total: Float = 0
-        for i in 0..<count { total += expf(scores[i] - maximum) }
-        return scores[index] - maximum - logf(total)
+        return scores[index] - maximum - logf(detox_sum_exp(scores, count, maximum, nil))
     }
 
     // MARK: - Heap helpers

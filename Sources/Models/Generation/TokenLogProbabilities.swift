@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #else
@@ -41,7 +42,7 @@ public enum TokenLogProbabilities {
                 out.initialize(repeating: 0, count: n)
                 for r in 0..<rows where targets[r] >= 0 {
                     let s = source + r * width, o = out + r * width, scale = gp[r]
-                    for j in 0..<width { o[j] = -expf(s[j] - logSumExp[r]) * scale }
+                    detox_exp_scaled(s, width, logSumExp[r], -scale, o)
                     o[targets[r]] += scale
                 }
             }]

@@ -89,25 +89,16 @@ public final class T5Attention: Module, T5LinearSlots {
     /// - Parameters:
     ///   - hidden: `[B, Lq, d_model]`, already layer-normed.
     ///   - keyValueStates: `[B, Lk, d_model]` encoder output for cross-attention, `nil` for self-attention.
-    ///   - positionBias: `[B, H, Lq, Lk]` relative bias plus additive mask, shared by all blocks.
+    ///   - positionBias: `[1 or B, H, Lq, Lk]` relative bias plus additive mask, shared by all blocks.
     /// - Returns: `[B, Lq, d_model]`.
     func callAsFunction(_ hidden: Tensor, keyValueStates: Tensor? = nil, positionBias: Tensor) -> Tensor {
-        let batch = hidden.shape[0], queryLength = hidden.shape[1]
         let source = keyValueStates ?? hidden
-        let keyLength = source.shape[1]
-        let query = splitHeads(q(hidden), length: queryLength)    // [B, H, Lq, D]
-        let key = splitHeads(k(source), length: keyLength)        // [B, H, Lk, D]
-        let value = splitHeads(v(source), length: keyLength)      // [B, H, Lk, D]
-        let scores = query.matmul(key, transposeOther: true) + positionBias   // [B, H, Lq, Lk]
-        let weights = dropout(scores.softmax())
-        let context = weights.matmul(value)                      // [B, H, Lq, D]
-            .permuted([0, 2, 1, 3])                              // [B, Lq, H, D]
-            .reshaped([batch, queryLength, headCount * headDimension])
+        // Dropout on the weights in training: the seed of this call's mask comes from the module's generator.
+        let drop = dropout.isTraining && dropout.probability > 0
+            ? (probability: dropout.probability, seed: dropout.generator.next()) : nil
+        let context = Attention.multiHead(
+            query: q(hidden), key: k(source), value: v(source), bias: positionBias,   // [B, L, H·D] each
+            headCount: headCount, dropout: drop)
         return o(context)
-    }
-
-    /// `[B, L, H·D]` → `[B, H, L, D]`.
-    private func splitHeads(_ x: Tensor, length: Int) -> Tensor {
-        x.reshaped([x.shape[0], length, headCount, headDimension]).permuted([0, 2, 1, 3])
     }
 }

@@ -5,6 +5,7 @@ import Glibc
 #else
 import Darwin
 #endif
+import CKernels
 import TensorCore
 
 /// Attention of one new query per row over cached keys and values, without autograd.
@@ -46,24 +47,19 @@ enum T5StepAttention {
                         // Scores: q · k_j + bias + mask.
                         var maximum = -Float.infinity
                         for j in 0..<length {
-                            var s = dot(qRow, kBase + j * width, headDimension)
+                            var s = detox_dot(qRow, kBase + j * width, headDimension)
                             if let bp = biasBox.value { s += bp[h * length + j] }
                             if let mp = maskBox.value { s += mp[b * length + j] }
                             scores[j] = s
                             if s > maximum { maximum = s }
                         }
-                        var total: Float = 0
-                        for j in 0..<length {
-                            let e = expf(scores[j] - maximum)
-                            scores[j] = e
-                            total += e
-                        }
+                        let total = detox_sum_exp(scores, length, maximum, scores)
                         let inverse = 1 / total
                         // Context: Σ_j w_j · v_j.
                         let o = output.value + a * width + h * headDimension
                         o.initialize(repeating: 0, count: headDimension)
                         for j in 0..<length {
-                            axpy(scores[j] * inverse, vBase + j * width, o, headDimension)
+                            detox_axpy(scores[j] * inverse, vBase + j * width, o, headDimension)
                         }
                     }
                 }
@@ -80,51 +76,5 @@ enum T5StepAttention {
         }
         guard let bias else { return withMask(nil) }
         return bias.withUnsafeBufferPointer { withMask($0.baseAddress) }
-    }
-
-    /// `Σ a[i]·b[i]` with 8-wide vector accumulators.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var i = 0
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        let stride = MemoryLayout<Float>.stride
-        while i + 16 <= n {
-            acc0 += ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-            acc1 += ra.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: (i + 8) * stride, as: SIMD8<Float>.self)
-            i += 16
-        }
-        if i + 8 <= n {
-            acc0 += ra.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-            i += 8
-        }
-        var sum = (acc0 + acc1).sum()
-        while i < n {
-            sum += a[i] * b[i]
-            i += 1
-        }
-        return sum
-    }
-
-    /// `y += alpha · x`.
-    @inline(__always)
-    static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        var i = 0
-        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-        let stride = MemoryLayout<Float>.stride
-        let a = SIMD8<Float>(repeating: alpha)
-        while i + 8 <= n {
-            let current = ry.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self)
-            ry.storeBytes(of: current + a * rx.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Float>.self),
-                          toByteOffset: i * stride, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < n {
-            y[i] += alpha * x[i]
-            i += 1
-        }
     }
 }

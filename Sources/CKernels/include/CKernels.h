@@ -1,0 +1,34 @@
+#ifndef DETOX_CKERNELS_H
+#define DETOX_CKERNELS_H
+// Row kernels around exp() that the compiler vectorizes for the CPU it runs on (AVX-512, AVX2 or
+// baseline x86-64, chosen once at load time); Swift code compiles for baseline x86-64 only.
+// exp() here is a polynomial within 2 ulp of libm's expf over the range softmax uses, and exactly 0
+// below -87.3 (masked scores).
+
+/// The largest of `count` values (-inf when empty).
+float detox_max(const float *values, long count);
+
+/// Σ exp(values[j] - shift); also stores each exp(values[j] - shift) into `out` when it is not NULL
+/// (`out` may be `values`; otherwise the two must not overlap, as for every kernel here).
+float detox_sum_exp(const float *values, long count, float shift, float *out);
+
+/// out[j] = exp(values[j] - shift) * scale.
+void detox_exp_scaled(const float *values, long count, float shift, float scale, float *out);
+
+/// values[j] *= scale.
+void detox_scale(float *values, long count, float scale);
+
+/// Σ a[j]·b[j].
+float detox_dot(const float *a, const float *b, long count);
+
+/// y[j] += alpha · x[j].
+void detox_axpy(float alpha, const float *x, float *y, long count);
+
+/// Dropout with a counter-based mask: out[j] = x[j] · scale when uniform(seed, offset + j) < keep,
+/// else 0, where uniform is SplitMix64's output function over seed + (index + 1)·golden-ratio, top
+/// 24 bits. The mask of element i is the same whoever computes it, so chunks can run on any thread
+/// and the backward pass regenerates it instead of storing it. `out` may be `x`.
+void detox_dropout(const float *x, float *out, long count, float keep, float scale,
+                   unsigned long long seed, unsigned long long offset);
+
+#endif

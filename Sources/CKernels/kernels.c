@@ -1,0 +1,102 @@
+#include "CKernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#define DETOX_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define DETOX_CLONES
+#endif
+
+// Cephes-style expf: e^x = 2^n · e^r with n = round(x / ln 2), |r| ≤ ln 2 / 2, and a degree-6
+// polynomial for e^r. Branch-free so that loops over it vectorize.
+static inline __attribute__((always_inline)) float detox_expf(float x) {
+    float clamped = x < -87.33654f ? -87.33654f : (x > 88.37626f ? 88.37626f : x);
+    // Round to nearest by adding and subtracting 1.5·2^23 (no libm call, vectorizes on any x86-64).
+    float n = (clamped * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = clamped - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return x < -87.33654f ? 0.0f : p * scale;
+}
+
+DETOX_CLONES
+float detox_max(const float *values, long count) {
+    // Sixteen running maxima (one vector register), so the comparison loop vectorizes.
+    float lanes[16];
+    for (int l = 0; l < 16; l++) lanes[l] = -INFINITY;
+    long j = 0;
+    for (; j + 16 <= count; j += 16)
+        for (int l = 0; l < 16; l++) lanes[l] = values[j + l] > lanes[l] ? values[j + l] : lanes[l];
+    float m = -INFINITY;
+    for (int l = 0; l < 16; l++) m = lanes[l] > m ? lanes[l] : m;
+    for (; j < count; j++) m = values[j] > m ? values[j] : m;
+    return m;
+}
+
+DETOX_CLONES
+float detox_sum_exp(const float *values, long count, float shift, float *out) {
+    #pragma clang fp reassociate(on)
+    float total = 0;
+    if (out) {
+        // `out` may be `values` itself (in place): each element is read before it is written.
+        #pragma clang loop vectorize(assume_safety)
+        for (long j = 0; j < count; j++) {
+            float e = detox_expf(values[j] - shift);
+            out[j] = e;
+            total += e;
+        }
+    } else {
+        for (long j = 0; j < count; j++) total += detox_expf(values[j] - shift);
+    }
+    return total;
+}
+
+DETOX_CLONES
+void detox_exp_scaled(const float *values, long count, float shift, float scale, float *out) {
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) out[j] = detox_expf(values[j] - shift) * scale;
+}
+
+DETOX_CLONES
+void detox_scale(float *values, long count, float scale) {
+    for (long j = 0; j < count; j++) values[j] *= scale;
+}
+
+DETOX_CLONES
+float detox_dot(const float *a, const float *b, long count) {
+    #pragma clang fp reassociate(on)
+    float total = 0;
+    for (long j = 0; j < count; j++) total += a[j] * b[j];
+    return total;
+}
+
+DETOX_CLONES
+void detox_axpy(float alpha, const float *x, float *y, long count) {
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) y[j] += alpha * x[j];
+}
+
+DETOX_CLONES
+void detox_dropout(const float *x, float *out, long count, float keep, float scale,
+                   unsigned long long seed, unsigned long long offset) {
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) {
+        uint64_t z = seed + ((uint64_t)offset + (uint64_t)j + 1) * 0x9E3779B97F4A7C15ull;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        float uniform = (float)(uint32_t)(z >> 40) * (1.0f / 16777216.0f);
+        out[j] = uniform < keep ? x[j] * scale : 0.0f;
+    }
+}
