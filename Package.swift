@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["NN", "Checkpoints", "CKernels"]),
         .target(name: "LoRA", dependencies: ["NN", "Checkpoints"]),
         .target(name: "Evaluation", dependencies: ["Models", "Tokenizers", "Datasets", "Checkpoints"]),
-        .target(name: "Training", dependencies: ["NN", "Optimizers", "LoRA", "Models", "Datasets", "Checkpoints"]),
+        .target(name: "Training", dependencies: ["NN", "Optimizers", "LoRA", "Models", "Datasets", "Checkpoints", "CKernels"]),
         .target(name: "Tokenizers"),
         .target(name: "Hub"),
         .target(name: "Datasets", dependencies: ["Tokenizers"]),

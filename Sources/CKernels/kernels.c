@@ -63,6 +63,19 @@ float detox_sum_exp(const float *values, long count, float shift, float *out) {
 }
 
 DETOX_CLONES
+float detox_sum_exp_dot(const float *values, long count, float shift, float *weighted) {
+    #pragma clang fp reassociate(on)
+    float total = 0, dot = 0;
+    for (long j = 0; j < count; j++) {
+        float e = detox_expf(values[j] - shift);
+        total += e;
+        dot += e * values[j];
+    }
+    *weighted = dot;
+    return total;
+}
+
+DETOX_CLONES
 void detox_exp_scaled(const float *values, long count, float shift, float scale, float *out) {
     #pragma clang loop vectorize(assume_safety)
     for (long j = 0; j < count; j++) out[j] = detox_expf(values[j] - shift) * scale;

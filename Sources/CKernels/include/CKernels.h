@@ -12,6 +12,10 @@ float detox_max(const float *values, long count);
 /// (`out` may be `values`; otherwise the two must not overlap, as for every kernel here).
 float detox_sum_exp(const float *values, long count, float shift, float *out);
 
+/// Σ exp(values[j] - shift), with Σ exp(values[j] - shift)·values[j] stored in `*weighted`
+/// (the two sums of a softmax's entropy).
+float detox_sum_exp_dot(const float *values, long count, float shift, float *weighted);
+
 /// out[j] = exp(values[j] - shift) * scale.
 void detox_exp_scaled(const float *values, long count, float shift, float scale, float *out);
 
