@@ -95,12 +95,6 @@ float detox_dot(const float *a, const float *b, long count) {
 }
 
 DETOX_CLONES
-void detox_axpy(float alpha, const float *x, float *y, long count) {
-    #pragma clang loop vectorize(assume_safety)
-    for (long j = 0; j < count; j++) y[j] += alpha * x[j];
-}
-
-DETOX_CLONES
 void detox_dropout(const float *x, float *out, long count, float keep, float scale,
                    unsigned long long seed, unsigned long long offset) {
     #pragma clang loop vectorize(assume_safety)
@@ -111,5 +105,36 @@ void detox_dropout(const float *x, float *out, long count, float keep, float sca
         z ^= z >> 31;
         float uniform = (float)(uint32_t)(z >> 40) * (1.0f / 16777216.0f);
         out[j] = uniform < keep ? x[j] * scale : 0.0f;
+    }
+}
+
+DETOX_CLONES
+void detox_attend_one(const float *query, const float *keys, const float *values, long stride,
+                      long length, long dimension, const float *bias, const float *mask,
+                      float *scores, float *out) {
+    #pragma clang fp reassociate(on)
+    float maximum = -INFINITY;
+    for (long j = 0; j < length; j++) {
+        const float *k = keys + j * stride;
+        float s = 0;
+        for (long d = 0; d < dimension; d++) s += query[d] * k[d];
+        if (bias) s += bias[j];
+        if (mask) s += mask[j];
+        scores[j] = s;
+        maximum = s > maximum ? s : maximum;
+    }
+    if (maximum == -INFINITY) maximum = 0;
+    float total = 0;
+    for (long j = 0; j < length; j++) {
+        float e = detox_expf(scores[j] - maximum);
+        scores[j] = e;
+        total += e;
+    }
+    float inverse = 1.0f / total;
+    for (long d = 0; d < dimension; d++) out[d] = 0;
+    for (long j = 0; j < length; j++) {
+        const float *v = values + j * stride;
+        float w = scores[j] * inverse;
+        for (long d = 0; d < dimension; d++) out[d] += w * v[d];
     }
 }

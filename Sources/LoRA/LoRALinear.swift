@@ -59,9 +59,10 @@ public final class LoRALinear: LinearLayer, LinearContainer {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let y = base(x)
         guard isEnabled else { return y }
-        // [..., in] → [..., r] → [..., out]
-        let update = loraB(loraA(dropout(x)))
-        return y + update * scale
+        // [..., in] → [..., r] → [..., out]; the scale applied at rank r (PEFT scales the [..., out]
+        // product: the same up to rounding, at a fraction of the work).
+        let update = loraB(loraA(dropout(x)) * scale)
+        return y + update
     }
 
     /// The base with the adapter folded in: a plain `Linear` with `W + scale · B·A`.

@@ -22,11 +22,16 @@ void detox_exp_scaled(const float *values, long count, float shift, float scale,
 /// values[j] *= scale.
 void detox_scale(float *values, long count, float scale);
 
+/// One query's attention over `length` cached keys and values (a decoding step): rows `j` of
+/// `keys` and `values` start at `j·stride`; scores are q·k_j plus `bias[j]` and `mask[j]` when
+/// given, softmax in f32, and `out` (dimension floats) receives Σ_j w_j·v_j. `scores` is scratch
+/// for `length` floats.
+void detox_attend_one(const float *query, const float *keys, const float *values, long stride,
+                      long length, long dimension, const float *bias, const float *mask,
+                      float *scores, float *out);
+
 /// Σ a[j]·b[j].
 float detox_dot(const float *a, const float *b, long count);
-
-/// y[j] += alpha · x[j].
-void detox_axpy(float alpha, const float *x, float *y, long count);
 
 /// Dropout with a counter-based mask: out[j] = x[j] · scale when uniform(seed, offset + j) < keep,
 /// else 0, where uniform is SplitMix64's output function over seed + (index + 1)·golden-ratio, top

@@ -41,26 +41,14 @@ enum T5StepAttention {
                     defer { scores.deallocate() }
                     for pair in start..<end {
                         let a = pair / headCount, h = pair % headCount, b = rowsBox.value[a]
-                        let qRow = q + a * width + h * headDimension
-                        let kBase = keys + b * rowsPerBatch * width + h * headDimension
-                        let vBase = values + b * rowsPerBatch * width + h * headDimension
-                        // Scores: q · k_j + bias + mask.
-                        var maximum = -Float.infinity
-                        for j in 0..<length {
-                            var s = detox_dot(qRow, kBase + j * width, headDimension)
-                            if let bp = biasBox.value { s += bp[h * length + j] }
-                            if let mp = maskBox.value { s += mp[b * length + j] }
-                            scores[j] = s
-                            if s > maximum { maximum = s }
-                        }
-                        let total = detox_sum_exp(scores, length, maximum, scores)
-                        let inverse = 1 / total
-                        // Context: Σ_j w_j · v_j.
-                        let o = output.value + a * width + h * headDimension
-                        o.initialize(repeating: 0, count: headDimension)
-                        for j in 0..<length {
-                            detox_axpy(scores[j] * inverse, vBase + j * width, o, headDimension)
-                        }
+                        // Scores q · k_j + bias + mask, softmax, then Σ_j w_j · v_j.
+                        detox_attend_one(
+                            q + a * width + h * headDimension,
+                            keys + b * rowsPerBatch * width + h * headDimension,
+                            values + b * rowsPerBatch * width + h * headDimension,
+                            width, length, headDimension,
+                            biasBox.value.map { $0 + h * length }, maskBox.value.map { $0 + b * length },
+                            scores, output.value + a * width + h * headDimension)
                     }
                 }
             }
