@@ -23,13 +23,17 @@ test: deps
 	$(SWIFT) test -c $(CONFIG) --skip-build $(TEST_FLAGS)
 
 ## Benchmarks: Swift figures, each beside PyTorch's from the same run when .venv exists
-## (make it with Scripts/fixtures/setup.sh).
+## (make it with Scripts/fixtures/setup.sh). Each section runs on the Python side and then on the
+## Swift side straight after, so that a shared machine's drift in speed touches both alike.
+BENCH_SECTIONS ?= core tokenizers models lora ppo
 bench: deps
 	$(SWIFT) build -c release --product detox-bench
 	@mkdir -p .build
 	@if [ -x .venv/bin/python ]; then \
-		.venv/bin/python Scripts/bench/torch_bench.py > .build/bench-torch.json && \
-		$(SWIFT) run -c release --skip-build detox-bench --reference .build/bench-torch.json; \
+		for section in $(BENCH_SECTIONS); do \
+			.venv/bin/python Scripts/bench/torch_bench.py $$section > .build/bench-torch-$$section.json && \
+			$(SWIFT) run -c release --skip-build detox-bench --only $$section --reference .build/bench-torch-$$section.json || exit 1; \
+		done; \
 	else \
 		echo "(no .venv: PyTorch figures skipped; run Scripts/fixtures/setup.sh)"; \
 		$(SWIFT) run -c release --skip-build detox-bench; \
