@@ -57,6 +57,13 @@ public final class Dropout: Module {
         // One draw per call seeds the whole mask (see `Tensor.dropout`).
         return x.dropout(probability: probability, seed: generator.next())
     }
+
+    /// For kernels that apply the dropout themselves (``Attention/multiHead(query:key:value:bias:headCount:dropout:)``):
+    /// the probability and a fresh mask seed in training, `nil` when this dropout is inactive.
+    public func maskSeed() -> (probability: Float, seed: UInt64)? {
+        guard isTraining, probability > 0 else { return nil }
+        return (probability, generator.next())
+    }
 }
 
 /// The activation functions named in Hugging Face configs.

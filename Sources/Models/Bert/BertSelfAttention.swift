@@ -34,15 +34,10 @@ public final class BertSelfAttention: Module {
     /// - Returns: `[batch, length, hidden]`.
     public func callAsFunction(_ x: Tensor, mask: Tensor?) -> Tensor {
         let batch = x.shape[0], length = x.shape[1]
-        func split(_ t: Tensor) -> Tensor {                                   // [B, L, H] → [B, heads, L, d]
-            t.reshaped([batch, length, heads, headSize]).permuted([0, 2, 1, 3])
-        }
-        let q = split(query(x)), k = split(key(x)), v = split(value(x))
-        var scores = q.matmul(k, transposeOther: true)                        // [B, heads, L, L]
-        scores = scores * (1 / Float(headSize).squareRoot())
-        if let mask { scores = scores + mask }                                // broadcast over heads and queries
-        let probabilities = dropout(scores.softmax())
-        let context = probabilities.matmul(v)                                 // [B, heads, L, d]
-        return context.permuted([0, 2, 1, 3]).reshaped([batch, length, heads * headSize])
+        // The 1/√d scaling on the queries (exact for power-of-two head sizes), the mask as the bias.
+        let bias = mask?.broadcasted(to: [batch, heads, length, length]) ?? Tensor.zeros([1, heads, length, length])
+        return Attention.multiHead(
+            query: query(x) * (1 / Float(headSize).squareRoot()), key: key(x), value: value(x), bias: bias,
+            headCount: heads, dropout: dropout.maskSeed())
     }
 }

@@ -93,12 +93,9 @@ public final class T5Attention: Module, T5LinearSlots {
     /// - Returns: `[B, Lq, d_model]`.
     func callAsFunction(_ hidden: Tensor, keyValueStates: Tensor? = nil, positionBias: Tensor) -> Tensor {
         let source = keyValueStates ?? hidden
-        // Dropout on the weights in training: the seed of this call's mask comes from the module's generator.
-        let drop = dropout.isTraining && dropout.probability > 0
-            ? (probability: dropout.probability, seed: dropout.generator.next()) : nil
         let context = Attention.multiHead(
             query: q(hidden), key: k(source), value: v(source), bias: positionBias,   // [B, L, H·D] each
-            headCount: headCount, dropout: drop)
+            headCount: headCount, dropout: dropout.maskSeed())
         return o(context)
     }
 }
