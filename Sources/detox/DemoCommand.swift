@@ -26,7 +26,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Output folder.") var out = "demo-out"
     @Flag(help: "Print only the summary.") var quiet = false
     @Flag(help: "Print the summary as JSON (implies --quiet).") var json = false
-    @Option(help: "PPO steps (default 60 with --quick, else 150).") var ppoSteps: Int?
+    @Option(help: "PPO steps (default 60 with --quick, else 300).") var ppoSteps: Int?
     @Option(help: "PPO learning rate (default 5e-4).") var ppoLearningRate: Double?
     @Option(help: "Initial KL coefficient (default 0.2).") var klCoefficient: Double?
 

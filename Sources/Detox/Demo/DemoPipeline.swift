@@ -87,7 +87,7 @@ public enum DemoPipeline {
         ppo.ppo.useScoreScaling = true
         ppo.ppo.useScoreNorm = true
         ppo.ppo.seed = options.seed
-        ppo.steps = options.ppoSteps ?? (options.quick ? 60 : 150)
+        ppo.steps = options.ppoSteps ?? (options.quick ? 60 : 300)
         ppo.minNewTokens = 3
         ppo.lengthSampler = try LengthSampler(20, 40)
         ppo.generationBatchSize = 16
