@@ -16,7 +16,5 @@
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
-int omp_get_max_threads(void);
-int omp_in_parallel(void);
 #endif
 #endif

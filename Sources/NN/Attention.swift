@@ -1,9 +1,4 @@
 import CKernels
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import TensorCore
 
 /// Multi-head attention with an additive bias, fused: `softmax(Q·Kᵀ + bias) · V` per head, with
@@ -43,29 +38,34 @@ public enum Attention {
 
         // Forward: weights = softmax(QKᵀ + bias) kept for backward; context = dropout(weights) · V.
         let q = query.storage.pointer, k = key.storage.pointer, v = value.storage.pointer, b = bias.storage.pointer
-        let weights = TensorStorage(uninitializedCount: pairs * square)
+        // The weights of every pair are kept only when a backward pass may need them; otherwise each
+        // thread reuses one pair's worth of scratch.
+        let recording = Tensor.isGradEnabled && [query, key, value, bias].contains { $0.node != nil }
+        let weights = recording ? TensorStorage(uninitializedCount: pairs * square) : nil
         let context = Tensor.build(shape: [batch, queryLength, width]) { out, _ in
             Parallel.forChunks(pairs, minimum: 2) { start, end in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: drop == nil ? 1 : square)
-                defer { scratch.deallocate() }
+                let dropped = UnsafeMutablePointer<Float>.allocate(capacity: drop == nil ? 1 : square)
+                let ownWeights = UnsafeMutablePointer<Float>.allocate(capacity: weights == nil ? square : 1)
+                defer { dropped.deallocate(); ownWeights.deallocate() }
                 for pair in start..<end {
-                    let p = weights.pointer + pair * square
+                    let p = weights.map { $0.pointer + pair * square } ?? ownWeights
                     let head = shape.offsets(pair)
                     Tensor.gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
                                 a: q + head.query, b: k + head.key, c: p, lda: width, ldb: width)
                     let biasRow = b + head.bias
                     for j in 0..<square { p[j] += biasRow[j] }
-                    for row in 0..<queryLength { softmaxInPlace(p + row * keyLength, keyLength) }
+                    for row in 0..<queryLength { Tensor.softmaxRow(p + row * keyLength, into: p + row * keyLength, count: keyLength) }
                     var used = UnsafePointer(p)
                     if let drop {
-                        drop.apply(p, to: scratch, count: square, pair: pair)
-                        used = UnsafePointer(scratch)
+                        drop.apply(p, to: dropped, count: square, pair: pair)
+                        used = UnsafePointer(dropped)
                     }
                     Tensor.gemm(transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
                                 a: used, b: v + head.key, c: out + head.query, ldb: width, ldc: width)
                 }
             }
         }
+        guard let weights else { return context }
         let saved = Tensor(storage: weights, shape: [pairs * square])
         return Tensor.record(context, inputs: [query, key, value, bias]) { g in
             backward(g, query: query, key: key, value: value, weights: saved, drop: drop,
@@ -98,14 +98,6 @@ public enum Attention {
             let keep = 1 - probability
             detox_dropout(weights, out, count, keep, 1 / keep, seed, UInt64(pair * count))
         }
-    }
-
-    @inline(__always)
-    static func softmaxInPlace(_ row: UnsafeMutablePointer<Float>, _ count: Int) {
-        var maximum = detox_max(row, count)
-        if maximum == -.infinity { maximum = 0 }
-        let total = detox_sum_exp(row, count, maximum, row)
-        detox_scale(row, count, 1 / total)
     }
 
     /// Gradients for query, key, value and bias (the bias gradient only when it is needed).

@@ -128,17 +128,13 @@ public final class Linear4Bit: LinearLayer {
             Tensor.gemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs, a: x, b: slice, c: out)
             return
         }
-        // [rows, chunk] products, copied into their columns of the output.
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: rows * chunkRows)
-        defer { partial.deallocate() }
+        // [rows, chunk] products, written straight into their columns of the output.
         var first = 0
         while first < outputs {
             let count = Swift.min(chunkRows, outputs - first)
             decode(weight, (first * inputs)..<((first + count) * inputs), into: slice)
-            Tensor.gemm(transposeA: false, transposeB: true, m: rows, n: count, k: inputs, a: x, b: slice, c: partial)
-            for r in 0..<rows {
-                (out + r * outputs + first).update(from: partial + r * count, count: count)
-            }
+            Tensor.gemm(transposeA: false, transposeB: true, m: rows, n: count, k: inputs, a: x, b: slice,
+                        c: out + first, ldc: outputs)
             first += count
         }
     }
@@ -168,18 +164,14 @@ public final class Linear4Bit: LinearLayer {
                 Tensor.gemm(transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs, a: gradient, b: slice, c: out)
                 return
             }
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: rows * chunkRows)
-            defer { columns.deallocate() }
+            // The gradient's columns for each chunk are read in place (leading dimension `outputs`).
             var first = 0
             while first < outputs {
                 let count = Swift.min(chunkRows, outputs - first)
                 decode(weight, (first * inputs)..<((first + count) * inputs), into: slice)
-                for r in 0..<rows {
-                    columns.advanced(by: r * count).update(from: gradient + r * outputs + first, count: count)
-                }
                 Tensor.gemm(
-                    transposeA: false, transposeB: false, m: rows, n: inputs, k: count, a: columns, b: slice, c: out,
-                    beta: first == 0 ? 0 : 1)
+                    transposeA: false, transposeB: false, m: rows, n: inputs, k: count, a: gradient + first, b: slice, c: out,
+                    beta: first == 0 ? 0 : 1, lda: outputs)
                 first += count
             }
         }

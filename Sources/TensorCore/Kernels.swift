@@ -29,6 +29,16 @@ extension Tensor {
         if m == -.infinity { return m }
         return m + logf(detox_sum_exp(row, count, m, nil))
     }
+
+    /// `out = softmax(row)` over `count` values, max-subtracted (`out` may be `row`: in place).
+    /// Shared by the softmax operation and the fused attention.
+    @inline(__always)
+    public static func softmaxRow(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        var m = detox_max(row, count)
+        if m == -.infinity { m = 0 }
+        let total = detox_sum_exp(row, count, m, out)
+        detox_scale(out, count, 1 / total)
+    }
 }
 
 // MARK: - Broadcasting loops

@@ -169,15 +169,14 @@ extension Tensor {
             Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) { start, end in
                 for r in start..<end {
                     let s = source + r * width, o = out + r * width
+                    guard log else {
+                        softmaxRow(s, into: o, count: width)
+                        continue
+                    }
                     var m = detox_max(s, width)
                     if m == -.infinity { m = 0 }
-                    let total = detox_sum_exp(s, width, m, log ? nil : o)
-                    if log {
-                        let logTotal = logf(total)
-                        for j in 0..<width { o[j] = (s[j] - m) - logTotal }
-                    } else {
-                        detox_scale(o, width, 1 / total)
-                    }
+                    let logTotal = logf(detox_sum_exp(s, width, m, nil))
+                    for j in 0..<width { o[j] = (s[j] - m) - logTotal }
                 }
             }
         }
