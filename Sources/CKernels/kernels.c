@@ -138,3 +138,71 @@ void detox_attend_one(const float *query, const float *keys, const float *values
         for (long d = 0; d < dimension; d++) out[d] += w * v[d];
     }
 }
+
+// MARK: - Products with few rows
+
+// Sixteen floats, loadable from any 4-byte-aligned address; the AVX-512 clone keeps one in a zmm
+// register, the others split it across narrower registers.
+typedef float detox_v16 __attribute__((vector_size(64), aligned(4)));
+
+static inline __attribute__((always_inline)) float detox_lane_sum(detox_v16 v) {
+    typedef float v8 __attribute__((vector_size(32)));
+    typedef float v4 __attribute__((vector_size(16)));
+    v8 h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
+         + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    v4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+    return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
+// `rows` (1...4) rows of a against `columns` (1...4) rows of b: sixteen accumulators that stay in
+// registers, one load of each operand per 16-float slice. Missing b rows read row 0 again (and are
+// not stored). Prefetches `next` (the following four b rows) when it is not NULL.
+static inline __attribute__((always_inline)) void detox_nt_tile(
+    int rows, int columns, const float *a, long lda, const float *b, long ldb, long k,
+    float beta, float *c, long ldc, const float *next) {
+    detox_v16 acc[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) acc[i][j] = (detox_v16){0};
+    const float *bRow[4];
+    for (int j = 0; j < 4; j++) bRow[j] = b + (j < columns ? j : 0) * ldb;
+    long p = 0;
+    for (; p + 16 <= k; p += 16) {
+        if (next)
+            for (int j = 0; j < 4; j++) __builtin_prefetch(next + j * ldb + p);
+        detox_v16 bv[4];
+        for (int j = 0; j < 4; j++) bv[j] = *(const detox_v16 *)(bRow[j] + p);
+        for (int i = 0; i < rows; i++) {
+            detox_v16 av = *(const detox_v16 *)(a + i * lda + p);
+            for (int j = 0; j < 4; j++) acc[i][j] += av * bv[j];
+        }
+    }
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < columns; j++) {
+            float s = detox_lane_sum(acc[i][j]);
+            for (long q = p; q < k; q++) s += a[i * lda + q] * bRow[j][q];
+            float *out = c + i * ldc + j;
+            *out = beta == 0 ? s : beta * *out + s;
+        }
+}
+
+DETOX_CLONES
+void detox_gemm_nt_small(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                         float beta, float *c, long ldc) {
+    for (long j = 0; j < n; j += 4) {
+        int columns = n - j < 4 ? (int)(n - j) : 4;
+        const float *block = b + j * ldb;
+        const float *next = j + 8 <= n ? block + 4 * ldb : 0;
+        long i = 0;
+        // The first pass over a block of b reads it from memory (and prefetches the next block);
+        // the passes for the other rows of a find it in L1.
+        for (; i + 4 <= m; i += 4)
+            detox_nt_tile(4, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, i == 0 ? next : 0);
+        const float *tail = i == 0 ? next : 0;
+        switch (m - i) {
+        case 3: detox_nt_tile(3, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, tail); break;
+        case 2: detox_nt_tile(2, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, tail); break;
+        case 1: detox_nt_tile(1, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, tail); break;
+        default: break;
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 // MARK: - Matrix products
 
@@ -60,10 +61,16 @@ extension Tensor {
         }
     }
 
+    /// Products `A·Bᵀ` with at most this many rows of `A` skip `sgemm` (see `gemm`).
+    public static let smallRowCount = 16
+
     /// `C = op(A) · op(B)` for row-major `A`, `B`, `C` through BLAS `sgemm`, writing all of `C`.
     /// Inside a ``Parallel`` chunk it runs on the calling thread alone.
     /// Leading dimensions default to the packed ones; pass them to read or write strided slices
     /// (one head of a `[B, L, H·D]` tensor has leading dimension `H·D`).
+    /// A product `A·Bᵀ` with at most ``smallRowCount`` rows (a decoding step's projections and
+    /// logits) runs on ``detox_gemm_nt_small`` instead, which reads `B` once straight from memory
+    /// where `sgemm` would first pack it.
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
@@ -73,6 +80,15 @@ extension Tensor {
         let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n), ldc = ldc ?? n
         if k == 0 {
             if beta == 0 { for row in 0..<m { (c + row * ldc).initialize(repeating: 0, count: n) } }
+            return
+        }
+        if !transposeA && transposeB && m <= smallRowCount {
+            // Four rows of B per block; each thread takes a run of blocks.
+            let blocks = (n + 3) / 4
+            Parallel.forChunks(blocks, minimum: n * k >= 1 << 16 ? 2 : blocks + 1) { start, end in
+                let first = start * 4, count = Swift.min(n, end * 4) - first
+                detox_gemm_nt_small(m, count, k, a, lda, b + first * ldb, ldb, beta, c + first, ldc)
+            }
             return
         }
         #if os(Linux)

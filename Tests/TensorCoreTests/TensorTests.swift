@@ -77,6 +77,40 @@ import TestSupport
         }
     }
 
+    /// `A·Bᵀ` with few rows runs on its own kernel: every row count up to the limit and past it,
+    /// tails of four columns and sixteen-float slices, strided operands, accumulation onto `C`, and
+    /// shapes big enough to be split across threads, against a product summed in f64.
+    @Test func smallRowProductsMatchF64Reference() {
+        var generator = SeededGenerator(seed: 11)
+        let rowCounts = [1, 2, 3, 4, 5, 7, 8, 13, Tensor.smallRowCount, Tensor.smallRowCount + 1]
+        for m in rowCounts {
+            for (n, k) in [(1, 1), (5, 17), (37, 64), (130, 515)] {
+                for beta: Float in [0, 1, 0.5] {
+                    // Leading dimensions wider than the rows: a = [m, k + 3], b = [n, k + 1], c = [m, n + 2].
+                    let lda = k + 3, ldb = k + 1, ldc = n + 2
+                    let a = Tensor.randomNormal([m * lda], generator: &generator).values
+                    let b = Tensor.randomNormal([n * ldb], generator: &generator).values
+                    let c0 = Tensor.randomNormal([m * ldc], generator: &generator).values
+                    var expected = c0
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var sum = 0.0
+                            for l in 0..<k { sum += Double(a[i * lda + l]) * Double(b[j * ldb + l]) }
+                            expected[i * ldc + j] = Float(sum + Double(beta) * Double(c0[i * ldc + j]))
+                        }
+                    }
+                    var c = c0
+                    c.withUnsafeMutableBufferPointer { out in
+                        Tensor.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, b: b,
+                                    c: out.baseAddress!, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
+                    }
+                    let problem = TestSupport.closeness(c, expected, rtol: 1e-5, atol: 1e-4)
+                    #expect(problem == nil, "m \(m) n \(n) k \(k) beta \(beta): \(problem ?? "")")
+                }
+            }
+        }
+    }
+
     @Test func noGradScopeRecordsNothing() throws {
         let w = Tensor([1, 2]).requiringGrad()
         let y = Tensor.withNoGrad { (w * 3).sum() }

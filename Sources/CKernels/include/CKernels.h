@@ -40,4 +40,11 @@ float detox_dot(const float *a, const float *b, long count);
 void detox_dropout(const float *x, float *out, long count, float keep, float scale,
                    unsigned long long seed, unsigned long long offset);
 
+/// c = a·bᵀ + beta·c for a `[m, k]` (row stride lda), b `[n, k]` (row stride ldb), c `[m, n]`
+/// (row stride ldc), for few rows m: streams each row of b once from memory and reuses it for
+/// every row of a from L1, where sgemm's packing of b costs more than the product. Each c[i][j]
+/// is one dot product whatever the caller's split of n, so chunks of n may run on any thread.
+void detox_gemm_nt_small(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                         float beta, float *c, long ldc);
+
 #endif
