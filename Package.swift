@@ -50,7 +50,7 @@ let package = Package(
             path: "Sources/DetoxBench"
         ),
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CKernels", "TestSupport"]),
         .testTarget(
             name: "CheckpointsTests", dependencies: ["Checkpoints", "NN", "TestSupport"],
             resources: [.copy("Fixtures")]

@@ -64,13 +64,18 @@ extension Tensor {
     /// Products `A·Bᵀ` with at most this many rows of `A` skip `sgemm` (see `gemm`).
     public static let smallRowCount = 16
 
+    /// Products with at least this many multiply-adds go to oneDNN's matmul primitive (see `gemm`).
+    public static let largeProductSize = 1 << 23
+
     /// `C = op(A) · op(B)` for row-major `A`, `B`, `C` through BLAS `sgemm`, writing all of `C`.
     /// Inside a ``Parallel`` chunk it runs on the calling thread alone.
     /// Leading dimensions default to the packed ones; pass them to read or write strided slices
     /// (one head of a `[B, L, H·D]` tensor has leading dimension `H·D`).
     /// A product `A·Bᵀ` with at most ``smallRowCount`` rows (a decoding step's projections and
     /// logits) runs on ``detox_gemm_nt_small`` instead, which reads `B` once straight from memory
-    /// where `sgemm` would first pack it.
+    /// where `sgemm` would first pack it. One with at least ``largeProductSize`` multiply-adds runs
+    /// on oneDNN's matmul primitive when it can (outside ``Parallel`` chunks; 10–25% faster than
+    /// `sgemm` on most of t5-small's training products here).
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
@@ -90,6 +95,11 @@ extension Tensor {
                 detox_gemm_nt_small(m, count, k, a, lda, b + first * ldb, ldb, beta, c + first, ldc)
             }
             return
+        }
+        if m * n * k >= largeProductSize {
+            let status = detox_matmul(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, beta, c, ldc)
+            precondition(status != 2, "oneDNN's matmul failed on a \(m)×\(k)×\(n) product")
+            if status == 0 { return }
         }
         #if os(Linux)
         let status = dnnl_sgemm(

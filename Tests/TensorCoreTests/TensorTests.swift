@@ -1,4 +1,8 @@
 import Testing
+import CKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 import TensorCore
 import TestSupport
 
@@ -106,6 +110,58 @@ import TestSupport
                     }
                     let problem = TestSupport.closeness(c, expected, rtol: 1e-5, atol: 1e-4)
                     #expect(problem == nil, "m \(m) n \(n) k \(k) beta \(beta): \(problem ?? "")")
+                }
+            }
+        }
+    }
+
+    /// Products big enough for oneDNN's matmul primitive: every transpose pair, strided operands and
+    /// beta 0, 1, 0.5, against a product summed in f64, twice each (the second run reuses the cached
+    /// primitive with other buffers). On Linux the primitive itself must take them.
+    @Test func largeProductsMatchF64Reference() {
+        var generator = SeededGenerator(seed: 12)
+        let m = 130, n = 260, k = 257
+        #expect(m * n * k >= Tensor.largeProductSize)
+        for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
+            for beta: Float in [0, 1, 0.5] {
+                for _ in 0..<2 {
+                    // Stored shapes, each row 2 wider than needed: a is [m, k] or [k, m], b [k, n] or [n, k].
+                    let lda = (transposeA ? m : k) + 2, ldb = (transposeB ? k : n) + 2, ldc = n + 2
+                    let a = Tensor.randomNormal([(transposeA ? k : m) * lda], generator: &generator).values
+                    let b = Tensor.randomNormal([(transposeB ? n : k) * ldb], generator: &generator).values
+                    let c0 = Tensor.randomNormal([m * ldc], generator: &generator).values
+                    var expected = c0
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var sum = 0.0
+                            for l in 0..<k {
+                                let x = transposeA ? a[l * lda + i] : a[i * lda + l]
+                                let y = transposeB ? b[j * ldb + l] : b[l * ldb + j]
+                                sum += Double(x) * Double(y)
+                            }
+                            expected[i * ldc + j] = Float(sum + Double(beta) * Double(c0[i * ldc + j]))
+                        }
+                    }
+                    var c = c0
+                    c.withUnsafeMutableBufferPointer { out in
+                        Tensor.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, b: b,
+                                    c: out.baseAddress!, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
+                    }
+                    let label = "transposes \(transposeA) \(transposeB) beta \(beta)"
+                    let problem = TestSupport.closeness(c, expected, rtol: 1e-5, atol: 1e-4)
+                    #expect(problem == nil, "\(label): \(problem ?? "")")
+                    #if os(Linux)
+                    // 1 also means another test's product holds the primitive cache: try again then.
+                    var direct = c0, status: Int32 = 1
+                    for _ in 0..<1000 where status == 1 {
+                        status = direct.withUnsafeMutableBufferPointer { out in
+                            detox_matmul(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, beta, out.baseAddress!, ldc)
+                        }
+                        if status == 1 { usleep(1000) }
+                    }
+                    #expect(status == 0, "\(label): oneDNN's matmul did not run (status \(status))")
+                    #expect(TestSupport.closeness(direct, expected, rtol: 1e-5, atol: 1e-4) == nil, "\(label)")
+                    #endif
                 }
             }
         }

@@ -1,9 +1,10 @@
 #ifndef DETOX_CKERNELS_H
 #define DETOX_CKERNELS_H
-// Row kernels around exp() that the compiler vectorizes for the CPU it runs on (AVX-512, AVX2 or
-// baseline x86-64, chosen once at load time); Swift code compiles for baseline x86-64 only.
-// exp() here is a polynomial within 2 ulp of libm's expf over the range softmax uses, and exactly 0
-// below -87.3 (masked scores).
+// Kernels that the compiler vectorizes for the CPU it runs on (AVX-512, AVX2 or baseline x86-64,
+// chosen once at load time; Swift code compiles for baseline x86-64 only): rows around exp(),
+// decoding-step attention, dropout and products with few rows. exp() here is a polynomial within
+// 2 ulp of libm's expf over the range softmax uses, and exactly 0 below -87.3 (masked scores).
+// Also the entry to oneDNN's matmul primitive (matmul.c).
 
 /// The largest of `count` values (-inf when empty).
 float detox_max(const float *values, long count);
@@ -46,5 +47,13 @@ void detox_dropout(const float *x, float *out, long count, float keep, float sca
 /// is one dot product whatever the caller's split of n, so chunks of n may run on any thread.
 void detox_gemm_nt_small(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                          float beta, float *c, long ldc);
+
+/// c = op(a)·op(b) + beta·c through oneDNN's matmul primitive (row-major, leading dimensions as
+/// sgemm's; op transposes when the flag is nonzero). Primitives are made once per shape and cached.
+/// Returns 0 when done; 1 when it did not run and left c untouched (no oneDNN on this platform, a
+/// shape it refuses, or another thread inside it), so the caller should use sgemm; 2 when
+/// oneDNN failed while running.
+int detox_matmul(int transposeA, int transposeB, long m, long n, long k, const float *a, long lda,
+                 const float *b, long ldb, float beta, float *c, long ldc);
 
 #endif
