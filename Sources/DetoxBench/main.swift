@@ -21,7 +21,7 @@ let onlySections = arguments.firstIndex(of: "--only").flatMap { arguments.indice
     .map { Set($0.split(separator: ",").map(String.init)) }
 func wants(_ section: String) -> Bool { onlySections?.contains(section) ?? true }
 
-// MARK: - sgemm through the engine versus raw BLAS
+// MARK: - Matrix products through the engine (Tensor.matmul) versus a raw Tensor.gemm call
 
 if wants("core") {
     for (m, k, n) in [(512, 512, 512), (2048, 512, 2048), (2048, 2048, 512)] {
@@ -38,7 +38,7 @@ if wants("core") {
         let engineRate = flops / engine / 1e9, rawRate = flops / raw / 1e9
         report.print(
             Figure(name: "sgemm \(m)x\(k)x\(n) GFLOP/s", value: engineRate, unit: "GFLOP/s", higherIsBetter: true),
-            note: String(format: "raw sgemm %.1f GFLOP/s, engine at %.0f%% of raw", rawRate, 100 * engineRate / rawRate))
+            note: String(format: "raw Tensor.gemm %.1f GFLOP/s, engine at %.0f%% of raw", rawRate, 100 * engineRate / rawRate))
     }
 }
 
