@@ -141,9 +141,18 @@ void detox_attend_one(const float *query, const float *keys, const float *values
 
 // MARK: - Products with few rows
 
-// Sixteen floats, loadable from any 4-byte-aligned address; the AVX-512 clone keeps one in a zmm
-// register, the others split it across narrower registers.
-typedef float detox_v16 __attribute__((vector_size(64), aligned(4)));
+// Sixteen floats; the AVX-512 clone keeps one in a zmm register, the others split it across
+// narrower registers. The helpers taking or returning one are always inlined into each clone, so
+// the calling-convention warning about 64-byte vectors without AVX-512 does not apply.
+typedef float detox_v16 __attribute__((vector_size(64)));
+#pragma clang diagnostic ignored "-Wpsabi"
+
+// Sixteen floats from any address (memcpy: no alignment or aliasing assumptions; one vector load).
+static inline __attribute__((always_inline)) detox_v16 detox_load16(const float *p) {
+    detox_v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 
 static inline __attribute__((always_inline)) float detox_lane_sum(detox_v16 v) {
     typedef float v8 __attribute__((vector_size(32)));
@@ -170,9 +179,9 @@ static inline __attribute__((always_inline)) void detox_nt_tile(
         if (next)
             for (int j = 0; j < 4; j++) __builtin_prefetch(next + j * ldb + p);
         detox_v16 bv[4];
-        for (int j = 0; j < 4; j++) bv[j] = *(const detox_v16 *)(bRow[j] + p);
+        for (int j = 0; j < 4; j++) bv[j] = detox_load16(bRow[j] + p);
         for (int i = 0; i < rows; i++) {
-            detox_v16 av = *(const detox_v16 *)(a + i * lda + p);
+            detox_v16 av = detox_load16(a + i * lda + p);
             for (int j = 0; j < 4; j++) acc[i][j] += av * bv[j];
         }
     }
