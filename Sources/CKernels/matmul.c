@@ -26,7 +26,6 @@ typedef struct {
 
 enum { detox_matmul_capacity = 64 };
 static detox_matmul_entry detox_matmul_entries[detox_matmul_capacity];
-static int detox_matmul_count = 0;
 static unsigned long detox_matmul_clock = 0;
 static dnnl_engine_t detox_matmul_engine = 0;
 static dnnl_stream_t detox_matmul_stream = 0;
@@ -86,29 +85,15 @@ static int detox_matmul_make(const detox_matmul_key *key, detox_matmul_entry *en
 }
 
 static detox_matmul_entry *detox_matmul_find(const detox_matmul_key *key) {
-    for (int i = 0; i < detox_matmul_count; i++)
-        if (memcmp(&detox_matmul_entries[i].key, key, sizeof *key) == 0) return &detox_matmul_entries[i];
-    // Not cached: take a free slot or the least recently used one.
-    detox_matmul_entry *slot;
-    if (detox_matmul_count < detox_matmul_capacity) {
-        slot = &detox_matmul_entries[detox_matmul_count];
-    } else {
-        slot = &detox_matmul_entries[0];
-        for (int i = 1; i < detox_matmul_capacity; i++)
-            if (detox_matmul_entries[i].lastUse < slot->lastUse) slot = &detox_matmul_entries[i];
-        detox_matmul_release(slot);
+    // A live entry with this key, else the least recently used slot (an empty one has lastUse 0).
+    detox_matmul_entry *slot = &detox_matmul_entries[0];
+    for (int i = 0; i < detox_matmul_capacity; i++) {
+        detox_matmul_entry *entry = &detox_matmul_entries[i];
+        if (entry->primitive && memcmp(&entry->key, key, sizeof *key) == 0) return entry;
+        if (entry->lastUse < slot->lastUse) slot = entry;
     }
-    if (detox_matmul_make(key, slot) != 0) {
-        // The slot stays empty; compact so that the first `count` entries are all live.
-        if (slot != &detox_matmul_entries[detox_matmul_count] && detox_matmul_count > 0) {
-            *slot = detox_matmul_entries[detox_matmul_count - 1];
-            memset(&detox_matmul_entries[detox_matmul_count - 1], 0, sizeof *slot);
-            detox_matmul_count--;
-        }
-        return 0;
-    }
-    if (slot == &detox_matmul_entries[detox_matmul_count]) detox_matmul_count++;
-    return slot;
+    if (slot->primitive) detox_matmul_release(slot);
+    return detox_matmul_make(key, slot) == 0 ? slot : 0;
 }
 
 // libgomp's: true inside a parallel region, where products run one per thread on sgemm.

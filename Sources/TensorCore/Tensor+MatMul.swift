@@ -67,15 +67,17 @@ extension Tensor {
     /// Products with at least this many multiply-adds go to oneDNN's matmul primitive (see `gemm`).
     public static let largeProductSize = 1 << 23
 
-    /// `C = op(A) · op(B)` for row-major `A`, `B`, `C` through BLAS `sgemm`, writing all of `C`.
-    /// Inside a ``Parallel`` chunk it runs on the calling thread alone.
+    /// `C = op(A) · op(B) + beta·C` for row-major `A`, `B`, `C`, writing all of `C`.
     /// Leading dimensions default to the packed ones; pass them to read or write strided slices
     /// (one head of a `[B, L, H·D]` tensor has leading dimension `H·D`).
-    /// A product `A·Bᵀ` with at most ``smallRowCount`` rows (a decoding step's projections and
-    /// logits) runs on ``detox_gemm_nt_small`` instead, which reads `B` once straight from memory
-    /// where `sgemm` would first pack it. One with at least ``largeProductSize`` multiply-adds runs
-    /// on oneDNN's matmul primitive when it can (outside ``Parallel`` chunks; 10–25% faster than
-    /// `sgemm` on most of t5-small's training products here).
+    ///
+    /// Three paths, by shape: `A·Bᵀ` with at most ``smallRowCount`` rows (a decoding step's
+    /// projections and logits) runs on `detox_gemm_nt_small`, which reads `B` once straight from
+    /// memory where `sgemm` would first pack it; a product of at least ``largeProductSize``
+    /// multiply-adds runs on oneDNN's matmul primitive when it can (10–25% faster than `sgemm` on
+    /// most of t5-small's training products here); the rest runs on BLAS `sgemm`. Inside a
+    /// ``Parallel`` chunk every path runs on the calling thread alone (and the matmul primitive
+    /// is not used).
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,

@@ -167,6 +167,39 @@ import TestSupport
         }
     }
 
+    #if os(Linux)
+    /// More shapes than the matmul primitive cache holds (64): the least recently used primitives
+    /// are dropped and made again, and every product stays right.
+    @Test func matmulPrimitiveCacheEvictsAndRemakes() {
+        var generator = SeededGenerator(seed: 13)
+        let n = 256, k = 256
+        let b = Tensor.randomNormal([n * k], generator: &generator).values
+        let a = Tensor.randomNormal([(128 + 70) * k], generator: &generator).values
+        for rows in Array(128..<(128 + 70)) + [128, 129] {
+            #expect(rows * n * k >= Tensor.largeProductSize)
+            var c = [Float](repeating: 0, count: rows * n), status: Int32 = 1
+            // 1 also means another test's product holds the cache: try again then.
+            for _ in 0..<1000 where status == 1 {
+                status = c.withUnsafeMutableBufferPointer {
+                    detox_matmul(0, 1, rows, n, k, a, k, b, k, 0, $0.baseAddress!, n)
+                }
+                if status == 1 { usleep(1000) }
+            }
+            #expect(status == 0, "\(rows) rows: status \(status)")
+            guard [128, 129, 128 + 69].contains(rows) else { continue }
+            var expected = [Float](repeating: 0, count: rows * n)
+            for i in 0..<rows {
+                for j in 0..<n {
+                    var sum = 0.0
+                    for l in 0..<k { sum += Double(a[i * k + l]) * Double(b[j * k + l]) }
+                    expected[i * n + j] = Float(sum)
+                }
+            }
+            #expect(TestSupport.closeness(c, expected, rtol: 1e-5, atol: 1e-4) == nil, "\(rows) rows")
+        }
+    }
+    #endif
+
     @Test func noGradScopeRecordsNothing() throws {
         let w = Tensor([1, 2]).requiringGrad()
         let y = Tensor.withNoGrad { (w * 3).sum() }
