@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"], linkerSettings: blasLinker),
         .target(name: "Checkpoints", dependencies: ["TensorCore"]),
         .target(name: "NN", dependencies: ["TensorCore", "Checkpoints", "CKernels"]),
-        .target(name: "Optimizers", dependencies: ["NN"]),
+        .target(name: "Optimizers", dependencies: ["NN", "CKernels"]),
         .target(name: "Quantization", dependencies: ["NN", "Checkpoints"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints", "CKernels"]),
         .target(name: "LoRA", dependencies: ["NN", "Checkpoints"]),

@@ -94,6 +94,79 @@ float detox_dot(const float *a, const float *b, long count) {
     return total;
 }
 
+// Σ a[j]·b[j] in sixteen lanes (the order a vectorized loop sums in), inlined into its callers.
+static inline __attribute__((always_inline)) float detox_dot_inline(const float *a, const float *b, long count) {
+    #pragma clang fp reassociate(on)
+    float total = 0;
+    for (long j = 0; j < count; j++) total += a[j] * b[j];
+    return total;
+}
+
+DETOX_CLONES
+float detox_rms_norm_row(const float *x, const float *weight, long count, float epsilon, float *out) {
+    float inverse = 1.0f / sqrtf(detox_dot_inline(x, x, count) / (float)count + epsilon);
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) out[j] = x[j] * inverse * weight[j];
+    return inverse;
+}
+
+DETOX_CLONES
+void detox_rms_norm_backward_row(const float *x, const float *weight, const float *grad, long count,
+                                 float inverse, float *out) {
+    #pragma clang fp reassociate(on)
+    float dot = 0;
+    for (long j = 0; j < count; j++) dot += grad[j] * weight[j] * x[j];
+    float correction = inverse * inverse * dot / (float)count;
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) out[j] = inverse * (grad[j] * weight[j] - x[j] * correction);
+}
+
+// One element of `detox_adam_update`: returns the new parameter, updates m and v in place, and
+// folds v into *vMax when `amsgrad`. Every branch is a select, so loops over it vectorize.
+static inline __attribute__((always_inline)) float detox_adam_element(
+    float p, float g, float *m, float *v, float *vMax, int amsgrad, const struct detox_adam_scalars *s,
+    int smallWeight, float largeWeightCoefficient) {
+    #pragma clang fp contract(off)
+    p = s->decoupledDecay ? p * s->decayFactor : p;              // param.mul_(1 - lr * weight_decay)
+    g = s->l2Decay ? fmaf(s->l2, p, g) : g;                       // grad.add(param, alpha=weight_decay)
+    const float m0 = *m;                                          // exp_avg.lerp_(grad, 1 - beta1)
+    const float m1 = smallWeight ? fmaf(s->lerpWeight, g - m0, m0) : fmaf(largeWeightCoefficient, g - m0, g);
+    *m = m1;
+    const float v1 = fmaf(s->oneMinusBeta2 * g, g, *v * s->beta2); // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
+    *v = v1;
+    float second = v1;
+    if (amsgrad) {
+        const float previous = *vMax;                             // torch.maximum, which propagates NaN
+        second = (previous != previous || previous > v1) ? previous : v1;
+        *vMax = second;
+    }
+    // denom = (sqrt(v) / sqrt(bias_correction2)).add_(eps); param.addcdiv_(exp_avg, denom, value=-step_size)
+    const float denominator = __builtin_elementwise_sqrt(second) / s->biasCorrection2Sqrt + s->epsilon;
+    return p + s->negativeStepSize * m1 / denominator;
+}
+
+DETOX_CLONES
+void detox_adam_update(const float *param, const float *grad, float *out, float *expAvg, float *expAvgSq,
+                       float *maxExpAvgSq, long count, const struct detox_adam_scalars *scalars) {
+    // Exactly the operations of torch.optim.Adam's single-tensor path: fused multiply-adds only
+    // where PyTorch's kernels fuse (fmaf), every other product and sum rounded on its own.
+    const struct detox_adam_scalars s = *scalars;
+    // torch.lerp switches formula at weight 0.5 for accuracy; both branches are mirrored.
+    const int smallWeight = fabsf(s.lerpWeight) < 0.5f;
+    const float largeWeightCoefficient = s.lerpWeight - 1.0f;
+    if (maxExpAvgSq) {
+        #pragma clang loop vectorize(assume_safety)
+        for (long i = 0; i < count; i++)
+            out[i] = detox_adam_element(param[i], grad[i], expAvg + i, expAvgSq + i, maxExpAvgSq + i, 1, &s,
+                                        smallWeight, largeWeightCoefficient);
+    } else {
+        #pragma clang loop vectorize(assume_safety)
+        for (long i = 0; i < count; i++)
+            out[i] = detox_adam_element(param[i], grad[i], expAvg + i, expAvgSq + i, NULL, 0, &s,
+                                        smallWeight, largeWeightCoefficient);
+    }
+}
+
 DETOX_CLONES
 void detox_dropout(const float *x, float *out, long count, float keep, float scale,
                    unsigned long long seed, unsigned long long offset) {

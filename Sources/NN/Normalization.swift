@@ -1,3 +1,4 @@
+import CKernels
 import TensorCore
 
 /// T5's layer norm (`T5LayerNorm` in transformers `modeling_t5.py`): root-mean-square scaling with
@@ -115,12 +116,7 @@ public enum Normalization {
             return Tensor.build(shape: x.shape) { out, _ in
                 Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) { start, end in
                     for row in start..<end {
-                        let s = xp + row * width, o = out + row * width
-                        var sum: Float = 0
-                        for j in 0..<width { sum += s[j] * s[j] }
-                        let inv = 1 / (sum / Float(width) + epsilon).squareRoot()
-                        r.value[row] = inv
-                        for j in 0..<width { o[j] = s[j] * inv * wp[j] }
+                        r.value[row] = detox_rms_norm_row(xp + row * width, wp, width, epsilon, out + row * width)
                     }
                 }
             }
@@ -128,13 +124,11 @@ public enum Normalization {
         return Tensor.record(y, inputs: [x, weight]) { g in
             let gp = g.storage.pointer
             let gradX: Tensor? = x.node == nil ? nil : Tensor.build(shape: x.shape) { out, _ in
-                for row in 0..<rows {
-                    let s = xp + row * width, d = gp + row * width, o = out + row * width
-                    let r = inverse[row]
-                    var dot: Float = 0
-                    for j in 0..<width { dot += d[j] * wp[j] * s[j] }
-                    let correction = r * r * dot / Float(width)
-                    for j in 0..<width { o[j] = r * (d[j] * wp[j] - s[j] * correction) }
+                Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) { start, end in
+                    for row in start..<end {
+                        let offset = row * width
+                        detox_rms_norm_backward_row(xp + offset, wp, gp + offset, width, inverse[row], out + offset)
+                    }
                 }
             }
             let gradW: Tensor? = weight.node == nil ? nil : Tensor.build(shape: weight.shape) { out, _ in

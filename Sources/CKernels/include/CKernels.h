@@ -2,9 +2,9 @@
 #define DETOX_CKERNELS_H
 // Kernels that the compiler vectorizes for the CPU it runs on (AVX-512, AVX2 or baseline x86-64,
 // chosen once at load time; Swift code compiles for baseline x86-64 only): rows around exp(),
-// decoding-step attention, dropout and products with few rows. exp() here is a polynomial within
-// 2 ulp of libm's expf over the range softmax uses, and exactly 0 below -87.3 (masked scores).
-// Also the entry to oneDNN's matmul primitive (matmul.c).
+// decoding-step attention, dropout, RMS-norm rows, the Adam update and products with few rows.
+// exp() here is a polynomial within 2 ulp of libm's expf over the range softmax uses, and exactly
+// 0 below -87.3 (masked scores). Also the entry to oneDNN's matmul primitive (matmul.c).
 
 /// The largest of `count` values (-inf when empty).
 float detox_max(const float *values, long count);
@@ -33,6 +33,35 @@ void detox_attend_one(const float *query, const float *keys, const float *values
 
 /// Σ a[j]·b[j].
 float detox_dot(const float *a, const float *b, long count);
+
+/// One row of T5's RMS norm: out[j] = x[j] · r · weight[j] with r = 1/√(mean(x²) + epsilon);
+/// returns r.
+float detox_rms_norm_row(const float *x, const float *weight, long count, float epsilon, float *out);
+
+/// The input gradient of one RMS-norm row, given the row's `inverse` r from the forward pass:
+/// out[j] = r · (grad[j]·weight[j] − x[j] · r² · Σ_i grad[i]·weight[i]·x[i] / count).
+void detox_rms_norm_backward_row(const float *x, const float *weight, const float *grad, long count,
+                                 float inverse, float *out);
+
+/// Per-step scalars of one Adam update (see `detox_adam_update`).
+struct detox_adam_scalars {
+    float decayFactor;          // AdamW: 1 - lr * weight_decay
+    int decoupledDecay;         // apply decayFactor to the parameter (AdamW)
+    float l2;                   // Adam: weight_decay, added to the gradient as wd * param
+    int l2Decay;                // apply l2 (Adam with weight decay)
+    float lerpWeight;           // 1 - beta1
+    float beta2;
+    float oneMinusBeta2;
+    float biasCorrection2Sqrt;
+    float epsilon;
+    float negativeStepSize;     // -lr / (1 - beta1^t)
+};
+
+/// One step of torch.optim.Adam/AdamW's single-tensor update over `count` values, bit for bit:
+/// updates the moments (and the running maximum, when `maxExpAvgSq` is not NULL: amsgrad) in
+/// place and writes the new parameter values to `out`.
+void detox_adam_update(const float *param, const float *grad, float *out, float *expAvg, float *expAvgSq,
+                       float *maxExpAvgSq, long count, const struct detox_adam_scalars *scalars);
 
 /// Dropout with a counter-based mask: out[j] = x[j] · scale when uniform(seed, offset + j) < keep,
 /// else 0, where uniform is SplitMix64's output function over seed + (index + 1)·golden-ratio, top
