@@ -127,27 +127,41 @@ public final class PPOTrainer {
         }
         if let clip = c.scoreClip { scores = scores.map { Swift.min(Swift.max($0, -clip), clip) } }
 
-        // Old log-probabilities, values and reference log-probabilities, whole batch, no gradients.
+        // Old log-probabilities, values and reference log-probabilities of the whole batch, in
+        // minibatches taken in the first epoch's order. The policy's pass over the first minibatch
+        // records its graph: the first update reuses it, since no parameter has changed before it
+        // (TRL runs that forward pass again and gets the same numbers).
         var t0 = Date()
         let all = inputs(batch, rows: Array(0..<c.batchSize))
-        let (logprobs, values, referenceLogprobs, fullLogprobs, referenceFull): (Tensor, Tensor, Tensor, Tensor?, Tensor?) = try Tensor.withNoGrad {
-            var lp: [Tensor] = [], v: [Tensor] = [], ref: [Tensor] = [], full: [Tensor] = [], refFull: [Tensor] = []
-            for chunk in stride(from: 0, to: c.batchSize, by: c.miniBatchSize) {
-                let rows = Array(chunk..<Swift.min(chunk + c.miniBatchSize, c.batchSize))
-                let x = inputs(batch, rows: rows)
-                let policyOut = try forward(x)
-                let referenceOut = try forward(x, reference: true)
-                lp.append(Self.padded(policyOut.logprobs, to: all.length))
-                v.append(Self.padded(policyOut.values, to: all.length))
+        let firstPermutation = shuffledRows()
+        var reusable: (rows: [Int], output: (logprobs: Tensor, values: Tensor, logits: Tensor))?
+        var lp: [Tensor] = [], v: [Tensor] = [], ref: [Tensor] = [], full: [Tensor] = [], refFull: [Tensor] = []
+        for chunk in stride(from: 0, to: c.batchSize, by: c.miniBatchSize) {
+            let rows = Array(firstPermutation[chunk..<Swift.min(chunk + c.miniBatchSize, c.batchSize)])
+            let x = inputs(batch, rows: rows)
+            let policyOut = chunk == 0 ? try forward(x) : try Tensor.withNoGrad { try forward(x) }
+            if chunk == 0 { reusable = (rows, policyOut) }
+            let referenceOut = try Tensor.withNoGrad { try forward(x, reference: true) }
+            Tensor.withNoGrad {
+                lp.append(Self.padded(policyOut.logprobs.detached(), to: all.length))
+                v.append(Self.padded(policyOut.values.detached(), to: all.length))
                 ref.append(Self.padded(referenceOut.logprobs, to: all.length))
                 if c.klPenalty == .full {
-                    full.append(Self.padded(policyOut.logits.logSoftmax(), to: all.length))
+                    full.append(Self.padded(policyOut.logits.detached().logSoftmax(), to: all.length))
                     refFull.append(Self.padded(referenceOut.logits.logSoftmax(), to: all.length))
                 }
             }
-            return (Tensor.concatenate(lp, axis: 0), Tensor.concatenate(v, axis: 0), Tensor.concatenate(ref, axis: 0),
-                    full.isEmpty ? nil : Tensor.concatenate(full, axis: 0), refFull.isEmpty ? nil : Tensor.concatenate(refFull, axis: 0))
         }
+        // Back to the batch's row order.
+        var order = [Int](repeating: 0, count: c.batchSize)
+        for (position, row) in firstPermutation.enumerated() { order[row] = position }
+        func unshuffled(_ parts: [Tensor]) -> Tensor? {
+            parts.isEmpty ? nil : Tensor.withNoGrad { Tensor.concatenate(parts, axis: 0).indexSelect(order) }
+        }
+        guard let logprobs = unshuffled(lp), let values = unshuffled(v), let referenceLogprobs = unshuffled(ref) else {
+            throw TrainingError.invalidSetting(name: "batch", reason: "is empty")
+        }
+        let fullLogprobs = unshuffled(full), referenceFull = unshuffled(refFull)
         timing["time/ppo/forward_pass"] = Date().timeIntervalSince(t0)
 
         t0 = Date()
@@ -164,15 +178,20 @@ public final class PPOTrainer {
         // PPO epochs over shuffled minibatches.
         t0 = Date()
         var minibatchStats: [PPOLossStatistics] = []
-        epochs: for _ in 0..<c.ppoEpochs {
-            var permutation = Array(0..<c.batchSize)
-            for i in stride(from: permutation.count - 1, to: 0, by: -1) { permutation.swapAt(i, generator.nextInt(below: i + 1)) }
+        epochs: for epoch in 0..<c.ppoEpochs {
+            let permutation = epoch == 0 ? firstPermutation : shuffledRows()
             for backwardStart in stride(from: 0, to: c.batchSize, by: c.backwardBatchSize) {
                 var grads = GradStore()
                 for miniStart in stride(from: backwardStart, to: backwardStart + c.backwardBatchSize, by: c.miniBatchSize) {
                     let rows = Array(permutation[miniStart..<(miniStart + c.miniBatchSize)])
                     let x = inputs(batch, rows: rows)
-                    let current = try forward(x)
+                    let current: (logprobs: Tensor, values: Tensor, logits: Tensor)
+                    if let reused = reusable, reused.rows == rows {
+                        current = reused.output
+                    } else {
+                        current = try forward(x)
+                    }
+                    reusable = nil
                     func pick(_ t: Tensor) -> Tensor { Self.padded(t.indexSelect(rows), to: x.length) }
                     let (pgLoss, vfLoss, stats) = try PPOMath.loss(
                         oldLogprobs: pick(logprobs), values: pick(maskedValues), logits: current.logits,
@@ -212,6 +231,13 @@ public final class PPOTrainer {
             throw TrainingError.nonFinite(what: key, step: stepCount, value: Float(value))
         }
         return stats
+    }
+
+    /// A uniformly shuffled `0..<batchSize` (Fisher–Yates on ``generator``), one per epoch.
+    func shuffledRows() -> [Int] {
+        var permutation = Array(0..<configuration.batchSize)
+        for i in stride(from: permutation.count - 1, to: 0, by: -1) { permutation.swapAt(i, generator.nextInt(below: i + 1)) }
+        return permutation
     }
 
     /// Pads (with zeros) or trims axis 1 (positions) of a `[B, T', ...]` tensor to `length`.

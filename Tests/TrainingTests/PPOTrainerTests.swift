@@ -82,6 +82,24 @@ final class TokenPenaltyClassifier: SequenceClassifier {
         #expect(late - early >= 0.5 && late > early / 2, "mean reward \(early) → \(late)")
     }
 
+    /// With a learning rate too small to move any parameter, every minibatch's recomputed (or, for
+    /// the first, reused) log-probabilities equal the old ones row for row, so the ratio is exactly
+    /// 1: no approximate KL and nothing clipped. Rows matched up wrongly would show here.
+    @Test func oldLogProbabilitiesLineUpWithEachMinibatch() throws {
+        let tokenizer = try TinyWorld.tokenizer()
+        let reward = try RewardModel(classifier: TokenPenaltyClassifier(penalized: Set(3..<30)), tokenizer: tokenizer, label: "clean")
+        var c = Self.configuration()
+        c.learningRate = 1e-30
+        c.miniBatchSize = 2
+        let trainer = try PPOTrainer(policy: Self.policy(), configuration: c)
+        for step in 0..<2 {
+            let stats = try Self.rollout(trainer, reward: reward, tokenizer: tokenizer, seed: UInt64(step))
+            #expect(stats["ppo/policy/approxkl"] == 0, "approxkl \(stats["ppo/policy/approxkl"] ?? .nan) at step \(step)")
+            #expect(stats["ppo/policy/clipfrac"] == 0)
+            #expect(stats["ppo/policy/policykl"] == 0)
+        }
+    }
+
     @Test func invalidBatchesAndSettingsAreTypedErrors() throws {
         var c = Self.configuration()
         c.miniBatchSize = 3
