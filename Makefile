@@ -24,7 +24,8 @@ test: deps
 
 ## Benchmarks: Swift figures, each beside PyTorch's from the same run when .venv exists
 ## (make it with Scripts/fixtures/setup.sh). Each section runs on the Python side and then on the
-## Swift side straight after, so that a shared machine's drift in speed touches both alike.
+## Swift side straight after, so that a shared machine's drift in speed touches both alike; PPO
+## steps, the longest case, alternate one by one with TRL's.
 BENCH_SECTIONS ?= core tokenizers models lora ppo
 bench: deps
 	$(SWIFT) build -c release --product detox-bench
@@ -32,7 +33,7 @@ bench: deps
 	@if [ -x .venv/bin/python ]; then \
 		for section in $(BENCH_SECTIONS); do \
 			.venv/bin/python Scripts/bench/torch_bench.py $$section > .build/bench-torch-$$section.json && \
-			$(SWIFT) run -c release --skip-build detox-bench --only $$section --reference .build/bench-torch-$$section.json || exit 1; \
+			$(SWIFT) run -c release --skip-build detox-bench --only $$section --reference .build/bench-torch-$$section.json --python .venv/bin/python || exit 1; \
 		done; \
 	else \
 		echo "(no .venv: PyTorch figures skipped; run Scripts/fixtures/setup.sh)"; \

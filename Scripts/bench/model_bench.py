@@ -22,7 +22,6 @@ REPEATS = {
     "forward": (1, 3, 20),
     "generation": (1, 3, 30),
     "training_step": (1, 3, 30),
-    "ppo_step": (1, 3, 60),
     "rollout": (1, 3, 25),
 }
 # Token ids drawn from [2, 32100): not pad (0) or EOS (1), and not t5-small's unused rows.
@@ -212,7 +211,9 @@ def tiny_tokenizer():
                                    pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
 
 
-def ppo_figures(figures):
+def ppo_trainer():
+    """TRL's PPOTrainer on the t5-small-sized policy with an r=32 LoRA, and one `step` on the
+    benchmark's batch (random queries and responses, fixed seeds); returns (model, queries, step)."""
     from trl import AutoModelForSeq2SeqLMWithValueHead, PPOConfig, PPOTrainer
 
     model = AutoModelForSeq2SeqLMWithValueHead.from_pretrained(t5_model(seed=0), peft_config=lora_config())
@@ -227,11 +228,27 @@ def ppo_figures(figures):
     responses[:, -1] = 1  # EOS
     scores = torch.randn(PPO_BATCH, generator=generator)
     query_list, response_list, score_list = list(queries), list(responses), list(scores)
+    return model, queries, lambda: trainer.step(query_list, response_list, score_list)
 
-    name = "ppo step 16x256→65 mb4 ep4 s"
-    figures[name] = median(lambda: trainer.step(query_list, response_list, score_list), "ppo_step", figures, name)
-    log("ppo: step done")
 
+def serve_ppo_steps(out):
+    """Times one PPO step per "step" line read from stdin and writes its seconds to `out`, after a
+    "ready" line once the trainer is built. The Swift benchmark drives this to interleave the two
+    sides' steps, so that a shared machine's drift in speed touches both alike."""
+    _, _, step = ppo_trainer()
+    print("ready", file=out, flush=True)
+    for line in sys.stdin:
+        if line.strip() != "step":
+            break
+        start = time.perf_counter()
+        step()
+        print(time.perf_counter() - start, file=out, flush=True)
+
+
+def ppo_figures(figures):
+    """The rollout beside `model.generate`. The PPO step is timed interleaved with Detox's own
+    steps (`serve_ppo_steps`, driven by `detox-bench --python`), not here."""
+    model, queries, _ = ppo_trainer()
     torch.manual_seed(4)
     attention_mask = torch.ones_like(queries)
 

@@ -6,6 +6,8 @@ and TRL) come from model_bench.py, with fewer repeats for those big cases.
 
 Run: .venv/bin/python Scripts/bench/torch_bench.py > .build/bench-torch.json
      (optionally with a comma-separated list of sections: core, tokenizers, models, lora, ppo)
+     The PPO step is not in the JSON: `detox-bench --python .venv/bin/python` runs this script with
+     --serve-ppo-steps and interleaves TRL's steps with its own.
 """
 import contextlib
 import json
@@ -32,6 +34,13 @@ SECTIONS = ("core", "tokenizers", "models", "lora", "ppo")
 
 
 def main():
+    if sys.argv[1:2] == ["--serve-ppo-steps"]:
+        out = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            import model_bench
+
+            model_bench.serve_ppo_steps(out)
+        return
     sections = set(sys.argv[1].split(",")) if len(sys.argv) > 1 else set(SECTIONS)
     figures = {}
     # Only the JSON goes to stdout; anything the libraries print goes to stderr.

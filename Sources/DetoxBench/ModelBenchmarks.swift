@@ -30,7 +30,7 @@ enum ModelBenchmarks {
         static let forward = Repeats(warmup: 1, repeats: 3, budget: 20)
         static let generation = Repeats(warmup: 1, repeats: 3, budget: 30)
         static let trainingStep = Repeats(warmup: 1, repeats: 3, budget: 30)
-        static let ppoStep = Repeats(warmup: 1, repeats: 3, budget: 60)
+        static let ppoStep = Repeats(warmup: 1, repeats: 3, budget: 60)   // without Python to pair with
         static let rollout = Repeats(warmup: 1, repeats: 3, budget: 25)
     }
 
@@ -176,8 +176,16 @@ enum ModelBenchmarks {
 
     /// One PPO step (batch 16, mini-batch 4, 4 epochs, 256 source / 65 response tokens) of a
     /// t5-small-sized policy with an r=32 LoRA on q,v and a value head, and the rollout generation
-    /// of 64 sampled tokens for the same 16 queries.
-    static func runPPO(report: Report) throws {
+    /// of 64 sampled tokens for the same 16 queries. With `python` (the virtual environment's
+    /// interpreter) the steps alternate with TRL's, run by ``PythonStepServer``.
+    static let pairedPPOSteps = 5
+
+    static func phases(_ stats: [String: Double]) -> String {
+        String(format: "forward passes %.1f s, optimization %.1f s; ",
+               stats["time/ppo/forward_pass"] ?? .nan, stats["time/ppo/optimize_step"] ?? .nan)
+    }
+
+    static func runPPO(report: Report, python: String?) throws {
         let base = try model(seed: 0)
         var adapterGenerator = SeededGenerator(seed: 3)
         try LoRA.apply(loraConfiguration, to: base, generator: &adapterGenerator)
@@ -196,12 +204,35 @@ enum ModelBenchmarks {
         let ppoBatchInputs = PPOBatch(queries: queries, responses: responses, scores: scores)
 
         var stats: [String: Double] = [:]
-        let step = try time(ppoStepName, .ppoStep, report: report) {
+        if let python {
+            // Alternate with TRL's steps in a Python process, one warm-up step each, then pairs in
+            // the order TRL, Detox / Detox, TRL / TRL, Detox.
+            let server = try PythonStepServer(python: python)
+            _ = try server.step()
             stats = try trainer.step(ppoBatchInputs)
+            var ours: [Double] = [], theirs: [Double] = []
+            for pair in 0..<pairedPPOSteps {
+                if pair % 2 == 0 { theirs.append(try server.step()) }
+                let start = Clock.seconds()
+                stats = try trainer.step(ppoBatchInputs)
+                ours.append(Clock.seconds() - start)
+                if pair % 2 == 1 { theirs.append(try server.step()) }
+            }
+            server.finish()
+            func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+            var paired = report
+            paired.reference[ppoStepName] = median(theirs)
+            let ratios = zip(ours, theirs).map { $0 / $1 }
+            let listed = ratios.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+            paired.print(Figure(name: ppoStepName, value: median(ours), unit: "s", higherIsBetter: false),
+                         note: phases(stats) + "medians of \(pairedPPOSteps) steps each, taken alternately with TRL's after one warm-up each; "
+                             + "Detox's time / TRL's, pair by pair: \(listed) (median \(String(format: "%.2f", median(ratios))))")
+        } else {
+            let step = try time(ppoStepName, .ppoStep, report: report) {
+                stats = try trainer.step(ppoBatchInputs)
+            }
+            report.print(Figure(name: ppoStepName, value: step.seconds, unit: "s", higherIsBetter: false), note: phases(stats) + step.note)
         }
-        let phases = String(format: "forward passes %.1f s, optimization %.1f s; ",
-                            stats["time/ppo/forward_pass"] ?? .nan, stats["time/ppo/optimize_step"] ?? .nan)
-        report.print(Figure(name: ppoStepName, value: step.seconds, unit: "s", higherIsBetter: false), note: phases + step.note)
 
         let mask = ones(queries)
         var generated = 0

@@ -3,7 +3,8 @@ import NN
 import TensorCore
 
 // `make bench` runs this in release mode. With `--reference FILE` (written by
-// Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's.
+// Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's; with
+// `--python PATH` the PPO steps alternate with TRL's, run by that interpreter (see PythonStepServer).
 // `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo) runs only those sections;
 // forward, sample, lora-f32 and qlora run one part of models or lora (for profiling).
 
@@ -86,4 +87,5 @@ if wants("lora") { try ModelBenchmarks.runLoRA(report: report) }
 else if wants("lora-f32") || wants("qlora") {
     try ModelBenchmarks.runLoRA(report: report, parts: Set((wants("lora-f32") ? ["lora"] : []) + (wants("qlora") ? ["qlora"] : [])))
 }
-if wants("ppo") { try ModelBenchmarks.runPPO(report: report) }
+let pythonPath = arguments.firstIndex(of: "--python").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+if wants("ppo") { try ModelBenchmarks.runPPO(report: report, python: pythonPath) }
