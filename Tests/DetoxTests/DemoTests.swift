@@ -31,5 +31,11 @@ import Testing
         #expect(again.contains { $0.contains("reusing") })
         #expect(again.contains { $0.contains("resuming PPO") })
         #expect(second.report.summary == s)
+
+        // Another seed in the same folder is refused before anything runs, and the folder is kept.
+        var otherSeed = options
+        otherSeed.seed = options.seed + 1
+        #expect(throws: DetoxError.self) { try DemoPipeline.run(otherSeed) { _ in } }
+        #expect(FileManager.default.fileExists(atPath: summary.reportFile.path))
     }
 }

@@ -1,3 +1,4 @@
+import Checkpoints
 import Datasets
 import Evaluation
 import Foundation
@@ -29,11 +30,46 @@ public enum DemoPipeline {
         public var seconds: Double
     }
 
+    /// What a demo folder was made with: a rerun resumes it only with the same seed and variant.
+    struct Identity: Codable, Equatable {
+        var seed: UInt64
+        var quick: Bool
+    }
+
+    /// Records the seed and variant in `root/demo.json`, or checks them against the record of an
+    /// earlier run, so that `--seed 1` in a folder made with seed 7 does not silently resume seed
+    /// 7's world and checkpoints.
+    static func checkReuse(of root: URL, seed: UInt64, quick: Bool) throws {
+        let file = root.appendingPathComponent("demo.json")
+        let identity = Identity(seed: seed, quick: quick)
+        if let data = FileManager.default.contents(atPath: file.path) {
+            guard let recorded = try? JSONDecoder().decode(Identity.self, from: data) else {
+                throw DetoxError.invalidSetting(name: file.path, reason: "is not a demo record ({\"seed\": …, \"quick\": …}); remove it or choose another --out")
+            }
+            guard recorded == identity else {
+                func describe(_ i: Identity) -> String { "seed \(i.seed)\(i.quick ? " --quick" : "")" }
+                throw DetoxError.invalidSetting(
+                    name: "--out \(root.path)",
+                    reason: "holds a demo run made with \(describe(recorded)), not \(describe(identity)); choose another --out or remove the folder")
+            }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try AtomicFileWriter.write([UInt8](try encoder.encode(identity)), to: file)
+        } catch {
+            throw DetoxError.io(path: file.path, reason: "could not record the demo's seed: \(error)")
+        }
+    }
+
     public static func run(_ options: Options, log: (String) -> Void) throws -> Summary {
         let start = Date()
         let root = options.outputFolder
         let world = DemoWorld(folder: root.appendingPathComponent("world"))
         let scale: DemoWorld.Scale = options.quick ? .quick : .full
+        try checkReuse(of: root, seed: options.seed, quick: options.quick)
         if world.isBuilt {
             log("== world: reusing \(world.folder.path)")
         } else {
