@@ -86,21 +86,16 @@ void detox_scale(float *values, long count, float scale) {
     for (long j = 0; j < count; j++) values[j] *= scale;
 }
 
-DETOX_CLONES
-float detox_dot(const float *a, const float *b, long count) {
-    #pragma clang fp reassociate(on)
-    float total = 0;
-    for (long j = 0; j < count; j++) total += a[j] * b[j];
-    return total;
-}
-
-// Σ a[j]·b[j] in sixteen lanes (the order a vectorized loop sums in), inlined into its callers.
+// Σ a[j]·b[j], summed in vector lanes; inlined into the kernels that need it.
 static inline __attribute__((always_inline)) float detox_dot_inline(const float *a, const float *b, long count) {
     #pragma clang fp reassociate(on)
     float total = 0;
     for (long j = 0; j < count; j++) total += a[j] * b[j];
     return total;
 }
+
+DETOX_CLONES
+float detox_dot(const float *a, const float *b, long count) { return detox_dot_inline(a, b, count); }
 
 DETOX_CLONES
 float detox_rms_norm_row(const float *x, const float *weight, long count, float epsilon, float *out) {

@@ -38,15 +38,17 @@ final class AdamEngine {
         for (slot, gradient) in work {
             slot.ensureBuffers(names)
             slot.step += 1
-            let scalars = scalars(step: slot.step)
+            var scalars = scalars(step: slot.step)
             let param = slot.parameter.tensor
             let m = slot.buffers[0].pointer
             let v = slot.buffers[1].pointer
             let vMax: UnsafeMutablePointer<Float>? = hyperparameters.amsgrad ? slot.buffers[2].pointer : nil
+            // PyTorch's CPU kernels for `lerp`, `addcmul` and `add(alpha:)` compute with fused
+            // multiply-adds (explicitly in their vector paths, by contraction in their scalar paths);
+            // `detox_adam_update` fuses at the same places and nowhere else, which makes it
+            // bit-identical to `torch.optim.Adam`/`AdamW` on x86-64 rather than merely close.
             let updated = Tensor.build(shape: param.shape) { out, n in
-                AdamEngine.update(
-                    param: param.storage.pointer, grad: gradient.storage.pointer, out: out,
-                    expAvg: m, expAvgSq: v, maxExpAvgSq: vMax, count: n, scalars: scalars)
+                detox_adam_update(param.storage.pointer, gradient.storage.pointer, out, m, v, vMax, n, &scalars)
             }
             slot.parameter.assign(updated)
         }
@@ -72,24 +74,6 @@ final class AdamEngine {
             biasCorrection2Sqrt: Float(Foundation.pow(biasCorrection2, 0.5)),
             epsilon: Float(h.epsilon),
             negativeStepSize: Float(-stepSize))
-    }
-
-    // MARK: - Kernel
-
-    /// One Adam step over `count` values: updates the moments in place and writes the new
-    /// parameter values to `out`.
-    ///
-    /// PyTorch's CPU kernels for `lerp`, `addcmul` and `add(alpha:)` compute with fused
-    /// multiply-adds (explicitly in their vector paths, by contraction in their scalar paths);
-    /// `detox_adam_update` fuses at the same places and nowhere else, which makes it bit-identical
-    /// to `torch.optim.Adam`/`AdamW` on x86-64 rather than merely close.
-    static func update(
-        param: UnsafePointer<Float>, grad: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-        expAvg: UnsafeMutablePointer<Float>, expAvgSq: UnsafeMutablePointer<Float>,
-        maxExpAvgSq: UnsafeMutablePointer<Float>?, count: Int, scalars: detox_adam_scalars
-    ) {
-        var scalars = scalars
-        detox_adam_update(param, grad, out, expAvg, expAvgSq, maxExpAvgSq, count, &scalars)
     }
 
     // MARK: - State

@@ -155,13 +155,9 @@ public final class PPOTrainer {
         // Back to the batch's row order.
         var order = [Int](repeating: 0, count: c.batchSize)
         for (position, row) in firstPermutation.enumerated() { order[row] = position }
-        func unshuffled(_ parts: [Tensor]) -> Tensor? {
-            parts.isEmpty ? nil : Tensor.withNoGrad { Tensor.concatenate(parts, axis: 0).indexSelect(order) }
-        }
-        guard let logprobs = unshuffled(lp), let values = unshuffled(v), let referenceLogprobs = unshuffled(ref) else {
-            throw TrainingError.invalidSetting(name: "batch", reason: "is empty")
-        }
-        let fullLogprobs = unshuffled(full), referenceFull = unshuffled(refFull)
+        func unshuffled(_ parts: [Tensor]) -> Tensor { Tensor.withNoGrad { Tensor.concatenate(parts, axis: 0).indexSelect(order) } }
+        let logprobs = unshuffled(lp), values = unshuffled(v), referenceLogprobs = unshuffled(ref)
+        let fullLogprobs = full.isEmpty ? nil : unshuffled(full), referenceFull = refFull.isEmpty ? nil : unshuffled(refFull)
         timing["time/ppo/forward_pass"] = Date().timeIntervalSince(t0)
 
         t0 = Date()
