@@ -55,10 +55,16 @@ public final class LoRALinear: LinearLayer, LinearContainer {
         return true
     }
 
+    /// A dense base with no active dropout runs as one operation (``Tensor/lowRankAffine(_:weight:bias:down:up:scale:)``),
+    /// any other from its parts.
     /// - Parameter x: `[..., in]`. - Returns: `[..., out]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        guard isEnabled else { return base(x) }
+        if let dense = base as? Linear, !dropout.isActive {
+            return Tensor.lowRankAffine(x, weight: dense.weight.tensor, bias: dense.bias?.tensor,
+                                        down: loraA.weight.tensor, up: loraB.weight.tensor, scale: scale)
+        }
         let y = base(x)
-        guard isEnabled else { return y }
         // [..., in] → [..., r] → [..., out]; the scale applied at rank r (PEFT scales the [..., out]
         // product: the same up to rounding, at a fraction of the work).
         let update = loraB(loraA(dropout(x)) * scale)

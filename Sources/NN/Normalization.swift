@@ -52,8 +52,11 @@ public final class Dropout: Module {
 
     public func setTraining(_ training: Bool) { isTraining = training }
 
+    /// Whether a call changes its input (training, with a positive probability).
+    public var isActive: Bool { isTraining && probability > 0 }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        guard isTraining, probability > 0 else { return x }
+        guard isActive else { return x }
         if probability >= 1 { return x * 0 }
         // One draw per call seeds the whole mask (see `Tensor.dropout`).
         return x.dropout(probability: probability, seed: generator.next())
@@ -62,7 +65,7 @@ public final class Dropout: Module {
     /// For kernels that apply the dropout themselves (``Attention/multiHead(query:key:value:bias:headCount:dropout:)``):
     /// the probability and a fresh mask seed in training, `nil` when this dropout is inactive.
     public func maskSeed() -> (probability: Float, seed: UInt64)? {
-        guard isTraining, probability > 0 else { return nil }
+        guard isActive else { return nil }
         return (probability, generator.next())
     }
 }

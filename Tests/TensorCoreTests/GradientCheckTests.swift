@@ -104,3 +104,41 @@ import TestSupport
         #expect(problem == nil, "\(problem ?? "")")
     }
 }
+
+@Suite struct LowRankAffineTests {
+    static func inputs(seed: UInt64) -> (x: Tensor, w: Tensor, b: Tensor, a: Tensor, up: Tensor) {
+        var generator = SeededGenerator(seed: seed)
+        return (Tensor.randomNormal([2, 3, 6], generator: &generator), Tensor.randomNormal([5, 6], generator: &generator),
+                Tensor.randomNormal([5], generator: &generator), Tensor.randomNormal([2, 6], generator: &generator),
+                Tensor.randomNormal([5, 2], generator: &generator))
+    }
+
+    /// The fused map equals its composition from products, and its gradients (for every input,
+    /// with and without a bias) pass the finite-difference check.
+    @Test func matchesTheComposedMapAndItsGradients() {
+        let (x, w, b, a, up) = Self.inputs(seed: 6)
+        let composed = (x.matmul(w, transposeOther: true) + b + x.matmul(a, transposeOther: true).matmul(up, transposeOther: true) * 0.75).values
+        let fused = Tensor.lowRankAffine(x, weight: w, bias: b, down: a, up: up, scale: 0.75)
+        #expect(fused.shape == [2, 3, 5])
+        #expect(TestSupport.closeness(fused.values, composed, rtol: 1e-5, atol: 1e-5) == nil)
+        let withBias = TestSupport.gradientCheck([x, w, b, a, up]) {
+            Tensor.lowRankAffine($0[0], weight: $0[1], bias: $0[2], down: $0[3], up: $0[4], scale: 0.75)
+        }
+        #expect(withBias == nil, "\(withBias ?? "")")
+        let withoutBias = TestSupport.gradientCheck([x, w, a, up]) {
+            Tensor.lowRankAffine($0[0], weight: $0[1], bias: nil, down: $0[2], up: $0[3], scale: -1.5)
+        }
+        #expect(withoutBias == nil, "\(withoutBias ?? "")")
+    }
+
+    /// Inputs that need no gradient get none, and the others still get theirs (a frozen base and
+    /// input, as in a LoRA layer on the embeddings).
+    @Test func frozenInputsGetNoGradient() throws {
+        let (x, w, _, a, up) = Self.inputs(seed: 7)
+        let down = a.requiringGrad(), upTrained = up.requiringGrad()
+        let gradients = try Tensor.lowRankAffine(x, weight: w, bias: nil, down: down, up: upTrained, scale: 2).sum().backward()
+        #expect(gradients.count == 2)
+        let expectedUp = Tensor.withNoGrad { Tensor.ones([6, 5]).matmul(x.reshaped([6, 6]).matmul(a, transposeOther: true) * 2, transposeSelf: true) }
+        #expect(TestSupport.closeness(try #require(gradients[upTrained]).values, expectedUp.values, rtol: 1e-5, atol: 1e-5) == nil)
+    }
+}
