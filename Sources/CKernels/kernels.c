@@ -95,9 +95,6 @@ static inline __attribute__((always_inline)) float detox_dot_inline(const float 
 }
 
 DETOX_CLONES
-float detox_dot(const float *a, const float *b, long count) { return detox_dot_inline(a, b, count); }
-
-DETOX_CLONES
 float detox_rms_norm_row(const float *x, const float *weight, long count, float epsilon, float *out) {
     float inverse = 1.0f / sqrtf(detox_dot_inline(x, x, count) / (float)count + epsilon);
     #pragma clang loop vectorize(assume_safety)
@@ -114,6 +111,43 @@ void detox_rms_norm_backward_row(const float *x, const float *weight, const floa
     float correction = inverse * inverse * dot / (float)count;
     #pragma clang loop vectorize(assume_safety)
     for (long j = 0; j < count; j++) out[j] = inverse * (grad[j] * weight[j] - x[j] * correction);
+}
+
+DETOX_CLONES
+void detox_softmax_rows(float *scores, const float *bias, long rows, long columns) {
+    for (long r = 0; r < rows; r++) {
+        float *row = scores + r * columns;
+        const float *add = bias + r * columns;
+        // The bias is added in the pass that finds the maximum (sixteen running maxima, as detox_max).
+        float lanes[16];
+        for (int l = 0; l < 16; l++) lanes[l] = -INFINITY;
+        long j = 0;
+        for (; j + 16 <= columns; j += 16)
+            for (int l = 0; l < 16; l++) {
+                float v = row[j + l] + add[j + l];
+                row[j + l] = v;
+                lanes[l] = v > lanes[l] ? v : lanes[l];
+            }
+        float m = -INFINITY;
+        for (int l = 0; l < 16; l++) m = lanes[l] > m ? lanes[l] : m;
+        for (; j < columns; j++) {
+            row[j] += add[j];
+            m = row[j] > m ? row[j] : m;
+        }
+        if (m == -INFINITY) m = 0;   // a fully masked row: exp(-inf - 0) = 0, as the unfused path
+        detox_scale(row, columns, 1.0f / detox_sum_exp(row, columns, m, row));
+    }
+}
+
+DETOX_CLONES
+void detox_softmax_backward_rows(const float *weights, float *grad, long rows, long columns) {
+    for (long r = 0; r < rows; r++) {
+        const float *p = weights + r * columns;
+        float *d = grad + r * columns;
+        float dot = detox_dot_inline(p, d, columns);
+        #pragma clang loop vectorize(assume_safety)
+        for (long j = 0; j < columns; j++) d[j] = p[j] * (d[j] - dot);
+    }
 }
 
 // One element of `detox_adam_update`: returns the new parameter, updates m and v in place, and

@@ -52,9 +52,7 @@ public enum Attention {
                     let head = shape.offsets(pair)
                     Tensor.gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
                                 a: q + head.query, b: k + head.key, c: p, lda: width, ldb: width)
-                    let biasRow = b + head.bias
-                    for j in 0..<square { p[j] += biasRow[j] }
-                    for row in 0..<queryLength { Tensor.softmaxRow(p + row * keyLength, into: p + row * keyLength, count: keyLength) }
+                    detox_softmax_rows(p, b + head.bias, queryLength, keyLength)
                     var used = UnsafePointer(p)
                     if let drop {
                         drop.apply(p, to: dropped, count: square, pair: pair)
@@ -68,8 +66,8 @@ public enum Attention {
         guard let weights else { return context }
         let saved = Tensor(storage: weights, shape: [pairs * square])
         return Tensor.record(context, inputs: [query, key, value, bias]) { g in
-            backward(g, query: query, key: key, value: value, weights: saved, drop: drop,
-                     shape: shape, needsBias: bias.node != nil)
+            backward(g, query: query, key: key, value: value, weights: saved, drop: drop, shape: shape,
+                     needs: (query.node != nil, key.node != nil, value.node != nil, bias.node != nil))
         }
     }
 
@@ -100,20 +98,22 @@ public enum Attention {
         }
     }
 
-    /// Gradients for query, key, value and bias (the bias gradient only when it is needed).
+    /// Gradients for query, key, value and bias, each only where `needs` asks for it (a key
+    /// projected from the embeddings by a frozen weight needs none, nor does a constant bias).
     static func backward(
         _ g: Tensor, query: Tensor, key: Tensor, value: Tensor, weights: Tensor,
-        drop: DropoutMask?, shape: Shape, needsBias: Bool
+        drop: DropoutMask?, shape: Shape, needs: (query: Bool, key: Bool, value: Bool, bias: Bool)
     ) -> [Tensor?] {
         let queryLength = shape.queryLength, keyLength = shape.keyLength, d = shape.headDimension, width = shape.width
         let pairs = shape.batch * shape.heads, square = queryLength * keyLength
         let q = query.storage.pointer, k = key.storage.pointer, v = value.storage.pointer
         let gp = g.storage.pointer, w = weights.storage.pointer
-        let gradQuery = TensorStorage(uninitializedCount: query.count)
-        let gradKey = TensorStorage(uninitializedCount: key.count)
-        let gradValue = TensorStorage(uninitializedCount: value.count)
+        let gradQuery = needs.query ? TensorStorage(uninitializedCount: query.count) : nil
+        let gradKey = needs.key ? TensorStorage(uninitializedCount: key.count) : nil
+        let gradValue = needs.value ? TensorStorage(uninitializedCount: value.count) : nil
         // dScores per pair, summed over the batch afterwards when one bias serves every row.
-        let gradScores = needsBias ? TensorStorage(uninitializedCount: pairs * square) : nil
+        let gradScores = needs.bias ? TensorStorage(uninitializedCount: pairs * square) : nil
+        let needsScores = needs.query || needs.key || needs.bias
         Parallel.forChunks(pairs, minimum: 2) { start, end in
             let dWeights = UnsafeMutablePointer<Float>.allocate(capacity: square)
             let dropped = UnsafeMutablePointer<Float>.allocate(capacity: drop == nil ? 1 : square)
@@ -127,25 +127,28 @@ public enum Attention {
                     used = UnsafePointer(dropped)
                 }
                 // dV = dropout(P)ᵀ · dC ; d(dropout(P)) = dC · Vᵀ
-                Tensor.gemm(transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
-                            a: used, b: gp + head.query, c: gradValue.pointer + head.key,
-                            lda: keyLength, ldb: width, ldc: width)
+                if let gradValue {
+                    Tensor.gemm(transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
+                                a: used, b: gp + head.query, c: gradValue.pointer + head.key,
+                                lda: keyLength, ldb: width, ldc: width)
+                }
+                guard needsScores else { continue }
                 Tensor.gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: d,
                             a: gp + head.query, b: v + head.key, c: dWeights, lda: width, ldb: width)
                 drop?.apply(dWeights, to: dWeights, count: square, pair: pair)
                 // dS = P ⊙ (dP − Σ_j dP·P), row by row.
-                for row in 0..<queryLength {
-                    let pr = p + row * keyLength, dr = dWeights + row * keyLength
-                    let dot = detox_dot(pr, dr, keyLength)
-                    for j in 0..<keyLength { dr[j] = pr[j] * (dr[j] - dot) }
-                }
+                detox_softmax_backward_rows(p, dWeights, queryLength, keyLength)
                 if let gradScores { (gradScores.pointer + pair * square).update(from: dWeights, count: square) }
                 // dQ = dS · K ; dK = dSᵀ · Q
-                Tensor.gemm(transposeA: false, transposeB: false, m: queryLength, n: d, k: keyLength,
-                            a: dWeights, b: k + head.key, c: gradQuery.pointer + head.query, ldb: width, ldc: width)
-                Tensor.gemm(transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
-                            a: dWeights, b: q + head.query, c: gradKey.pointer + head.key,
-                            lda: keyLength, ldb: width, ldc: width)
+                if let gradQuery {
+                    Tensor.gemm(transposeA: false, transposeB: false, m: queryLength, n: d, k: keyLength,
+                                a: dWeights, b: k + head.key, c: gradQuery.pointer + head.query, ldb: width, ldc: width)
+                }
+                if let gradKey {
+                    Tensor.gemm(transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
+                                a: dWeights, b: q + head.query, c: gradKey.pointer + head.key,
+                                lda: keyLength, ldb: width, ldc: width)
+                }
             }
         }
         var gradBias: Tensor?
@@ -153,7 +156,7 @@ public enum Attention {
             let scores = Tensor(storage: gradScores, shape: [shape.batch, shape.heads, queryLength, keyLength])
             gradBias = shape.biasBatch == 1 ? scores.sum(axis: 0).unsqueezed(0) : scores
         }
-        return [Tensor(storage: gradQuery, shape: query.shape), Tensor(storage: gradKey, shape: key.shape),
-                Tensor(storage: gradValue, shape: value.shape), gradBias]
+        return [gradQuery.map { Tensor(storage: $0, shape: query.shape) }, gradKey.map { Tensor(storage: $0, shape: key.shape) },
+                gradValue.map { Tensor(storage: $0, shape: value.shape) }, gradBias]
     }
 }

@@ -57,6 +57,23 @@ import Testing
         }
     }
 
+    /// With only some inputs trained (a key from a frozen projection of the embeddings), those get
+    /// the same gradients as when every input is trained, and the others get none.
+    @Test(arguments: [[0, 2], [1], [2, 3], [0]])
+    func onlyTrainedInputsGetGradients(trained: [Int]) throws {
+        let all = Self.inputs(biasBatch: 2, seed: 11).map { $0.requiringGrad() }
+        let some = Self.inputs(biasBatch: 2, seed: 11).enumerated().map { trained.contains($0.offset) ? $0.element.requiringGrad() : $0.element }
+        var generator = SeededGenerator(seed: 12)
+        let weights = Tensor.randomNormal([Self.batch, Self.queryLength, Self.width], generator: &generator)
+        let allGrads = try (Self.fused(all) * weights).sum().backward()
+        let someGrads = try (Self.fused(some) * weights).sum().backward()
+        #expect(someGrads.count == trained.count)
+        for index in trained {
+            let expected = try #require(allGrads[all[index]]).values
+            #expect(try #require(someGrads[some[index]]).values == expected, "input \(index)")
+        }
+    }
+
     @Test func maskedKeysGetNoWeight() {
         // A large negative bias on the last key of every query: its value must not reach the output.
         var inputs = Self.inputs(biasBatch: 1, seed: 9)

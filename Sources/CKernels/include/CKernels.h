@@ -31,9 +31,6 @@ void detox_attend_one(const float *query, const float *keys, const float *values
                       long length, long dimension, const float *bias, const float *mask,
                       float *scores, float *out);
 
-/// Σ a[j]·b[j].
-float detox_dot(const float *a, const float *b, long count);
-
 /// One row of T5's RMS norm: out[j] = x[j] · r · weight[j] with r = 1/√(mean(x²) + epsilon);
 /// returns r.
 float detox_rms_norm_row(const float *x, const float *weight, long count, float epsilon, float *out);
@@ -42,6 +39,14 @@ float detox_rms_norm_row(const float *x, const float *weight, long count, float 
 /// out[j] = r · (grad[j]·weight[j] − x[j] · r² · Σ_i grad[i]·weight[i]·x[i] / count).
 void detox_rms_norm_backward_row(const float *x, const float *weight, const float *grad, long count,
                                  float inverse, float *out);
+
+/// Softmax of each of `rows` rows of `columns` scores after adding `bias` (laid out as `scores`),
+/// in place: attention's weights from its scores and its position bias plus mask.
+void detox_softmax_rows(float *scores, const float *bias, long rows, long columns);
+
+/// The gradient of each softmax row's input from its output `weights` and output gradient `grad`,
+/// in place: grad[j] = weights[j] · (grad[j] − Σ_i grad[i]·weights[i]).
+void detox_softmax_backward_rows(const float *weights, float *grad, long rows, long columns);
 
 /// Per-step scalars of one Adam update (see `detox_adam_update`).
 struct detox_adam_scalars {
