@@ -145,8 +145,8 @@ extension Tensor {
                         inputGradient.shape == input.shape,
                         "gradient shape \(inputGradient.shape) does not match input shape \(input.shape)")
                     let key = ObjectIdentifier(input)
-                    if let existing = pending[key] {
-                        pending[key] = existing + inputGradient
+                    if let existing = pending.removeValue(forKey: key) {
+                        pending[key] = Tensor.accumulating(consume existing, inputGradient)
                     } else {
                         pending[key] = inputGradient
                     }
@@ -154,6 +154,22 @@ extension Tensor {
             }
         }
         return store
+    }
+}
+
+extension Tensor {
+    /// `sum + addend` (same shapes), written into `sum`'s storage when nothing else holds it: the
+    /// gradient of a tensor used several times is summed in place instead of in a fresh buffer.
+    static func accumulating(_ sum: consuming Tensor, _ addend: Tensor) -> Tensor {
+        let shape = sum.shape
+        var storage = sum.storage
+        _ = consume sum
+        guard isKnownUniquelyReferenced(&storage) else { return Tensor(storage: storage, shape: shape) + addend }
+        let total = storage.pointer, other = addend.storage.pointer
+        Parallel.forChunks(storage.count) { start, end in
+            for i in start..<end { total[i] += other[i] }
+        }
+        return Tensor(storage: storage, shape: shape)
     }
 }
 

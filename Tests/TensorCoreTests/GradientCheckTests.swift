@@ -1,5 +1,6 @@
+import Foundation
 import Testing
-import TensorCore
+@testable import TensorCore
 import TestSupport
 
 /// Finite-difference checks of every differentiable operation, on small shapes that exercise
@@ -140,5 +141,36 @@ import TestSupport
         #expect(gradients.count == 2)
         let expectedUp = Tensor.withNoGrad { Tensor.ones([6, 5]).matmul(x.reshaped([6, 6]).matmul(a, transposeOther: true) * 2, transposeSelf: true) }
         #expect(TestSupport.closeness(try #require(gradients[upTrained]).values, expectedUp.values, rtol: 1e-5, atol: 1e-5) == nil)
+    }
+}
+
+@Suite struct GradientAccumulationTests {
+    /// A gradient nothing else holds is summed into its own buffer; one that is shared (here with
+    /// the caller) is left as it was and the sum gets a fresh buffer.
+    @Test func sumsInPlaceOnlyWhenTheBufferIsUnshared() {
+        let addend = Tensor([0.5, -1, 2], shape: [3])
+        let unshared = Tensor([1, 2, 3], shape: [3])
+        let buffer = unshared.storage.pointer
+        let summed = Tensor.accumulating(consume unshared, addend)
+        #expect(summed.values == [1.5, 1, 5])
+        #expect(summed.storage.pointer == buffer)
+
+        let shared = Tensor([1, 2, 3], shape: [3])
+        let copy = shared
+        let separate = Tensor.accumulating(shared, addend)
+        #expect(separate.values == [1.5, 1, 5])
+        #expect(copy.values == [1, 2, 3])
+        #expect(separate.storage.pointer != copy.storage.pointer)
+    }
+
+    /// A tensor used by three operations gets the sum of their gradients (two summations, the
+    /// second into the first's buffer), and the caller's seed is not written to.
+    @Test func threeUsesSumTheirGradients() throws {
+        let x = Tensor([0.5, -1, 2], shape: [3]).requiringGrad()
+        let seed = Tensor.ones([3])
+        let gradients = (x * 2 + x.exp() + x * x).backward(seed: seed)
+        let expected = x.values.map { 2 + Foundation.exp($0) + 2 * $0 }
+        #expect(TestSupport.closeness(try #require(gradients[x]).values, expected, rtol: 1e-6, atol: 1e-6) == nil)
+        #expect(seed.values == [1, 1, 1])
     }
 }
