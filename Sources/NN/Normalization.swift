@@ -90,7 +90,8 @@ public enum Activation: String, Sendable, Codable {
         }
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    /// `x` is consumed: ReLU overwrites an input that nothing else holds.
+    public func callAsFunction(_ x: consuming Tensor) -> Tensor {
         switch self {
         case .relu: return x.relu()
         case .gelu: return x.gelu()

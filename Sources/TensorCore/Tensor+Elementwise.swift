@@ -177,7 +177,23 @@ extension Tensor {
     public func rsqrt() -> Tensor { unary(RsqrtKernel(), RsqrtGrad(), savesOutput: true) }
     public func tanh() -> Tensor { unary(TanhKernel(), TanhGrad(), savesOutput: true) }
     public func sigmoid() -> Tensor { unary(SigmoidKernel(), SigmoidGrad(), savesOutput: true) }
-    public func relu() -> Tensor { unary(ReluKernel(), ReluGrad(), savesOutput: false) }
+    /// `max(x, 0)`. The backward pass reads its mask from the output (positive exactly where the
+    /// input is), so the input need not be kept, and an input that nothing else holds (the fresh
+    /// output of the product before it) is overwritten in place.
+    public consuming func relu() -> Tensor {
+        let shape = self.shape, node = self.node
+        var storage = self.storage
+        _ = consume self
+        guard isKnownUniquelyReferenced(&storage) else {
+            return Tensor(storage: storage, shape: shape, node: node).unary(ReluKernel(), ReluGrad(), savesOutput: true)
+        }
+        let values = storage.pointer
+        Parallel.forChunks(storage.count) { start, end in
+            for i in start..<end { values[i] = ReluKernel()(values[i]) }
+        }
+        let y = Tensor(storage: storage, shape: shape)
+        return Tensor.record(y, inputs: [Tensor(storage: storage, shape: shape, node: node)]) { g in [Tensor.zipMap(y, g, ReluGrad())] }
+    }
     public func abs() -> Tensor { unary(AbsKernel(), AbsGrad(), savesOutput: false) }
     /// Exact GELU, `x·Φ(x)` with the error function (PyTorch's default, transformers' `"gelu"`).
     public func gelu() -> Tensor { unary(GeluKernel(), GeluGrad(), savesOutput: false) }

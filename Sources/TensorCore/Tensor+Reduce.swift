@@ -48,9 +48,9 @@ extension Tensor {
                 }
             }
         }
-        let x = self
-        return Tensor.record(result, inputs: [x]) { g in
-            [Tensor(storage: g.storage, shape: keptShape).broadcasted(to: x.shape)]
+        let inputShape = shape
+        return Tensor.record(result, inputs: [self]) { g in
+            [Tensor(storage: g.storage, shape: keptShape).broadcasted(to: inputShape)]
         }
     }
 

@@ -10,9 +10,10 @@ extension Tensor {
             resolved[hole] = count / known
         }
         precondition(Tensor.elementCount(of: resolved) == count, "cannot reshape \(shape) to \(newShape)")
-        let x = self
+        // The backward pass keeps the input's shape only, not its buffer (see `relu`).
+        let inputShape = shape
         let result = Tensor(storage: storage, shape: resolved)
-        return Tensor.record(result, inputs: [x]) { g in [Tensor(storage: g.storage, shape: x.shape)] }
+        return Tensor.record(result, inputs: [self]) { g in [Tensor(storage: g.storage, shape: inputShape)] }
     }
 
     /// Reorders dimensions: result dimension `i` is input dimension `axes[i]` (a copy).
@@ -74,9 +75,9 @@ extension Tensor {
                     from: source + (o * length + range.lowerBound) * inner, count: range.count * inner)
             }
         }
-        let x = self
-        return Tensor.record(result, inputs: [x]) { g in
-            let grad = Tensor.zeros(x.shape)
+        let inputShape = shape
+        return Tensor.record(result, inputs: [self]) { g in
+            let grad = Tensor.zeros(inputShape)
             let gp = g.storage.pointer, dp = grad.storage.pointer
             for o in 0..<outer {
                 (dp + (o * length + range.lowerBound) * inner).update(from: gp + o * range.count * inner, count: range.count * inner)
@@ -127,9 +128,9 @@ extension Tensor {
         let result = Tensor.build(shape: [indices.count] + shape.dropFirst()) { out, _ in
             for (r, i) in indices.enumerated() { (out + r * width).update(from: source + i * width, count: width) }
         }
-        let x = self
-        return Tensor.record(result, inputs: [x]) { g in
-            let grad = Tensor.zeros(x.shape)
+        let inputShape = shape
+        return Tensor.record(result, inputs: [self]) { g in
+            let grad = Tensor.zeros(inputShape)
             let gp = g.storage.pointer, dp = grad.storage.pointer
             for (r, i) in indices.enumerated() {
                 let d = dp + i * width, s = gp + r * width
@@ -150,9 +151,9 @@ extension Tensor {
         let result = Tensor.build(shape: Array(shape.dropLast())) { out, _ in
             for r in 0..<rows { out[r] = source[r * width + indices[r]] }
         }
-        let x = self
-        return Tensor.record(result, inputs: [x]) { g in
-            let grad = Tensor.zeros(x.shape)
+        let inputShape = shape
+        return Tensor.record(result, inputs: [self]) { g in
+            let grad = Tensor.zeros(inputShape)
             let gp = g.storage.pointer, dp = grad.storage.pointer
             for r in 0..<rows { dp[r * width + indices[r]] += gp[r] }
             return [grad]
@@ -185,7 +186,8 @@ extension Tensor {
                 }
             }
         }
-        return Tensor.record(result, inputs: [x]) { g in [g.sumToShape(x.shape)] }
+        let inputShape = shape
+        return Tensor.record(result, inputs: [x]) { g in [g.sumToShape(inputShape)] }
     }
 
     /// Adds a dimension of size 1 at `axis`.

@@ -39,6 +39,9 @@ import TestSupport
         Case(name: "tanh", inputs: [a]) { $0[0].tanh() },
         Case(name: "sigmoid", inputs: [a]) { $0[0].sigmoid() },
         Case(name: "relu", inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1])]) { $0[0].relu() },
+        Case(name: "relu over a fresh product (in place)", inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1]), b]) {
+            ($0[0] * $0[1]).reshaped([6, 4]).relu()
+        },
         Case(name: "abs", inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1])]) { $0[0].abs() },
         Case(name: "gelu", inputs: [a * 3]) { $0[0].gelu() },
         Case(name: "gelu_new", inputs: [a * 3]) { $0[0].geluNew() },
@@ -172,5 +175,22 @@ import TestSupport
         let expected = x.values.map { 2 + Foundation.exp($0) + 2 * $0 }
         #expect(TestSupport.closeness(try #require(gradients[x]).values, expected, rtol: 1e-6, atol: 1e-6) == nil)
         #expect(seed.values == [1, 1, 1])
+    }
+}
+
+@Suite struct InPlaceReluTests {
+    /// ReLU overwrites an input nothing else holds, and leaves one that is still held alone.
+    @Test func overwritesOnlyAnUnsharedInput() {
+        let fresh = Tensor([-1, 0.5, -0, 2], shape: [4])
+        let buffer = fresh.storage.pointer
+        let y = (consume fresh).relu()
+        #expect(y.values == [0, 0.5, 0, 2])
+        #expect(y.storage.pointer == buffer)
+
+        let kept = Tensor([-1, 0.5, -0, 2], shape: [4])
+        let z = kept.relu()
+        #expect(z.values == [0, 0.5, 0, 2])
+        #expect(kept.values == [-1, 0.5, -0, 2])
+        #expect(z.storage.pointer != kept.storage.pointer)
     }
 }
