@@ -64,8 +64,16 @@ extension Tensor {
     public static func record(
         _ result: Tensor, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]
     ) -> Tensor {
-        guard gradEnabled, inputs.contains(where: { $0.node != nil }) else { return result }
-        let node = GradNode(inputs: inputs.map(\.node), shape: result.shape, backward: backward)
+        record(result, inputNodes: inputs.map(\.node), backward: backward)
+    }
+
+    /// `record(_:inputs:backward:)` given the inputs' nodes, for an operation that consumed its
+    /// inputs (wrote its result into one of their buffers).
+    public static func record(
+        _ result: Tensor, inputNodes: [GradNode?], backward: @escaping (Tensor) -> [Tensor?]
+    ) -> Tensor {
+        guard gradEnabled, inputNodes.contains(where: { $0 != nil }) else { return result }
+        let node = GradNode(inputs: inputNodes, shape: result.shape, backward: backward)
         return Tensor(storage: result.storage, shape: result.shape, node: node)
     }
 }
@@ -164,12 +172,8 @@ extension Tensor {
         let shape = sum.shape
         var storage = sum.storage
         _ = consume sum
-        guard isKnownUniquelyReferenced(&storage) else { return Tensor(storage: storage, shape: shape) + addend }
-        let total = storage.pointer, other = addend.storage.pointer
-        Parallel.forChunks(storage.count) { start, end in
-            for i in start..<end { total[i] += other[i] }
-        }
-        return Tensor(storage: storage, shape: shape)
+        guard isKnownUniquelyReferenced(&storage) else { return zipMap(Tensor(storage: storage, shape: shape), addend, AddKernel()) }
+        return addInPlace(into: storage, addend.storage, shape: shape)
     }
 }
 

@@ -100,15 +100,44 @@ public enum Comparison: Sendable {
 // MARK: - Arithmetic
 
 extension Tensor {
-    public static func + (a: Tensor, b: Tensor) -> Tensor {
-        record(zipMap(a, b, AddKernel()), inputs: [a, b]) { g in
-            [a.node == nil ? nil : g.sumToShape(a.shape), b.node == nil ? nil : g.sumToShape(b.shape)]
+    /// The sum is written into an operand of the result's shape that nothing else holds (a fresh
+    /// product's output, as in a residual connection), else into a new buffer. The backward pass
+    /// keeps only the shapes.
+    public static func + (a: consuming Tensor, b: consuming Tensor) -> Tensor {
+        let shapeA = a.shape, shapeB = b.shape, nodes = [a.node, b.node]
+        var sum: Tensor
+        if shapeA == shapeB {
+            var storageA = a.storage, storageB = b.storage
+            _ = consume a
+            _ = consume b
+            if isKnownUniquelyReferenced(&storageB) {
+                sum = addInPlace(into: storageB, storageA, shape: shapeA)
+            } else if isKnownUniquelyReferenced(&storageA) {
+                sum = addInPlace(into: storageA, storageB, shape: shapeA)
+            } else {
+                sum = zipMap(Tensor(storage: storageA, shape: shapeA), Tensor(storage: storageB, shape: shapeB), AddKernel())
+            }
+        } else {
+            sum = zipMap(a, b, AddKernel())
+        }
+        return record(sum, inputNodes: nodes) { g in
+            [nodes[0] == nil ? nil : g.sumToShape(shapeA), nodes[1] == nil ? nil : g.sumToShape(shapeB)]
         }
     }
 
+    /// `total += addend` over equal counts, on both cores.
+    static func addInPlace(into total: TensorStorage, _ addend: TensorStorage, shape: [Int]) -> Tensor {
+        let t = total.pointer, other = addend.pointer
+        Parallel.forChunks(total.count) { start, end in
+            for i in start..<end { t[i] += other[i] }
+        }
+        return Tensor(storage: total, shape: shape)
+    }
+
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        record(zipMap(a, b, SubKernel()), inputs: [a, b]) { g in
-            [a.node == nil ? nil : g.sumToShape(a.shape), b.node == nil ? nil : (-g).sumToShape(b.shape)]
+        let shapeA = a.shape, shapeB = b.shape, nodes = [a.node, b.node]
+        return record(zipMap(a, b, SubKernel()), inputNodes: nodes) { g in
+            [nodes[0] == nil ? nil : g.sumToShape(shapeA), nodes[1] == nil ? nil : (-g).sumToShape(shapeB)]
         }
     }
 

@@ -194,3 +194,25 @@ import TestSupport
         #expect(z.storage.pointer != kept.storage.pointer)
     }
 }
+
+@Suite struct InPlaceAddTests {
+    /// A sum goes into an operand's buffer only when nothing else holds it, never into a buffer
+    /// that is both operands, and gradients still reach both sides.
+    @Test func writesOnlyIntoAnUnsharedOperand() throws {
+        let kept = Tensor([1, 2, 3], shape: [3])
+        let fresh = Tensor([0.5, 0.5, 0.5], shape: [3])
+        let buffer = fresh.storage.pointer
+        let sum = kept + (consume fresh)
+        #expect(sum.values == [1.5, 2.5, 3.5])
+        #expect(sum.storage.pointer == buffer)
+        #expect(kept.values == [1, 2, 3])
+
+        let doubled = kept + kept
+        #expect(doubled.values == [2, 4, 6])
+        #expect(kept.values == [1, 2, 3])
+
+        let x = Tensor([0.5, -1, 2], shape: [3]).requiringGrad()
+        let gradients = try ((x * 3) + (x * x)).sum().backward()
+        #expect(try #require(gradients[x]).values == x.values.map { 3 + 2 * $0 })
+    }
+}
