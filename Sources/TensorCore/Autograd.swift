@@ -154,7 +154,8 @@ extension Tensor {
                         "gradient shape \(inputGradient.shape) does not match input shape \(input.shape)")
                     let key = ObjectIdentifier(input)
                     if let existing = pending.removeValue(forKey: key) {
-                        pending[key] = Tensor.accumulating(consume existing, inputGradient)
+                        // `+` sums into the running total's buffer when nothing else holds it.
+                        pending[key] = (consume existing) + inputGradient
                     } else {
                         pending[key] = inputGradient
                     }
@@ -162,18 +163,6 @@ extension Tensor {
             }
         }
         return store
-    }
-}
-
-extension Tensor {
-    /// `sum + addend` (same shapes), written into `sum`'s storage when nothing else holds it: the
-    /// gradient of a tensor used several times is summed in place instead of in a fresh buffer.
-    static func accumulating(_ sum: consuming Tensor, _ addend: Tensor) -> Tensor {
-        let shape = sum.shape
-        var storage = sum.storage
-        _ = consume sum
-        guard isKnownUniquelyReferenced(&storage) else { return zipMap(Tensor(storage: storage, shape: shape), addend, AddKernel()) }
-        return addInPlace(into: storage, addend.storage, shape: shape)
     }
 }
 

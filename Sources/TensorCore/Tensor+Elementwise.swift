@@ -105,7 +105,7 @@ extension Tensor {
     /// keeps only the shapes.
     public static func + (a: consuming Tensor, b: consuming Tensor) -> Tensor {
         let shapeA = a.shape, shapeB = b.shape, nodes = [a.node, b.node]
-        var sum: Tensor
+        let sum: Tensor
         if shapeA == shapeB {
             var storageA = a.storage, storageB = b.storage
             _ = consume a
@@ -126,7 +126,7 @@ extension Tensor {
     }
 
     /// `total += addend` over equal counts, on both cores.
-    static func addInPlace(into total: TensorStorage, _ addend: TensorStorage, shape: [Int]) -> Tensor {
+    private static func addInPlace(into total: TensorStorage, _ addend: TensorStorage, shape: [Int]) -> Tensor {
         let t = total.pointer, other = addend.pointer
         Parallel.forChunks(total.count) { start, end in
             for i in start..<end { t[i] += other[i] }
@@ -221,7 +221,7 @@ extension Tensor {
             for i in start..<end { values[i] = ReluKernel()(values[i]) }
         }
         let y = Tensor(storage: storage, shape: shape)
-        return Tensor.record(y, inputs: [Tensor(storage: storage, shape: shape, node: node)]) { g in [Tensor.zipMap(y, g, ReluGrad())] }
+        return Tensor.record(y, inputNodes: [node]) { g in [Tensor.zipMap(y, g, ReluGrad())] }
     }
     public func abs() -> Tensor { unary(AbsKernel(), AbsGrad(), savesOutput: false) }
     /// Exact GELU, `x·Φ(x)` with the error function (PyTorch's default, transformers' `"gelu"`).
