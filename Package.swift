@@ -7,12 +7,27 @@ let blasLinker: [LinkerSetting] = [.linkedLibrary("dnnl"), .linkedLibrary("gomp"
 let blasLinker: [LinkerSetting] = [.linkedFramework("Accelerate")]
 #endif
 
-
+// Every module carries the `Detox` prefix, so none clashes with swift-transformers' `Tokenizers`,
+// `Hub` or `Models`, or with MLX's. Each target lists exactly the modules it imports
+// (`swift build --explicit-target-dependency-import-check=error` checks it in CI).
 let package = Package(
     name: "Detox",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "Detox", targets: ["Detox"]),
+        .library(name: "DetoxFiles", targets: ["DetoxFiles"]),
+        .library(name: "DetoxTokenizers", targets: ["DetoxTokenizers"]),
+        .library(name: "DetoxHub", targets: ["DetoxHub"]),
+        .library(name: "DetoxTensor", targets: ["DetoxTensor"]),
+        .library(name: "DetoxCheckpoints", targets: ["DetoxCheckpoints"]),
+        .library(name: "DetoxNN", targets: ["DetoxNN"]),
+        .library(name: "DetoxOptimizers", targets: ["DetoxOptimizers"]),
+        .library(name: "DetoxQuantization", targets: ["DetoxQuantization"]),
+        .library(name: "DetoxLoRA", targets: ["DetoxLoRA"]),
+        .library(name: "DetoxModels", targets: ["DetoxModels"]),
+        .library(name: "DetoxDatasets", targets: ["DetoxDatasets"]),
+        .library(name: "DetoxTraining", targets: ["DetoxTraining"]),
+        .library(name: "DetoxEvaluation", targets: ["DetoxEvaluation"]),
+        .library(name: "DetoxPipeline", targets: ["DetoxPipeline"]),
         .executable(name: "detox", targets: ["detox"]),
     ],
     dependencies: [
@@ -20,79 +35,107 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CBLAS",
-            providers: [.apt(["libdnnl-dev"])]
-        ),
-        .target(name: "CKernels"),
-        .target(name: "TensorCore", dependencies: ["CBLAS", "CKernels"], linkerSettings: blasLinker),
-        .target(name: "Checkpoints", dependencies: ["TensorCore"]),
-        .target(name: "NN", dependencies: ["TensorCore", "Checkpoints", "CKernels"]),
-        .target(name: "Optimizers", dependencies: ["NN", "CKernels"]),
-        .target(name: "Quantization", dependencies: ["NN", "Checkpoints"]),
-        .target(name: "Models", dependencies: ["NN", "Checkpoints", "CKernels"]),
-        .target(name: "LoRA", dependencies: ["NN", "Checkpoints"]),
-        .target(name: "Evaluation", dependencies: ["Models", "Tokenizers", "Datasets", "Checkpoints"]),
-        .target(name: "Training", dependencies: ["NN", "Optimizers", "LoRA", "Models", "Datasets", "Checkpoints", "CKernels"]),
-        .target(name: "Tokenizers"),
-        .target(name: "Hub"),
-        .target(name: "Datasets", dependencies: ["Tokenizers"]),
-        .target(name: "Detox", dependencies: ["TensorCore", "Checkpoints", "NN", "Optimizers", "Quantization", "LoRA", "Models", "Tokenizers", "Datasets", "Training", "Evaluation", "Hub",
-            .product(name: "Yams", package: "Yams"),
-        ]),
+        // MARK: Engine (C parts are implementation details of DetoxTensor and DetoxNN)
+        .systemLibrary(name: "CDetoxBLAS", providers: [.apt(["libdnnl-dev"])]),
+        .target(name: "CDetoxKernels"),
+        .target(name: "DetoxTensor", dependencies: ["CDetoxBLAS", "CDetoxKernels"], linkerSettings: blasLinker),
+        .target(name: "DetoxNN", dependencies: ["DetoxTensor", "DetoxCheckpoints", "CDetoxKernels"]),
+        .target(name: "DetoxOptimizers", dependencies: ["DetoxNN", "DetoxTensor", "CDetoxKernels"]),
+
+        // MARK: Formats and files
+        .target(name: "DetoxFiles"),
+        .target(name: "DetoxTokenizers"),
+        .target(name: "DetoxHub"),
+        .target(name: "DetoxCheckpoints", dependencies: ["DetoxTensor", "DetoxFiles"]),
+
+        // MARK: Models and adapters
+        .target(name: "DetoxQuantization", dependencies: ["DetoxNN", "DetoxTensor"]),
+        .target(name: "DetoxLoRA", dependencies: ["DetoxNN", "DetoxTensor", "DetoxCheckpoints", "DetoxFiles"]),
+        .target(
+            name: "DetoxModels",
+            dependencies: ["DetoxNN", "DetoxTensor", "DetoxCheckpoints", "DetoxFiles", "CDetoxKernels"]),
+
+        // MARK: Data, training, evaluation
+        .target(name: "DetoxDatasets", dependencies: ["DetoxTokenizers"]),
+        .target(
+            name: "DetoxTraining",
+            dependencies: [
+                "DetoxNN", "DetoxTensor", "DetoxOptimizers", "DetoxLoRA", "DetoxModels", "DetoxDatasets",
+                "DetoxTokenizers", "DetoxCheckpoints", "DetoxFiles", "CDetoxKernels",
+            ]),
+        .target(name: "DetoxEvaluation", dependencies: ["DetoxFiles"]),
+
+        // MARK: Pipeline and command line
+        .target(
+            name: "DetoxPipeline",
+            dependencies: [
+                "DetoxTensor", "DetoxNN", "DetoxCheckpoints", "DetoxFiles", "DetoxHub", "DetoxQuantization",
+                "DetoxLoRA", "DetoxModels", "DetoxTokenizers", "DetoxDatasets", "DetoxTraining", "DetoxEvaluation",
+                .product(name: "Yams", package: "Yams"),
+            ]),
+        .target(
+            name: "DetoxDemo",
+            dependencies: [
+                "DetoxPipeline", "DetoxTensor", "DetoxNN", "DetoxOptimizers", "DetoxCheckpoints", "DetoxFiles",
+                "DetoxLoRA", "DetoxModels", "DetoxTokenizers", "DetoxDatasets", "DetoxTraining", "DetoxEvaluation",
+            ]),
         .executableTarget(
             name: "detox",
-            dependencies: ["Detox", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+            dependencies: [
+                "DetoxPipeline", "DetoxDemo", "DetoxTensor", "DetoxLoRA", "DetoxModels", "DetoxTokenizers",
+                "DetoxDatasets", "DetoxTraining", "DetoxEvaluation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(
             name: "detox-bench",
-            dependencies: ["TensorCore", "NN", "CBLAS", "Tokenizers", "Models", "LoRA", "Quantization", "Optimizers", "Training"],
-            path: "Sources/DetoxBench"
-        ),
-        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "CKernels", "TestSupport"]),
+            dependencies: [
+                "DetoxTensor", "DetoxNN", "DetoxOptimizers", "DetoxQuantization", "DetoxLoRA", "DetoxModels",
+                "DetoxTokenizers", "DetoxTraining",
+            ],
+            path: "Sources/DetoxBench"),
+
+        // MARK: Tests
+        .target(name: "DetoxTestSupport", dependencies: ["DetoxTensor"], path: "Tests/DetoxTestSupport"),
+        .testTarget(name: "DetoxTensorTests", dependencies: ["DetoxTensor", "CDetoxKernels", "DetoxTestSupport"]),
         .testTarget(
-            name: "CheckpointsTests", dependencies: ["Checkpoints", "NN", "TestSupport"],
-            resources: [.copy("Fixtures")]
-        ),
+            name: "DetoxCheckpointsTests",
+            dependencies: ["DetoxCheckpoints", "DetoxFiles", "DetoxNN", "DetoxTensor"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "NNTests", dependencies: ["NN", "Optimizers", "TestSupport"],
-            resources: [.copy("Fixtures")]
-        ),
+            name: "DetoxNNTests", dependencies: ["DetoxNN", "DetoxTensor", "DetoxTestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "OptimizersTests", dependencies: ["Optimizers", "TestSupport"],
-            resources: [.copy("Fixtures")]
-        ),
+            name: "DetoxOptimizersTests", dependencies: ["DetoxOptimizers", "DetoxNN", "DetoxTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "DetoxTokenizersTests", dependencies: ["DetoxTokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "TokenizersTests", dependencies: ["Tokenizers"],
-            resources: [.copy("Fixtures")]
-        ),
+            name: "DetoxQuantizationTests",
+            dependencies: ["DetoxQuantization", "DetoxNN", "DetoxCheckpoints", "DetoxTensor", "DetoxTestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "QuantizationTests", dependencies: ["Quantization", "NN", "Checkpoints", "TestSupport"],
-            resources: [.copy("Fixtures")]
-        ),
+            name: "DetoxModelsTests",
+            dependencies: ["DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxTensor", "DetoxTestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "ModelsTests", dependencies: ["Models", "TestSupport"],
-            resources: [.copy("Fixtures")]
-        ),
+            name: "DetoxLoRATests",
+            dependencies: ["DetoxLoRA", "DetoxModels", "DetoxCheckpoints", "DetoxNN", "DetoxTensor", "DetoxTestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "LoRATests", dependencies: ["LoRA", "Models", "Checkpoints", "NN", "TestSupport"],
-            resources: [.copy("Fixtures")]
-        ),
+            name: "DetoxTrainingTests",
+            dependencies: [
+                "DetoxTraining", "DetoxModels", "DetoxLoRA", "DetoxNN", "DetoxCheckpoints", "DetoxTensor",
+                "DetoxTokenizers", "DetoxDatasets", "DetoxTestSupport",
+            ],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "DetoxEvaluationTests", dependencies: ["DetoxEvaluation"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DetoxHubTests", dependencies: ["DetoxHub"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DetoxDatasetsTests", dependencies: ["DetoxDatasets", "DetoxTokenizers"]),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Training", "TestSupport"],
-            resources: [.copy("Fixtures")]
-        ),
-        .testTarget(
-            name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"],
-            resources: [.copy("Fixtures")]
-        ),
-        .testTarget(name: "HubTests", dependencies: ["Hub"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tokenizers"]),
-        .testTarget(
-            name: "DetoxTests",
-            dependencies: ["Detox", "TestSupport", "Datasets", "Models", "LoRA", "Training", "Evaluation", "TensorCore"],
-            resources: [.copy("Fixtures")]
-        ),
+            name: "DetoxPipelineTests",
+            dependencies: [
+                "DetoxPipeline", "DetoxDemo", "DetoxTestSupport", "DetoxDatasets", "DetoxModels", "DetoxLoRA",
+                "DetoxTraining", "DetoxEvaluation", "DetoxTensor",
+            ],
+            resources: [.copy("Fixtures")]),
     ]
 )

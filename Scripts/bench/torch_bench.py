@@ -90,7 +90,7 @@ def tokenizer_figures(figures):
     # Tokenizers: the parity fixtures, one string at a time (what a per-sample pipeline does).
     from tokenizers import Tokenizer
 
-    fixtures = pathlib.Path(__file__).resolve().parents[2] / "Tests" / "TokenizersTests" / "Fixtures"
+    fixtures = pathlib.Path(__file__).resolve().parents[2] / "Tests" / "DetoxTokenizersTests" / "Fixtures"
     corpus = json.loads((fixtures / "corpus.json").read_text())
     for family in ("t5", "bert_cased", "bert_uncased", "roberta"):
         tokenizer = Tokenizer.from_file(str(fixtures / family / "tokenizer.json"))

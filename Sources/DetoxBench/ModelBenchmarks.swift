@@ -1,11 +1,11 @@
 import Foundation
-import LoRA
-import Models
-import NN
-import Optimizers
-import Quantization
-import TensorCore
-import Training
+import DetoxLoRA
+import DetoxModels
+import DetoxNN
+import DetoxOptimizers
+import DetoxQuantization
+import DetoxTensor
+import DetoxTraining
 
 /// The model, PEFT and PPO figures of the issues, on a randomly initialised t5-small-sized model
 /// (transformers' `T5Config()` defaults), each beside the figure of the same name that

@@ -1,5 +1,5 @@
 import Foundation
-import Tokenizers
+import DetoxTokenizers
 
 /// Encoding speed of each tokenizer family on the parity corpus (560 strings), one string at a
 /// time, as `tokenizers.Tokenizer.encode` is called in `Scripts/bench/torch_bench.py`.

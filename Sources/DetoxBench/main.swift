@@ -1,6 +1,6 @@
 import Foundation
-import NN
-import TensorCore
+import DetoxNN
+import DetoxTensor
 
 // `make bench` runs this in release mode. With `--reference FILE` (written by
 // Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's; with
@@ -68,7 +68,7 @@ if wants("core") {
 // MARK: - Tokenizers
 
 if wants("tokenizers") {
-    let fixtures = URL(fileURLWithPath: "Tests/TokenizersTests/Fixtures")
+    let fixtures = URL(fileURLWithPath: "Tests/DetoxTokenizersTests/Fixtures")
     if FileManager.default.fileExists(atPath: fixtures.appendingPathComponent("corpus.json").path) {
         try TokenizerBenchmark.run(fixtures: fixtures, report: report)
     } else {

@@ -1,8 +1,9 @@
 import ArgumentParser
-import Detox
-import Evaluation
+import DetoxPipeline
+import DetoxDemo
+import DetoxEvaluation
 import Foundation
-import TensorCore
+import DetoxTensor
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Detox
+import DetoxPipeline
 import Foundation
-import TensorCore
+import DetoxTensor
 
 struct DetoxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,12 +1,12 @@
 import ArgumentParser
-import Datasets
-import Detox
-import Evaluation
+import DetoxDatasets
+import DetoxPipeline
+import DetoxEvaluation
 import Foundation
-import LoRA
-import Models
-import Tokenizers
-import Training
+import DetoxLoRA
+import DetoxModels
+import DetoxTokenizers
+import DetoxTraining
 
 /// Flags shared by the commands that read a model.
 struct ModelArguments: ParsableArguments {

@@ -1,0 +1,126 @@
+import DetoxFiles
+import DetoxCheckpoints
+import Foundation
+import DetoxNN
+import DetoxTensor
+
+/// Applying, switching, saving, loading and merging LoRA adapters on any module tree whose blocks
+/// are ``LinearContainer``s — PEFT's `get_peft_model`, `disable_adapter`, `save_pretrained`,
+/// `PeftModel.from_pretrained` and `merge_and_unload`, in PEFT's file format.
+public enum LoRA {
+    /// Prefix PEFT puts before module paths in adapter files (`PeftModel.base_model.model`).
+    public static let filePrefix = "base_model.model."
+    public static let configFileName = "adapter_config.json"
+    public static let weightsFileName = "adapter_model.safetensors"
+
+    /// Wraps every targeted linear layer in a ``LoRALinear`` and freezes everything else, as
+    /// `get_peft_model` with `bias="none"`. Returns the adapted paths.
+    @discardableResult
+    public static func apply(
+        _ configuration: LoRAConfiguration, to model: any Module, generator: inout SeededGenerator
+    ) throws -> [String] {
+        model.setTrainable(false)
+        var local = generator
+        let paths = try model.replaceLinearLayers(where: configuration.targets(path:)) { _, layer in
+            LoRALinear(
+                base: layer, rank: configuration.rank, alpha: configuration.alpha, dropout: configuration.dropout,
+                useRSLoRA: configuration.useRSLoRA, generator: &local)
+        }
+        generator = local
+        guard !paths.isEmpty else { throw LoRAError.noTargetModules(targets: "\(configuration.targets)") }
+        return paths
+    }
+
+    /// The adapter layers with their paths.
+    public static func adapters(in model: any Module) -> [(path: String, layer: LoRALinear)] {
+        model.linearLayers().compactMap { path, layer in (layer as? LoRALinear).map { (path, $0) } }
+    }
+
+    /// Switches every adapter on or off.
+    public static func setEnabled(_ enabled: Bool, in model: any Module) {
+        for (_, layer) in adapters(in: model) { layer.isEnabled = enabled }
+    }
+
+    /// Runs `body` with every adapter off (the frozen base model), then restores them.
+    public static func withAdaptersDisabled<T>(_ model: any Module, _ body: () throws -> T) rethrows -> T {
+        let layers = adapters(in: model)
+        let previous = layers.map(\.layer.isEnabled)
+        for (_, layer) in layers { layer.isEnabled = false }
+        defer { for ((_, layer), state) in zip(layers, previous) { layer.isEnabled = state } }
+        return try body()
+    }
+
+    /// The adapter weights under PEFT's file names
+    /// (`base_model.model.encoder.block.0.layer.0.SelfAttention.q.lora_A.weight`).
+    public static func adapterTensors(of model: any Module) -> [String: Tensor] {
+        var tensors: [String: Tensor] = [:]
+        for (path, layer) in adapters(in: model) {
+            tensors["\(filePrefix)\(path).lora_A.weight"] = layer.loraA.weight.tensor.detached()
+            tensors["\(filePrefix)\(path).lora_B.weight"] = layer.loraB.weight.tensor.detached()
+        }
+        return tensors
+    }
+
+    /// Writes `adapter_config.json` and `adapter_model.safetensors` into `folder` (created if
+    /// needed), each atomically, as PEFT's `save_pretrained`.
+    public static func save(_ model: any Module, configuration: LoRAConfiguration, to folder: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError.io(file: folder.path, reason: error.localizedDescription)
+        }
+        try SafeTensors.write(adapterTensors(of: model), metadata: ["format": "pt"], to: folder.appendingPathComponent(weightsFileName))
+        try AtomicFileWriter.write([UInt8](try configuration.jsonData()), to: folder.appendingPathComponent(configFileName))
+    }
+
+    /// Reads an adapter folder written by PEFT or by ``save(_:configuration:to:)``, applies its
+    /// configuration to `model` and loads its weights strictly: every adapter tensor must be present
+    /// with its shape and no file tensor may be left over. Returns the configuration.
+    @discardableResult
+    public static func load(from folder: URL, into model: any Module) throws -> LoRAConfiguration {
+        let configuration = try LoRAConfiguration(contentsOf: folder.appendingPathComponent(configFileName))
+        let weightsURL = folder.appendingPathComponent(weightsFileName)
+        let file = try SafeTensorsFile(url: weightsURL)
+        var generator = SeededGenerator(seed: 0)
+        try apply(configuration, to: model, generator: &generator)
+        try loadWeights(file.tensors(), file: weightsURL.path, into: model)
+        return configuration
+    }
+
+    /// Assigns adapter weights given under PEFT's names (with or without the `.default` adapter name).
+    public static func loadWeights(_ tensors: [String: Tensor], file: String, into model: any Module) throws {
+        var remaining = Dictionary(uniqueKeysWithValues: tensors.map { (normalizedKey($0.key), $0.value) })
+        var assignments: [(Parameter, Tensor)] = []
+        for (path, layer) in adapters(in: model) {
+            for (suffix, parameter) in [("lora_A.weight", layer.loraA.weight), ("lora_B.weight", layer.loraB.weight)] {
+                let key = "\(filePrefix)\(path).\(suffix)"
+                guard let value = remaining.removeValue(forKey: key) else { throw LoRAError.missingTensor(file: file, key: key) }
+                guard value.shape == parameter.shape else {
+                    throw LoRAError.shapeMismatch(file: file, key: key, expected: parameter.shape, actual: value.shape)
+                }
+                assignments.append((parameter, value))
+            }
+        }
+        guard remaining.isEmpty else { throw LoRAError.unexpectedTensors(file: file, keys: remaining.keys.sorted()) }
+        for (parameter, value) in assignments { parameter.assign(value) }
+    }
+
+    /// PEFT's in-memory names carry the adapter name (`lora_A.default.weight`); files drop it.
+    static func normalizedKey(_ key: String) -> String {
+        key.replacingOccurrences(of: ".lora_A.default.", with: ".lora_A.")
+            .replacingOccurrences(of: ".lora_B.default.", with: ".lora_B.")
+    }
+
+    /// Replaces every adapter layer with its merged plain `Linear` (`merge_and_unload`).
+    public static func mergeAndUnload(_ model: any Module) throws {
+        let adapted = Set(adapters(in: model).map(\.path))
+        try model.replaceLinearLayers(where: adapted.contains) { path, layer in
+            guard let adapter = layer as? LoRALinear else { return layer }
+            do {
+                return try adapter.merged()
+            } catch {
+                throw LoRAError.notMergeable(path: path)
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+// Port of transformers src/transformers/models/bert/modeling_bert.py `BertSelfAttention` (v4.46.3)
+import Foundation
+import DetoxNN
+import DetoxTensor
+
+/// Multi-head scaled dot-product self-attention with absolute positions (no relative terms):
+/// `softmax(q·kᵀ / √head_dim + mask) · v`, heads concatenated.
+public final class BertSelfAttention: Module {
+    /// Projections, held as `any LinearLayer` so LoRA or 4-bit layers can be swapped in.
+    public var query: any LinearLayer
+    public var key: any LinearLayer
+    public var value: any LinearLayer
+    public let dropout: Dropout
+    public let heads: Int
+    public let headSize: Int
+
+    init(configuration: BertConfiguration, initializer: inout BertInitializer) {
+        let hidden = configuration.hiddenSize
+        query = initializer.linear(hidden, hidden)
+        key = initializer.linear(hidden, hidden)
+        value = initializer.linear(hidden, hidden)
+        dropout = initializer.dropout(configuration.attentionDropout)
+        heads = configuration.attentionHeads
+        headSize = configuration.headSize
+    }
+
+    public var namedChildren: [(name: String, module: any Module)] {
+        [("query", query), ("key", key), ("value", value), ("dropout", dropout)]
+    }
+
+    /// - Parameters:
+    ///   - x: `[batch, length, hidden]`.
+    ///   - mask: additive mask `[batch, 1, 1, length]` (0 to attend, `finfo(float32).min` to skip), or `nil`.
+    /// - Returns: `[batch, length, hidden]`.
+    public func callAsFunction(_ x: Tensor, mask: Tensor?) -> Tensor {
+        let batch = x.shape[0], length = x.shape[1]
+        // The 1/√d scaling on the queries (exact for power-of-two head sizes), the mask as the bias.
+        let bias = mask?.broadcasted(to: [batch, heads, length, length]) ?? Tensor.zeros([1, heads, length, length])
+        return Attention.multiHead(
+            query: query(x) * (1 / Float(headSize).squareRoot()), key: key(x), value: value(x), bias: bias,
+            headCount: heads, dropout: dropout.maskSeed())
+    }
+}

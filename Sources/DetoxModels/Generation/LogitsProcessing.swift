@@ -1,0 +1,132 @@
+// Semantics of transformers src/transformers/generation/logits_process.py (v4.46.3):
+// MinNewTokensLengthLogitsProcessor, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper,
+// and the greedy / multinomial choice of `GenerationMixin._sample`.
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import CDetoxKernels
+import DetoxTensor
+
+/// The per-row logits processors and token choice used by generation, on one row of scores.
+///
+/// Each works in place on `count` f32 scores. Removed tokens get `-inf`, as transformers'
+/// `filter_value`.
+public enum LogitsProcessing {
+    /// Sets `scores[id] = -inf` for `id` in `ids` (EOS before `min_new_tokens`; ids past a vocabulary limit).
+    public static func suppress(_ scores: UnsafeMutablePointer<Float>, count: Int, ids: some Sequence<Int>) {
+        for id in ids where id >= 0 && id < count { scores[id] = -.infinity }
+    }
+
+    /// `scores / temperature`.
+    public static func applyTemperature(_ scores: UnsafeMutablePointer<Float>, count: Int, temperature: Float) {
+        for i in 0..<count { scores[i] = scores[i] / temperature }
+    }
+
+    /// Keeps the `k` highest scores and every score equal to the k-th (`scores < kth → -inf`).
+    public static func applyTopK(_ scores: UnsafeMutablePointer<Float>, count: Int, k: Int) {
+        guard k > 0, k < count else { return }
+        // A min-heap of the k largest values seen; its root is the k-th largest.
+        var heap = [Float]()
+        heap.reserveCapacity(k)
+        for i in 0..<count {
+            let value = scores[i]
+            if heap.count < k {
+                heap.append(value)
+                siftUp(&heap, heap.count - 1)
+            } else if value > heap[0] {
+                heap[0] = value
+                siftDown(&heap, 0)
+            }
+        }
+        let threshold = heap[0]
+        for i in 0..<count where scores[i] < threshold { scores[i] = -.infinity }
+    }
+
+    /// Nucleus filtering exactly as transformers computes it: sort ascending, softmax, cumulative
+    /// sum; remove tokens whose cumulative probability is `<= 1 - topP`, but never the highest.
+    public static func applyTopP(_ scores: UnsafeMutablePointer<Float>, count: Int, topP: Float) {
+        guard topP < 1, count > 1 else { return }
+        var order = Array(0..<count)
+        order.sort { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+        let maximum = scores[order[count - 1]]
+        var total: Float = 0
+        var probabilities = [Float](repeating: 0, count: count)
+        for (i, index) in order.enumerated() {
+            let e = expf(scores[index] - maximum)
+            probabilities[i] = e
+            total += e
+        }
+        let cutoff = 1 - topP
+        var cumulative: Double = 0   // torch's CPU cumsum accumulates floats in double
+        var remove: [Int] = []
+        for i in 0..<(count - 1) {
+            cumulative += Double(probabilities[i] / total)
+            if Float(cumulative) <= cutoff { remove.append(order[i]) } else { break }
+        }
+        for index in remove { scores[index] = -.infinity }
+    }
+
+    /// Index of the largest score (the first on ties), as `argmax`.
+    public static func argmax(_ scores: UnsafePointer<Float>, count: Int) -> Int {
+        var best = 0
+        var bestValue = scores[0]
+        for i in 1..<count where scores[i] > bestValue || (bestValue.isNaN && !scores[i].isNaN) {
+            best = i
+            bestValue = scores[i]
+        }
+        return best
+    }
+
+    /// Draws one index from `softmax(scores)` (multinomial with one sample).
+    public static func sample(_ scores: UnsafePointer<Float>, count: Int, generator: inout SeededGenerator) -> Int {
+        let maximum = scores[argmax(scores, count: count)]
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(count, 1)) { buffer in
+            guard let weights = buffer.baseAddress else { return 0 }
+            let total = Double(detox_sum_exp(scores, count, maximum, weights))
+            let target = generator.nextDouble() * total
+            var cumulative: Double = 0
+            var last = 0
+            for i in 0..<count {
+                let p = Double(weights[i])
+                guard p > 0 else { continue }
+                cumulative += p
+                last = i
+                if cumulative > target { return i }
+            }
+            return last
+        }
+    }
+
+    /// `log_softmax(scores)[index]`.
+    public static func logProbability(_ scores: UnsafePointer<Float>, count: Int, index: Int) -> Float {
+        let maximum = scores[argmax(scores, count: count)]
+        return scores[index] - maximum - logf(detox_sum_exp(scores, count, maximum, nil))
+    }
+
+    // MARK: - Heap helpers
+
+    private static func siftUp(_ heap: inout [Float], _ start: Int) {
+        var child = start
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child] < heap[parent] else { return }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private static func siftDown(_ heap: inout [Float], _ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count && heap[left] < heap[smallest] { smallest = left }
+            if right < heap.count && heap[right] < heap[smallest] { smallest = right }
+            guard smallest != parent else { return }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import Foundation
+import DetoxTensor
+
+extension T5ForConditionalGeneration {
+    /// Loads a Hugging Face T5 model folder (`config.json` and the weights, see ``T5WeightSource``).
+    ///
+    /// - Throws: ``ModelError/missingFile(folder:name:)``,
+    ///   ``ModelError/unsupportedModelType(file:modelType:supported:)``,
+    ///   ``ModelError/invalidConfiguration(file:key:reason:)``, ``ModelError/missingTensor(source:key:)``
+    ///   or ``ModelError/shapeMismatch(source:key:expected:actual:)``, each naming the file and key.
+    public static func load(folder: URL) throws -> T5ForConditionalGeneration {
+        let configuration = try T5Configuration.load(from: folder.appendingPathComponent("config.json"))
+        let (tensors, source) = try T5WeightSource.tensors(folder: folder)
+        return try T5ForConditionalGeneration(configuration: configuration, tensors: tensors, source: source)
+    }
+}

@@ -1,0 +1,95 @@
+// Port of trl trl/models/modeling_value_head.py (v0.11.4), `AutoModelForSeq2SeqLMWithValueHead`
+import Foundation
+import DetoxNN
+import DetoxTensor
+
+/// A T5 policy with TRL's value head on the decoder's last hidden state.
+///
+/// The state dict is the T5 model's (unprefixed, as TRL's `state_dict()`) plus
+/// `v_head.summary.weight` and `v_head.summary.bias`.
+public final class T5WithValueHead: Module {
+    public let model: T5ForConditionalGeneration
+    public let valueHead: T5ValueHead
+
+    public init(model: T5ForConditionalGeneration, valueHead: T5ValueHead) {
+        self.model = model
+        self.valueHead = valueHead
+    }
+
+    /// Wraps `model` with a fresh head (PyTorch default init from `seed`), dropout
+    /// `summary_dropout_prob` from the configuration or 0.1.
+    public convenience init(model: T5ForConditionalGeneration, seed: UInt64 = 0) {
+        let probability = model.configuration.summaryDropoutProbability ?? 0.1
+        self.init(model: model, valueHead: T5ValueHead(
+            modelDimension: model.configuration.modelDimension, dropoutProbability: probability, seed: seed))
+    }
+
+    /// Checkpoint names of the head's tensors.
+    public static let valueHeadKeys = (weight: "v_head.summary.weight", bias: "v_head.summary.bias")
+
+    /// Wraps `model` with the head stored in `tensors` (`v_head.summary.*`), or a fresh one when
+    /// the tensors hold no head, as TRL's `from_pretrained` does.
+    public convenience init(model: T5ForConditionalGeneration, tensors: [String: Tensor], source: String = "checkpoint", seed: UInt64 = 0) throws {
+        let keys = Self.valueHeadKeys
+        let probability = model.configuration.summaryDropoutProbability ?? 0.1
+        switch (tensors[keys.weight], tensors[keys.bias]) {
+        case (nil, nil):
+            self.init(model: model, seed: seed)
+        case (let weight?, let bias?):
+            let d = model.configuration.modelDimension
+            guard weight.shape == [1, d] else {
+                throw ModelError.shapeMismatch(source: source, key: keys.weight, expected: [1, d], actual: weight.shape)
+            }
+            guard bias.shape == [1] else {
+                throw ModelError.shapeMismatch(source: source, key: keys.bias, expected: [1], actual: bias.shape)
+            }
+            self.init(model: model, valueHead: try T5ValueHead(
+                weight: weight, bias: bias, dropoutProbability: probability, seed: seed))
+        case (nil, _):
+            throw ModelError.missingTensor(source: source, key: keys.weight)
+        case (_, nil):
+            throw ModelError.missingTensor(source: source, key: keys.bias)
+        }
+    }
+
+    public var namedChildren: [(name: String, module: any Module)] {
+        model.namedChildren + [("v_head", valueHead)]
+    }
+
+    /// Logits `[B, T, vocab]`, values `[B, T]` and the decoder hidden state `[B, T, d_model]` for
+    /// teacher-forced decoder inputs (TRL's `forward` returns logits, loss and values).
+    public func callAsFunction(
+        inputIDs: [[Int]], attentionMask: [[Int]]? = nil, decoderInputIDs: [[Int]], decoderAttentionMask: [[Int]]? = nil
+    ) throws -> (logits: Tensor, values: Tensor, decoderHiddenState: Tensor) {
+        let output = try model(inputIDs: inputIDs, attentionMask: attentionMask, decoderInputIDs: decoderInputIDs,
+                               decoderAttentionMask: decoderAttentionMask)
+        return (output.logits, valueHead(output.decoderHiddenState), output.decoderHiddenState)
+    }
+
+    /// Teacher-forced log-probabilities of the response tokens `[B, T]` with the values `[B, T]` at
+    /// the same positions (TRL's `logprobs` and `values[:, :-1]`); see
+    /// ``T5ForConditionalGeneration/logProbabilities(inputIDs:attentionMask:decoderTokens:decoderAttentionMask:)``.
+    public func logProbabilitiesAndValues(
+        inputIDs: [[Int]], attentionMask: [[Int]]? = nil, decoderTokens: [[Int]], decoderAttentionMask: [[Int]]? = nil
+    ) throws -> (logProbabilities: Tensor, values: Tensor, logits: Tensor) {
+        let result = try model.logProbabilities(inputIDs: inputIDs, attentionMask: attentionMask,
+                                                decoderTokens: decoderTokens, decoderAttentionMask: decoderAttentionMask)
+        return (result.logProbabilities, valueHead(result.decoderHiddenState), result.logits)
+    }
+
+    /// Generation delegates to the wrapped model, as TRL's `generate` does (the head is not used).
+    public func generate(
+        inputIDs: [[Int]], attentionMask: [[Int]]? = nil, configuration: GenerationConfig, generator: inout SeededGenerator
+    ) throws -> GenerationOutput {
+        try model.generate(inputIDs: inputIDs, attentionMask: attentionMask, configuration: configuration, generator: &generator)
+    }
+
+    /// Loads a model folder; the head comes from the folder's weights when they hold
+    /// `v_head.summary.*` (a TRL checkpoint), else it is freshly initialised from `seed`.
+    public static func load(folder: URL, seed: UInt64 = 0) throws -> T5WithValueHead {
+        let configuration = try T5Configuration.load(from: folder.appendingPathComponent("config.json"))
+        let (tensors, source) = try T5WeightSource.tensors(folder: folder)
+        let model = try T5ForConditionalGeneration(configuration: configuration, tensors: tensors, source: source)
+        return try T5WithValueHead(model: model, tensors: tensors, source: source, seed: seed)
+    }
+}

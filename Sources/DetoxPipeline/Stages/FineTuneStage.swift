@@ -1,0 +1,76 @@
+import DetoxDatasets
+import Foundation
+import DetoxLoRA
+import DetoxModels
+import DetoxQuantization
+import DetoxTraining
+
+/// `detox finetune`: LoRA (or QLoRA) supervised fine-tuning of T5 on a dialogue set.
+public enum FineTuneStage {
+    public struct Options: Sendable {
+        public var model: URL
+        public var trainFile: URL
+        public var validationFile: URL?
+        public var outputFolder: URL
+        public var template = PromptTemplate.summarizeForFineTuning
+        public var adapter = LoRAConfiguration(rank: 32, alpha: 32, dropout: 0.05, targets: .names(["q", "v"]))
+        public var quantization = BaseQuantization.none
+        public var doubleQuantization = true
+        public var trainer = SupervisedTrainer.Parameters()
+        /// Keep dialogues whose length in characters is in this range.
+        public var dialogueLength: ClosedRange<Int>?
+        public var limit: Int?
+        public var resume = true
+
+        public init(model: URL, trainFile: URL, outputFolder: URL) {
+            self.model = model
+            self.trainFile = trainFile
+            self.outputFolder = outputFolder
+        }
+    }
+
+    public struct Result: Sendable {
+        public var adapterFolder: URL
+        public var steps: Int
+        public var firstLoss: Float?
+        public var finalLoss: Float?
+        /// Validation loss at the first and at the last evaluation.
+        public var firstValidationLoss: Float?
+        public var finalValidationLoss: Float?
+        public var footprint: QuantizedFootprint
+    }
+
+    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
+        var train = try DialogueDataset.load(options.trainFile, malformedRows: .skip)
+        if !train.skipped.isEmpty { log("skipped \(train.skipped.count) malformed rows of \(options.trainFile.lastPathComponent): \(train.skipped[0])") }
+        if let range = options.dialogueLength { train = train.filtered(dialogueLength: range) }
+        if let limit = options.limit { train = train.prefix(limit) }
+        var validation = try options.validationFile.map { try DialogueDataset.load($0, malformedRows: .skip) }
+        if let limit = options.limit, let v = validation { validation = v.prefix(Swift.max(1, limit / 4)) }
+
+        var adapter = options.adapter
+        adapter.baseModelNameOrPath = adapter.baseModelNameOrPath ?? options.model.path
+        let (model, tokenizer, _) = try PolicyLoading.load(
+            folder: options.model, quantization: options.quantization, doubleQuantization: options.doubleQuantization,
+            newAdapter: adapter, seed: options.trainer.seed)
+        let footprint = model.quantizedFootprint
+        log("base weights: \(footprint)")
+        let trainer = try SupervisedTrainer(
+            model: model, tokenizer: tokenizer, train: train, validation: validation, template: options.template,
+            parameters: options.trainer, adapterConfiguration: adapter, outputFolder: options.outputFolder)
+        log("fine-tuning \(model.trainableParameters().reduce(0) { $0 + $1.parameter.tensor.count }) adapter parameters on \(train.count) dialogues for \(trainer.totalSteps) steps")
+        var clock: ProgressClock?
+        try trainer.run(resume: options.resume) { record in
+            if clock == nil { clock = ProgressClock(total: trainer.totalSteps, startingAt: record.step - 1) }
+            var line = String(format: "step %4d/%d  loss %.4f  lr %.2e  (%@)", record.step, trainer.totalSteps, record.loss,
+                              record.learningRate, clock?.describe(done: record.step) ?? "")
+            if let eval = record.evalLoss { line += String(format: "  eval_loss %.4f", eval) }
+            log(line)
+        }
+        return Result(
+            adapterFolder: options.outputFolder.appendingPathComponent("adapter"), steps: trainer.step,
+            firstLoss: trainer.history.first?.loss, finalLoss: trainer.history.last?.loss,
+            firstValidationLoss: trainer.history.first(where: { $0.evalLoss != nil })?.evalLoss,
+            finalValidationLoss: trainer.history.last(where: { $0.evalLoss != nil })?.evalLoss, footprint: footprint)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import DetoxLoRA
+import DetoxModels
+import DetoxNN
+import DetoxQuantization
+import DetoxTensor
+import DetoxTokenizers
+
+/// How the frozen base weights are stored while an adapter trains.
+public enum BaseQuantization: String, Sendable, Codable, CaseIterable {
+    case none, nf4, fp4
+}
+
+/// Loading a T5 policy as the stages need it: base weights (optionally 4-bit), an adapter
+/// (new, or read from a PEFT folder), and its tokenizer.
+public enum PolicyLoading {
+    /// Replaces every linear layer of the encoder and decoder stacks with a frozen 4-bit layer, except
+    /// `lm_head` (bitsandbytes' default skip list) and the feed-forward `wo` projections, which
+    /// transformers keeps in full precision for T5 (`_keep_in_fp32_modules = ["wo"]`). Returns the count.
+    @discardableResult
+    public static func quantize(_ model: T5ForConditionalGeneration, as mode: BaseQuantization, doubleQuantization: Bool) throws -> Int {
+        guard mode != .none else { return 0 }
+        let type: FourBitType = mode == .nf4 ? .nf4 : .fp4
+        return try model.replaceLinearLayers(where: { $0 != "lm_head" && !$0.hasSuffix(".wo") }) { _, layer in
+            guard let linear = layer as? Linear else { return layer }
+            return try Linear4Bit(linear: linear, type: type, doubleQuantization: doubleQuantization)
+        }.count
+    }
+
+    /// Loads `folder`'s T5 and tokenizer, quantizes the base when asked, then applies the adapter in
+    /// `adapterFolder` (PEFT format) or, when `newAdapter` is given, a fresh one. With neither, the
+    /// base model is returned as it is.
+    public static func load(
+        folder: URL, quantization: BaseQuantization = .none, doubleQuantization: Bool = true,
+        adapterFolder: URL? = nil, newAdapter: LoRAConfiguration? = nil, seed: UInt64 = 0
+    ) throws -> (model: T5ForConditionalGeneration, tokenizer: Tokenizer, adapter: LoRAConfiguration?) {
+        let model = try T5ForConditionalGeneration.load(folder: folder)
+        let tokenizer = try Tokenizer.load(from: folder)
+        try quantize(model, as: quantization, doubleQuantization: doubleQuantization)
+        var adapter: LoRAConfiguration?
+        if let adapterFolder {
+            adapter = try LoRA.load(from: adapterFolder, into: model)
+        } else if let newAdapter {
+            var generator = SeededGenerator(seed: seed)
+            try LoRA.apply(newAdapter, to: model, generator: &generator)
+            adapter = newAdapter
+        }
+        return (model, tokenizer, adapter)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import DetoxModels
+import DetoxTensor
+import DetoxTokenizers
+
+/// Scores texts with a sequence classifier, as the reward of PPO.
+///
+/// The score of a text is the logit (default), the softmax probability, or the margin (this
+/// label's logit minus the largest other logit) of one configured label — for the seed's
+/// `DaNLP/da-electra-hatespeech-detection` the `not offensive` label, for
+/// `facebook/roberta-hate-speech-dynabench-r4-target` `nothate`. The label is chosen by name, not
+/// by rank: the course lab's pipeline call sorted labels by score and so rewarded whichever label
+/// won, a bug this does not copy.
+public struct RewardModel {
+    public enum Output: String, Sendable, Codable {
+        case logit, probability, margin
+    }
+
+    public let classifier: any SequenceClassifier
+    public let tokenizer: Tokenizer
+    public let labelIndex: Int
+    public let output: Output
+    /// Tokens kept per text (the classifier's `model_max_length`); longer texts are truncated.
+    public let maxLength: Int
+    public let batchSize: Int
+
+    public init(classifier: any SequenceClassifier, tokenizer: Tokenizer, label: String, output: Output = .logit,
+                maxLength: Int = 512, batchSize: Int = 16) throws {
+        guard let index = classifier.labels.firstIndex(of: label) else {
+            throw TrainingError.invalidSetting(name: "reward label", reason: "\"\(label)\" is not one of the classifier's labels \(classifier.labels)")
+        }
+        guard maxLength > 1, batchSize > 0 else {
+            throw TrainingError.invalidSetting(name: "reward model", reason: "max length and batch size must be positive")
+        }
+        self.classifier = classifier
+        self.tokenizer = tokenizer
+        self.labelIndex = index
+        self.output = output
+        self.maxLength = maxLength
+        self.batchSize = batchSize
+    }
+
+    /// One score per text, computed in batches without gradients and with dropout off.
+    public func scores(_ texts: [String]) throws -> [Float] {
+        classifier.setTraining(false)
+        var result: [Float] = []
+        result.reserveCapacity(texts.count)
+        for start in stride(from: 0, to: texts.count, by: batchSize) {
+            let chunk = Array(texts[start..<Swift.min(start + batchSize, texts.count)])
+            let encodings = tokenizer.encodeBatch(chunk, padding: .longest, truncation: Truncation(maxLength: maxLength))
+            let batch = try ClassifierBatch(inputIDs: encodings.map(\.ids), attentionMask: encodings.map(\.attentionMask))
+            let logits = try classifier.classify(batch).logits
+            let width = logits.shape[1], values = logits.values
+            for row in 0..<chunk.count {
+                let rowLogits = Array(values[(row * width)..<((row + 1) * width)])
+                result.append(Self.score(rowLogits, label: labelIndex, output: output))
+            }
+        }
+        return result
+    }
+
+    static func score(_ logits: [Float], label: Int, output: Output) -> Float {
+        switch output {
+        case .logit: return logits[label]
+        case .probability:
+            let m = logits.max() ?? 0
+            let exps = logits.map { exp(Double($0 - m)) }
+            return Float(exps[label] / exps.reduce(0, +))
+        case .margin:
+            let others = logits.enumerated().filter { $0.offset != label }.map(\.element)
+            return logits[label] - (others.max() ?? 0)
+        }
+    }
+}
+
+import Foundation
+
+/// TRL's `LengthSampler(min, max)`: a uniformly drawn length in `min..<max` (upper bound
+/// exclusive), here from Detox's seeded generator.
+public struct LengthSampler: Sendable, Codable, Equatable {
+    public let range: Range<Int>
+
+    public init(_ lower: Int, _ upper: Int) throws {
+        guard lower < upper, lower > 0 else {
+            throw TrainingError.invalidSetting(name: "length sampler", reason: "needs 0 < min < max, got \(lower)..<\(upper)")
+        }
+        range = lower..<upper
+    }
+
+    public func sample(_ generator: inout SeededGenerator) -> Int {
+        range.lowerBound + generator.nextInt(below: range.count)
+    }
+}

@@ -1,0 +1,223 @@
+import DetoxCheckpoints
+import DetoxDatasets
+import Foundation
+import DetoxLoRA
+import DetoxModels
+import DetoxNN
+import DetoxOptimizers
+import DetoxTensor
+import DetoxTokenizers
+
+/// Teacher-forced fine-tuning of a T5 model's trainable parameters (its LoRA adapters) on
+/// dialogue/summary pairs, as the course lab's `Seq2SeqTrainer` step, with AdamW, warmup and decay,
+/// gradient clipping and accumulation, periodic validation loss, atomic checkpoints and exact resume.
+public final class SupervisedTrainer {
+    /// Settings of a fine-tuning run (transformers `TrainingArguments` names in the docs).
+    public struct Parameters: Sendable, Codable, Equatable {
+        /// Peak learning rate (`learning_rate`).
+        public var learningRate = 1e-3
+        /// AdamW weight decay (`weight_decay`).
+        public var weightDecay = 0.0
+        /// Passes over the training set (`num_train_epochs`), used when `maxSteps` is nil.
+        public var epochs = 1
+        /// Optimizer steps to run (`max_steps`); overrides `epochs`.
+        public var maxSteps: Int?
+        /// Examples per forward pass (`per_device_train_batch_size`).
+        public var batchSize = 8
+        /// Forward passes per optimizer step (`gradient_accumulation_steps`).
+        public var gradientAccumulation = 1
+        /// Linear warmup steps (`warmup_steps`).
+        public var warmupSteps = 0
+        /// Decay after warmup: `"linear"`, `"cosine"` or `"constant"` (`lr_scheduler_type`).
+        public var schedule = "linear"
+        /// Global gradient-norm clip (`max_grad_norm`); nil for none.
+        public var maxGradNorm: Float? = 1.0
+        /// Validation loss every this many optimizer steps (and at the end); 0 for only at the end.
+        public var evaluateEvery = 0
+        /// Checkpoint every this many optimizer steps (and at the end); 0 for only at the end.
+        public var checkpointEvery = 0
+        /// Tokens kept of each prompt and each target summary.
+        public var maxSourceLength = 512
+        public var maxTargetLength = 128
+        /// Seed of the example order.
+        public var seed: UInt64 = 42
+
+        public init() {}
+
+        func validate() throws {
+            guard learningRate > 0 else { throw TrainingError.invalidSetting(name: "learning rate", reason: "must be positive, got \(learningRate)") }
+            guard batchSize > 0 else { throw TrainingError.invalidSetting(name: "batch size", reason: "must be positive, got \(batchSize)") }
+            guard gradientAccumulation > 0 else { throw TrainingError.invalidSetting(name: "gradient accumulation", reason: "must be positive") }
+            guard epochs > 0 || maxSteps != nil else { throw TrainingError.invalidSetting(name: "epochs", reason: "must be positive") }
+            if let maxSteps, maxSteps <= 0 { throw TrainingError.invalidSetting(name: "max steps", reason: "must be positive, got \(maxSteps)") }
+            guard ["linear", "cosine", "constant"].contains(schedule) else {
+                throw TrainingError.invalidSetting(name: "schedule", reason: "expected linear, cosine or constant, got \(schedule)")
+            }
+        }
+    }
+
+    /// One line of the metrics log.
+    public struct Record: Sendable, Codable, Equatable {
+        public var step: Int
+        public var epoch: Double
+        public var loss: Float
+        public var learningRate: Double
+        public var gradNorm: Float?
+        public var evalLoss: Float?
+
+        enum CodingKeys: String, CodingKey {
+            case step, epoch, loss
+            case learningRate = "learning_rate", gradNorm = "grad_norm", evalLoss = "eval_loss"
+        }
+    }
+
+    public let model: T5ForConditionalGeneration
+    public let tokenizer: Tokenizer
+    public let train: DialogueDataset
+    public let validation: DialogueDataset?
+    public let template: PromptTemplate
+    public let parameters: Parameters
+    public let adapterConfiguration: LoRAConfiguration
+    public let optimizer: AdamW
+    /// Where checkpoints (`checkpoint/`), the final adapter (`adapter/`) and `metrics.jsonl` go.
+    public let outputFolder: URL
+    public private(set) var step = 0
+    public private(set) var history: [Record] = []
+
+    public init(
+        model: T5ForConditionalGeneration, tokenizer: Tokenizer, train: DialogueDataset, validation: DialogueDataset?,
+        template: PromptTemplate, parameters: Parameters, adapterConfiguration: LoRAConfiguration, outputFolder: URL
+    ) throws {
+        try parameters.validate()
+        guard !train.records.isEmpty else { throw TrainingError.invalidSetting(name: "training set", reason: "is empty") }
+        guard !model.trainableParameters().isEmpty else {
+            throw TrainingError.invalidSetting(name: "model", reason: "has no trainable parameters (apply LoRA first)")
+        }
+        self.model = model
+        self.tokenizer = tokenizer
+        self.train = train
+        self.validation = validation
+        self.template = template
+        self.parameters = parameters
+        self.adapterConfiguration = adapterConfiguration
+        self.outputFolder = outputFolder
+        self.optimizer = try AdamW(module: model, learningRate: parameters.learningRate, weightDecay: parameters.weightDecay)
+    }
+
+    var batchesPerEpoch: Int { (train.count + parameters.batchSize - 1) / parameters.batchSize }
+    var stepsPerEpoch: Int { Swift.max(1, batchesPerEpoch / parameters.gradientAccumulation) }
+    public var totalSteps: Int { parameters.maxSteps ?? stepsPerEpoch * parameters.epochs }
+    public var checkpointFolder: URL { outputFolder.appendingPathComponent("checkpoint") }
+    public var metricsFile: URL { outputFolder.appendingPathComponent("metrics.jsonl") }
+
+    var schedule: LearningRateSchedule {
+        get throws {
+            switch parameters.schedule {
+            case "cosine": return try .cosine(warmupSteps: parameters.warmupSteps, totalSteps: totalSteps)
+            case "constant": return try .constant(warmupSteps: parameters.warmupSteps)
+            default: return try .linear(warmupSteps: parameters.warmupSteps, totalSteps: totalSteps)
+            }
+        }
+    }
+
+    /// The example order of `epoch`: a seeded shuffle, the same on every run and after resuming.
+    func order(epoch: Int) -> [Int] {
+        var generator = SeededGenerator(seed: parameters.seed &+ UInt64(epoch) &* 0x9E37_79B9)
+        var indices = Array(0..<train.count)
+        for i in stride(from: indices.count - 1, to: 0, by: -1) { indices.swapAt(i, generator.nextInt(below: i + 1)) }
+        return indices
+    }
+
+    func batch(_ records: [DialogueRecord]) -> (inputs: [[Int]], mask: [[Int]], labels: [[Int]]) {
+        let b = SummarizationBatch(records: records, template: template, tokenizer: tokenizer,
+                                   maxSourceLength: parameters.maxSourceLength, maxTargetLength: parameters.maxTargetLength)
+        func rows(_ flat: [Int], _ width: Int) -> [[Int]] {
+            stride(from: 0, to: flat.count, by: Swift.max(width, 1)).map { Array(flat[$0..<($0 + width)]) }
+        }
+        return (rows(b.inputIDs, b.sourceLength), rows(b.attentionMask, b.sourceLength), rows(b.labels, b.targetLength))
+    }
+
+    /// Mean loss over the validation set (dropout off, no gradients), weighted by target tokens.
+    public func validationLoss() throws -> Float? {
+        guard let validation, !validation.records.isEmpty else { return nil }
+        model.setTraining(false)
+        var total: Double = 0, tokens = 0
+        try Tensor.withNoGrad {
+            for records in validation.batches(of: parameters.batchSize) {
+                let (inputs, mask, labels) = batch(records)
+                let count = labels.joined().filter { $0 != Losses.ignoreIndex }.count
+                guard count > 0, let loss = try model(inputIDs: inputs, attentionMask: mask, labels: labels).loss else { continue }
+                total += Double(loss.item) * Double(count)
+                tokens += count
+            }
+        }
+        return tokens == 0 ? nil : Float(total / Double(tokens))
+    }
+
+    /// Runs (or, with a checkpoint in the output folder and `resume`, continues) training to
+    /// `totalSteps`, calling `progress` after every optimizer step. Writes the final adapter into
+    /// `outputFolder/adapter`.
+    public func run(resume: Bool = true, progress: (Record) throws -> Void = { _ in }) throws {
+        try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
+        if resume, TrainingCheckpoint.exists(at: checkpointFolder) { try restore() }
+        let schedule = try self.schedule
+        let log = try MetricsLog(url: metricsFile, truncateAfterStep: step)
+        model.setTraining(true)
+        while step < totalSteps {
+            let epoch = step / stepsPerEpoch
+            let order = self.order(epoch: epoch)
+            let firstBatch = (step % stepsPerEpoch) * parameters.gradientAccumulation
+            var grads = GradStore()
+            var lossSum: Double = 0
+            for micro in 0..<parameters.gradientAccumulation {
+                let start = ((firstBatch + micro) % batchesPerEpoch) * parameters.batchSize
+                let indices = order[start..<Swift.min(start + parameters.batchSize, order.count)]
+                let (inputs, mask, labels) = batch(indices.map { train.records[$0] })
+                guard let loss = try model(inputIDs: inputs, attentionMask: mask, labels: labels).loss else { continue }
+                guard loss.item.isFinite else {
+                    throw TrainingError.nonFinite(what: "training loss", step: step + 1, value: loss.item)
+                }
+                lossSum += Double(loss.item)
+                grads.accumulate(try (loss / Float(parameters.gradientAccumulation)).backward())
+            }
+            let norm = parameters.maxGradNorm.map { optimizer.clipGradientNorm(&grads, maxNorm: $0) }
+            optimizer.applySchedule(schedule)
+            let learningRate = optimizer.learningRate
+            try optimizer.step(grads: grads)
+            step += 1
+            var record = Record(step: step, epoch: Double(step) / Double(stepsPerEpoch),
+                                loss: Float(lossSum / Double(parameters.gradientAccumulation)),
+                                learningRate: learningRate, gradNorm: norm, evalLoss: nil)
+            let last = step == totalSteps
+            if last || (parameters.evaluateEvery > 0 && step % parameters.evaluateEvery == 0) {
+                record.evalLoss = try validationLoss()
+                model.setTraining(true)
+            }
+            history.append(record)
+            try log.append(record)
+            try progress(record)
+            if last || Interruption.isRequested || (parameters.checkpointEvery > 0 && step % parameters.checkpointEvery == 0) {
+                try saveCheckpoint()
+            }
+            if Interruption.isRequested && !last { throw TrainingError.interrupted(step: step) }
+        }
+        model.setTraining(false)
+        try LoRA.save(model, configuration: adapterConfiguration, to: outputFolder.appendingPathComponent("adapter"))
+    }
+
+    func saveCheckpoint() throws {
+        let checkpoint = TrainingCheckpoint(
+            state: ["step": Double(step)], generators: model.dropoutGenerators(), optimizer: optimizer.state())
+        try checkpoint.write(model: model, adapterConfiguration: adapterConfiguration, to: checkpointFolder)
+    }
+
+    func restore() throws {
+        let (checkpoint, folder) = try TrainingCheckpoint.load(from: checkpointFolder)
+        let adapter = TrainingCheckpoint.adapterFolder(of: folder).appendingPathComponent(LoRA.weightsFileName)
+        try LoRA.loadWeights(try SafeTensorsFile(url: adapter).tensors(), file: adapter.path, into: model)
+        try optimizer.restore(checkpoint.optimizer)
+        model.restoreDropoutGenerators(checkpoint.generators)
+        step = Int(checkpoint.state["step"] ?? 0)
+        history = try MetricsLog.read(metricsFile).filter { $0.step <= step }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import DetoxModels
+import Testing
+
+/// Reads the classifier fixtures written by `Scripts/fixtures/make_classifier_fixtures.py`.
+enum ClassifierFixtures {
+    /// What transformers 4.46.3 computed for one fixture model (`expected.json`).
+    struct Expected: Decodable {
+        let modelType: String
+        let inputIDs: [[Int]]
+        let attentionMask: [[Int]]
+        let tokenTypeIDs: [[Int]]?
+        let id2label: [String: String]
+        let logits: [[Float]]
+        let unpaddedLogits: [[Float]]
+        let probabilities: [[Float]]
+
+        enum CodingKeys: String, CodingKey {
+            case modelType = "model_type", inputIDs = "input_ids", attentionMask = "attention_mask"
+            case tokenTypeIDs = "token_type_ids", id2label, logits, unpaddedLogits = "unpadded_logits", probabilities
+        }
+
+        func batch() throws -> ClassifierBatch {
+            try ClassifierBatch(inputIDs: inputIDs, attentionMask: attentionMask, tokenTypeIDs: tokenTypeIDs)
+        }
+    }
+
+    /// The folder of fixture model `name` (`electra`, `roberta`, `bert`).
+    static func folder(_ name: String) throws -> URL {
+        try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures/classifiers"))
+    }
+
+    static func expected(_ name: String) throws -> Expected {
+        let data = try Data(contentsOf: try folder(name).appendingPathComponent("expected.json"))
+        return try JSONDecoder().decode(Expected.self, from: data)
+    }
+
+    /// A fresh empty folder under the temporary directory; the caller removes it.
+    static func temporaryFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("detox-classifier-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Copies fixture `name`'s config.json into `folder` (optionally edited).
+    static func copyConfig(_ name: String, to folder: URL, edit: (inout [String: Any]) -> Void = { _ in }) throws {
+        let data = try Data(contentsOf: try self.folder(name).appendingPathComponent("config.json"))
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        edit(&object)
+        try JSONSerialization.data(withJSONObject: object).write(to: folder.appendingPathComponent("config.json"))
+    }
+}

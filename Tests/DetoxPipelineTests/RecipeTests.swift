@@ -1,0 +1,88 @@
+import DetoxPipeline
+import Foundation
+import Testing
+
+@Suite(.serialized) struct RecipeTests {
+    static func write(_ text: String, in folder: URL, name: String = "recipe.yaml") throws -> URL {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    static func temporaryFolder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("detox-recipe-\(UUID().uuidString)")
+    }
+
+    /// The shipped recipes parse (their models and data are Hub ids; nothing is downloaded here).
+    @Test func shippedRecipesParse() throws {
+        let recipes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("recipes")
+        let small = try Recipe(contentsOf: recipes.appendingPathComponent("dialogsum-t5-small.yaml"))
+        #expect(small.model == "google-t5/t5-small")
+        #expect(small.fineTune?.quantization == .nf4 && small.fineTune?.rank == 32 && small.fineTune?.targets == ["q", "v"])
+        #expect(small.ppo?.rewardModel == "DaNLP/da-electra-hatespeech-detection" && small.ppo?.rewardLabel == "not offensive")
+        #expect(small.evaluate?.toxicityModel == "facebook/roberta-hate-speech-dynabench-r4-target")
+        let flan = try Recipe(contentsOf: recipes.appendingPathComponent("dialogsum-flan-t5-base.yaml"))
+        #expect(flan.model == "google/flan-t5-base" && flan.ppo?.ppoEpochs == 1 && flan.ppo?.lengths == [100, 400])
+    }
+
+    @Test func unknownKeysAndWrongTypesNameTheirKeyPath() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let base = "output: out\nmodel: m\ndataset: {train: t.csv, test: t.csv}\n"
+        let cases: [(String, String, String)] = [
+            (base + "stages:\n  ppo: {reward_model: r, steps: ten}\n", "stages.ppo.steps", "expected an integer, found \"ten\""),
+            (base + "stages:\n  finetune: {lora: {rnak: 4}}\n", "stages.finetune.lora.rnak", "unknown key"),
+            (base + "stages:\n  evaluation: {}\n", "stages.evaluation", "unknown key"),
+            (base + "seeds: 3\n", "seeds", "unknown key"),
+            (base + "stages:\n  finetune: {quantize: int3}\n", "stages.finetune.quantize", "expected none, nf4 or fp4, found \"int3\""),
+            ("model: m\ndataset: {train: t.csv}\n", "output", "missing (the run folder)"),
+            (base + "prompt: no placeholder\n", "prompt", "must contain {dialogue}"),
+        ]
+        for (text, keyPath, reason) in cases {
+            let url = try Self.write(text, in: folder)
+            #expect(throws: RecipeError.invalid(file: url.path, keyPath: keyPath, reason: reason)) { try Recipe(contentsOf: url) }
+        }
+    }
+
+    /// A whole recipe over tiny local models runs end to end; running it again skips every stage;
+    /// raising the PPO step count reruns only PPO, which resumes from its checkpoint.
+    @Test func recipeRunsSkipsAndResumes() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let world = try MiniWorld.build(at: folder.appendingPathComponent("world"))
+        func recipe(ppoSteps: Int) -> String {
+            """
+            output: run
+            seed: 5
+            model: world/t5
+            dataset: {train: world/train.csv, validation: world/train.csv, test: world/train.csv}
+            stages:
+              zero_shot: {limit: 2, max_new_tokens: 6}
+              finetune: {quantize: nf4, lora: {rank: 2, alpha: 4, dropout: 0.0, targets: [q, v]}, steps: 2, batch_size: 2, max_source_length: 96, max_target_length: 16}
+              ppo: {reward_model: world/electra, reward_label: not offensive, steps: \(ppoSteps), batch_size: 4, mini_batch_size: 2, ppo_epochs: 1, learning_rate: 1.0e-3, lengths: [3, 6], min_new_tokens: 1, lora: {rank: 2, alpha: 4}, checkpoint_every: 1, max_source_length: 96}
+              evaluate: {toxicity_model: world/electra, toxic_label: offensive, count: 3, max_new_tokens: 6}
+            """
+        }
+        _ = world
+        let first = try Recipe(contentsOf: Self.write(recipe(ppoSteps: 2), in: folder))
+        let local = ModelLocator()
+        let dataFile = { (path: String) in URL(fileURLWithPath: path) }
+        let reports = try RecipeRunner.run(first, locator: local, dataFile: dataFile)
+        #expect(reports.map(\.name) == ["zero_shot", "finetune", "ppo", "evaluate"])
+        #expect(reports.allSatisfy { !$0.skipped })
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/evaluate/report.html").path))
+
+        let again = try RecipeRunner.run(first, locator: local, dataFile: dataFile)
+        #expect(again.allSatisfy { $0.skipped })
+
+        let longer = try Recipe(contentsOf: Self.write(recipe(ppoSteps: 3), in: folder))
+        var lines: [String] = []
+        let third = try RecipeRunner.run(longer, locator: local, dataFile: dataFile) { lines.append($0) }
+        #expect(third.map(\.skipped) == [true, true, false, false])
+        #expect(lines.contains { $0.contains("resuming PPO at step 2") })
+        let log = try String(contentsOf: folder.appendingPathComponent("run/ppo/ppo_log.jsonl"), encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 3)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import DetoxTokenizers
+
+/// Stage-level behaviour not covered by a fixture tokenizer.
+@Suite struct StageTests {
+    private func node(_ json: String) throws -> JSONNode {
+        try JSONNode.parse(Data(json.utf8), file: "tokenizer.json")
+    }
+
+    private func pieces(_ p: any PreTokenizer, _ text: String) -> [String] {
+        var splits = [TextSplit(text: NormalizedText(text), tokens: nil)]
+        p.preTokenize(&splits)
+        return splits.map { $0.text.string }
+    }
+
+    @Test func metaspaceReadsLegacyAndCurrentForms() throws {
+        let legacy = try MetaspacePreTokenizer(node(#"{"type":"Metaspace","replacement":"▁","str_rep":"▁","add_prefix_space":true}"#))
+        #expect(legacy.prependScheme == .always)
+        let noPrefix = try MetaspacePreTokenizer(node(#"{"type":"Metaspace","replacement":"▁","add_prefix_space":false}"#))
+        #expect(noPrefix.prependScheme == .never)
+        let first = try MetaspacePreTokenizer(node(#"{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false}"#))
+        #expect(first.prependScheme == .first && !first.split)
+        #expect(throws: TokenizerError.self) {
+            _ = try MetaspacePreTokenizer(node(#"{"type":"Metaspace","replacement":"▁","add_prefix_space":false,"prepend_scheme":"always"}"#))
+        }
+        #expect(pieces(legacy, "Hey  you") == ["▁Hey", "▁", "▁you"])
+        #expect(pieces(noPrefix, "Hey you") == ["Hey", "▁you"])
+    }
+
+    @Test func legacyT5PreTokenizerSequence() throws {
+        let p = try PreTokenizerFactory.make(node(#"""
+            {"type":"Sequence","pretokenizers":[{"type":"WhitespaceSplit"},
+             {"type":"Metaspace","replacement":"▁","str_rep":"▁","add_prefix_space":true}]}
+            """#))
+        #expect(pieces(p, " Hello\tbig  world ") == ["▁Hello", "▁big", "▁world"])
+    }
+
+    @Test func gpt2Split() {
+        let text = Array("Hello world's  3.5 rock'n'roll!!  \n".unicodeScalars)
+        let parts = GPT2Splitter.split(text).map { String(String.UnicodeScalarView(text[$0])) }
+        #expect(parts == ["Hello", " world", "'s", " ", " 3", ".", "5", " rock", "'", "n", "'", "roll", "!!", "  \n"])
+    }
+
+    @Test func whitespaceAndPunctuationPreTokenizers() {
+        #expect(pieces(WhitespacePreTokenizer(), "Hi, you-there!") == ["Hi", ",", "you", "-", "there", "!"])
+        #expect(pieces(PunctuationPreTokenizer(behavior: .isolated), "a,b") == ["a", ",", "b"])
+        #expect(pieces(WhitespaceSplitPreTokenizer(), " a \t b ") == ["a", "b"])
+    }
+
+    @Test func unicodeNormalizersKeepAlignments() {
+        var text = NormalizedText("ﬁé")
+        UnicodeNormalizer(form: .nfkd).normalize(&text)
+        #expect(text.string == "fie\u{301}")
+        #expect(text.alignments.map(\.start) == [0, 0, 1, 1])
+        StripAccentsNormalizer().normalize(&text)
+        #expect(text.string == "fie")
+        LowercaseNormalizer().normalize(&text)
+        #expect(text.string == "fie")
+    }
+
+    @Test func encodeBatchPadsLeftToAFixedLength() throws {
+        let t = try Fixtures.tokenizer("bert_uncased", legacy: false)
+        let batch = t.encodeBatch(["hello", "hello world"], padding: Padding(.fixed(8), side: .left))
+        #expect(batch.allSatisfy { $0.count == 8 })
+        #expect(batch[0].attentionMask.prefix(5) == [0, 0, 0, 0, 0])
+        #expect(batch[0].ids.first == t.padTokenID)
+    }
+
+    @Test func extraDecoders() throws {
+        let d = try TokenDecoderFactory.make(node(#"""
+            {"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},
+             {"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]}
+            """#))
+        #expect(d.decodeChain(["▁Hi", "<0xC3>", "<0xA9>", "▁there", "<0xFF>"]) == ["Hié there\u{FFFD}"])
+    }
+}
