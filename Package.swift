@@ -2,9 +2,9 @@
 import PackageDescription
 
 #if os(Linux)
-let blasLinker: [LinkerSetting] = [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
+    let blasLinker: [LinkerSetting] = [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]
 #else
-let blasLinker: [LinkerSetting] = [.linkedFramework("Accelerate")]
+    let blasLinker: [LinkerSetting] = [.linkedFramework("Accelerate")]
 #endif
 
 // Every module carries the `Detox` prefix, so none clashes with swift-transformers' `Tokenizers`,
@@ -118,7 +118,9 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "DetoxLoRATests",
-            dependencies: ["DetoxLoRA", "DetoxModels", "DetoxCheckpoints", "DetoxNN", "DetoxTensor", "DetoxTestSupport"],
+            dependencies: [
+                "DetoxLoRA", "DetoxModels", "DetoxCheckpoints", "DetoxNN", "DetoxTensor", "DetoxTestSupport",
+            ],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "DetoxTrainingTests",

@@ -31,7 +31,9 @@ enum Clock {
     /// For cases of seconds each: the median of up to `repeats` timed runs after `warmup` untimed
     /// ones, as many as fit in `budget` seconds judging by the first timed run (an odd count, at
     /// least one). Returns the median and the count of timed runs. `model_bench.py` does the same.
-    static func median(warmup: Int, repeats: Int, budget: Double, _ body: () throws -> Void) rethrows -> (seconds: Double, runs: Int) {
+    static func median(warmup: Int, repeats: Int, budget: Double, _ body: () throws -> Void) rethrows -> (
+        seconds: Double, runs: Int
+    ) {
         for _ in 0..<warmup { try body() }
         var times: [Double] = []
         var runs = 1
@@ -66,7 +68,8 @@ struct Report {
 
     init(referencePath: String?) {
         guard let referencePath, let data = FileManager.default.contents(atPath: referencePath),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return }
         for (key, value) in object {
             if let number = value as? Double {
                 reference[key] = number
@@ -85,7 +88,8 @@ struct Report {
             switch comparison {
             case .speed:
                 let speedup = figure.higherIsBetter ? figure.value / theirs : theirs / figure.value
-                line += String(format: "  | Python %.3f %@ | Detox ×%.2f the speed of Python", theirs, figure.unit, speedup)
+                line += String(
+                    format: "  | Python %.3f %@ | Detox ×%.2f the speed of Python", theirs, figure.unit, speedup)
             case .value:
                 line += String(format: "  | Python %.3f %@", theirs, figure.unit)
             }

@@ -1,4 +1,3 @@
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
@@ -6,6 +5,7 @@ import DetoxOptimizers
 import DetoxQuantization
 import DetoxTensor
 import DetoxTraining
+import Foundation
 
 /// The model, PEFT and PPO figures of the issues, on a randomly initialised t5-small-sized model
 /// (transformers' `T5Config()` defaults), each beside the figure of the same name that
@@ -30,13 +30,16 @@ enum ModelBenchmarks {
         static let forward = Repeats(warmup: 1, repeats: 3, budget: 20)
         static let generation = Repeats(warmup: 1, repeats: 3, budget: 30)
         static let trainingStep = Repeats(warmup: 1, repeats: 3, budget: 30)
-        static let ppoStep = Repeats(warmup: 1, repeats: 3, budget: 60)   // without Python to pair with
+        static let ppoStep = Repeats(warmup: 1, repeats: 3, budget: 60) // without Python to pair with
         static let rollout = Repeats(warmup: 1, repeats: 3, budget: 25)
     }
 
     /// Times `body` as `repeats` says; returns the median and a note on the runs on both sides.
-    static func time(_ name: String, _ repeats: Repeats, report: Report, _ body: () throws -> Void) rethrows -> (seconds: Double, note: String) {
-        let (seconds, runs) = try Clock.median(warmup: repeats.warmup, repeats: repeats.repeats, budget: repeats.budget, body)
+    static func time(_ name: String, _ repeats: Repeats, report: Report, _ body: () throws -> Void) rethrows -> (
+        seconds: Double, note: String
+    ) {
+        let (seconds, runs) = try Clock.median(
+            warmup: repeats.warmup, repeats: repeats.repeats, budget: repeats.budget, body)
         var note = "median of \(runs) after \(repeats.warmup) warm-up"
         if let theirs = report.referenceRuns(name) { note += " (Python: of \(theirs))" }
         return (seconds, note)
@@ -64,7 +67,8 @@ enum ModelBenchmarks {
     }
 
     /// `rows` rows of `length` random ids; the last id of each row is EOS (1) when `endWithEOS`.
-    static func randomIDs(rows: Int, length: Int, endWithEOS: Bool = true, generator: inout SeededGenerator) -> [[Int]] {
+    static func randomIDs(rows: Int, length: Int, endWithEOS: Bool = true, generator: inout SeededGenerator) -> [[Int]]
+    {
         (0..<rows).map { _ in
             var row = (0..<length).map { _ in idRange.lowerBound + generator.nextInt(below: idRange.count) }
             if endWithEOS { row[length - 1] = 1 }
@@ -85,10 +89,13 @@ enum ModelBenchmarks {
     /// bitsandbytes) does. Returns the count.
     @discardableResult
     static func quantizeNF4(_ model: T5ForConditionalGeneration) throws -> Int {
-        try model.replaceLinearLayers(where: { $0 != "lm_head" && !$0.hasSuffix(".wo") }) { _, layer in
-            guard let linear = layer as? Linear else { return layer }
-            return try Linear4Bit(linear: linear, type: .nf4, doubleQuantization: true)
-        }.count
+        try model.replaceLinearLayers(
+            where: { $0 != "lm_head" && !$0.hasSuffix(".wo") },
+            with: { _, layer in
+                guard let linear = layer as? Linear else { return layer }
+                return try Linear4Bit(linear: linear, type: .nf4, doubleQuantization: true)
+            }
+        ).count
     }
 
     // MARK: - Models: forward and generation
@@ -104,10 +111,12 @@ enum ModelBenchmarks {
         let mask = ones(inputIDs)
 
         if parts.contains("forward") {
-        let forward = try time(forwardName, .forward, report: report) {
-            _ = try Tensor.withNoGrad { try model(inputIDs: inputIDs, attentionMask: mask, labels: labels) }
-        }
-        report.print(Figure(name: forwardName, value: forward.seconds * 1e3, unit: "ms", higherIsBetter: false), note: forward.note)
+            let forward = try time(forwardName, .forward, report: report) {
+                _ = try Tensor.withNoGrad { try model(inputIDs: inputIDs, attentionMask: mask, labels: labels) }
+            }
+            report.print(
+                Figure(name: forwardName, value: forward.seconds * 1e3, unit: "ms", higherIsBetter: false),
+                note: forward.note)
         }
         guard parts.contains("sample") else { return }
 
@@ -117,7 +126,9 @@ enum ModelBenchmarks {
             generated = output.generatedCounts.reduce(0, +)
         }
         report.print(
-            Figure(name: sampleName, value: Double(batch * newTokens) / generation.seconds, unit: "tokens/s", higherIsBetter: true),
+            Figure(
+                name: sampleName, value: Double(batch * newTokens) / generation.seconds, unit: "tokens/s",
+                higherIsBetter: true),
             note: String(format: "%.2f s for %d tokens; ", generation.seconds, generated) + generation.note)
     }
 
@@ -145,30 +156,36 @@ enum ModelBenchmarks {
 
         if parts.contains("lora") {
             let loraStep = try trainingStep(try model(seed: 0), name: loraStepName)
-            report.print(Figure(name: loraStepName, value: loraStep.seconds * 1e3, unit: "ms", higherIsBetter: false), note: loraStep.note)
+            report.print(
+                Figure(name: loraStepName, value: loraStep.seconds * 1e3, unit: "ms", higherIsBetter: false),
+                note: loraStep.note)
         }
         guard parts.contains("qlora") else { return }
 
         let base = try model(seed: 0)
-        let f32Bytes = base.quantizedFootprint.totalBytes   // 4 × parameter count
+        let f32Bytes = base.quantizedFootprint.totalBytes // 4 × parameter count
         let layers = try quantizeNF4(base)
         let footprint = base.quantizedFootprint
         let qloraStep = try trainingStep(base, name: qloraStepName)
-        report.print(Figure(name: qloraStepName, value: qloraStep.seconds * 1e3, unit: "ms", higherIsBetter: false),
-                     note: "\(layers) NF4 layers; " + qloraStep.note)
+        report.print(
+            Figure(name: qloraStepName, value: qloraStep.seconds * 1e3, unit: "ms", higherIsBetter: false),
+            note: "\(layers) NF4 layers; " + qloraStep.note)
 
         let modelRatio = Double(footprint.totalBytes) / Double(f32Bytes)
         report.print(
             Figure(name: nf4ModelBytesName, value: modelRatio, unit: "×", higherIsBetter: false),
-            note: String(format: "%.1f MB vs %.1f MB f32; target ≤ 0.15×: %@ (the f32 shared embedding and wo layers are %.1f MB)",
-                         Double(footprint.totalBytes) / 1e6, Double(f32Bytes) / 1e6, modelRatio <= 0.15 ? "met" : "not met",
-                         Double(footprint.float32Bytes) / 1e6),
+            note: String(
+                format:
+                    "%.1f MB vs %.1f MB f32; target ≤ 0.15×: %@ (the f32 shared embedding and wo layers are %.1f MB)",
+                Double(footprint.totalBytes) / 1e6, Double(f32Bytes) / 1e6, modelRatio <= 0.15 ? "met" : "not met",
+                Double(footprint.float32Bytes) / 1e6),
             comparison: .value)
         let layerRatio = Double(footprint.fourBitBytes) / Double(4 * footprint.fourBitValueCount)
         report.print(
             Figure(name: nf4LayerBytesName, value: layerRatio, unit: "×", higherIsBetter: false),
-            note: String(format: "%.1f MB for %d weights; target ≤ 0.15×: %@", Double(footprint.fourBitBytes) / 1e6,
-                         footprint.fourBitValueCount, layerRatio <= 0.15 ? "met" : "not met"),
+            note: String(
+                format: "%.1f MB for %d weights; target ≤ 0.15×: %@", Double(footprint.fourBitBytes) / 1e6,
+                footprint.fourBitValueCount, layerRatio <= 0.15 ? "met" : "not met"),
             comparison: .value)
     }
 
@@ -181,8 +198,9 @@ enum ModelBenchmarks {
     static let pairedPPOSteps = 5
 
     static func phases(_ stats: [String: Double]) -> String {
-        String(format: "forward passes %.1f s, optimization %.1f s; ",
-               stats["time/ppo/forward_pass"] ?? .nan, stats["time/ppo/optimize_step"] ?? .nan)
+        String(
+            format: "forward passes %.1f s, optimization %.1f s; ",
+            stats["time/ppo/forward_pass"] ?? .nan, stats["time/ppo/optimize_step"] ?? .nan)
     }
 
     static func runPPO(report: Report, python: String?) throws {
@@ -199,7 +217,9 @@ enum ModelBenchmarks {
         var generator = SeededGenerator(seed: 4)
         let queries = randomIDs(rows: ppoBatch, length: sourceLength, generator: &generator)
         // As generation returns them: the decoder start (0), 63 tokens, EOS (1).
-        let responses = randomIDs(rows: ppoBatch, length: 1 + newTokens, generator: &generator).map { [0] + $0.dropFirst() }
+        let responses = randomIDs(rows: ppoBatch, length: 1 + newTokens, generator: &generator).map {
+            [0] + $0.dropFirst()
+        }
         let scores = (0..<ppoBatch).map { _ in generator.nextNormal() }
         let ppoBatchInputs = PPOBatch(queries: queries, responses: responses, scores: scores)
 
@@ -210,7 +230,8 @@ enum ModelBenchmarks {
             let server = try PythonStepServer(python: python)
             _ = try server.step()
             stats = try trainer.step(ppoBatchInputs)
-            var ours: [Double] = [], theirs: [Double] = []
+            var ours: [Double] = []
+            var theirs: [Double] = []
             for pair in 0..<pairedPPOSteps {
                 if pair % 2 == 0 { theirs.append(try server.step()) }
                 let start = Clock.seconds()
@@ -224,25 +245,33 @@ enum ModelBenchmarks {
             paired.reference[ppoStepName] = median(theirs)
             let ratios = zip(ours, theirs).map { $0 / $1 }
             let listed = ratios.map { String(format: "%.2f", $0) }.joined(separator: ", ")
-            paired.print(Figure(name: ppoStepName, value: median(ours), unit: "s", higherIsBetter: false),
-                         note: phases(stats) + "medians of \(pairedPPOSteps) steps each, taken alternately with TRL's after one warm-up each; "
-                             + "Detox's time / TRL's, pair by pair: \(listed) (median \(String(format: "%.2f", median(ratios))))")
+            paired.print(
+                Figure(name: ppoStepName, value: median(ours), unit: "s", higherIsBetter: false),
+                note: phases(stats)
+                    + "medians of \(pairedPPOSteps) steps each, taken alternately with TRL's after one warm-up each; "
+                    + "Detox's time / TRL's, pair by pair: \(listed) (median \(String(format: "%.2f", median(ratios))))"
+            )
         } else {
             let step = try time(ppoStepName, .ppoStep, report: report) {
                 stats = try trainer.step(ppoBatchInputs)
             }
-            report.print(Figure(name: ppoStepName, value: step.seconds, unit: "s", higherIsBetter: false), note: phases(stats) + step.note)
+            report.print(
+                Figure(name: ppoStepName, value: step.seconds, unit: "s", higherIsBetter: false),
+                note: phases(stats) + step.note)
         }
 
         let mask = ones(queries)
         var generated = 0
         let rollout = try time(rolloutName, .rollout, report: report) {
             var sampler = SeededGenerator(seed: 5)
-            let output = try policy.generate(inputIDs: queries, attentionMask: mask, configuration: sampling(seed: 5), generator: &sampler)
+            let output = try policy.generate(
+                inputIDs: queries, attentionMask: mask, configuration: sampling(seed: 5), generator: &sampler)
             generated = output.generatedCounts.reduce(0, +)
         }
         report.print(
-            Figure(name: rolloutName, value: Double(ppoBatch * newTokens) / rollout.seconds, unit: "tokens/s", higherIsBetter: true),
+            Figure(
+                name: rolloutName, value: Double(ppoBatch * newTokens) / rollout.seconds, unit: "tokens/s",
+                higherIsBetter: true),
             note: String(format: "%.2f s for %d tokens; ", rollout.seconds, generated) + rollout.note)
     }
 }

@@ -24,11 +24,14 @@ final class PythonStepServer {
         do {
             try process.run()
         } catch {
-            throw Failure(description: "could not start \(python) Scripts/bench/torch_bench.py --serve-ppo-steps: \(error)")
+            throw Failure(
+                description: "could not start \(python) Scripts/bench/torch_bench.py --serve-ppo-steps: \(error)")
         }
         let greeting = readLine()
         guard greeting == "ready" else {
-            throw Failure(description: "the Python PPO step server said \(greeting.map { "\"\($0)\"" } ?? "nothing") instead of \"ready\"")
+            throw Failure(
+                description:
+                    "the Python PPO step server said \(greeting.map { "\"\($0)\"" } ?? "nothing") instead of \"ready\"")
         }
     }
 
@@ -37,7 +40,9 @@ final class PythonStepServer {
         requests.fileHandleForWriting.write(Data("step\n".utf8))
         let reply = readLine()
         guard let reply, let seconds = Double(reply) else {
-            throw Failure(description: "the Python PPO step server replied \(reply.map { "\"\($0)\"" } ?? "nothing") instead of a time")
+            throw Failure(
+                description:
+                    "the Python PPO step server replied \(reply.map { "\"\($0)\"" } ?? "nothing") instead of a time")
         }
         return seconds
     }

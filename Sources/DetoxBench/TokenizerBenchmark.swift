@@ -1,5 +1,5 @@
-import Foundation
 import DetoxTokenizers
+import Foundation
 
 /// Encoding speed of each tokenizer family on the parity corpus (560 strings), one string at a
 /// time, as `tokenizers.Tokenizer.encode` is called in `Scripts/bench/torch_bench.py`.
@@ -20,7 +20,9 @@ enum TokenizerBenchmark {
                 for text in corpus { tokens += tokenizer.encode(text).ids.count }
             }
             report.print(
-                Figure(name: "tokenizer \(family) strings/s", value: Double(corpus.count) / seconds, unit: "strings/s", higherIsBetter: true),
+                Figure(
+                    name: "tokenizer \(family) strings/s", value: Double(corpus.count) / seconds, unit: "strings/s",
+                    higherIsBetter: true),
                 note: "\(tokens) tokens")
         }
     }

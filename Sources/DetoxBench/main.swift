@@ -1,6 +1,6 @@
-import Foundation
 import DetoxNN
 import DetoxTensor
+import Foundation
 
 // `make bench` runs this in release mode. With `--reference FILE` (written by
 // Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's; with
@@ -15,11 +15,15 @@ guard BLASRuntime.selfCheck() else {
 print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores")
 
 let arguments = CommandLine.arguments
-let referencePath = arguments.firstIndex(of: "--reference").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+let referencePath = arguments.firstIndex(of: "--reference").flatMap {
+    arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil
+}
 let report = Report(referencePath: referencePath)
 var generator = SeededGenerator(seed: 0)
-let onlySections = arguments.firstIndex(of: "--only").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
-    .map { Set($0.split(separator: ",").map(String.init)) }
+let onlySections = arguments.firstIndex(of: "--only").flatMap {
+    arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil
+}
+.map { Set($0.split(separator: ",").map(String.init)) }
 func wants(_ section: String) -> Bool { onlySections?.contains(section) ?? true }
 
 // MARK: - Matrix products through the engine (Tensor.matmul) versus a raw Tensor.gemm call
@@ -33,13 +37,16 @@ if wants("core") {
         let out = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
         defer { out.deallocate() }
         let raw = Clock.median {
-            Tensor.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k,
-                        a: a.storage.pointer, b: b.storage.pointer, c: out)
+            Tensor.gemm(
+                transposeA: false, transposeB: true, m: m, n: n, k: k,
+                a: a.storage.pointer, b: b.storage.pointer, c: out)
         }
-        let engineRate = flops / engine / 1e9, rawRate = flops / raw / 1e9
+        let engineRate = flops / engine / 1e9
+        let rawRate = flops / raw / 1e9
         report.print(
             Figure(name: "sgemm \(m)x\(k)x\(n) GFLOP/s", value: engineRate, unit: "GFLOP/s", higherIsBetter: true),
-            note: String(format: "raw Tensor.gemm %.1f GFLOP/s, engine at %.0f%% of raw", rawRate, 100 * engineRate / rawRate))
+            note: String(
+                format: "raw Tensor.gemm %.1f GFLOP/s, engine at %.0f%% of raw", rawRate, 100 * engineRate / rawRate))
     }
 }
 
@@ -48,7 +55,9 @@ if wants("core") {
 // linear(512→2048) → gelu → linear(2048→512) → layernorm → cross-entropy over 512 classes,
 // 2048 rows (batch 8 × 256 tokens): the shape of a t5-small feed-forward block.
 if wants("core") {
-    let rows = 2048, width = 512, hidden = 2048
+    let rows = 2048
+    let width = 512
+    let hidden = 2048
     let up = Linear(width, hidden, generator: &generator)
     let down = Linear(hidden, width, generator: &generator)
     let norm = LayerNorm(dimension: width)
@@ -79,13 +88,18 @@ if wants("tokenizers") {
 // MARK: - Models, LoRA/QLoRA, PPO (t5-small-sized, beside transformers, PEFT, bitsandbytes, TRL)
 
 // Finer names run one part (for profiling): forward, sample, lora-f32, qlora.
-if wants("models") { try ModelBenchmarks.runModels(report: report) }
-else if wants("forward") || wants("sample") {
+if wants("models") {
+    try ModelBenchmarks.runModels(report: report)
+} else if wants("forward") || wants("sample") {
     try ModelBenchmarks.runModels(report: report, parts: Set(["forward", "sample"].filter(wants)))
 }
-if wants("lora") { try ModelBenchmarks.runLoRA(report: report) }
-else if wants("lora-f32") || wants("qlora") {
-    try ModelBenchmarks.runLoRA(report: report, parts: Set((wants("lora-f32") ? ["lora"] : []) + (wants("qlora") ? ["qlora"] : [])))
+if wants("lora") {
+    try ModelBenchmarks.runLoRA(report: report)
+} else if wants("lora-f32") || wants("qlora") {
+    try ModelBenchmarks.runLoRA(
+        report: report, parts: Set((wants("lora-f32") ? ["lora"] : []) + (wants("qlora") ? ["qlora"] : [])))
 }
-let pythonPath = arguments.firstIndex(of: "--python").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+let pythonPath = arguments.firstIndex(of: "--python").flatMap {
+    arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil
+}
 if wants("ppo") { try ModelBenchmarks.runPPO(report: report, python: pythonPath) }

@@ -20,9 +20,9 @@ enum ElementDecoding {
         switch dtype {
         case .f32:
             #if _endian(little)
-            memcpy(output, source, count * 4)
+                memcpy(output, source, count * 4)
             #else
-            for i in 0..<count { output[i] = Float(bitPattern: little(UInt32.self, source, i)) }
+                for i in 0..<count { output[i] = Float(bitPattern: little(UInt32.self, source, i)) }
             #endif
         case .f16:
             for i in 0..<count {
@@ -85,7 +85,7 @@ enum ElementDecoding {
                 guard let exact = Int64(exactly: value) else { throw Overflow(index: i, value: value) }
                 values[i] = exact
             }
-        default: break  // Float dtypes are rejected by the callers before decoding.
+        default: break // Float dtypes are rejected by the callers before decoding.
         }
         return values
     }

@@ -42,7 +42,8 @@ enum Inflate {
     // MARK: Tables (RFC 1951 §3.2.5)
 
     private static let lengthBase: [Int] = [
-        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227,
+        258,
     ]
     private static let lengthExtra: [Int] = [
         0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
@@ -176,13 +177,19 @@ enum Inflate {
             position -= bitCount / 8
             bitBuffer = 0
             bitCount = 0
-            guard position + 4 <= input.count else { throw InflateError(reason: "stream ends in a stored block header") }
+            guard position + 4 <= input.count else {
+                throw InflateError(reason: "stream ends in a stored block header")
+            }
             let length = Int(input[position]) | Int(input[position + 1]) << 8
             let complement = Int(input[position + 2]) | Int(input[position + 3]) << 8
             position += 4
-            guard length == (~complement & 0xFFFF) else { throw InflateError(reason: "stored block length check fails") }
+            guard length == (~complement & 0xFFFF) else {
+                throw InflateError(reason: "stored block length check fails")
+            }
             guard position + length <= input.count else { throw InflateError(reason: "stream ends in a stored block") }
-            guard written + length <= output.count else { throw InflateError(reason: "output exceeds the expected size") }
+            guard written + length <= output.count else {
+                throw InflateError(reason: "output exceeds the expected size")
+            }
             for i in 0..<length { output[written + i] = input[position + i] }
             written += length
             position += length
@@ -214,10 +221,17 @@ enum Inflate {
                     guard lengthIndex < 29 else { throw InflateError(reason: "invalid length symbol \(symbol)") }
                     let length = Inflate.lengthBase[lengthIndex] + (try bits(Inflate.lengthExtra[lengthIndex]))
                     let distanceSymbol = try decode(distances)
-                    guard distanceSymbol < 30 else { throw InflateError(reason: "invalid distance symbol \(distanceSymbol)") }
-                    let distance = Inflate.distanceBase[distanceSymbol] + (try bits(Inflate.distanceExtra[distanceSymbol]))
-                    guard distance <= written else { throw InflateError(reason: "distance \(distance) reaches before the start") }
-                    guard written + length <= output.count else { throw InflateError(reason: "output exceeds the expected size") }
+                    guard distanceSymbol < 30 else {
+                        throw InflateError(reason: "invalid distance symbol \(distanceSymbol)")
+                    }
+                    let distance =
+                        Inflate.distanceBase[distanceSymbol] + (try bits(Inflate.distanceExtra[distanceSymbol]))
+                    guard distance <= written else {
+                        throw InflateError(reason: "distance \(distance) reaches before the start")
+                    }
+                    guard written + length <= output.count else {
+                        throw InflateError(reason: "output exceeds the expected size")
+                    }
                     // Byte by byte, front to back: an overlapping copy repeats the pattern.
                     let start = written - distance
                     for i in 0..<length { output[written + i] = output[start + i] }
@@ -230,7 +244,9 @@ enum Inflate {
             let literalCount = try bits(5) + 257
             let distanceCount = try bits(5) + 1
             let lengthCodeCount = try bits(4) + 4
-            guard literalCount <= 286, distanceCount <= 30 else { throw InflateError(reason: "too many length or distance codes") }
+            guard literalCount <= 286, distanceCount <= 30 else {
+                throw InflateError(reason: "too many length or distance codes")
+            }
             var lengths = [Int](repeating: 0, count: 320)
             for i in 0..<lengthCodeCount { lengths[Inflate.codeLengthOrder[i]] = try bits(3) }
             let lengthCode = try Huffman.checked(lengths[0..<19])

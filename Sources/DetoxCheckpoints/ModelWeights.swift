@@ -1,5 +1,5 @@
-import Foundation
 import DetoxTensor
+import Foundation
 
 // MARK: - CheckpointFile
 
@@ -152,7 +152,8 @@ public struct ModelWeights: Sendable {
         for name in fileNames {
             let candidate = folder.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue
+            {
                 return candidate
             }
         }

@@ -1,12 +1,12 @@
-import Foundation
 import DetoxTensor
+import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // MARK: - PyTorchTensorInfo
@@ -96,7 +96,8 @@ public struct PyTorchBinFile: Sendable {
         if let order = archive.entries[prefix + "byteorder"] {
             let text = String(decoding: try archive.contents(order), as: UTF8.self)
             guard text == "little" else {
-                throw CheckpointError.invalidArchive(file: path, reason: "byte order '\(text)' is not supported (only 'little')")
+                throw CheckpointError.invalidArchive(
+                    file: path, reason: "byte order '\(text)' is not supported (only 'little')")
             }
         }
 
@@ -113,7 +114,8 @@ public struct PyTorchBinFile: Sendable {
         for (key, value) in dict.pairs {
             guard case .tensor(let record) = value else { continue }
             guard case .string(let name) = key else {
-                throw CheckpointError.invalidPickle(file: path, offset: 0, reason: "a tensor is stored under a \(key.kind) key")
+                throw CheckpointError.invalidPickle(
+                    file: path, offset: 0, reason: "a tensor is stored under a \(key.kind) key")
             }
             let checked = try Self.check(record, name: name, prefix: prefix, archive: archive)
             if let known = storageDTypes[checked.info.storageKey], known != checked.info.dtype {
@@ -173,12 +175,14 @@ public struct PyTorchBinFile: Sendable {
         guard case .string(let storageKey) = fields[2], !storageKey.isEmpty, !storageKey.contains("/") else {
             throw bad("persistent id has no valid storage key")
         }
-        guard case .int(let declaredCount) = fields[4], declaredCount >= 0, let numel = Int(exactly: declaredCount) else {
+        guard case .int(let declaredCount) = fields[4], declaredCount >= 0, let numel = Int(exactly: declaredCount)
+        else {
             throw bad("persistent id has no valid element count")
         }
 
         // Offset, size, stride.
-        guard case .int(let rawOffset) = record.storageOffset, rawOffset >= 0, let offset = Int(exactly: rawOffset) else {
+        guard case .int(let rawOffset) = record.storageOffset, rawOffset >= 0, let offset = Int(exactly: rawOffset)
+        else {
             throw bad("storage offset is not a non-negative integer")
         }
         func integers(_ value: PickleValue, _ what: String) throws -> [Int] {
@@ -227,7 +231,8 @@ public struct PyTorchBinFile: Sendable {
         let available = Swift.min(numel, entry.uncompressedSize / elementSize)
         guard required <= available else {
             throw CheckpointError.storageTooSmall(
-                file: path, tensor: name, storage: "\(storageKey) (\(className), entry of \(entry.uncompressedSize) bytes)",
+                file: path, tensor: name,
+                storage: "\(storageKey) (\(className), entry of \(entry.uncompressedSize) bytes)",
                 requiredElements: required, availableElements: available)
         }
         let info = PyTorchTensorInfo(
@@ -333,7 +338,8 @@ private struct StorageTable: @unchecked Sendable {
     ) {
         for i in 0..<count {
             output.storeBytes(
-                of: source.loadUnaligned(fromByteOffset: i * step, as: T.self), toByteOffset: i * MemoryLayout<T>.size, as: T.self)
+                of: source.loadUnaligned(fromByteOffset: i * step, as: T.self), toByteOffset: i * MemoryLayout<T>.size,
+                as: T.self)
         }
     }
 
@@ -342,9 +348,11 @@ private struct StorageTable: @unchecked Sendable {
     private static func gather(
         _ info: PyTorchTensorInfo, from start: UnsafeRawPointer, elementSize: Int, into output: UnsafeMutableRawPointer
     ) {
-        let shape = info.shape, stride = info.stride
+        let shape = info.shape
+        let stride = info.stride
         let rank = shape.count
-        let innerSize = shape[rank - 1], innerStep = stride[rank - 1] * elementSize
+        let innerSize = shape[rank - 1]
+        let innerStep = stride[rank - 1] * elementSize
         var index = [Int](repeating: 0, count: rank)
         var written = 0
         let rows = info.elementCount / innerSize

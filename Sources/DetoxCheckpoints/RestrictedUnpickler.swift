@@ -32,7 +32,8 @@ indirect enum PickleValue {
         case .dict(let dict): return dict.depth
         case .persistent(let inner): return inner.depth + 1
         case .tensor(let record):
-            return 1 + Swift.max(record.storage.depth, record.storageOffset.depth, record.size.depth, record.stride.depth)
+            return 1
+                + Swift.max(record.storage.depth, record.storageOffset.depth, record.size.depth, record.stride.depth)
         default: return 0
         }
     }
@@ -173,131 +174,141 @@ struct RestrictedUnpickler {
             opcodeStart = position
             let opcode = try byte()
             switch opcode {
-            case 0x80:  // PROTO
+            case 0x80: // PROTO
                 let version = try byte()
                 guard version <= 5 else { throw fail("unsupported pickle protocol \(version)") }
-            case 0x95:  // FRAME: an 8-byte length, framing only
+            case 0x95: // FRAME: an 8-byte length, framing only
                 _ = try bytes(8)
-            case 0x2E:  // STOP
+            case 0x2E: // STOP
                 let result = try pop()
                 guard stack.isEmpty, marks.isEmpty else { throw fail("STOP leaves values on the stack") }
                 return result
-            case 0x28:  // MARK
+            case 0x28: // MARK
                 marks.append(stack.count)
-            case 0x30:  // POP
+            case 0x30: // POP
                 _ = try pop()
-            case 0x31:  // POP_MARK
+            case 0x31: // POP_MARK
                 _ = try popMark()
-            case 0x32:  // DUP
+            case 0x32: // DUP
                 stack.append(try top())
 
             // Constants.
-            case 0x4E: stack.append(.none)  // NONE
-            case 0x88: stack.append(.bool(true))  // NEWTRUE
-            case 0x89: stack.append(.bool(false))  // NEWFALSE
-            case 0x4A:  // BININT
+            case 0x4E: stack.append(.none) // NONE
+            case 0x88: stack.append(.bool(true)) // NEWTRUE
+            case 0x89: stack.append(.bool(false)) // NEWFALSE
+            case 0x4A: // BININT
                 stack.append(.int(Int64(Int32(bitPattern: UInt32(try littleEndian(4))))))
-            case 0x4B:  // BININT1
+            case 0x4B: // BININT1
                 stack.append(.int(Int64(try byte())))
-            case 0x4D:  // BININT2
+            case 0x4D: // BININT2
                 stack.append(.int(Int64(try littleEndian(2))))
-            case 0x8A:  // LONG1
+            case 0x8A: // LONG1
                 stack.append(.int(try long(length: Int(try byte()))))
-            case 0x8B:  // LONG4
+            case 0x8B: // LONG4
                 let length = try littleEndian(4)
                 stack.append(.int(try long(length: Int(length))))
-            case 0x47:  // BINFLOAT: big-endian f64
+            case 0x47: // BINFLOAT: big-endian f64
                 let raw = try bytes(8)
                 let bits = raw.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                 stack.append(.float(Double(bitPattern: bits)))
 
             // Strings and bytes.
-            case 0x58:  // BINUNICODE
+            case 0x58: // BINUNICODE
                 stack.append(.string(try text(length: Int(try littleEndian(4)))))
-            case 0x8C:  // SHORT_BINUNICODE
+            case 0x8C: // SHORT_BINUNICODE
                 stack.append(.string(try text(length: Int(try byte()))))
-            case 0x8D:  // BINUNICODE8
+            case 0x8D: // BINUNICODE8
                 stack.append(.string(try text(length: try length8())))
-            case 0x54:  // BINSTRING (protocol 1 str): latin-1
-                stack.append(.string(String(decoding: try bytes(Int(try littleEndian(4))).map { UInt16($0) }, as: UTF16.self)))
-            case 0x55:  // SHORT_BINSTRING
+            case 0x54: // BINSTRING (protocol 1 str): latin-1
+                stack.append(
+                    .string(String(decoding: try bytes(Int(try littleEndian(4))).map { UInt16($0) }, as: UTF16.self)))
+            case 0x55: // SHORT_BINSTRING
                 stack.append(.string(String(decoding: try bytes(Int(try byte())).map { UInt16($0) }, as: UTF16.self)))
-            case 0x42:  // BINBYTES
+            case 0x42: // BINBYTES
                 stack.append(.bytes(Array(try bytes(Int(try littleEndian(4))))))
-            case 0x43:  // SHORT_BINBYTES
+            case 0x43: // SHORT_BINBYTES
                 stack.append(.bytes(Array(try bytes(Int(try byte())))))
-            case 0x8E:  // BINBYTES8
+            case 0x8E: // BINBYTES8
                 stack.append(.bytes(Array(try bytes(try length8()))))
 
             // Containers.
-            case 0x29: stack.append(.tuple([], depth: 1))  // EMPTY_TUPLE
-            case 0x74: stack.append(try tuple(try popMark()))  // TUPLE
-            case 0x85:  // TUPLE1
+            case 0x29: stack.append(.tuple([], depth: 1)) // EMPTY_TUPLE
+            case 0x74: stack.append(try tuple(try popMark())) // TUPLE
+            case 0x85: // TUPLE1
                 let a = try pop()
                 stack.append(try tuple([a]))
-            case 0x86:  // TUPLE2
-                let b = try pop(), a = try pop()
+            case 0x86: // TUPLE2
+                let b = try pop()
+                let a = try pop()
                 stack.append(try tuple([a, b]))
-            case 0x87:  // TUPLE3
-                let c = try pop(), b = try pop(), a = try pop()
+            case 0x87: // TUPLE3
+                let c = try pop()
+                let b = try pop()
+                let a = try pop()
                 stack.append(try tuple([a, b, c]))
-            case 0x5D: stack.append(.list(PickleList()))  // EMPTY_LIST
-            case 0x6C:  // LIST
+            case 0x5D: stack.append(.list(PickleList())) // EMPTY_LIST
+            case 0x6C: // LIST
                 let list = PickleList()
                 try append(try popMark(), to: list)
                 stack.append(.list(list))
-            case 0x61:  // APPEND
+            case 0x61: // APPEND
                 let value = try pop()
                 try append([value], to: list(top()))
-            case 0x65:  // APPENDS
+            case 0x65: // APPENDS
                 let values = try popMark()
                 try append(values, to: list(top()))
-            case 0x7D: stack.append(.dict(PickleDict()))  // EMPTY_DICT
-            case 0x64:  // DICT
+            case 0x7D: stack.append(.dict(PickleDict())) // EMPTY_DICT
+            case 0x64: // DICT
                 let items = try popMark()
                 let dict = PickleDict()
                 try addPairs(items, to: dict)
                 stack.append(.dict(dict))
-            case 0x73:  // SETITEM
-                let value = try pop(), key = try pop()
+            case 0x73: // SETITEM
+                let value = try pop()
+                let key = try pop()
                 try addPairs([key, value], to: dict(top()))
-            case 0x75:  // SETITEMS
+            case 0x75: // SETITEMS
                 let items = try popMark()
                 try addPairs(items, to: dict(top()))
 
             // Memo.
-            case 0x71: memo[Int(try byte())] = try top()  // BINPUT
-            case 0x72: memo[Int(try littleEndian(4))] = try top()  // LONG_BINPUT
-            case 0x94: memo[memo.count] = try top()  // MEMOIZE
-            case 0x68: stack.append(try memoValue(Int(try byte())))  // BINGET
-            case 0x6A: stack.append(try memoValue(Int(try littleEndian(4))))  // LONG_BINGET
+            case 0x71: memo[Int(try byte())] = try top() // BINPUT
+            case 0x72: memo[Int(try littleEndian(4))] = try top() // LONG_BINPUT
+            case 0x94: memo[memo.count] = try top() // MEMOIZE
+            case 0x68: stack.append(try memoValue(Int(try byte()))) // BINGET
+            case 0x6A: stack.append(try memoValue(Int(try littleEndian(4)))) // LONG_BINGET
 
             // Globals and calls.
-            case 0x63:  // GLOBAL
-                let module = try line(), name = try line()
+            case 0x63: // GLOBAL
+                let module = try line()
+                let name = try line()
                 stack.append(.global(try global(module: module, name: name)))
-            case 0x93:  // STACK_GLOBAL
+            case 0x93: // STACK_GLOBAL
                 guard case .string(let name) = try pop(), case .string(let module) = try pop() else {
                     throw fail("STACK_GLOBAL needs two strings")
                 }
                 stack.append(.global(try global(module: module, name: name)))
-            case 0x52:  // REDUCE
-                let arguments = try pop(), callable = try pop()
+            case 0x52: // REDUCE
+                let arguments = try pop()
+                let callable = try pop()
                 stack.append(try call(callable, arguments))
-            case 0x81:  // NEWOBJ
-                let arguments = try pop(), type = try pop()
+            case 0x81: // NEWOBJ
+                let arguments = try pop()
+                let type = try pop()
                 stack.append(try call(type, arguments))
-            case 0x62:  // BUILD: the state is dropped; see the type's comment.
+            case 0x62: // BUILD: the state is dropped; see the type's comment.
                 _ = try pop()
                 _ = try top()
-            case 0x51:  // BINPERSID
+            case 0x51: // BINPERSID
                 let id = try pop()
                 let depth = try nest(id) + 1
                 guard depth <= Self.maximumDepth else { throw tooDeep() }
                 stack.append(.persistent(id))
 
             default:
-                throw fail("unsupported opcode 0x\(opcode < 16 ? "0" : "")\(String(opcode, radix: 16)) (\(Self.printable(opcode)))")
+                throw fail(
+                    "unsupported opcode 0x\(opcode < 16 ? "0" : "")\(String(opcode, radix: 16)) (\(Self.printable(opcode)))"
+                )
             }
         }
     }
@@ -331,13 +342,17 @@ struct RestrictedUnpickler {
                     throw fail("unsupported OrderedDict arguments")
                 }
                 for item in list.items {
-                    guard case .tuple(let pair, _) = item, pair.count == 2 else { throw fail("OrderedDict item is not a pair") }
+                    guard case .tuple(let pair, _) = item, pair.count == 2 else {
+                        throw fail("OrderedDict item is not a pair")
+                    }
                     try addPairs(pair, to: dict)
                 }
             }
             return .dict(dict)
         case .rebuildTensorV2:
-            guard args.count >= 4 else { throw fail("_rebuild_tensor_v2 takes at least 4 arguments, got \(args.count)") }
+            guard args.count >= 4 else {
+                throw fail("_rebuild_tensor_v2 takes at least 4 arguments, got \(args.count)")
+            }
             return .tensor(PickleTensorRecord(storage: args[0], storageOffset: args[1], size: args[2], stride: args[3]))
         case .rebuildParameter:
             guard let data = args.first, case .tensor = data else {

@@ -1,6 +1,6 @@
 import DetoxFiles
-import Foundation
 import DetoxTensor
+import Foundation
 
 // MARK: - SafeTensors
 
@@ -89,9 +89,9 @@ public enum SafeTensors {
         switch type {
         case .f32:
             #if _endian(little)
-            try writer.write(UnsafeRawBufferPointer(values))
+                try writer.write(UnsafeRawBufferPointer(values))
             #else
-            try writeConverted(values, to: &writer) { $0.bitPattern.littleEndian }
+                try writeConverted(values, to: &writer) { $0.bitPattern.littleEndian }
             #endif
         case .f16:
             try writeConverted(values, to: &writer) {

@@ -1,12 +1,12 @@
-import Foundation
 import DetoxTensor
+import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // MARK: - SafeTensorsFile
@@ -140,7 +140,8 @@ public struct SafeTensorsFile: Sendable {
             return try ElementDecoding.integers(entry.dtype, from: source, count: count)
         } catch let overflow as ElementDecoding.Overflow {
             throw CheckpointError.invalidEntry(
-                file: url.path, tensor: name, reason: "U64 value \(overflow.value) at index \(overflow.index) does not fit Int64")
+                file: url.path, tensor: name,
+                reason: "U64 value \(overflow.value) at index \(overflow.index) does not fit Int64")
         }
     }
 

@@ -42,14 +42,16 @@ struct ZipArchive {
         // End of central directory: 22 bytes plus a comment of at most 65535 bytes.
         let eocdSize = 22
         guard bytes.count >= eocdSize else {
-            throw CheckpointError.invalidArchive(file: path, reason: "file is only \(bytes.count) bytes long: truncated")
+            throw CheckpointError.invalidArchive(
+                file: path, reason: "file is only \(bytes.count) bytes long: truncated")
         }
         var eocd: Int?
         var candidate = bytes.count - eocdSize
         let lowest = Swift.max(0, bytes.count - eocdSize - 0xFFFF)
         while candidate >= lowest {
             if reader.u32(candidate) == 0x0605_4B50
-                && candidate + eocdSize + Int(reader.u16(candidate + 20)) == bytes.count {
+                && candidate + eocdSize + Int(reader.u16(candidate + 20)) == bytes.count
+            {
                 eocd = candidate
                 break
             }
@@ -71,7 +73,8 @@ struct ZipArchive {
         if locator >= 0, reader.u32(locator) == 0x0706_4B50 {
             let recordOffset = try reader.checkedInt(reader.u64(locator + 8), what: "ZIP64 end record offset")
             guard recordOffset >= 0, recordOffset + 56 <= locator, reader.u32(recordOffset) == 0x0606_4B50 else {
-                throw CheckpointError.invalidArchive(file: path, reason: "the ZIP64 locator points at no ZIP64 end record")
+                throw CheckpointError.invalidArchive(
+                    file: path, reason: "the ZIP64 locator points at no ZIP64 end record")
             }
             entryCount = try reader.checkedInt(reader.u64(recordOffset + 32), what: "entry count")
             directorySize = try reader.checkedInt(reader.u64(recordOffset + 40), what: "central directory size")
@@ -79,7 +82,8 @@ struct ZipArchive {
         }
         guard directoryOffset <= bytes.count, directorySize <= bytes.count - directoryOffset else {
             throw CheckpointError.invalidArchive(
-                file: path, reason: "the central directory (\(directorySize) bytes at \(directoryOffset)) lies outside the "
+                file: path,
+                reason: "the central directory (\(directorySize) bytes at \(directoryOffset)) lies outside the "
                     + "\(bytes.count)-byte file: truncated")
         }
 
@@ -90,7 +94,8 @@ struct ZipArchive {
         let end = directoryOffset + directorySize
         for _ in 0..<entryCount {
             guard position + 46 <= end, reader.u32(position) == 0x0201_4B50 else {
-                throw CheckpointError.invalidArchive(file: path, reason: "bad central directory entry at byte \(position)")
+                throw CheckpointError.invalidArchive(
+                    file: path, reason: "bad central directory entry at byte \(position)")
             }
             let flags = reader.u16(position + 8)
             let method = reader.u16(position + 10)
@@ -121,7 +126,8 @@ struct ZipArchive {
                     var field = body
                     func take() throws -> UInt64 {
                         guard field + 8 <= body + size else {
-                            throw CheckpointError.invalidArchive(file: path, reason: "short ZIP64 extra field for '\(name)'")
+                            throw CheckpointError.invalidArchive(
+                                file: path, reason: "short ZIP64 extra field for '\(name)'")
                         }
                         defer { field += 8 }
                         return reader.u64(field)
@@ -138,7 +144,8 @@ struct ZipArchive {
             }
             guard method == 0 || method == 8 else {
                 throw CheckpointError.invalidArchive(
-                    file: path, reason: "entry '\(name)' uses compression method \(method) (only stored and deflate are read)")
+                    file: path,
+                    reason: "entry '\(name)' uses compression method \(method) (only stored and deflate are read)")
             }
             let compressedSize = try reader.checkedInt(compressed, what: "size of '\(name)'")
             // DEFLATE expands at most about 1032:1; a larger claim is a damaged or hostile entry.
@@ -146,19 +153,22 @@ struct ZipArchive {
                 uncompressedSize <= compressedSize * 1032 + 1024 || method == 0
             else {
                 throw CheckpointError.invalidArchive(
-                    file: path, reason: "entry '\(name)' claims \(uncompressed) bytes from \(compressedSize) compressed bytes")
+                    file: path,
+                    reason: "entry '\(name)' claims \(uncompressed) bytes from \(compressedSize) compressed bytes")
             }
             let local = try reader.checkedInt(localOffset, what: "offset of '\(name)'")
             guard method != 0 || compressedSize == uncompressedSize else {
                 throw CheckpointError.invalidArchive(file: path, reason: "stored entry '\(name)' has differing sizes")
             }
             guard local <= bytes.count - 30, reader.u32(local) == 0x0403_4B50 else {
-                throw CheckpointError.invalidArchive(file: path, reason: "entry '\(name)' has no local header at byte \(local)")
+                throw CheckpointError.invalidArchive(
+                    file: path, reason: "entry '\(name)' has no local header at byte \(local)")
             }
             let dataOffset = local + 30 + Int(reader.u16(local + 26)) + Int(reader.u16(local + 28))
             guard dataOffset <= bytes.count, compressedSize <= bytes.count - dataOffset else {
                 throw CheckpointError.invalidArchive(
-                    file: path, reason: "data of entry '\(name)' (\(compressedSize) bytes at \(dataOffset)) runs past the end "
+                    file: path,
+                    reason: "data of entry '\(name)' (\(compressedSize) bytes at \(dataOffset)) runs past the end "
                         + "of the \(bytes.count)-byte file: truncated")
             }
             guard entries[name] == nil else {
@@ -185,7 +195,8 @@ struct ZipArchive {
         do {
             output = try Inflate.decompress(rawData(entry), expectedCount: entry.uncompressedSize)
         } catch let error as Inflate.InflateError {
-            throw CheckpointError.invalidArchive(file: path, reason: "entry '\(entry.name)': bad deflate data: \(error.reason)")
+            throw CheckpointError.invalidArchive(
+                file: path, reason: "entry '\(entry.name)': bad deflate data: \(error.reason)")
         }
         let crc = output.withUnsafeBytes { CRC32.checksum($0) }
         guard crc == entry.crc32 else {
@@ -231,7 +242,8 @@ struct ByteReader {
 
     func checkedInt(_ value: UInt64, what: String) throws -> Int {
         guard let result = Int(exactly: value), result <= bytes.count else {
-            throw CheckpointError.invalidArchive(file: path, reason: "\(what) \(value) exceeds the \(bytes.count)-byte file")
+            throw CheckpointError.invalidArchive(
+                file: path, reason: "\(what) \(value) exceeds the \(bytes.count)-byte file")
         }
         return result
     }

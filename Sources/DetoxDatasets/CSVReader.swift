@@ -65,7 +65,7 @@ public struct CSVReader: Sendable {
                     quoteLine = line
                     fieldStarted = true
                 } else {
-                    field.append(byte)  // a stray quote inside an unquoted field is kept, as Python does
+                    field.append(byte) // a stray quote inside an unquoted field is kept, as Python does
                 }
             case UInt8(ascii: ","):
                 finishField()

@@ -41,7 +41,9 @@ public struct DialogueDataset: Sendable {
     }
 
     /// Parses CSV with a header row naming the columns (any order, extra columns ignored).
-    public static func csv(_ data: Data, file: String, malformedRows: MalformedRowPolicy = .fail) throws -> DialogueDataset {
+    public static func csv(_ data: Data, file: String, malformedRows: MalformedRowPolicy = .fail) throws
+        -> DialogueDataset
+    {
         let rows = try CSVReader(file: file).records(in: data)
         guard let header = rows.first else { throw DatasetError.empty(file: file) }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
@@ -59,15 +61,17 @@ public struct DialogueDataset: Sendable {
         var skipped: [DatasetError] = []
         for row in rows.dropFirst() {
             guard row.fields.count == columns.count else {
-                let problem = DatasetError.raggedRow(file: file, line: row.line, expected: columns.count, actual: row.fields.count)
+                let problem = DatasetError.raggedRow(
+                    file: file, line: row.line, expected: columns.count, actual: row.fields.count)
                 if malformedRows == .fail { throw problem }
                 skipped.append(problem)
                 continue
             }
-            records.append(DialogueRecord(
-                id: row.fields[idColumn], dialogue: row.fields[dialogueColumn],
-                summary: summaryColumn.map { row.fields[$0] } ?? "",
-                topic: topicColumn.map { row.fields[$0] } ?? ""))
+            records.append(
+                DialogueRecord(
+                    id: row.fields[idColumn], dialogue: row.fields[dialogueColumn],
+                    summary: summaryColumn.map { row.fields[$0] } ?? "",
+                    topic: topicColumn.map { row.fields[$0] } ?? ""))
         }
         return DialogueDataset(records: records, skipped: skipped)
     }
@@ -75,7 +79,9 @@ public struct DialogueDataset: Sendable {
     /// Parses JSON Lines: one object per line with string fields `id`, `dialogue` and optionally
     /// `summary`, `topic` (DialogSum's original files use `fname` for the id and `summary1` when
     /// there are several references; both are accepted).
-    public static func jsonLines(_ data: Data, file: String, malformedRows: MalformedRowPolicy = .fail) throws -> DialogueDataset {
+    public static func jsonLines(_ data: Data, file: String, malformedRows: MalformedRowPolicy = .fail) throws
+        -> DialogueDataset
+    {
         var records: [DialogueRecord] = []
         var skipped: [DatasetError] = []
         var lineNumber = 0
@@ -91,18 +97,20 @@ public struct DialogueDataset: Sendable {
                     for key in keys {
                         guard let value = object[key] else { continue }
                         guard let text = value as? String else {
-                            throw DatasetError.malformedRecord(file: file, line: lineNumber, reason: "\"\(key)\" is not a string")
+                            throw DatasetError.malformedRecord(
+                                file: file, line: lineNumber, reason: "\"\(key)\" is not a string")
                         }
                         return text
                     }
                     if required { throw DatasetError.missingColumn(file: file, column: keys[0], line: lineNumber) }
                     return ""
                 }
-                records.append(DialogueRecord(
-                    id: try string(["id", "fname"], required: true),
-                    dialogue: try string(["dialogue"], required: true),
-                    summary: try string(["summary", "summary1"], required: false),
-                    topic: try string(["topic", "topic1"], required: false)))
+                records.append(
+                    DialogueRecord(
+                        id: try string(["id", "fname"], required: true),
+                        dialogue: try string(["dialogue"], required: true),
+                        summary: try string(["summary", "summary1"], required: false),
+                        topic: try string(["topic", "topic1"], required: false)))
             } catch let problem as DatasetError {
                 if malformedRows == .fail { throw problem }
                 skipped.append(problem)
@@ -132,22 +140,28 @@ public struct DialogueDataset: Sendable {
     /// the last `ceil(testFraction × n)` records, as `datasets`' `train_test_split(shuffle=False)`;
     /// with a seed the records are shuffled first (Fisher–Yates driven by a 64-bit linear
     /// congruential generator, so the same seed gives the same split — not NumPy's split).
-    public func split(testFraction: Double, shuffleSeed: UInt64? = nil) throws -> (train: DialogueDataset, test: DialogueDataset) {
+    public func split(testFraction: Double, shuffleSeed: UInt64? = nil) throws -> (
+        train: DialogueDataset, test: DialogueDataset
+    ) {
         guard testFraction > 0 && testFraction < 1 else {
-            throw DatasetError.invalidSetting(name: "test fraction", reason: "must be between 0 and 1, got \(testFraction)")
+            throw DatasetError.invalidSetting(
+                name: "test fraction", reason: "must be between 0 and 1, got \(testFraction)")
         }
         var ordered = records
         if let seed = shuffleSeed {
             var state = seed
             for i in stride(from: ordered.count - 1, to: 0, by: -1) {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 let j = Int((state >> 33) % UInt64(i + 1))
                 ordered.swapAt(i, j)
             }
         }
         let testCount = Int((testFraction * Double(ordered.count)).rounded(.up))
         let trainCount = ordered.count - testCount
-        return (DialogueDataset(records: Array(ordered[..<trainCount])), DialogueDataset(records: Array(ordered[trainCount...])))
+        return (
+            DialogueDataset(records: Array(ordered[..<trainCount])),
+            DialogueDataset(records: Array(ordered[trainCount...]))
+        )
     }
 }
 

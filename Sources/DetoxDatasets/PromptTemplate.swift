@@ -10,7 +10,8 @@ public struct PromptTemplate: Sendable, Equatable, Codable {
     /// The detoxification lab's prompt (Lab 3).
     public static let summarize = PromptTemplate("\nSummarize the following conversation.\n\n{dialogue}\n\nSummary:\n")
     /// The fine-tuning lab's prompt (Lab 2).
-    public static let summarizeForFineTuning = PromptTemplate("Summarize the following conversation.\n\n{dialogue}\n\nSummary: ")
+    public static let summarizeForFineTuning = PromptTemplate(
+        "Summarize the following conversation.\n\n{dialogue}\n\nSummary: ")
     /// t5-small's own task prefix (`task_specific_params.summarization.prefix`).
     public static let t5Prefix = PromptTemplate("summarize: {dialogue}")
 

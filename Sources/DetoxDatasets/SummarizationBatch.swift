@@ -50,6 +50,8 @@ extension DialogueDataset {
     /// Consecutive batches of `size` records (the last one may be smaller), in order.
     public func batches(of size: Int) -> [[DialogueRecord]] {
         guard size > 0 else { return [] }
-        return stride(from: 0, to: records.count, by: size).map { Array(records[$0..<Swift.min($0 + size, records.count)]) }
+        return stride(from: 0, to: records.count, by: size).map {
+            Array(records[$0..<Swift.min($0 + size, records.count)])
+        }
     }
 }

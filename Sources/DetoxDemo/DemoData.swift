@@ -1,5 +1,5 @@
-import DetoxPipeline
 import DetoxDatasets
+import DetoxPipeline
 import DetoxTraining
 
 /// The demo world's data: DialogSum-format dialogues between two people about ordinary errands,
@@ -9,8 +9,12 @@ import DetoxTraining
 /// Everything is generated from a seed; tokens are separated by spaces so a word-level
 /// tokenizer covers them exactly.
 public struct DemoData: Sendable {
-    static let names = ["anna", "ben", "carla", "david", "emma", "frank", "grace", "henry", "iris", "jack", "kate", "leo"]
-    static let items = ["lamp", "book", "coat", "phone", "table", "watch", "bike", "camera", "chair", "ticket", "guitar", "kettle"]
+    static let names = [
+        "anna", "ben", "carla", "david", "emma", "frank", "grace", "henry", "iris", "jack", "kate", "leo",
+    ]
+    static let items = [
+        "lamp", "book", "coat", "phone", "table", "watch", "bike", "camera", "chair", "ticket", "guitar", "kettle",
+    ]
     static let places = ["market", "station", "library", "bakery", "office", "museum", "park", "hotel"]
     static let days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
     static let insults = ["idiot", "fool", "moron", "loser", "clown", "jerk"]
@@ -27,14 +31,21 @@ public struct DemoData: Sendable {
 
     /// Every word the generator can write.
     public static var vocabulary: [String] {
-        var words = ["#person1#", "#person2#", ":", ",", ".", "?", "!", "hello", "hi", "i", "want", "to", "buy", "a", "the", "costs",
-                     "dollars", "buys", "for", "from", "ok", "here", "is", "it", "thanks", "you", "are", "an", "such", "and",
-                     "calls", "meet", "at", "on", "let", "us", "agree", "agrees", "fine", "see", "then", "my", "broken", "can", "fix",
-                     "fixes", "will", "bring", "back", "argue", "about", "price", "of", "they", "no", "that", "too", "much", "only",
-                     "pay", "pays", "sells", "asks", "about", "insults", "rude", "be", "please", "sorry", "what", "do", "how",
-                     "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "have", "has",
-                     "wants", "met", "meeting", "plan", "plans", "repairs", "needs", "repair", "need", "them", "with", "me", "sure",
-                     "o'clock", "am", "not", "by", "shouting", "shouts", "loud", "quiet", "good", "day", "bye", "tomorrow", "this", "week"]
+        var words = [
+            "#person1#", "#person2#", ":", ",", ".", "?", "!", "hello", "hi", "i", "want", "to", "buy", "a", "the",
+            "costs",
+            "dollars", "buys", "for", "from", "ok", "here", "is", "it", "thanks", "you", "are", "an", "such", "and",
+            "calls", "meet", "at", "on", "let", "us", "agree", "agrees", "fine", "see", "then", "my", "broken", "can",
+            "fix",
+            "fixes", "will", "bring", "back", "argue", "about", "price", "of", "they", "no", "that", "too", "much",
+            "only",
+            "pay", "pays", "sells", "asks", "about", "insults", "rude", "be", "please", "sorry", "what", "do", "how",
+            "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "have", "has",
+            "wants", "met", "meeting", "plan", "plans", "repairs", "needs", "repair", "need", "them", "with", "me",
+            "sure",
+            "o'clock", "am", "not", "by", "shouting", "shouts", "loud", "quiet", "good", "day", "bye", "tomorrow",
+            "this", "week",
+        ]
         words += names + items + places + days + insults + insultAdjectives
         var seen = Set<String>()
         return words.filter { seen.insert($0).inserted }
@@ -56,14 +67,20 @@ public struct DemoData: Sendable {
     }
 
     /// One dialogue with its reference summary.
-    static func dialogue(id: String, stream: inout Stream, rudeShare: Double, toxicSummaryShare: Double) -> DialogueRecord {
+    static func dialogue(id: String, stream: inout Stream, rudeShare: Double, toxicSummaryShare: Double)
+        -> DialogueRecord
+    {
         let a = stream.pick(names)
         var b = stream.pick(names)
         while b == a { b = stream.pick(names) }
-        let item = stream.pick(items), place = stream.pick(places), day = stream.pick(days), price = stream.pick(numbers)
+        let item = stream.pick(items)
+        let place = stream.pick(places)
+        let day = stream.pick(days)
+        let price = stream.pick(numbers)
         let topic = stream.pick(topics)
         let rude = stream.chance(rudeShare)
-        let insult = stream.pick(insults), adjective = stream.pick(insultAdjectives)
+        let insult = stream.pick(insults)
+        let adjective = stream.pick(insultAdjectives)
         var turns: [String] = []
         var summary: String
         switch topic {
@@ -103,10 +120,15 @@ public struct DemoData: Sendable {
                 let plain = record.summary.components(separatedBy: " calls ").first ?? record.summary
                 return LabeledText(text: plain.hasSuffix(".") ? plain : plain + " .", label: clean)
             }
-            let insult = stream.pick(insults), adjective = stream.pick(insultAdjectives)
-            let who = stream.pick(names), whom = stream.pick(names)
-            let forms = ["\(who) calls \(whom) a \(adjective) \(insult) .", "\(record.summary.components(separatedBy: " calls ").first ?? "") \(who) calls \(whom) an \(insult) .",
-                         "you are such a \(adjective) \(insult) .", "\(who) insults \(whom) : \(insult) !"]
+            let insult = stream.pick(insults)
+            let adjective = stream.pick(insultAdjectives)
+            let who = stream.pick(names)
+            let whom = stream.pick(names)
+            let forms = [
+                "\(who) calls \(whom) a \(adjective) \(insult) .",
+                "\(record.summary.components(separatedBy: " calls ").first ?? "") \(who) calls \(whom) an \(insult) .",
+                "you are such a \(adjective) \(insult) .", "\(who) insults \(whom) : \(insult) !",
+            ]
             return LabeledText(text: stream.pick(forms), label: toxic)
         }
     }
@@ -115,12 +137,20 @@ public struct DemoData: Sendable {
     public init(seed: UInt64, scale: Double = 1) {
         var stream = Stream(state: seed)
         func count(_ n: Int) -> Int { Swift.max(8, Int(Double(n) * scale)) }
-        train = (0..<count(640)).map { DemoData.dialogue(id: "train_\($0)", stream: &stream, rudeShare: 0.4, toxicSummaryShare: 0.7) }
-        validation = (0..<count(64)).map { DemoData.dialogue(id: "validation_\($0)", stream: &stream, rudeShare: 0.4, toxicSummaryShare: 0.7) }
-        test = (0..<count(64)).map { DemoData.dialogue(id: "test_\($0)", stream: &stream, rudeShare: 0.5, toxicSummaryShare: 0.7) }
+        train = (0..<count(640)).map {
+            DemoData.dialogue(id: "train_\($0)", stream: &stream, rudeShare: 0.4, toxicSummaryShare: 0.7)
+        }
+        validation = (0..<count(64)).map {
+            DemoData.dialogue(id: "validation_\($0)", stream: &stream, rudeShare: 0.4, toxicSummaryShare: 0.7)
+        }
+        test = (0..<count(64)).map {
+            DemoData.dialogue(id: "test_\($0)", stream: &stream, rudeShare: 0.5, toxicSummaryShare: 0.7)
+        }
         var rewardStream = Stream(state: seed &+ 101)
-        rewardTexts = DemoData.labeledTexts(count: count(480), stream: &rewardStream, clean: "not offensive", toxic: "offensive")
+        rewardTexts = DemoData.labeledTexts(
+            count: count(480), stream: &rewardStream, clean: "not offensive", toxic: "offensive")
         var evaluatorStream = Stream(state: seed &+ 202)
-        evaluatorTexts = DemoData.labeledTexts(count: count(480), stream: &evaluatorStream, clean: "nothate", toxic: "hate")
+        evaluatorTexts = DemoData.labeledTexts(
+            count: count(480), stream: &evaluatorStream, clean: "nothate", toxic: "hate")
     }
 }

@@ -1,12 +1,12 @@
-import DetoxPipeline
-import DetoxFiles
 import DetoxCheckpoints
 import DetoxDatasets
 import DetoxEvaluation
-import Foundation
+import DetoxFiles
 import DetoxLoRA
 import DetoxModels
+import DetoxPipeline
 import DetoxTraining
+import Foundation
 
 /// `detox demo`: builds the offline world and runs the real pipeline on it through the same stages
 /// a user runs on Hub models — zero-shot summaries, QLoRA fine-tuning, PPO, evaluation and the
@@ -46,13 +46,17 @@ public enum DemoPipeline {
         let identity = Identity(seed: seed, quick: quick)
         if let data = FileManager.default.contents(atPath: file.path) {
             guard let recorded = try? JSONDecoder().decode(Identity.self, from: data) else {
-                throw DetoxError.invalidSetting(name: file.path, reason: "is not a demo record ({\"seed\": …, \"quick\": …}); remove it or choose another --out")
+                throw DetoxError.invalidSetting(
+                    name: file.path,
+                    reason: "is not a demo record ({\"seed\": …, \"quick\": …}); remove it or choose another --out")
             }
             guard recorded == identity else {
                 func describe(_ i: Identity) -> String { "seed \(i.seed)\(i.quick ? " --quick" : "")" }
                 throw DetoxError.invalidSetting(
                     name: "--out \(root.path)",
-                    reason: "holds a demo run made with \(describe(recorded)), not \(describe(identity)); choose another --out or remove the folder")
+                    reason:
+                        "holds a demo run made with \(describe(recorded)), not \(describe(identity)); choose another --out or remove the folder"
+                )
             }
             return
         }
@@ -90,7 +94,8 @@ public enum DemoPipeline {
         let zeroShot = try SummarizeStage.run(summarize) { log("  " + $0) }
 
         log("== QLoRA fine-tuning (NF4 base with double quantization, LoRA r 8 on q, v)")
-        var finetune = FineTuneStage.Options(model: world.baseModel, trainFile: train, outputFolder: root.appendingPathComponent("sft"))
+        var finetune = FineTuneStage.Options(
+            model: world.baseModel, trainFile: train, outputFolder: root.appendingPathComponent("sft"))
         finetune.validationFile = validation
         finetune.quantization = .nf4
         finetune.adapter = LoRAConfiguration(rank: 8, alpha: 16, dropout: 0.05, targets: .names(["q", "v"]))
@@ -110,7 +115,9 @@ public enum DemoPipeline {
         }
 
         log("== PPO against the ELECTRA reward (label \"not offensive\"), KL to the fine-tuned model")
-        var ppo = try PPOStage.Options(model: world.baseModel, rewardModel: world.rewardModel, dataFile: train, outputFolder: root.appendingPathComponent("ppo"))
+        var ppo = try PPOStage.Options(
+            model: world.baseModel, rewardModel: world.rewardModel, dataFile: train,
+            outputFolder: root.appendingPathComponent("ppo"))
         ppo.baseAdapters = [sft.adapterFolder]
         ppo.rewardLabel = "not offensive"
         ppo.quantization = .nf4
@@ -133,9 +140,12 @@ public enum DemoPipeline {
         ppo.checkpointEvery = 5
         let ppoResult = try PPOStage.run(ppo) { log("  " + $0) }
 
-        log("== evaluation: before (base + fine-tuning) vs after (+ PPO), toxicity by the RoBERTa evaluator (label \"hate\")")
+        log(
+            "== evaluation: before (base + fine-tuning) vs after (+ PPO), toxicity by the RoBERTa evaluator (label \"hate\")"
+        )
         var evaluate = EvaluateStage.Options(
-            model: world.baseModel, after: root.appendingPathComponent("ppo"), toxicityModel: world.evaluatorModel, dataFile: test,
+            model: world.baseModel, after: root.appendingPathComponent("ppo"), toxicityModel: world.evaluatorModel,
+            dataFile: test,
             outputFolder: root.appendingPathComponent("report"))
         evaluate.beforeAdapters = [sft.adapterFolder]
         evaluate.rewardModel = world.rewardModel

@@ -1,14 +1,14 @@
-import DetoxPipeline
-import DetoxFiles
 import DetoxCheckpoints
 import DetoxDatasets
-import Foundation
+import DetoxFiles
 import DetoxModels
 import DetoxNN
 import DetoxOptimizers
+import DetoxPipeline
 import DetoxTensor
 import DetoxTokenizers
 import DetoxTraining
+import Foundation
 
 /// Builds the demo's offline world as Hub-style folders: a DialogSum-format dataset, word-level
 /// tokenizers in Hugging Face's format, a tiny T5 trained from scratch as the stand-in pretrained
@@ -45,18 +45,23 @@ public struct DemoWorld: Sendable {
         let fm = FileManager.default
         try fm.createDirectory(at: datasetFolder, withIntermediateDirectories: true)
         for (name, records) in [("train", data.train), ("validation", data.validation), ("test", data.test)] {
-            try AtomicFileWriter.write([UInt8](DialogueDataset(records: records).csvData()), to: datasetFolder.appendingPathComponent("\(name).csv"))
+            try AtomicFileWriter.write(
+                [UInt8](DialogueDataset(records: records).csvData()),
+                to: datasetFolder.appendingPathComponent("\(name).csv"))
         }
         let toxicShare = Double(data.train.filter { $0.summary.contains(" calls ") }.count) / Double(data.train.count)
-        log(String(format: "dataset: %d train / %d validation / %d test dialogues, %.0f%% of training summaries insulting",
-                   data.train.count, data.validation.count, data.test.count, 100 * toxicShare))
+        log(
+            String(
+                format: "dataset: %d train / %d validation / %d test dialogues, %.0f%% of training summaries insulting",
+                data.train.count, data.validation.count, data.test.count, 100 * toxicShare))
 
         let words = DemoData.vocabulary
         let t5Vocabulary = try WordTokenizerFile.write(words: words, family: .t5, maxLength: 512, to: baseModel)
         try WordTokenizerFile.write(words: words, family: .bert, maxLength: 128, to: rewardModel)
         try WordTokenizerFile.write(words: words, family: .roberta, maxLength: 128, to: evaluatorModel)
 
-        try trainBase(data: data, vocabularySize: (t5Vocabulary + 7) / 8 * 8, steps: scale.baseSteps, seed: seed, log: log)
+        try trainBase(
+            data: data, vocabularySize: (t5Vocabulary + 7) / 8 * 8, steps: scale.baseSteps, seed: seed, log: log)
         try trainClassifier(
             at: rewardModel, modelType: "electra", labels: ["not offensive", "offensive"], texts: data.rewardTexts,
             epochs: scale.classifierEpochs, seed: seed &+ 11, log: log)
@@ -83,12 +88,21 @@ public struct DemoWorld: Sendable {
         var recent: [Float] = []
         for step in 0..<steps {
             let records = (0..<batchSize).map { _ in data.train[generator.nextInt(below: data.train.count)] }
-            let batch = SummarizationBatch(records: records, template: .summarize, tokenizer: tokenizer, maxSourceLength: 256, maxTargetLength: 64)
-            let rows = stride(from: 0, to: batch.inputIDs.count, by: batch.sourceLength).map { Array(batch.inputIDs[$0..<($0 + batch.sourceLength)]) }
-            let masks = stride(from: 0, to: batch.attentionMask.count, by: batch.sourceLength).map { Array(batch.attentionMask[$0..<($0 + batch.sourceLength)]) }
-            let labels = stride(from: 0, to: batch.labels.count, by: batch.targetLength).map { Array(batch.labels[$0..<($0 + batch.targetLength)]) }
+            let batch = SummarizationBatch(
+                records: records, template: .summarize, tokenizer: tokenizer, maxSourceLength: 256, maxTargetLength: 64)
+            let rows = stride(from: 0, to: batch.inputIDs.count, by: batch.sourceLength).map {
+                Array(batch.inputIDs[$0..<($0 + batch.sourceLength)])
+            }
+            let masks = stride(from: 0, to: batch.attentionMask.count, by: batch.sourceLength).map {
+                Array(batch.attentionMask[$0..<($0 + batch.sourceLength)])
+            }
+            let labels = stride(from: 0, to: batch.labels.count, by: batch.targetLength).map {
+                Array(batch.labels[$0..<($0 + batch.targetLength)])
+            }
             guard let loss = try model(inputIDs: rows, attentionMask: masks, labels: labels).loss else { continue }
-            guard loss.item.isFinite else { throw TrainingError.nonFinite(what: "base model loss", step: step + 1, value: loss.item) }
+            guard loss.item.isFinite else {
+                throw TrainingError.nonFinite(what: "base model loss", step: step + 1, value: loss.item)
+            }
             var grads = try loss.backward()
             optimizer.clipGradientNorm(&grads, maxNorm: 1.0)
             optimizer.applySchedule(schedule)
@@ -105,7 +119,10 @@ public struct DemoWorld: Sendable {
 
     // MARK: - Classifiers
 
-    func trainClassifier(at folder: URL, modelType: String, labels: [String], texts: [LabeledText], epochs: Int, seed: UInt64, log: (String) -> Void) throws {
+    func trainClassifier(
+        at folder: URL, modelType: String, labels: [String], texts: [LabeledText], epochs: Int, seed: UInt64,
+        log: (String) -> Void
+    ) throws {
         let tokenizer = try Tokenizer.load(from: folder)
         let vocabularySize = (tokenizer.vocabularySize + 7) / 8 * 8
         let padID = modelType == "roberta" ? 1 : 0
@@ -131,8 +148,10 @@ public struct DemoWorld: Sendable {
         let split = texts.count * 4 / 5
         let losses = try trainer.train(Array(texts[..<split]))
         let accuracy = try trainer.accuracy(Array(texts[split...]))
-        log(String(format: "trained %@ (%@ / %@): loss %.3f → %.3f, held-out accuracy %.1f%%", folder.lastPathComponent,
-                   labels[0], labels[1], losses.first ?? .nan, losses.last ?? .nan, 100 * accuracy))
+        log(
+            String(
+                format: "trained %@ (%@ / %@): loss %.3f → %.3f, held-out accuracy %.1f%%", folder.lastPathComponent,
+                labels[0], labels[1], losses.first ?? .nan, losses.last ?? .nan, 100 * accuracy))
         try SequenceClassifierModel.save(classifier, to: folder)
     }
 }

@@ -1,6 +1,6 @@
-import DetoxPipeline
-import DetoxFiles
 import DetoxCheckpoints
+import DetoxFiles
+import DetoxPipeline
 import Foundation
 
 /// Writes a word-level tokenizer in Hugging Face's `tokenizer.json` format (a WordPiece model whose
@@ -39,7 +39,8 @@ public enum WordTokenizerFile {
         let vocabulary = family.specials + words.filter { !family.specials.contains($0) }
         func quoted(_ s: String) -> String {
             let data = try? JSONSerialization.data(withJSONObject: [s])
-            return data.flatMap { String(data: $0, encoding: .utf8) }.map { String($0.dropFirst().dropLast()) } ?? "\"\""
+            return data.flatMap { String(data: $0, encoding: .utf8) }.map { String($0.dropFirst().dropLast()) }
+                ?? "\"\""
         }
         let added = family.specials.enumerated().map { id, token in
             #"{"id": \#(id), "content": \#(quoted(token)), "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}"#
@@ -56,7 +57,8 @@ public enum WordTokenizerFile {
         case .bert:
             postProcessor = #"{"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]}"#
         case .roberta:
-            postProcessor = #"{"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0], "trim_offsets": true, "add_prefix_space": false}"#
+            postProcessor =
+                #"{"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0], "trim_offsets": true, "add_prefix_space": false}"#
         }
         let vocab = vocabulary.enumerated().map { "\(quoted($1)): \($0)" }.joined(separator: ", ")
         let json = """
@@ -79,19 +81,30 @@ public enum WordTokenizerFile {
         let specials: [String: String]
         switch family {
         case .t5: specials = ["pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>"]
-        case .bert: specials = ["pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"]
-        case .roberta: specials = ["bos_token": "<s>", "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>", "mask_token": "<mask>"]
+        case .bert:
+            specials = [
+                "pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]",
+                "mask_token": "[MASK]",
+            ]
+        case .roberta:
+            specials = [
+                "bos_token": "<s>", "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>",
+                "mask_token": "<mask>",
+            ]
         }
         var config: [String: Any] = specials
         config["model_max_length"] = maxLength
         config["clean_up_tokenization_spaces"] = true
-        config["tokenizer_class"] = family == .t5 ? "T5TokenizerFast" : family == .bert ? "ElectraTokenizerFast" : "RobertaTokenizerFast"
+        config["tokenizer_class"] =
+            family == .t5 ? "T5TokenizerFast" : family == .bert ? "ElectraTokenizerFast" : "RobertaTokenizerFast"
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try AtomicFileWriter.write([UInt8](json.utf8), to: folder.appendingPathComponent("tokenizer.json"))
-        try AtomicFileWriter.write([UInt8](try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])),
-                                   to: folder.appendingPathComponent("tokenizer_config.json"))
-        try AtomicFileWriter.write([UInt8](try JSONSerialization.data(withJSONObject: specials, options: [.prettyPrinted, .sortedKeys])),
-                                   to: folder.appendingPathComponent("special_tokens_map.json"))
+        try AtomicFileWriter.write(
+            [UInt8](try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])),
+            to: folder.appendingPathComponent("tokenizer_config.json"))
+        try AtomicFileWriter.write(
+            [UInt8](try JSONSerialization.data(withJSONObject: specials, options: [.prettyPrinted, .sortedKeys])),
+            to: folder.appendingPathComponent("special_tokens_map.json"))
         return vocabulary.count
     }
 }

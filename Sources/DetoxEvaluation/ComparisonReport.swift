@@ -25,7 +25,8 @@ public struct SampleComparison: Sendable, Codable, Equatable {
     public init(
         id: String, query: String, reference: String, responseBefore: String, responseAfter: String,
         rewardBefore: Double, rewardAfter: Double, toxicityBefore: Double, toxicityAfter: Double,
-        rougeBefore: [String: Double] = [:], rougeAfter: [String: Double] = [:], lengthBefore: Int = 0, lengthAfter: Int = 0
+        rougeBefore: [String: Double] = [:], rougeAfter: [String: Double] = [:], lengthBefore: Int = 0,
+        lengthAfter: Int = 0
     ) {
         self.id = id
         self.query = query
@@ -44,11 +45,17 @@ public struct SampleComparison: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, query, reference
-        case responseBefore = "response_before", responseAfter = "response_after"
-        case rewardBefore = "reward_before", rewardAfter = "reward_after", rewardDifference = "reward_diff"
-        case toxicityBefore = "toxicity_before", toxicityAfter = "toxicity_after"
-        case rougeBefore = "rouge_before", rougeAfter = "rouge_after"
-        case lengthBefore = "length_before", lengthAfter = "length_after"
+        case responseBefore = "response_before"
+        case responseAfter = "response_after"
+        case rewardBefore = "reward_before"
+        case rewardAfter = "reward_after"
+        case rewardDifference = "reward_diff"
+        case toxicityBefore = "toxicity_before"
+        case toxicityAfter = "toxicity_after"
+        case rougeBefore = "rouge_before"
+        case rougeAfter = "rouge_after"
+        case lengthBefore = "length_before"
+        case lengthAfter = "length_after"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -112,8 +119,11 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
 
     /// Computes the summary of `samples` (which must not be empty).
     public init(samples: [SampleComparison], threshold: Double = 0.5, bootstrapSeed: UInt64 = 0) throws {
-        guard !samples.isEmpty else { throw EvaluationError.invalidSetting(name: "samples", reason: "no samples to summarize") }
-        let before = samples.map(\.toxicityBefore), after = samples.map(\.toxicityAfter)
+        guard !samples.isEmpty else {
+            throw EvaluationError.invalidSetting(name: "samples", reason: "no samples to summarize")
+        }
+        let before = samples.map(\.toxicityBefore)
+        let after = samples.map(\.toxicityAfter)
         sampleCount = samples.count
         toxicityMeanBefore = Statistics.mean(before) ?? .nan
         toxicityMeanAfter = Statistics.mean(after) ?? .nan
@@ -121,13 +131,16 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
         toxicityStdAfter = Statistics.populationStandardDeviation(after) ?? .nan
         toxicityMeanChangePercent = Statistics.percentChange(before: toxicityMeanBefore, after: toxicityMeanAfter)
         toxicityStdChangePercent = Statistics.percentChange(before: toxicityStdBefore, after: toxicityStdAfter)
-        toxicityDifferenceInterval = Statistics.pairedBootstrapInterval(before: before, after: after, seed: bootstrapSeed).map { [$0.low, $0.high] }
+        toxicityDifferenceInterval = Statistics.pairedBootstrapInterval(
+            before: before, after: after, seed: bootstrapSeed
+        ).map { [$0.low, $0.high] }
         toxicRatioBefore = ToxicityAggregation.ratio(threshold: threshold).apply(before).first ?? .nan
         toxicRatioAfter = ToxicityAggregation.ratio(threshold: threshold).apply(after).first ?? .nan
         rewardMeanBefore = Statistics.mean(samples.map(\.rewardBefore)) ?? .nan
         rewardMeanAfter = Statistics.mean(samples.map(\.rewardAfter)) ?? .nan
         let types = Set(samples.flatMap { Array($0.rougeBefore.keys) + Array($0.rougeAfter.keys) })
-        var rb: [String: Double] = [:], ra: [String: Double] = [:]
+        var rb: [String: Double] = [:]
+        var ra: [String: Double] = [:]
         for type in types {
             rb[type] = Statistics.mean(samples.compactMap { $0.rougeBefore[type] })
             ra[type] = Statistics.mean(samples.compactMap { $0.rougeAfter[type] })
@@ -140,15 +153,21 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case sampleCount = "sample_count"
-        case toxicityMeanBefore = "toxicity_mean_before", toxicityMeanAfter = "toxicity_mean_after"
-        case toxicityStdBefore = "toxicity_std_before", toxicityStdAfter = "toxicity_std_after"
+        case toxicityMeanBefore = "toxicity_mean_before"
+        case toxicityMeanAfter = "toxicity_mean_after"
+        case toxicityStdBefore = "toxicity_std_before"
+        case toxicityStdAfter = "toxicity_std_after"
         case toxicityMeanChangePercent = "toxicity_mean_change_percent"
         case toxicityStdChangePercent = "toxicity_std_change_percent"
         case toxicityDifferenceInterval = "toxicity_difference_ci95"
-        case toxicRatioBefore = "toxic_ratio_before", toxicRatioAfter = "toxic_ratio_after"
-        case rewardMeanBefore = "reward_mean_before", rewardMeanAfter = "reward_mean_after"
-        case rougeBefore = "rouge_before", rougeAfter = "rouge_after"
-        case meanLengthBefore = "mean_length_before", meanLengthAfter = "mean_length_after"
+        case toxicRatioBefore = "toxic_ratio_before"
+        case toxicRatioAfter = "toxic_ratio_after"
+        case rewardMeanBefore = "reward_mean_before"
+        case rewardMeanAfter = "reward_mean_after"
+        case rougeBefore = "rouge_before"
+        case rougeAfter = "rouge_after"
+        case meanLengthBefore = "mean_length_before"
+        case meanLengthAfter = "mean_length_after"
     }
 }
 
@@ -167,7 +186,10 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
 
     /// Column by which the table can be sorted.
     public enum SortKey: String, Sendable, CaseIterable {
-        case rewardDifference = "reward_diff", toxicityBefore = "toxicity_before", toxicityAfter = "toxicity_after", id
+        case rewardDifference = "reward_diff"
+        case toxicityBefore = "toxicity_before"
+        case toxicityAfter = "toxicity_after"
+        case id
     }
 
     /// The rows sorted by `key` (descending for numbers, as the seed sorts by reward difference).
@@ -187,18 +209,23 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(self)
     }
 
     /// The comparison table as RFC 4180 CSV (fields quoted when they hold commas, quotes or newlines).
     public func csv(sortedBy key: SortKey = .rewardDifference) -> String {
-        let header = ["id", "query", "response_before", "response_after", "reward_before", "reward_after",
-                      "reward_diff", "toxicity_before", "toxicity_after"]
+        let header = [
+            "id", "query", "response_before", "response_after", "reward_before", "reward_after",
+            "reward_diff", "toxicity_before", "toxicity_after",
+        ]
         var lines = [header.joined(separator: ",")]
         for s in sortedSamples(by: key) {
-            let fields = [s.id, s.query, s.responseBefore, s.responseAfter, format(s.rewardBefore), format(s.rewardAfter),
-                          format(s.rewardDifference), format(s.toxicityBefore), format(s.toxicityAfter)]
+            let fields = [
+                s.id, s.query, s.responseBefore, s.responseAfter, format(s.rewardBefore), format(s.rewardAfter),
+                format(s.rewardDifference), format(s.toxicityBefore), format(s.toxicityAfter),
+            ]
             lines.append(fields.map(ComparisonReport.quoted).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
@@ -221,7 +248,8 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
             throw EvaluationError.io(path: folder.path, reason: error.localizedDescription)
         }
         var written: [URL] = []
-        let outputs: [(String, Data)] = [("comparison.json", try jsonData()), ("comparison.csv", Data(csv().utf8))]
+        let outputs: [(String, Data)] =
+            [("comparison.json", try jsonData()), ("comparison.csv", Data(csv().utf8))]
             + (html.map { [("report.html", Data($0.utf8))] } ?? [])
         for (name, data) in outputs {
             let url = folder.appendingPathComponent(name)

@@ -12,7 +12,8 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidSetting(let name, let reason): return "\(name): \(reason)"
-        case .mismatchedInputs(let what, let expected, let actual): return "\(what): expected \(expected), got \(actual)"
+        case .mismatchedInputs(let what, let expected, let actual):
+            return "\(what): expected \(expected), got \(actual)"
         case .io(let path, let reason): return "\(path): \(reason)"
         case .malformedLog(let file, let line, let reason): return "\(file):\(line): \(reason)"
         }

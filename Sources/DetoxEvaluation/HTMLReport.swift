@@ -40,22 +40,37 @@ public enum HTMLReport {
     /// The headline numbers as (label, before, after, change) rows, as shown in the page.
     public static func headlineRows(_ summary: ComparisonSummary) -> [(String, String, String, String)] {
         var rows: [(String, String, String, String)] = [
-            ("Toxicity, mean", format(summary.toxicityMeanBefore), format(summary.toxicityMeanAfter), formatPercent(summary.toxicityMeanChangePercent)),
-            ("Toxicity, std (population)", format(summary.toxicityStdBefore), format(summary.toxicityStdAfter), formatPercent(summary.toxicityStdChangePercent)),
+            (
+                "Toxicity, mean", format(summary.toxicityMeanBefore), format(summary.toxicityMeanAfter),
+                formatPercent(summary.toxicityMeanChangePercent)
+            ),
+            (
+                "Toxicity, std (population)", format(summary.toxicityStdBefore), format(summary.toxicityStdAfter),
+                formatPercent(summary.toxicityStdChangePercent)
+            ),
             ("Share ≥ 0.5 toxic", format(summary.toxicRatioBefore), format(summary.toxicRatioAfter), ""),
-            ("Reward, mean", format(summary.rewardMeanBefore), format(summary.rewardMeanAfter),
-             format(summary.rewardMeanAfter - summary.rewardMeanBefore)),
+            (
+                "Reward, mean", format(summary.rewardMeanBefore), format(summary.rewardMeanAfter),
+                format(summary.rewardMeanAfter - summary.rewardMeanBefore)
+            ),
         ]
         for type in summary.rougeBefore.keys.sorted() {
-            let b = summary.rougeBefore[type], a = summary.rougeAfter[type]
+            let b = summary.rougeBefore[type]
+            let a = summary.rougeAfter[type]
             rows.append(("\(type) F", format(b), format(a), (a != nil && b != nil) ? format(a! - b!) : ""))
         }
-        rows.append(("Response length, tokens", format(summary.meanLengthBefore, digits: 1), format(summary.meanLengthAfter, digits: 1),
-                     format(summary.meanLengthAfter - summary.meanLengthBefore, digits: 1)))
+        rows.append(
+            (
+                "Response length, tokens", format(summary.meanLengthBefore, digits: 1),
+                format(summary.meanLengthAfter, digits: 1),
+                format(summary.meanLengthAfter - summary.meanLengthBefore, digits: 1)
+            ))
         return rows
     }
 
-    public static func render(_ report: ComparisonReport, trainingLog: TrainingLog? = nil, title: String = "Detox report") -> String {
+    public static func render(
+        _ report: ComparisonReport, trainingLog: TrainingLog? = nil, title: String = "Detox report"
+    ) -> String {
         let s = report.summary
         var html = """
             <!DOCTYPE html>
@@ -87,12 +102,20 @@ public enum HTMLReport {
 
             """
         for (label, before, after, change) in headlineRows(s) {
-            html += "<tr><td>\(escape(label))</td><td class=\"num\">\(before)</td><td class=\"num\">\(after)</td><td class=\"num\">\(change)</td></tr>\n"
+            html +=
+                "<tr><td>\(escape(label))</td><td class=\"num\">\(before)</td><td class=\"num\">\(after)</td><td class=\"num\">\(change)</td></tr>\n"
         }
         html += "</tbody></table>\n<h2>Plots</h2>\n<div class=\"charts\">\n"
-        let before = report.samples.map(\.toxicityBefore), after = report.samples.map(\.toxicityAfter)
-        html += SVGChart.histogram(title: "Toxicity distribution", series: [("before", beforeColor, before), ("after", afterColor, after)]) + "\n"
-        html += SVGChart.beforeAfter(title: "Toxicity per sample, before → after", before: before, after: after, beforeColor: beforeColor, afterColor: afterColor) + "\n"
+        let before = report.samples.map(\.toxicityBefore)
+        let after = report.samples.map(\.toxicityAfter)
+        html +=
+            SVGChart.histogram(
+                title: "Toxicity distribution", series: [("before", beforeColor, before), ("after", afterColor, after)])
+            + "\n"
+        html +=
+            SVGChart.beforeAfter(
+                title: "Toxicity per sample, before → after", before: before, after: after, beforeColor: beforeColor,
+                afterColor: afterColor) + "\n"
         if let log = trainingLog, !log.steps.isEmpty {
             let curves: [(String, [(String, String)])] = [
                 ("Mean reward", [("env/reward_mean", "#2980b9")]),
@@ -101,18 +124,26 @@ public enum HTMLReport {
                 ("Losses", [("ppo/loss/policy", "#8e44ad"), ("ppo/loss/value", "#27ae60")]),
             ]
             for (title, keys) in curves {
-                let series = keys.map { SVGChart.Series(name: $0.0.split(separator: "/").last.map(String.init) ?? $0.0, color: $0.1, points: log.series($0.0)) }
+                let series = keys.map {
+                    SVGChart.Series(
+                        name: $0.0.split(separator: "/").last.map(String.init) ?? $0.0, color: $0.1,
+                        points: log.series($0.0))
+                }
                 if series.contains(where: { !$0.points.isEmpty }) {
                     html += SVGChart.lines(title: title, xLabel: "PPO step", series: series) + "\n"
                 }
             }
         }
         html += "</div>\n<h2>Samples</h2>\n<p class=\"lede\">Sorted by reward difference, largest first.</p>\n"
-        html += "<table><thead><tr><th>query</th><th>response before</th><th>response after</th><th>reward before</th><th>reward after</th><th>reward diff</th><th>toxicity before</th><th>toxicity after</th></tr></thead><tbody>\n"
+        html +=
+            "<table><thead><tr><th>query</th><th>response before</th><th>response after</th><th>reward before</th><th>reward after</th><th>reward diff</th><th>toxicity before</th><th>toxicity after</th></tr></thead><tbody>\n"
         for row in report.sortedSamples(by: .rewardDifference) {
-            html += "<tr><td class=\"text\">\(escape(row.query))</td><td class=\"text\">\(escape(row.responseBefore))</td><td class=\"text\">\(escape(row.responseAfter))</td>"
-            html += "<td class=\"num\">\(format(row.rewardBefore))</td><td class=\"num\">\(format(row.rewardAfter))</td><td class=\"num\">\(format(row.rewardDifference))</td>"
-            html += "<td class=\"num\">\(format(row.toxicityBefore))</td><td class=\"num\">\(format(row.toxicityAfter))</td></tr>\n"
+            html +=
+                "<tr><td class=\"text\">\(escape(row.query))</td><td class=\"text\">\(escape(row.responseBefore))</td><td class=\"text\">\(escape(row.responseAfter))</td>"
+            html +=
+                "<td class=\"num\">\(format(row.rewardBefore))</td><td class=\"num\">\(format(row.rewardAfter))</td><td class=\"num\">\(format(row.rewardDifference))</td>"
+            html +=
+                "<td class=\"num\">\(format(row.toxicityBefore))</td><td class=\"num\">\(format(row.toxicityAfter))</td></tr>\n"
         }
         html += "</tbody></table>\n<h2>Settings</h2>\n<table class=\"settings\"><tbody>\n"
         for key in report.settings.keys.sorted() {
@@ -126,7 +157,9 @@ public enum HTMLReport {
     public static func terminalSummary(_ summary: ComparisonSummary) -> String {
         var lines = ["measure                         before      after     change"]
         for (label, before, after, change) in headlineRows(summary) {
-            lines.append(label.padding(toLength: 28, withPad: " ", startingAt: 0) + before.leftPadded(11) + after.leftPadded(11) + change.leftPadded(11))
+            lines.append(
+                label.padding(toLength: 28, withPad: " ", startingAt: 0) + before.leftPadded(11) + after.leftPadded(11)
+                    + change.leftPadded(11))
         }
         return lines.joined(separator: "\n")
     }

@@ -104,7 +104,7 @@ public struct PorterStemmer: Sendable {
     /// nltk `_measure`: the number of vowel→consonant transitions, m in `[C](VC){m}[V]`.
     private static func measure(_ stem: ArraySlice<Unicode.Scalar>) -> Int {
         var m = 0
-        var previousConsonant = true  // value unused for the first letter
+        var previousConsonant = true // value unused for the first letter
         var first = true
         for c in stem {
             let consonant: Bool

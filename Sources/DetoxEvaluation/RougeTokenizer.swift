@@ -36,13 +36,13 @@ public struct RougeTokenizer: Sendable {
         for scalar in scalars {
             let v = scalar.value
             switch v {
-            case 0x61...0x7A, 0x30...0x39:  // a-z, 0-9
+            case 0x61...0x7A, 0x30...0x39: // a-z, 0-9
                 current.append(UInt8(v))
-            case 0x41...0x5A:  // A-Z
+            case 0x41...0x5A: // A-Z
                 current.append(UInt8(v + 32))
-            case 0x212A:  // KELVIN SIGN lowers to "k"
+            case 0x212A: // KELVIN SIGN lowers to "k"
                 current.append(0x6B)
-            case 0x130:  // LATIN CAPITAL LETTER I WITH DOT ABOVE lowers to "i" + U+0307
+            case 0x130: // LATIN CAPITAL LETTER I WITH DOT ABOVE lowers to "i" + U+0307
                 current.append(0x69)
                 flush(&current, into: &tokens)
             default:

@@ -23,7 +23,7 @@ public enum RougeType: Hashable, Sendable, CustomStringConvertible {
         default:
             let digits = name.dropFirst(5)
             guard name.hasPrefix("rouge"), !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }),
-                  let n = Int(digits)
+                let n = Int(digits)
             else {
                 throw EvaluationError.invalidSetting(
                     name: "rouge type", reason: "'\(name)' is not rouge<n>, rougeL or rougeLsum")

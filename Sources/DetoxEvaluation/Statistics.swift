@@ -33,7 +33,9 @@ public enum Statistics {
     public static func pairedBootstrapInterval(
         before: [Double], after: [Double], resamples: Int = 2000, confidence: Double = 0.95, seed: UInt64 = 0
     ) -> (low: Double, high: Double)? {
-        guard !before.isEmpty, before.count == after.count, resamples > 0, confidence > 0, confidence < 1 else { return nil }
+        guard !before.isEmpty, before.count == after.count, resamples > 0, confidence > 0, confidence < 1 else {
+            return nil
+        }
         let differences = zip(after, before).map { $0 - $1 }
         let n = differences.count
         var state = seed &+ 0x9E37_79B9_7F4A_7C15
@@ -56,7 +58,8 @@ public enum Statistics {
         func quantile(_ q: Double) -> Double {
             // Linear interpolation between order statistics (NumPy's default "linear" method).
             let position = q * Double(resamples - 1)
-            let lower = Int(position.rounded(.down)), upper = Swift.min(lower + 1, resamples - 1)
+            let lower = Int(position.rounded(.down))
+            let upper = Swift.min(lower + 1, resamples - 1)
             let weight = position - Double(lower)
             return means[lower] * (1 - weight) + means[upper] * weight
         }

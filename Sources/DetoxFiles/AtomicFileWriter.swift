@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // MARK: - AtomicFileWriter
@@ -26,11 +26,6 @@ public struct AtomicFileWriter: ~Copyable {
     /// The destination, for error messages.
     public let destination: String
     private let descriptor: Int32
-
-    private init(destination: String, descriptor: Int32) {
-        self.destination = destination
-        self.descriptor = descriptor
-    }
 
     // MARK: Writing
 
@@ -88,11 +83,11 @@ public struct AtomicFileWriter: ~Copyable {
         var remaining = buffer.count
         while remaining > 0 {
             #if canImport(Darwin)
-            let written = Darwin.write(descriptor, next, remaining)
+                let written = Darwin.write(descriptor, next, remaining)
             #elseif canImport(Musl)
-            let written = Musl.write(descriptor, next, remaining)
+                let written = Musl.write(descriptor, next, remaining)
             #else
-            let written = Glibc.write(descriptor, next, remaining)
+                let written = Glibc.write(descriptor, next, remaining)
             #endif
             if written < 0 {
                 if errno == EINTR { continue }

@@ -27,8 +27,10 @@ public struct GlobPattern: Hashable, Sendable, CustomStringConvertible {
     public func matches(_ path: String) -> Bool {
         let text = Array(path)
         // Iterative matcher with single-star backtracking (`*` matches across `/`).
-        var p = 0, t = 0
-        var starP = -1, starT = 0
+        var p = 0
+        var t = 0
+        var starP = -1
+        var starT = 0
         while t < text.count {
             if p < characters.count {
                 let c = characters[p]
@@ -39,16 +41,19 @@ public struct GlobPattern: Hashable, Sendable, CustomStringConvertible {
                     continue
                 }
                 if c == "?" {
-                    p += 1; t += 1
+                    p += 1
+                    t += 1
                     continue
                 }
                 if c == "[", let (matched, next) = matchSet(at: p, text[t]) {
                     if matched {
-                        p = next; t += 1
+                        p = next
+                        t += 1
                         continue
                     }
                 } else if c == text[t] {
-                    p += 1; t += 1
+                    p += 1
+                    t += 1
                     continue
                 }
             }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 // MARK: - HTTPTransport
@@ -60,8 +61,10 @@ final class HTTPTransport: Sendable {
     /// not 0), following redirects. A 200 answer to a range request restarts the file; a 206
     /// must start at `offset`. Non-2xx bodies are not written. Returns the response and the file's
     /// final size.
-    func download(_ url: URL, headers: [String: String], to file: URL, offset: Int64,
-                  progress: (@Sendable (Int64) -> Void)?) async throws -> (HTTPResponse, Int64) {
+    func download(
+        _ url: URL, headers: [String: String], to file: URL, offset: Int64,
+        progress: (@Sendable (Int64) -> Void)?
+    ) async throws -> (HTTPResponse, Int64) {
         var request = URLRequest(url: url)
         request.httpMethod = "GET"
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
@@ -73,14 +76,17 @@ final class HTTPTransport: Sendable {
 
     // MARK: - Tasks
 
-    private func run(_ request: URLRequest, followRedirects: Bool, sink: FileSink?,
-                     progress: (@Sendable (Int64) -> Void)?, limit: Int = 1 << 16) async throws -> TaskOutcome {
+    private func run(
+        _ request: URLRequest, followRedirects: Bool, sink: FileSink?,
+        progress: (@Sendable (Int64) -> Void)?, limit: Int = 1 << 16
+    ) async throws -> TaskOutcome {
         let task = session.dataTask(with: request)
         let box = CancelBox(task)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TaskOutcome, Error>) in
-                let state = TaskState(request: request, followRedirects: followRedirects, sink: sink,
-                                      progress: progress, limit: limit, continuation: continuation)
+                let state = TaskState(
+                    request: request, followRedirects: followRedirects, sink: sink,
+                    progress: progress, limit: limit, continuation: continuation)
                 delegate.register(task.taskIdentifier, state)
                 task.resume()
             }

@@ -1,10 +1,11 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // MARK: - HubCache
@@ -135,8 +136,9 @@ public struct HubCache: Sendable, Hashable {
     /// Touches the `.no_exist` marker for a file the server says is absent at `commit`.
     func markMissing(_ repo: RepoID, commit: String, path: RepoPath) {
         let marker = noExistPath(repo, commit: commit, path: path)
-        try? FileManager.default.createDirectory(at: marker.deletingLastPathComponent(),
-                                                 withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            at: marker.deletingLastPathComponent(),
+            withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: marker.path) {
             _ = FileManager.default.createFile(atPath: marker.path, contents: Data())
         }
@@ -220,7 +222,8 @@ public struct HubCache: Sendable, Hashable {
     /// A revision usable under `refs/`: non-empty components, no `.`/`..`, no backslash or NUL.
     static func isSafeRevision(_ revision: String) -> Bool {
         guard !revision.isEmpty, !revision.hasPrefix("/"), !revision.contains("\\"),
-              !revision.contains("\0") else { return false }
+            !revision.contains("\0")
+        else { return false }
         return revision.split(separator: "/", omittingEmptySubsequences: false)
             .allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
     }
@@ -236,4 +239,3 @@ public struct HubCache: Sendable, Hashable {
         }
     }
 }
-

@@ -2,15 +2,16 @@
 // `get_hf_file_metadata`, `http_get`, `_create_symlink`), re-expressed for URLSession; no code copied.
 
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // MARK: - HubClient + File
@@ -27,8 +28,10 @@ extension HubClient {
     ///   revision is returned if there is one.
     /// - `path` must stay inside the snapshot: absolute paths and `..` are refused before any
     ///   request.
-    public func file(repo: RepoID, path: String, revision: String = "main",
-                     progress: HubProgressHandler? = nil) async throws -> URL {
+    public func file(
+        repo: RepoID, path: String, revision: String = "main",
+        progress: HubProgressHandler? = nil
+    ) async throws -> URL {
         let relative = try RepoPath(path, repo: repo)
         guard HubCache.isSafeRevision(revision) else {
             throw HubError.invalidRevision(repo: repo.description, revision: revision)
@@ -40,10 +43,12 @@ extension HubClient {
             if FileManager.default.fileExists(atPath: pointer.path) { return pointer }
         }
         if offline {
-            if case let .file(url) = try cache.cachedFile(repo: repo, path: path, revision: revision) { return url }
-            throw HubError.offlineFileMissing(repo: repo.description, file: path, revision: revision,
-                                              cachePath: cache.lookupDescription(repo: repo, path: relative,
-                                                                                 revision: revision))
+            if case .file(let url) = try cache.cachedFile(repo: repo, path: path, revision: revision) { return url }
+            throw HubError.offlineFileMissing(
+                repo: repo.description, file: path, revision: revision,
+                cachePath: cache.lookupDescription(
+                    repo: repo, path: relative,
+                    revision: revision))
         }
 
         guard let url = resolveURL(repo: repo, path: path, revision: revision) else {
@@ -58,20 +63,24 @@ extension HubClient {
                 throw error
             default:
                 // Server unreachable or refusing: fall back on the cache as huggingface_hub does.
-                if case let .file(cached) = try cache.cachedFile(repo: repo, path: path, revision: revision) {
+                if case .file(let cached) = try cache.cachedFile(repo: repo, path: path, revision: revision) {
                     return cached
                 }
-                if case let .network(_, _, failedURL, reason) = error {
-                    throw HubError.fileNotCached(repo: repo.description, file: path, revision: revision,
-                                                 url: failedURL, cachePath: cache.lookupDescription(
-                                                     repo: repo, path: relative, revision: revision),
-                                                 reason: reason)
+                if case .network(_, _, let failedURL, let reason) = error {
+                    throw HubError.fileNotCached(
+                        repo: repo.description, file: path, revision: revision,
+                        url: failedURL,
+                        cachePath: cache.lookupDescription(
+                            repo: repo, path: relative, revision: revision),
+                        reason: reason)
                 }
-                if case let .httpStatus(_, _, failedURL, status, _) = error, status >= 500 {
-                    throw HubError.fileNotCached(repo: repo.description, file: path, revision: revision,
-                                                 url: failedURL, cachePath: cache.lookupDescription(
-                                                     repo: repo, path: relative, revision: revision),
-                                                 reason: "HTTP \(status)")
+                if case .httpStatus(_, _, let failedURL, let status, _) = error, status >= 500 {
+                    throw HubError.fileNotCached(
+                        repo: repo.description, file: path, revision: revision,
+                        url: failedURL,
+                        cachePath: cache.lookupDescription(
+                            repo: repo, path: relative, revision: revision),
+                        reason: "HTTP \(status)")
                 }
                 throw error
             }
@@ -89,8 +98,9 @@ extension HubClient {
                 try cache.link(pointer: pointer, blob: blob, depth: relative.depth, newBlob: false)
                 return pointer
             }
-            try await download(repo: repo, path: path, metadata: metadata, originalURL: url, blob: blob,
-                               progress: progress)
+            try await download(
+                repo: repo, path: path, metadata: metadata, originalURL: url, blob: blob,
+                progress: progress)
             try cache.link(pointer: pointer, blob: blob, depth: relative.depth, newBlob: true)
             return pointer
         }
@@ -102,31 +112,35 @@ extension HubClient {
     /// `get_hf_file_metadata`), and check every value that becomes a path.
     func fileMetadata(repo: RepoID, path: RepoPath, revision: String, url: URL) async throws -> FileMetadata {
         var current = url
-        for _ in 0 ..< 10 {
+        for _ in 0..<10 {
             let response: HTTPResponse
             do {
                 let target = current
-                response = try await retrying({ try await transport.head(target, headers: headers(withToken: true)) },
-                                              status: \.status)
+                response = try await retrying(
+                    { try await transport.head(target, headers: headers(withToken: true)) },
+                    status: \.status)
             } catch let failure as TransportFailure {
-                throw HubError.network(repo: repo.description, file: path.string, url: current.absoluteString,
-                                       reason: failure.reason)
+                throw HubError.network(
+                    repo: repo.description, file: path.string, url: current.absoluteString,
+                    reason: failure.reason)
             }
-            if (300 ... 399).contains(response.status), let location = response.header("Location") {
+            if (300...399).contains(response.status), let location = response.header("Location") {
                 if let next = HubClient.relativeRedirect(location, from: current) {
                     current = next
                     continue
                 }
                 guard let absolute = URL(string: location) else {
-                    throw HubError.invalidResponse(repo: repo.description, url: current.absoluteString,
-                                                   reason: "unreadable Location header")
+                    throw HubError.invalidResponse(
+                        repo: repo.description, url: current.absoluteString,
+                        reason: "unreadable Location header")
                 }
                 return try readMetadata(response, repo: repo, path: path, url: current, location: absolute)
             }
-            guard (200 ... 299).contains(response.status) else {
+            guard (200...299).contains(response.status) else {
                 let error = statusError(response, repo: repo, file: path, revision: revision, url: current)
                 if case .entryNotFound = error, let commit = response.header("X-Repo-Commit"),
-                   HubCache.isCommitHash(commit) {
+                    HubCache.isCommitHash(commit)
+                {
                     // Remember the absence, as huggingface_hub does (`.no_exist/<commit>/<path>`).
                     cache.markMissing(repo, commit: commit.lowercased(), path: path)
                     try? cache.writeRef(repo, revision: revision, commit: commit.lowercased())
@@ -143,14 +157,17 @@ extension HubClient {
     /// absolute one.
     static func relativeRedirect(_ location: String, from url: URL) -> URL? {
         guard let target = URLComponents(string: location), target.host == nil, target.scheme == nil,
-              var components = URLComponents(url: url, resolvingAgainstBaseURL: true) else { return nil }
+            var components = URLComponents(url: url, resolvingAgainstBaseURL: true)
+        else { return nil }
         components.percentEncodedPath = target.percentEncodedPath
         components.percentEncodedQuery = target.percentEncodedQuery
         return components.url
     }
 
-    private func readMetadata(_ response: HTTPResponse, repo: RepoID, path: RepoPath, url: URL,
-                              location: URL) throws -> FileMetadata {
+    private func readMetadata(
+        _ response: HTTPResponse, repo: RepoID, path: RepoPath, url: URL,
+        location: URL
+    ) throws -> FileMetadata {
         func missing(_ header: String) -> HubError {
             HubError.missingHeader(repo: repo.description, file: path.string, url: url.absoluteString, header: header)
         }
@@ -166,7 +183,8 @@ extension HubClient {
             throw HubError.unsafeServerValue(repo: repo.description, name: "etag", value: rawEtag)
         }
         guard let sizeText = response.header("X-Linked-Size") ?? response.header("Content-Length"),
-              let size = Int64(sizeText.trimmingCharacters(in: .whitespaces)), size >= 0 else {
+            let size = Int64(sizeText.trimmingCharacters(in: .whitespaces)), size >= 0
+        else {
             throw missing("Content-Length")
         }
         return FileMetadata(commit: commit.lowercased(), etag: etag, size: size, location: location)
@@ -187,22 +205,26 @@ extension HubClient {
         case (_, "RevisionNotFound"):
             return .revisionNotFound(repo: repo.description, revision: revision, url: shown, status: response.status)
         case (_, "EntryNotFound"):
-            return .entryNotFound(repo: repo.description, file: file?.string ?? "", revision: revision, url: shown,
-                                  status: response.status)
+            return .entryNotFound(
+                repo: repo.description, file: file?.string ?? "", revision: revision, url: shown,
+                status: response.status)
         case (401, _), (403, _):
-            return .unauthorized(repo: repo.description, file: file?.string, url: shown, status: response.status,
-                                 tokenSent: token != nil)
+            return .unauthorized(
+                repo: repo.description, file: file?.string, url: shown, status: response.status,
+                tokenSent: token != nil)
         case (_, "RepoNotFound"):
             return .repositoryNotFound(repo: repo.description, url: shown, status: response.status)
         case (404, _):
             if let file {
-                return .entryNotFound(repo: repo.description, file: file.string, revision: revision, url: shown,
-                                      status: 404)
+                return .entryNotFound(
+                    repo: repo.description, file: file.string, revision: revision, url: shown,
+                    status: 404)
             }
             return .repositoryNotFound(repo: repo.description, url: shown, status: 404)
         default:
-            return .httpStatus(repo: repo.description, file: file?.string, url: shown, status: response.status,
-                               message: response.header("X-Error-Message") ?? "")
+            return .httpStatus(
+                repo: repo.description, file: file?.string, url: shown, status: response.status,
+                message: response.header("X-Error-Message") ?? "")
         }
     }
 
@@ -211,8 +233,10 @@ extension HubClient {
     /// Fills `blob` from `metadata.location` through `blob.incomplete`: resumes what an earlier
     /// attempt left, retries a broken transfer up to `downloadAttempts` times, checks size and
     /// (LFS) SHA-256, then renames into place. Runs under the blob's lock.
-    private func download(repo: RepoID, path: String, metadata: FileMetadata, originalURL: URL, blob: URL,
-                          progress: HubProgressHandler?) async throws {
+    private func download(
+        repo: RepoID, path: String, metadata: FileMetadata, originalURL: URL, blob: URL,
+        progress: HubProgressHandler?
+    ) async throws {
         let fm = FileManager.default
         let incomplete = URL(fileURLWithPath: blob.path + ".incomplete")
         do {
@@ -238,18 +262,20 @@ extension HubClient {
             if offset == total, total > 0 || fm.fileExists(atPath: incomplete.path) { break }
             report?(offset)
             do {
-                let (response, _) = try await transport.download(metadata.location,
-                                                                 headers: headers(withToken: sendToken),
-                                                                 to: incomplete, offset: offset, progress: report)
+                let (response, _) = try await transport.download(
+                    metadata.location,
+                    headers: headers(withToken: sendToken),
+                    to: incomplete, offset: offset, progress: report)
                 if response.status == 416 {
                     // The range no longer fits (the file changed): start over once.
                     try? fm.removeItem(at: incomplete)
                     attempt += 1
                     if attempt < downloadAttempts { continue }
                 }
-                guard (200 ... 299).contains(response.status) else {
-                    throw statusError(response, repo: repo, file: try RepoPath(path, repo: repo),
-                                      revision: metadata.commit, url: response.url)
+                guard (200...299).contains(response.status) else {
+                    throw statusError(
+                        response, repo: repo, file: try RepoPath(path, repo: repo),
+                        revision: metadata.commit, url: response.url)
                 }
                 break
             } catch let failure as TransportFailure {
@@ -266,19 +292,21 @@ extension HubClient {
                 case .network:
                     if attempt < downloadAttempts { continue }
                 }
-                throw HubError.downloadInterrupted(repo: repo.description, file: path,
-                                                   url: metadata.location.absoluteString,
-                                                   receivedBytes: HubClient.fileSize(incomplete) ?? 0,
-                                                   expectedBytes: total, incompletePath: incomplete.path,
-                                                   reason: failure.reason)
+                throw HubError.downloadInterrupted(
+                    repo: repo.description, file: path,
+                    url: metadata.location.absoluteString,
+                    receivedBytes: HubClient.fileSize(incomplete) ?? 0,
+                    expectedBytes: total, incompletePath: incomplete.path,
+                    reason: failure.reason)
             }
         }
 
         let actual = HubClient.fileSize(incomplete) ?? 0
         guard actual == total else {
             if actual > total { try? fm.removeItem(at: incomplete) }
-            throw HubError.sizeMismatch(repo: repo.description, file: path, expected: total, actual: actual,
-                                        path: incomplete.path)
+            throw HubError.sizeMismatch(
+                repo: repo.description, file: path, expected: total, actual: actual,
+                path: incomplete.path)
         }
         if HubCache.isSHA256(metadata.etag) {
             let digest: String
@@ -289,8 +317,9 @@ extension HubClient {
             }
             guard digest == metadata.etag.lowercased() else {
                 try? fm.removeItem(at: incomplete)
-                throw HubError.checksumMismatch(repo: repo.description, file: path, expected: metadata.etag,
-                                                actual: digest, path: incomplete.path)
+                throw HubError.checksumMismatch(
+                    repo: repo.description, file: path, expected: metadata.etag,
+                    actual: digest, path: incomplete.path)
             }
         }
         guard rename(incomplete.path, blob.path) == 0 else {
@@ -302,7 +331,8 @@ extension HubClient {
     /// Size of a regular file, `nil` when absent.
     static func fileSize(_ url: URL) -> Int64? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
-              let size = attributes[.size] as? NSNumber else { return nil }
+            let size = attributes[.size] as? NSNumber
+        else { return nil }
         return size.int64Value
     }
 }

@@ -2,8 +2,9 @@
 // (`repo_info`), re-expressed in Swift; no code copied.
 
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 // MARK: - HubClient + Snapshot
@@ -15,8 +16,9 @@ extension HubClient {
             throw HubError.invalidRevision(repo: repo.description, revision: revision)
         }
         guard !offline else {
-            throw HubError.snapshotNotCached(repo: repo.description, revision: revision,
-                                             cachePath: cache.repoFolder(repo).path, reason: "offline mode")
+            throw HubError.snapshotNotCached(
+                repo: repo.description, revision: revision,
+                cachePath: cache.repoFolder(repo).path, reason: "offline mode")
         }
         guard let url = infoURL(repo: repo, revision: revision) else {
             throw HubError.invalidRepoID(repo.description, reason: "cannot form a URL")
@@ -26,20 +28,22 @@ extension HubClient {
         let response: HTTPResponse
         let body: Data
         do {
-            (response, body) = try await retrying({ try await transport.get(url, headers: requestHeaders) },
-                                                  status: { $0.0.status })
+            (response, body) = try await retrying(
+                { try await transport.get(url, headers: requestHeaders) },
+                status: { $0.0.status })
         } catch let failure as TransportFailure {
             throw HubError.network(repo: repo.description, file: nil, url: url.absoluteString, reason: failure.reason)
         }
-        guard (200 ... 299).contains(response.status) else {
+        guard (200...299).contains(response.status) else {
             throw statusError(response, repo: repo, file: nil, revision: revision, url: response.url)
         }
         let info: RepoInfo
         do {
             info = try JSONDecoder().decode(RepoInfo.self, from: body)
         } catch {
-            throw HubError.invalidResponse(repo: repo.description, url: url.absoluteString,
-                                           reason: "repository listing is not the expected JSON (\(error))")
+            throw HubError.invalidResponse(
+                repo: repo.description, url: url.absoluteString,
+                reason: "repository listing is not the expected JSON (\(error))")
         }
         guard HubCache.isCommitHash(info.sha) else {
             throw HubError.unsafeServerValue(repo: repo.description, name: "commit (sha)", value: info.sha)
@@ -58,8 +62,10 @@ extension HubClient {
     /// - Offline, or when the listing cannot be fetched (no network, 5xx, 401), the cached
     ///   snapshot folder of the revision is returned if there is one.
     @discardableResult
-    public func snapshot(repo: RepoID, revision: String = "main", allowPatterns: [String]? = nil,
-                         ignorePatterns: [String] = [], progress: HubProgressHandler? = nil) async throws -> URL {
+    public func snapshot(
+        repo: RepoID, revision: String = "main", allowPatterns: [String]? = nil,
+        ignorePatterns: [String] = [], progress: HubProgressHandler? = nil
+    ) async throws -> URL {
         let info: RepoInfo
         do {
             info = try await repoInfo(repo: repo, revision: revision)
@@ -72,14 +78,16 @@ extension HubClient {
                     let folder = cache.snapshotFolder(repo, commit: commit)
                     var isFolder: ObjCBool = false
                     if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder),
-                       isFolder.boolValue {
+                        isFolder.boolValue
+                    {
                         return folder
                     }
                 }
                 if case .snapshotNotCached = error { throw error }
-                if case let .network(_, _, _, reason) = error {
-                    throw HubError.snapshotNotCached(repo: repo.description, revision: revision,
-                                                     cachePath: cache.repoFolder(repo).path, reason: reason)
+                if case .network(_, _, _, let reason) = error {
+                    throw HubError.snapshotNotCached(
+                        repo: repo.description, revision: revision,
+                        cachePath: cache.repoFolder(repo).path, reason: reason)
                 }
                 throw error
             }
@@ -91,8 +99,9 @@ extension HubClient {
         if let allowPatterns {
             selected = FileSelection.filter(files, allow: allowPatterns, ignore: ignorePatterns)
         } else if repo.kind == .model {
-            selected = FileSelection.filter(FileSelection.defaultModelFiles(in: files), allow: nil,
-                                            ignore: ignorePatterns)
+            selected = FileSelection.filter(
+                FileSelection.defaultModelFiles(in: files), allow: nil,
+                ignore: ignorePatterns)
         } else {
             selected = FileSelection.filter(files, allow: nil, ignore: ignorePatterns)
         }
@@ -118,8 +127,10 @@ extension HubClient {
     /// What a `--model` or `--dataset` argument names: an existing local folder is used as is;
     /// anything else is a Hub id (`org/name`, `datasets/org/name`) whose snapshot is fetched
     /// (or found in the cache) and returned.
-    public func folder(for argument: String, kind: RepoKind = .model, revision: String = "main",
-                       allowPatterns: [String]? = nil, progress: HubProgressHandler? = nil) async throws -> URL {
+    public func folder(
+        for argument: String, kind: RepoKind = .model, revision: String = "main",
+        allowPatterns: [String]? = nil, progress: HubProgressHandler? = nil
+    ) async throws -> URL {
         var isFolder: ObjCBool = false
         let expanded = (argument as NSString).expandingTildeInPath
         if FileManager.default.fileExists(atPath: expanded, isDirectory: &isFolder), isFolder.boolValue {

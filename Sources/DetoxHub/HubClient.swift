@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 // MARK: - HubProgressHandler
@@ -65,10 +66,12 @@ public final class HubClient: Sendable {
     ///   - retries: extra tries of a `HEAD` or listing after a server error or a timeout.
     ///   - retryDelay: first wait between those tries, doubled each time.
     ///   - configuration: URLSession settings (proxies, extra headers); caching is turned off.
-    public init(endpoint: URL = URL(string: HubEnvironment.defaultEndpoint) ?? URL(fileURLWithPath: "/"),
-                cache: HubCache, token: String? = nil, offline: Bool = false, timeout: Double = 30,
-                downloadAttempts: Int = 3, lockTimeout: Double = 600, retries: Int = 2, retryDelay: Double = 1,
-                configuration: URLSessionConfiguration? = nil) {
+    public init(
+        endpoint: URL = URL(string: HubEnvironment.defaultEndpoint) ?? URL(fileURLWithPath: "/"),
+        cache: HubCache, token: String? = nil, offline: Bool = false, timeout: Double = 30,
+        downloadAttempts: Int = 3, lockTimeout: Double = 600, retries: Int = 2, retryDelay: Double = 1,
+        configuration: URLSessionConfiguration? = nil
+    ) {
         var base = endpoint.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.endpoint = URL(string: base) ?? endpoint
@@ -80,7 +83,8 @@ public final class HubClient: Sendable {
         self.retries = max(0, retries)
         self.retryDelay = max(0, retryDelay)
         // Work on a copy: the caller's configuration object is left as it was.
-        let settings = (configuration?.copy() as? URLSessionConfiguration)
+        let settings =
+            (configuration?.copy() as? URLSessionConfiguration)
             ?? HTTPTransport.configuration(timeout: timeout)
         settings.urlCache = nil
         settings.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -93,9 +97,10 @@ public final class HubClient: Sendable {
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> HubClient {
         let settings = HubEnvironment(environment)
-        return HubClient(endpoint: settings.endpoint,
-                         cache: HubCache(root: settings.cacheRoot, disableSymlinks: settings.disableSymlinks),
-                         token: settings.token, offline: settings.offline)
+        return HubClient(
+            endpoint: settings.endpoint,
+            cache: HubCache(root: settings.cacheRoot, disableSymlinks: settings.disableSymlinks),
+            token: settings.token, offline: settings.offline)
     }
 
     // MARK: - URLs
@@ -103,14 +108,16 @@ public final class HubClient: Sendable {
     /// `{endpoint}/{datasets/}{id}/resolve/{revision}/{path}`, revision fully percent-encoded
     /// (`refs/pr/1` → `refs%2Fpr%2F1`), path with `/` kept (huggingface_hub `hf_hub_url`).
     public func resolveURL(repo: RepoID, path: String, revision: String) -> URL? {
-        let text = endpoint.absoluteString + "/" + repo.kind.urlPrefix + repo.id + "/resolve/"
+        let text =
+            endpoint.absoluteString + "/" + repo.kind.urlPrefix + repo.id + "/resolve/"
             + HubClient.quote(revision, keepSlash: false) + "/" + HubClient.quote(path, keepSlash: true)
         return URL(string: text)
     }
 
     /// `{endpoint}/api/{models|datasets|spaces}/{id}/revision/{revision}` (huggingface_hub `repo_info`).
     public func infoURL(repo: RepoID, revision: String) -> URL? {
-        let text = endpoint.absoluteString + "/api/" + repo.kind.apiSegment + "/" + repo.id + "/revision/"
+        let text =
+            endpoint.absoluteString + "/api/" + repo.kind.apiSegment + "/" + repo.id + "/revision/"
             + HubClient.quote(revision, keepSlash: false)
         return URL(string: text)
     }
@@ -121,8 +128,8 @@ public final class HubClient: Sendable {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                 UInt8(ascii: "-"), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "-"), UInt8(ascii: "~"):
                 result.unicodeScalars.append(Unicode.Scalar(byte))
             case UInt8(ascii: "/") where keepSlash:
                 result.append("/")

@@ -97,14 +97,14 @@ public struct HubEnvironment: Sendable, CustomStringConvertible {
             }
             let after = text.index(after: index)
             if after < text.endIndex, text[after] == "{", let close = text[after...].firstIndex(of: "}") {
-                let name = String(text[text.index(after: after) ..< close])
-                result += environment[name] ?? String(text[index ... close])
+                let name = String(text[text.index(after: after)..<close])
+                result += environment[name] ?? String(text[index...close])
                 index = text.index(after: close)
                 continue
             }
             var end = after
             while end < text.endIndex, isNameCharacter(text[end]) { end = text.index(after: end) }
-            let name = String(text[after ..< end])
+            let name = String(text[after..<end])
             result += name.isEmpty ? "$" : (environment[name] ?? "$" + name)
             index = end
         }

@@ -62,8 +62,9 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidResponse(repo: String, url: String, reason: String)
     /// The download was interrupted; `incompletePath` keeps the bytes received so far and the next
     /// call resumes from there with a `Range` request.
-    case downloadInterrupted(repo: String, file: String, url: String, receivedBytes: Int64,
-                             expectedBytes: Int64, incompletePath: String, reason: String)
+    case downloadInterrupted(
+        repo: String, file: String, url: String, receivedBytes: Int64,
+        expectedBytes: Int64, incompletePath: String, reason: String)
     /// The downloaded file has a different size than the server announced.
     case sizeMismatch(repo: String, file: String, expected: Int64, actual: Int64, path: String)
     /// The downloaded LFS file's SHA-256 differs from its etag. The partial file was removed.
@@ -74,61 +75,63 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A one-line message naming the repository, file, URL (without query) and cache path.
     public var description: String {
         switch self {
-        case let .invalidRepoID(id, reason):
+        case .invalidRepoID(let id, let reason):
             return "invalid repository id '\(id)': \(reason)"
-        case let .invalidFilePath(repo, path, reason):
+        case .invalidFilePath(let repo, let path, let reason):
             return "refusing file path '\(path)' in \(repo): \(reason)"
-        case let .invalidRevision(repo, revision):
+        case .invalidRevision(let repo, let revision):
             return "invalid revision '\(revision)' for \(repo)"
-        case let .offlineFileMissing(repo, file, revision, cachePath):
+        case .offlineFileMissing(let repo, let file, let revision, let cachePath):
             return "offline mode: '\(file)' of \(repo) (revision \(revision)) is not in the cache; "
                 + "looked for it at \(cachePath). Download it once with network access "
                 + "(`detox download \(repo)`) or unset HF_HUB_OFFLINE."
-        case let .fileNotCached(repo, file, revision, url, cachePath, reason):
+        case .fileNotCached(let repo, let file, let revision, let url, let cachePath, let reason):
             return "cannot reach \(HubError.redact(url)) (\(reason)) and '\(file)' of \(repo) "
                 + "(revision \(revision)) is not in the cache at \(cachePath)"
-        case let .snapshotNotCached(repo, revision, cachePath, reason):
+        case .snapshotNotCached(let repo, let revision, let cachePath, let reason):
             return "no cached snapshot of \(repo) at revision \(revision) in \(cachePath) (\(reason))"
-        case let .cacheIO(path, reason):
+        case .cacheIO(let path, let reason):
             return "cache I/O error at \(path): \(reason)"
-        case let .lockTimeout(path, seconds):
+        case .lockTimeout(let path, let seconds):
             return "gave up waiting \(seconds) s for the download lock \(path) held by another process"
-        case let .unauthorized(repo, file, url, status, tokenSent):
+        case .unauthorized(let repo, let file, let url, let status, let tokenSent):
             let what = file.map { "'\($0)' of \(repo)" } ?? repo
-            let hint = tokenSent
+            let hint =
+                tokenSent
                 ? "the token sent was refused (check HF_TOKEN and that it grants access)"
                 : "no token was sent; set HF_TOKEN or write one to $HF_HOME/token"
             return "HTTP \(status) for \(what) at \(HubError.redact(url)): the repository is private, "
                 + "gated or does not exist; \(hint)"
-        case let .repositoryNotFound(repo, url, status):
+        case .repositoryNotFound(let repo, let url, let status):
             return "repository \(repo) not found (HTTP \(status) at \(HubError.redact(url)))"
-        case let .revisionNotFound(repo, revision, url, status):
+        case .revisionNotFound(let repo, let revision, let url, let status):
             return "revision '\(revision)' of \(repo) not found (HTTP \(status) at \(HubError.redact(url)))"
-        case let .entryNotFound(repo, file, revision, url, status):
+        case .entryNotFound(let repo, let file, let revision, let url, let status):
             return "file '\(file)' not found in \(repo) at revision \(revision) "
                 + "(HTTP \(status) at \(HubError.redact(url)))"
-        case let .httpStatus(repo, file, url, status, message):
+        case .httpStatus(let repo, let file, let url, let status, let message):
             let what = file.map { "'\($0)' of \(repo)" } ?? repo
             return "HTTP \(status) for \(what) at \(HubError.redact(url))"
                 + (message.isEmpty ? "" : ": \(message)")
-        case let .network(repo, file, url, reason):
+        case .network(let repo, let file, let url, let reason):
             let what = file.map { "'\($0)' of \(repo)" } ?? repo
             return "network error for \(what) at \(HubError.redact(url)): \(reason)"
-        case let .tooManyRedirects(repo, url):
+        case .tooManyRedirects(let repo, let url):
             return "too many redirects for \(repo) starting at \(HubError.redact(url))"
-        case let .missingHeader(repo, file, url, header):
+        case .missingHeader(let repo, let file, let url, let header):
             return "response for '\(file)' of \(repo) at \(HubError.redact(url)) lacks the \(header) header"
-        case let .unsafeServerValue(repo, name, value):
+        case .unsafeServerValue(let repo, let name, let value):
             return "server sent an unusable \(name) '\(value)' for \(repo)"
-        case let .invalidResponse(repo, url, reason):
+        case .invalidResponse(let repo, let url, let reason):
             return "unreadable response for \(repo) at \(HubError.redact(url)): \(reason)"
-        case let .downloadInterrupted(repo, file, url, received, expected, incompletePath, reason):
+        case .downloadInterrupted(
+            let repo, let file, let url, let received, let expected, let incompletePath, let reason):
             return "download of '\(file)' of \(repo) from \(HubError.redact(url)) interrupted after "
                 + "\(received) of \(expected) bytes (\(reason)); kept in \(incompletePath), "
                 + "the next attempt resumes"
-        case let .sizeMismatch(repo, file, expected, actual, path):
+        case .sizeMismatch(let repo, let file, let expected, let actual, let path):
             return "'\(file)' of \(repo) should be \(expected) bytes but \(actual) arrived (\(path))"
-        case let .checksumMismatch(repo, file, expected, actual, path):
+        case .checksumMismatch(let repo, let file, let expected, let actual, let path):
             return "'\(file)' of \(repo) has SHA-256 \(actual), expected \(expected); removed \(path)"
         }
     }

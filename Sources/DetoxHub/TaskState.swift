@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 // MARK: - TaskOutcome
@@ -27,8 +28,10 @@ final class TaskState {
     var failure: TransportFailure?
     var redirects = 0
 
-    init(request: URLRequest, followRedirects: Bool, sink: FileSink?, progress: (@Sendable (Int64) -> Void)?,
-         limit: Int, continuation: CheckedContinuation<TaskOutcome, Error>) {
+    init(
+        request: URLRequest, followRedirects: Bool, sink: FileSink?, progress: (@Sendable (Int64) -> Void)?,
+        limit: Int, continuation: CheckedContinuation<TaskOutcome, Error>
+    ) {
         self.request = request
         self.followRedirects = followRedirects
         self.sink = sink

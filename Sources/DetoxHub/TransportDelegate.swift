@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 // MARK: - TransportDelegate
@@ -32,16 +33,19 @@ final class TransportDelegate: NSObject, URLSessionDataDelegate, @unchecked Send
 
     // MARK: Redirects
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
         guard let state = state(task.taskIdentifier), state.followRedirects else {
             completionHandler(nil)
             return
         }
         state.redirects += 1
         if state.redirects > 10 {
-            state.failure = TransportFailure(kind: .tooManyRedirects, reason: "more than 10 redirects",
-                                             response: nil, written: state.sink?.size ?? 0)
+            state.failure = TransportFailure(
+                kind: .tooManyRedirects, reason: "more than 10 redirects",
+                response: nil, written: state.sink?.size ?? 0)
             completionHandler(nil)
             task.cancel()
             return
@@ -59,8 +63,10 @@ final class TransportDelegate: NSObject, URLSessionDataDelegate, @unchecked Send
 
     // MARK: Data
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         guard let state = state(dataTask.taskIdentifier) else {
             completionHandler(.cancel)
             return
@@ -73,8 +79,9 @@ final class TransportDelegate: NSObject, URLSessionDataDelegate, @unchecked Send
                     if sink.size > 0 { try sink.restart() }
                     state.writing = true
                 } catch {
-                    state.failure = TransportFailure(kind: .write, reason: error.localizedDescription,
-                                                     response: nil, written: sink.size)
+                    state.failure = TransportFailure(
+                        kind: .write, reason: error.localizedDescription,
+                        response: nil, written: sink.size)
                     completionHandler(.cancel)
                     return
                 }
@@ -83,8 +90,10 @@ final class TransportDelegate: NSObject, URLSessionDataDelegate, @unchecked Send
                 if TransportDelegate.rangeStart(range) == sink.size {
                     state.writing = true
                 } else {
-                    state.failure = TransportFailure(kind: .badRange, reason: "Content-Range '\(range)' does not "
-                        + "start at byte \(sink.size)", response: nil, written: sink.size)
+                    state.failure = TransportFailure(
+                        kind: .badRange,
+                        reason: "Content-Range '\(range)' does not "
+                            + "start at byte \(sink.size)", response: nil, written: sink.size)
                     completionHandler(.cancel)
                     return
                 }
@@ -100,8 +109,9 @@ final class TransportDelegate: NSObject, URLSessionDataDelegate, @unchecked Send
                 try sink.write(data)
                 state.progress?(sink.size)
             } catch {
-                state.failure = TransportFailure(kind: .write, reason: error.localizedDescription,
-                                                 response: nil, written: sink.size)
+                state.failure = TransportFailure(
+                    kind: .write, reason: error.localizedDescription,
+                    response: nil, written: sink.size)
                 dataTask.cancel()
             }
         } else if state.body.count < state.limit {
@@ -118,19 +128,26 @@ final class TransportDelegate: NSObject, URLSessionDataDelegate, @unchecked Send
         let response = state.response.map { HTTPResponse($0, fallbackURL: fallback) }
         let written = state.sink?.size ?? 0
         if let failure = state.failure {
-            state.continuation.resume(throwing: TransportFailure(kind: failure.kind, reason: failure.reason,
-                                                                 response: response, written: written))
+            state.continuation.resume(
+                throwing: TransportFailure(
+                    kind: failure.kind, reason: failure.reason,
+                    response: response, written: written))
         } else if let error {
-            let reason = (error as? URLError).map { "\($0.code) (\($0.localizedDescription))" }
+            let reason =
+                (error as? URLError).map { "\($0.code) (\($0.localizedDescription))" }
                 ?? error.localizedDescription
-            state.continuation.resume(throwing: TransportFailure(kind: .network, reason: reason,
-                                                                 response: response, written: written,
-                                                                 code: (error as? URLError)?.code))
+            state.continuation.resume(
+                throwing: TransportFailure(
+                    kind: .network, reason: reason,
+                    response: response, written: written,
+                    code: (error as? URLError)?.code))
         } else if let response {
             state.continuation.resume(returning: TaskOutcome(response: response, body: state.body))
         } else {
-            state.continuation.resume(throwing: TransportFailure(kind: .network, reason: "no HTTP response",
-                                                                 response: nil, written: written))
+            state.continuation.resume(
+                throwing: TransportFailure(
+                    kind: .network, reason: "no HTTP response",
+                    response: nil, written: written))
         }
     }
 

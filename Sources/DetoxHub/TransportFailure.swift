@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 // MARK: - TransportFailure
@@ -21,7 +22,7 @@ struct TransportFailure: Error {
         guard kind == .network else { return false }
         switch code {
         case .some(.cannotConnectToHost), .some(.cannotFindHost), .some(.dnsLookupFailed),
-             .some(.notConnectedToInternet), .some(.cancelled):
+            .some(.notConnectedToInternet), .some(.cancelled):
             return false
         default:
             return true

@@ -1,8 +1,8 @@
-import DetoxFiles
 import DetoxCheckpoints
-import Foundation
+import DetoxFiles
 import DetoxNN
 import DetoxTensor
+import Foundation
 
 /// Applying, switching, saving, loading and merging LoRA adapters on any module tree whose blocks
 /// are ``LinearContainer``s — PEFT's `get_peft_model`, `disable_adapter`, `save_pretrained`,
@@ -69,8 +69,10 @@ public enum LoRA {
         } catch {
             throw CheckpointError.io(file: folder.path, reason: error.localizedDescription)
         }
-        try SafeTensors.write(adapterTensors(of: model), metadata: ["format": "pt"], to: folder.appendingPathComponent(weightsFileName))
-        try AtomicFileWriter.write([UInt8](try configuration.jsonData()), to: folder.appendingPathComponent(configFileName))
+        try SafeTensors.write(
+            adapterTensors(of: model), metadata: ["format": "pt"], to: folder.appendingPathComponent(weightsFileName))
+        try AtomicFileWriter.write(
+            [UInt8](try configuration.jsonData()), to: folder.appendingPathComponent(configFileName))
     }
 
     /// Reads an adapter folder written by PEFT or by ``save(_:configuration:to:)``, applies its
@@ -94,7 +96,9 @@ public enum LoRA {
         for (path, layer) in adapters(in: model) {
             for (suffix, parameter) in [("lora_A.weight", layer.loraA.weight), ("lora_B.weight", layer.loraB.weight)] {
                 let key = "\(filePrefix)\(path).\(suffix)"
-                guard let value = remaining.removeValue(forKey: key) else { throw LoRAError.missingTensor(file: file, key: key) }
+                guard let value = remaining.removeValue(forKey: key) else {
+                    throw LoRAError.missingTensor(file: file, key: key)
+                }
                 guard value.shape == parameter.shape else {
                     throw LoRAError.shapeMismatch(file: file, key: key, expected: parameter.shape, actual: value.shape)
                 }

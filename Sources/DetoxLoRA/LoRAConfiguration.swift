@@ -72,7 +72,8 @@ public struct LoRAConfiguration: Sendable, Equatable {
         } catch let error as LoRAError {
             throw error
         } catch {
-            throw LoRAError.invalidConfiguration(file: file, key: "$", reason: "unreadable JSON (\(error.localizedDescription))")
+            throw LoRAError.invalidConfiguration(
+                file: file, key: "$", reason: "unreadable JSON (\(error.localizedDescription))")
         }
         func number(_ key: String, default value: Double?) throws -> Double {
             guard let raw = object[key], !(raw is NSNull) else {
@@ -85,23 +86,28 @@ public struct LoRAConfiguration: Sendable, Equatable {
             return n.doubleValue
         }
         if let type = object["peft_type"] as? String, type != "LORA" {
-            throw LoRAError.invalidConfiguration(file: file, key: "peft_type", reason: "expected \"LORA\", found \"\(type)\"")
+            throw LoRAError.invalidConfiguration(
+                file: file, key: "peft_type", reason: "expected \"LORA\", found \"\(type)\"")
         }
         let r = try number("r", default: 8)
         guard r >= 1, r == r.rounded() else {
-            throw LoRAError.invalidConfiguration(file: file, key: "r", reason: "expected a positive integer, found \(r)")
+            throw LoRAError.invalidConfiguration(
+                file: file, key: "r", reason: "expected a positive integer, found \(r)")
         }
         rank = Int(r)
         alpha = Float(try number("lora_alpha", default: 8))
         dropout = Float(try number("lora_dropout", default: 0))
         guard (0..<1).contains(dropout) else {
-            throw LoRAError.invalidConfiguration(file: file, key: "lora_dropout", reason: "expected a value in [0, 1), found \(dropout)")
+            throw LoRAError.invalidConfiguration(
+                file: file, key: "lora_dropout", reason: "expected a value in [0, 1), found \(dropout)")
         }
         switch object["target_modules"] {
         case let names as [String]: targets = .names(names)
         case let pattern as String: targets = .pattern(pattern)
         case nil, is NSNull: targets = .names(["q", "v"])
-        default: throw LoRAError.invalidConfiguration(file: file, key: "target_modules", reason: "expected a list of names or a pattern")
+        default:
+            throw LoRAError.invalidConfiguration(
+                file: file, key: "target_modules", reason: "expected a list of names or a pattern")
         }
         if let value = object["use_rslora"], !(value is NSNull) {
             guard let flag = value as? Bool else {
@@ -111,7 +117,8 @@ public struct LoRAConfiguration: Sendable, Equatable {
         }
         bias = object["bias"] as? String ?? "none"
         guard bias == "none" else {
-            throw LoRAError.invalidConfiguration(file: file, key: "bias", reason: "only \"none\" is supported, found \"\(bias)\"")
+            throw LoRAError.invalidConfiguration(
+                file: file, key: "bias", reason: "only \"none\" is supported, found \"\(bias)\"")
         }
         taskType = object["task_type"] as? String
         baseModelNameOrPath = object["base_model_name_or_path"] as? String
@@ -144,13 +151,15 @@ public struct LoRAConfiguration: Sendable, Equatable {
     }
 
     /// Defaults of the fields PEFT 0.13.2 writes that Detox does not set.
-    static func peftDefaults() -> [String: Any] { [
-        "alpha_pattern": [String: Any](), "auto_mapping": NSNull(), "fan_in_fan_out": false,
-        "init_lora_weights": true, "layer_replication": NSNull(), "layers_pattern": NSNull(),
-        "layers_to_transform": NSNull(), "loftq_config": [String: Any](), "megatron_config": NSNull(),
-        "megatron_core": "megatron.core", "modules_to_save": NSNull(), "rank_pattern": [String: Any](),
-        "revision": NSNull(), "use_dora": false,
-    ] }
+    static func peftDefaults() -> [String: Any] {
+        [
+            "alpha_pattern": [String: Any](), "auto_mapping": NSNull(), "fan_in_fan_out": false,
+            "init_lora_weights": true, "layer_replication": NSNull(), "layers_pattern": NSNull(),
+            "layers_to_transform": NSNull(), "loftq_config": [String: Any](), "megatron_config": NSNull(),
+            "megatron_core": "megatron.core", "modules_to_save": NSNull(), "rank_pattern": [String: Any](),
+            "revision": NSNull(), "use_dora": false,
+        ]
+    }
 }
 
 /// A JSON value kept verbatim.

@@ -18,7 +18,8 @@ public enum LoRAError: Error, Equatable, CustomStringConvertible {
         case .invalidConfiguration(let file, let key, let reason): return "\(file): \(key): \(reason)"
         case .noTargetModules(let targets): return "no layer of the model matches target_modules \(targets)"
         case .missingTensor(let file, let key): return "\(file): missing adapter tensor \(key)"
-        case .unexpectedTensors(let file, let keys): return "\(file): tensors that match no adapter layer: \(keys.joined(separator: ", "))"
+        case .unexpectedTensors(let file, let keys):
+            return "\(file): tensors that match no adapter layer: \(keys.joined(separator: ", "))"
         case .shapeMismatch(let file, let key, let expected, let actual):
             return "\(file): \(key) has shape \(actual), expected \(expected)"
         case .notMergeable(let path): return "the layer at \(path) cannot be merged: its base has no dense weight"

@@ -61,8 +61,9 @@ public final class LoRALinear: LinearLayer, LinearContainer {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         guard isEnabled else { return base(x) }
         if let dense = base as? Linear, !dropout.isActive {
-            return Tensor.lowRankAffine(x, weight: dense.weight.tensor, bias: dense.bias?.tensor,
-                                        down: loraA.weight.tensor, up: loraB.weight.tensor, scale: scale)
+            return Tensor.lowRankAffine(
+                x, weight: dense.weight.tensor, bias: dense.bias?.tensor,
+                down: loraA.weight.tensor, up: loraB.weight.tensor, scale: scale)
         }
         let y = base(x)
         // [..., in] → [..., r] → [..., out]; the scale applied at rank r (PEFT scales the [..., out]

@@ -22,22 +22,34 @@ public enum Attention {
         query: Tensor, key: Tensor, value: Tensor, bias: Tensor, headCount: Int,
         dropout: (probability: Float, seed: UInt64)? = nil
     ) -> Tensor {
-        let batch = query.shape[0], queryLength = query.shape[1], width = query.shape[2]
-        let keyLength = key.shape[1], headDimension = width / headCount
-        precondition(key.shape == [batch, keyLength, width] && value.shape == key.shape,
-                     "attention: key \(key.shape) and value \(value.shape) do not fit query \(query.shape)")
+        let batch = query.shape[0]
+        let queryLength = query.shape[1]
+        let width = query.shape[2]
+        let keyLength = key.shape[1]
+        let headDimension = width / headCount
+        precondition(
+            key.shape == [batch, keyLength, width] && value.shape == key.shape,
+            "attention: key \(key.shape) and value \(value.shape) do not fit query \(query.shape)")
         precondition(width % headCount == 0, "attention: width \(width) is not a multiple of \(headCount) heads")
         let biasBatch = bias.shape[0]
-        precondition(bias.shape == [biasBatch, headCount, queryLength, keyLength] && (biasBatch == 1 || biasBatch == batch),
-                     "attention: bias \(bias.shape) does not fit [\(batch), \(headCount), \(queryLength), \(keyLength)]")
-        let pairs = batch * headCount, square = queryLength * keyLength
-        let shape = Shape(batch: batch, heads: headCount, queryLength: queryLength, keyLength: keyLength,
-                          headDimension: headDimension, biasBatch: biasBatch)
-        let drop = dropout.flatMap { $0.probability > 0 ? DropoutMask(probability: $0.probability, seed: $0.seed) : nil }
+        precondition(
+            bias.shape == [biasBatch, headCount, queryLength, keyLength] && (biasBatch == 1 || biasBatch == batch),
+            "attention: bias \(bias.shape) does not fit [\(batch), \(headCount), \(queryLength), \(keyLength)]")
+        let pairs = batch * headCount
+        let square = queryLength * keyLength
+        let shape = Shape(
+            batch: batch, heads: headCount, queryLength: queryLength, keyLength: keyLength,
+            headDimension: headDimension, biasBatch: biasBatch)
+        let drop = dropout.flatMap {
+            $0.probability > 0 ? DropoutMask(probability: $0.probability, seed: $0.seed) : nil
+        }
         precondition(drop.map { $0.probability < 1 } ?? true, "attention dropout probability must be below 1")
 
         // Forward: weights = softmax(QKᵀ + bias) kept for backward; context = dropout(weights) · V.
-        let q = query.storage.pointer, k = key.storage.pointer, v = value.storage.pointer, b = bias.storage.pointer
+        let q = query.storage.pointer
+        let k = key.storage.pointer
+        let v = value.storage.pointer
+        let b = bias.storage.pointer
         // The weights of every pair are kept only when a backward pass may need them; otherwise each
         // thread reuses one pair's worth of scratch.
         let recording = Tensor.isGradEnabled && [query, key, value, bias].contains { $0.node != nil }
@@ -46,28 +58,34 @@ public enum Attention {
             Parallel.forChunks(pairs, minimum: 2) { start, end in
                 let dropped = UnsafeMutablePointer<Float>.allocate(capacity: drop == nil ? 1 : square)
                 let ownWeights = UnsafeMutablePointer<Float>.allocate(capacity: weights == nil ? square : 1)
-                defer { dropped.deallocate(); ownWeights.deallocate() }
+                defer {
+                    dropped.deallocate()
+                    ownWeights.deallocate()
+                }
                 for pair in start..<end {
                     let p = weights.map { $0.pointer + pair * square } ?? ownWeights
                     let head = shape.offsets(pair)
-                    Tensor.gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
-                                a: q + head.query, b: k + head.key, c: p, lda: width, ldb: width)
+                    Tensor.gemm(
+                        transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
+                        a: q + head.query, b: k + head.key, c: p, lda: width, ldb: width)
                     detox_softmax_rows(p, b + head.bias, queryLength, keyLength)
                     var used = UnsafePointer(p)
                     if let drop {
                         drop.apply(p, to: dropped, count: square, pair: pair)
                         used = UnsafePointer(dropped)
                     }
-                    Tensor.gemm(transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
-                                a: used, b: v + head.key, c: out + head.query, ldb: width, ldc: width)
+                    Tensor.gemm(
+                        transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
+                        a: used, b: v + head.key, c: out + head.query, ldb: width, ldc: width)
                 }
             }
         }
         guard let weights else { return context }
         let saved = Tensor(storage: weights, shape: [pairs * square])
         return Tensor.record(context, inputs: [query, key, value, bias]) { g in
-            backward(g, query: query, key: key, value: value, weights: saved, drop: drop, shape: shape,
-                     needs: (query.node != nil, key.node != nil, value.node != nil, bias.node != nil))
+            backward(
+                g, query: query, key: key, value: value, weights: saved, drop: drop, shape: shape,
+                needs: (query.node != nil, key.node != nil, value.node != nil, bias.node != nil))
         }
     }
 
@@ -78,10 +96,13 @@ public enum Attention {
 
         /// Element offsets of a pair's first query/context row, first key/value row and bias block.
         func offsets(_ pair: Int) -> (query: Int, key: Int, bias: Int) {
-            let b = pair / heads, h = pair % heads
-            return (b * queryLength * width + h * headDimension,
-                    b * keyLength * width + h * headDimension,
-                    ((biasBatch == 1 ? 0 : b) * heads + h) * queryLength * keyLength)
+            let b = pair / heads
+            let h = pair % heads
+            return (
+                b * queryLength * width + h * headDimension,
+                b * keyLength * width + h * headDimension,
+                ((biasBatch == 1 ? 0 : b) * heads + h) * queryLength * keyLength
+            )
         }
     }
 
@@ -104,10 +125,17 @@ public enum Attention {
         _ g: Tensor, query: Tensor, key: Tensor, value: Tensor, weights: Tensor,
         drop: DropoutMask?, shape: Shape, needs: (query: Bool, key: Bool, value: Bool, bias: Bool)
     ) -> [Tensor?] {
-        let queryLength = shape.queryLength, keyLength = shape.keyLength, d = shape.headDimension, width = shape.width
-        let pairs = shape.batch * shape.heads, square = queryLength * keyLength
-        let q = query.storage.pointer, k = key.storage.pointer, v = value.storage.pointer
-        let gp = g.storage.pointer, w = weights.storage.pointer
+        let queryLength = shape.queryLength
+        let keyLength = shape.keyLength
+        let d = shape.headDimension
+        let width = shape.width
+        let pairs = shape.batch * shape.heads
+        let square = queryLength * keyLength
+        let q = query.storage.pointer
+        let k = key.storage.pointer
+        let v = value.storage.pointer
+        let gp = g.storage.pointer
+        let w = weights.storage.pointer
         let gradQuery = needs.query ? TensorStorage(uninitializedCount: query.count) : nil
         let gradKey = needs.key ? TensorStorage(uninitializedCount: key.count) : nil
         let gradValue = needs.value ? TensorStorage(uninitializedCount: value.count) : nil
@@ -117,7 +145,10 @@ public enum Attention {
         Parallel.forChunks(pairs, minimum: 2) { start, end in
             let dWeights = UnsafeMutablePointer<Float>.allocate(capacity: square)
             let dropped = UnsafeMutablePointer<Float>.allocate(capacity: drop == nil ? 1 : square)
-            defer { dWeights.deallocate(); dropped.deallocate() }
+            defer {
+                dWeights.deallocate()
+                dropped.deallocate()
+            }
             for pair in start..<end {
                 let head = shape.offsets(pair)
                 let p = w + pair * square
@@ -128,26 +159,30 @@ public enum Attention {
                 }
                 // dV = dropout(P)ᵀ · dC ; d(dropout(P)) = dC · Vᵀ
                 if let gradValue {
-                    Tensor.gemm(transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
-                                a: used, b: gp + head.query, c: gradValue.pointer + head.key,
-                                lda: keyLength, ldb: width, ldc: width)
+                    Tensor.gemm(
+                        transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
+                        a: used, b: gp + head.query, c: gradValue.pointer + head.key,
+                        lda: keyLength, ldb: width, ldc: width)
                 }
                 guard needsScores else { continue }
-                Tensor.gemm(transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: d,
-                            a: gp + head.query, b: v + head.key, c: dWeights, lda: width, ldb: width)
+                Tensor.gemm(
+                    transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: d,
+                    a: gp + head.query, b: v + head.key, c: dWeights, lda: width, ldb: width)
                 drop?.apply(dWeights, to: dWeights, count: square, pair: pair)
                 // dS = P ⊙ (dP − Σ_j dP·P), row by row.
                 detox_softmax_backward_rows(p, dWeights, queryLength, keyLength)
                 if let gradScores { (gradScores.pointer + pair * square).update(from: dWeights, count: square) }
                 // dQ = dS · K ; dK = dSᵀ · Q
                 if let gradQuery {
-                    Tensor.gemm(transposeA: false, transposeB: false, m: queryLength, n: d, k: keyLength,
-                                a: dWeights, b: k + head.key, c: gradQuery.pointer + head.query, ldb: width, ldc: width)
+                    Tensor.gemm(
+                        transposeA: false, transposeB: false, m: queryLength, n: d, k: keyLength,
+                        a: dWeights, b: k + head.key, c: gradQuery.pointer + head.query, ldb: width, ldc: width)
                 }
                 if let gradKey {
-                    Tensor.gemm(transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
-                                a: dWeights, b: q + head.query, c: gradKey.pointer + head.key,
-                                lda: keyLength, ldb: width, ldc: width)
+                    Tensor.gemm(
+                        transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
+                        a: dWeights, b: q + head.query, c: gradKey.pointer + head.key,
+                        lda: keyLength, ldb: width, ldc: width)
                 }
             }
         }
@@ -156,7 +191,10 @@ public enum Attention {
             let scores = Tensor(storage: gradScores, shape: [shape.batch, shape.heads, queryLength, keyLength])
             gradBias = shape.biasBatch == 1 ? scores.sum(axis: 0).unsqueezed(0) : scores
         }
-        return [gradQuery.map { Tensor(storage: $0, shape: query.shape) }, gradKey.map { Tensor(storage: $0, shape: key.shape) },
-                gradValue.map { Tensor(storage: $0, shape: value.shape) }, gradBias]
+        return [
+            gradQuery.map { Tensor(storage: $0, shape: query.shape) },
+            gradKey.map { Tensor(storage: $0, shape: key.shape) },
+            gradValue.map { Tensor(storage: $0, shape: value.shape) }, gradBias,
+        ]
     }
 }

@@ -34,7 +34,8 @@ public enum LayerReplacementError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notReplaceable(let path): return "the layer at \(path) cannot be replaced (its parent is not a LinearContainer)"
+        case .notReplaceable(let path):
+            return "the layer at \(path) cannot be replaced (its parent is not a LinearContainer)"
         }
     }
 }

@@ -1,10 +1,11 @@
 import CDetoxKernels
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import DetoxTensor
+
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
 
 /// Loss functions.
 public enum Losses {
@@ -16,7 +17,9 @@ public enum Losses {
     ///
     /// Computed in one fused, max-subtracted pass (log-sum-exp), so large logits do not overflow.
     /// If every target is ignored the result is NaN, as in PyTorch.
-    public static func crossEntropy(_ logits: Tensor, targets: [Int], ignoreIndex: Int = Losses.ignoreIndex) throws -> Tensor {
+    public static func crossEntropy(_ logits: Tensor, targets: [Int], ignoreIndex: Int = Losses.ignoreIndex) throws
+        -> Tensor
+    {
         let width = logits.shape.last ?? 1
         let rows = logits.count / Swift.max(width, 1)
         guard targets.count == rows else {
@@ -41,14 +44,17 @@ public enum Losses {
         return Tensor.record(loss, inputs: [logits]) { g in
             // d/dlogits = (softmax − onehot) · g / counted, zero on ignored rows.
             let scale = g.item / denominator
-            return [Tensor.build(shape: logits.shape) { out, n in
-                out.initialize(repeating: 0, count: n)
-                for r in 0..<rows where targets[r] != ignoreIndex {
-                    let s = source + r * width, o = out + r * width
-                    detox_exp_scaled(s, width, logSumExp[r], scale, o)
-                    o[targets[r]] -= scale
+            return [
+                Tensor.build(shape: logits.shape) { out, n in
+                    out.initialize(repeating: 0, count: n)
+                    for r in 0..<rows where targets[r] != ignoreIndex {
+                        let s = source + r * width
+                        let o = out + r * width
+                        detox_exp_scaled(s, width, logSumExp[r], scale, o)
+                        o[targets[r]] -= scale
+                    }
                 }
-            }]
+            ]
         }
     }
 

@@ -1,6 +1,6 @@
 import DetoxCheckpoints
-import Foundation
 import DetoxTensor
+import Foundation
 
 extension Module {
     /// Loads parameters from a safetensors file by full name (see ``load(_:strict:)``).

@@ -132,7 +132,9 @@ public enum NNError: Error, Equatable, CustomStringConvertible {
             var parts: [String] = []
             if !missing.isEmpty { parts.append("missing keys: \(missing.joined(separator: ", "))") }
             if !unexpected.isEmpty { parts.append("unexpected keys: \(unexpected.joined(separator: ", "))") }
-            if !mismatches.isEmpty { parts.append("shape mismatches: \(mismatches.map(\.description).joined(separator: "; "))") }
+            if !mismatches.isEmpty {
+                parts.append("shape mismatches: \(mismatches.map(\.description).joined(separator: "; "))")
+            }
             return "state dict does not match the model: " + parts.joined(separator: "; ")
         case .nonFiniteLoss(let name, let value):
             return "loss \(name) is not finite (\(value))"

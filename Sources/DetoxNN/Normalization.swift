@@ -113,12 +113,14 @@ public enum Normalization {
         let width = x.shape.last ?? 1
         precondition(weight.shape == [width], "rms norm weight \(weight.shape) does not match \(x.shape)")
         let rows = x.count / Swift.max(width, 1)
-        let xp = x.storage.pointer, wp = weight.storage.pointer
+        let xp = x.storage.pointer
+        let wp = weight.storage.pointer
         var inverse = [Float](repeating: 0, count: rows)
         let y = inverse.withUnsafeMutableBufferPointer { rp in
             let r = UncheckedSendable(rp.baseAddress!)
             return Tensor.build(shape: x.shape) { out, _ in
-                Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) { start, end in
+                Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) {
+                    start, end in
                     for row in start..<end {
                         r.value[row] = detox_rms_norm_row(xp + row * width, wp, width, epsilon, out + row * width)
                     }
@@ -127,22 +129,30 @@ public enum Normalization {
         }
         return Tensor.record(y, inputs: [x, weight]) { g in
             let gp = g.storage.pointer
-            let gradX: Tensor? = x.node == nil ? nil : Tensor.build(shape: x.shape) { out, _ in
-                Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) { start, end in
-                    for row in start..<end {
-                        let offset = row * width
-                        detox_rms_norm_backward_row(xp + offset, wp, gp + offset, width, inverse[row], out + offset)
+            let gradX: Tensor? =
+                x.node == nil
+                ? nil
+                : Tensor.build(shape: x.shape) { out, _ in
+                    Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1)))
+                    { start, end in
+                        for row in start..<end {
+                            let offset = row * width
+                            detox_rms_norm_backward_row(xp + offset, wp, gp + offset, width, inverse[row], out + offset)
+                        }
                     }
                 }
-            }
-            let gradW: Tensor? = weight.node == nil ? nil : Tensor.build(shape: weight.shape) { out, _ in
-                out.initialize(repeating: 0, count: width)
-                for row in 0..<rows {
-                    let s = xp + row * width, d = gp + row * width
-                    let r = inverse[row]
-                    for j in 0..<width { out[j] += d[j] * s[j] * r }
+            let gradW: Tensor? =
+                weight.node == nil
+                ? nil
+                : Tensor.build(shape: weight.shape) { out, _ in
+                    out.initialize(repeating: 0, count: width)
+                    for row in 0..<rows {
+                        let s = xp + row * width
+                        let d = gp + row * width
+                        let r = inverse[row]
+                        for j in 0..<width { out[j] += d[j] * s[j] * r }
+                    }
                 }
-            }
             return [gradX, gradW]
         }
     }
@@ -152,21 +162,29 @@ public enum Normalization {
         let width = x.shape.last ?? 1
         precondition(weight.shape == [width] && bias.shape == [width], "layer norm parameters do not match \(x.shape)")
         let rows = x.count / Swift.max(width, 1)
-        let xp = x.storage.pointer, wp = weight.storage.pointer, bp = bias.storage.pointer
+        let xp = x.storage.pointer
+        let wp = weight.storage.pointer
+        let bp = bias.storage.pointer
         let normalized = Tensor.build(shape: x.shape) { _, _ in }
         var inverse = [Float](repeating: 0, count: rows)
         let np = normalized.storage.pointer
         let y = inverse.withUnsafeMutableBufferPointer { rp in
             let r = UncheckedSendable(rp.baseAddress!)
             return Tensor.build(shape: x.shape) { out, _ in
-                Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) { start, end in
+                Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) {
+                    start, end in
                     for row in start..<end {
-                        let s = xp + row * width, o = out + row * width, h = np + row * width
+                        let s = xp + row * width
+                        let o = out + row * width
+                        let h = np + row * width
                         var sum: Float = 0
                         for j in 0..<width { sum += s[j] }
                         let mean = sum / Float(width)
                         var squares: Float = 0
-                        for j in 0..<width { let c = s[j] - mean; squares += c * c }
+                        for j in 0..<width {
+                            let c = s[j] - mean
+                            squares += c * c
+                        }
                         let inv = 1 / (squares / Float(width) + epsilon).squareRoot()
                         r.value[row] = inv
                         for j in 0..<width {
@@ -182,28 +200,38 @@ public enum Normalization {
             // `np` points into `normalized`; the capture keeps that storage alive.
             _ = normalized
             let gp = g.storage.pointer
-            let gradX: Tensor? = x.node == nil ? nil : Tensor.build(shape: x.shape) { out, _ in
-                for row in 0..<rows {
-                    let d = gp + row * width, h = np + row * width, o = out + row * width
-                    var meanD: Float = 0, meanDH: Float = 0
-                    for j in 0..<width {
-                        let dh = d[j] * wp[j]
-                        meanD += dh
-                        meanDH += dh * h[j]
+            let gradX: Tensor? =
+                x.node == nil
+                ? nil
+                : Tensor.build(shape: x.shape) { out, _ in
+                    for row in 0..<rows {
+                        let d = gp + row * width
+                        let h = np + row * width
+                        let o = out + row * width
+                        var meanD: Float = 0
+                        var meanDH: Float = 0
+                        for j in 0..<width {
+                            let dh = d[j] * wp[j]
+                            meanD += dh
+                            meanDH += dh * h[j]
+                        }
+                        meanD /= Float(width)
+                        meanDH /= Float(width)
+                        let r = inverse[row]
+                        for j in 0..<width { o[j] = r * (d[j] * wp[j] - meanD - h[j] * meanDH) }
                     }
-                    meanD /= Float(width)
-                    meanDH /= Float(width)
-                    let r = inverse[row]
-                    for j in 0..<width { o[j] = r * (d[j] * wp[j] - meanD - h[j] * meanDH) }
                 }
-            }
-            let gradW: Tensor? = weight.node == nil ? nil : Tensor.build(shape: weight.shape) { out, _ in
-                out.initialize(repeating: 0, count: width)
-                for row in 0..<rows {
-                    let d = gp + row * width, h = np + row * width
-                    for j in 0..<width { out[j] += d[j] * h[j] }
+            let gradW: Tensor? =
+                weight.node == nil
+                ? nil
+                : Tensor.build(shape: weight.shape) { out, _ in
+                    out.initialize(repeating: 0, count: width)
+                    for row in 0..<rows {
+                        let d = gp + row * width
+                        let h = np + row * width
+                        for j in 0..<width { out[j] += d[j] * h[j] }
+                    }
                 }
-            }
             let gradB: Tensor? = bias.node == nil ? nil : g.reshaped([rows, width]).sum(axis: 0)
             return [gradX, gradW, gradB]
         }

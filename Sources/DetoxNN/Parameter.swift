@@ -22,7 +22,8 @@ public final class Parameter: @unchecked Sendable {
 
     /// Replaces the value (same shape required).
     public func assign(_ value: Tensor) {
-        precondition(value.shape == tensor.shape, "assigning shape \(value.shape) to a parameter of shape \(tensor.shape)")
+        precondition(
+            value.shape == tensor.shape, "assigning shape \(value.shape) to a parameter of shape \(tensor.shape)")
         tensor = isTrainable ? value.requiringGrad() : value.detached()
     }
 }

@@ -1,7 +1,7 @@
 import CDetoxKernels
-import Foundation
 import DetoxNN
 import DetoxTensor
+import Foundation
 
 // MARK: - Engine
 

@@ -37,7 +37,9 @@ public enum GradientClipping {
 
     // MARK: - Helpers
 
-    private static func gradients(_ grads: GradStore, _ parameters: [Parameter]) -> [(parameter: Parameter, gradient: Tensor)] {
+    private static func gradients(_ grads: GradStore, _ parameters: [Parameter]) -> [(
+        parameter: Parameter, gradient: Tensor
+    )] {
         var seen = Set<ObjectIdentifier>()
         var result: [(parameter: Parameter, gradient: Tensor)] = []
         for parameter in parameters where seen.insert(ObjectIdentifier(parameter)).inserted {

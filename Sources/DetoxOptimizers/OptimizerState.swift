@@ -1,5 +1,5 @@
-import Foundation
 import DetoxTensor
+import Foundation
 
 // MARK: - State
 

@@ -132,7 +132,8 @@ final class ParameterSlots {
             }
             // A parameter that has been stepped keeps every buffer; SGD without momentum keeps none.
             guard record.buffers == bufferNames else {
-                throw OptimizerError.bufferMismatch(parameter: record.name, expected: bufferNames, actual: record.buffers)
+                throw OptimizerError.bufferMismatch(
+                    parameter: record.name, expected: bufferNames, actual: record.buffers)
             }
             var buffers: [TensorStorage] = []
             for buffer in bufferNames {

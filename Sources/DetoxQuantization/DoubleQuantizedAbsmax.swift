@@ -90,7 +90,8 @@ public struct DoubleQuantizedAbsmax: Sendable, Equatable {
             lookup.withUnsafeBufferPointer { table in
                 codes.withUnsafeMutableBufferPointer { out in
                     for block in 0..<blocks {
-                        let start = block * blocksize, end = Swift.min(n, start + blocksize)
+                        let start = block * blocksize
+                        let end = Swift.min(n, start + blocksize)
                         var maximum: Float = 0
                         for i in start..<end { maximum = Swift.max(maximum, Swift.abs(input[i])) }
                         absmax[block] = maximum

@@ -22,7 +22,8 @@ extension Linear4Bit {
         var bias: Tensor?
         if let entry = entries[prefix + "bias"] {
             guard case .float32(let values, let shape) = entry else {
-                throw QuantizationError.invalidStateDict(key: prefix + "bias", reason: "expected float32, found \(entry.dtypeName)")
+                throw QuantizationError.invalidStateDict(
+                    key: prefix + "bias", reason: "expected float32, found \(entry.dtypeName)")
             }
             guard values.count == Tensor.elementCount(of: shape) else {
                 throw QuantizationError.componentCountMismatch(

@@ -34,7 +34,8 @@ public final class Linear4Bit: LinearLayer {
             throw QuantizationError.shapeMismatch(what: "Linear4Bit weight", expected: [-1, -1], actual: weight.shape)
         }
         if let bias, bias.shape != [weight.shape[0]] {
-            throw QuantizationError.shapeMismatch(what: "Linear4Bit bias", expected: [weight.shape[0]], actual: bias.shape)
+            throw QuantizationError.shapeMismatch(
+                what: "Linear4Bit bias", expected: [weight.shape[0]], actual: bias.shape)
         }
         self.weight = weight
         self.bias = bias.map { Parameter($0, trainable: false) }
@@ -78,7 +79,8 @@ public final class Linear4Bit: LinearLayer {
 
     /// - Parameter x: `[..., in]`. - Returns: `[..., out]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let inputs = inFeatures, outputs = outFeatures
+        let inputs = inFeatures
+        let outputs = outFeatures
         precondition(x.shape.last == inputs, "Linear4Bit: input \(x.shape) does not end in \(inputs)")
         let rows = x.count / Swift.max(inputs, 1)
         let flat = x.reshaped([rows, inputs])
@@ -99,8 +101,11 @@ public final class Linear4Bit: LinearLayer {
         var recordInputs = [flat]
         if let biasTensor { recordInputs.append(biasTensor) }
         let recorded = Tensor.record(result, inputs: recordInputs) { g in
-            let gradX: Tensor? = flat.node == nil ? nil : Linear4Bit.inputGradient(
-                g, rows: rows, weight: weight, chunkRows: chunkRows)
+            let gradX: Tensor? =
+                flat.node == nil
+                ? nil
+                : Linear4Bit.inputGradient(
+                    g, rows: rows, weight: weight, chunkRows: chunkRows)
             guard let biasTensor else { return [gradX] }
             return [gradX, biasTensor.node == nil ? nil : g.sum(axis: 0)]
         }
@@ -119,7 +124,8 @@ public final class Linear4Bit: LinearLayer {
         _ x: UnsafePointer<Float>, rows: Int, weight: QuantizedTensor4Bit, chunkRows: Int,
         into out: UnsafeMutablePointer<Float>
     ) {
-        let inputs = weight.shape[1], outputs = weight.shape[0]
+        let inputs = weight.shape[1]
+        let outputs = weight.shape[0]
         if rows == 0 || outputs == 0 { return }
         let slice = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, chunkRows * inputs))
         defer { slice.deallocate() }
@@ -133,14 +139,17 @@ public final class Linear4Bit: LinearLayer {
         while first < outputs {
             let count = Swift.min(chunkRows, outputs - first)
             decode(weight, (first * inputs)..<((first + count) * inputs), into: slice)
-            Tensor.gemm(transposeA: false, transposeB: true, m: rows, n: count, k: inputs, a: x, b: slice,
-                        c: out + first, ldc: outputs)
+            Tensor.gemm(
+                transposeA: false, transposeB: true, m: rows, n: count, k: inputs, a: x, b: slice,
+                c: out + first, ldc: outputs)
             first += count
         }
     }
 
     /// Decodes the flat weight elements `range` into `destination`, split across cores when large.
-    static func decode(_ weight: QuantizedTensor4Bit, _ range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+    static func decode(
+        _ weight: QuantizedTensor4Bit, _ range: Range<Int>, into destination: UnsafeMutablePointer<Float>
+    ) {
         let target = UncheckedSendable(destination)
         Parallel.forChunks(range.count) { start, end in
             weight.dequantize(
@@ -150,7 +159,8 @@ public final class Linear4Bit: LinearLayer {
 
     /// `∂L/∂x[rows, in] = g[rows, out] · W`, decoding `chunkRows` rows of `W` at a time.
     static func inputGradient(_ g: Tensor, rows: Int, weight: QuantizedTensor4Bit, chunkRows: Int) -> Tensor {
-        let inputs = weight.shape[1], outputs = weight.shape[0]
+        let inputs = weight.shape[1]
+        let outputs = weight.shape[0]
         return Tensor.build(shape: [rows, inputs]) { out, n in
             if outputs == 0 || rows == 0 {
                 out.initialize(repeating: 0, count: n)
@@ -161,7 +171,8 @@ public final class Linear4Bit: LinearLayer {
             let gradient = g.storage.pointer
             if chunkRows >= outputs {
                 decode(weight, 0..<(outputs * inputs), into: slice)
-                Tensor.gemm(transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs, a: gradient, b: slice, c: out)
+                Tensor.gemm(
+                    transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs, a: gradient, b: slice, c: out)
                 return
             }
             // The gradient's columns for each chunk are read in place (leading dimension `outputs`).
@@ -170,7 +181,8 @@ public final class Linear4Bit: LinearLayer {
                 let count = Swift.min(chunkRows, outputs - first)
                 decode(weight, (first * inputs)..<((first + count) * inputs), into: slice)
                 Tensor.gemm(
-                    transposeA: false, transposeB: false, m: rows, n: inputs, k: count, a: gradient + first, b: slice, c: out,
+                    transposeA: false, transposeB: false, m: rows, n: inputs, k: count, a: gradient + first, b: slice,
+                    c: out,
                     beta: first == 0 ? 0 : 1, lda: outputs)
                 first += count
             }

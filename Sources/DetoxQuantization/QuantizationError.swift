@@ -21,7 +21,8 @@ public enum QuantizationError: Error, Equatable, Sendable, CustomStringConvertib
     public var description: String {
         switch self {
         case .invalidBlocksize(let expected, let actual):
-            return "block size \(actual) is not supported (expected one of \(expected.map(String.init).joined(separator: ", ")))"
+            return
+                "block size \(actual) is not supported (expected one of \(expected.map(String.init).joined(separator: ", ")))"
         case .emptyTensor(let shape):
             return "cannot quantize an empty tensor of shape \(shape)"
         case .nonFiniteValue(let index, let value):

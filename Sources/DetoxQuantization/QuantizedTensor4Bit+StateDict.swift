@@ -90,12 +90,14 @@ extension QuantizedTensor4Bit {
             let nestedBlocksize = object["nested_blocksize"] as? Int
             guard nestedBlocksize == DoubleQuantizedAbsmax.nestedBlocksize else {
                 throw QuantizationError.invalidStateDict(
-                    key: stateKey, reason: "nested_blocksize \(nestedBlocksize.map(String.init) ?? "missing") is not 256")
+                    key: stateKey,
+                    reason: "nested_blocksize \(nestedBlocksize.map(String.init) ?? "missing") is not 256")
             }
             let codes = try Self.bytes(entries, "\(prefix).absmax")
             let nestedAbsmax = try Self.floats(entries, "\(prefix).nested_absmax")
             if let map = entries["\(prefix).nested_quant_map"], case .float32(let values, _) = map,
-               values.map(\.bitPattern) != DynamicQuantizationMap.values.map(\.bitPattern) {
+                values.map(\.bitPattern) != DynamicQuantizationMap.values.map(\.bitPattern)
+            {
                 throw QuantizationError.invalidStateDict(
                     key: "\(prefix).nested_quant_map", reason: "is not bitsandbytes' 8-bit dynamic map")
             }
@@ -105,7 +107,8 @@ extension QuantizedTensor4Bit {
             scales = .float32(try Self.floats(entries, "\(prefix).absmax"))
         }
         if let map = entries["\(prefix).quant_map"], case .float32(let values, _) = map,
-           values.map(\.bitPattern) != type.codeTable.map(\.bitPattern) {
+            values.map(\.bitPattern) != type.codeTable.map(\.bitPattern)
+        {
             throw QuantizationError.invalidStateDict(key: "\(prefix).quant_map", reason: "is not the \(typeName) table")
         }
         try self.init(packed: packed, shape: shape, type: type, blocksize: blocksize, scales: scales)

@@ -141,7 +141,8 @@ public struct QuantizedTensor4Bit: Sendable, Equatable {
                         let kernel = BlockKernel(
                             input: input.baseAddress!, count: n, blocksize: blocksize,
                             bounds: boundsBuffer.baseAddress!, order: orderBuffer.baseAddress!)
-                        Parallel.forChunks(blocks, minimum: Swift.max(1, Parallel.minimumParallelCount / blocksize)) { first, last in
+                        Parallel.forChunks(blocks, minimum: Swift.max(1, Parallel.minimumParallelCount / blocksize)) {
+                            first, last in
                             for block in first..<last {
                                 absmaxOut.value[block] = kernel.quantize(block: block, into: packedOut.value)
                             }
@@ -150,10 +151,12 @@ public struct QuantizedTensor4Bit: Sendable, Equatable {
                 }
             }
         }
-        let scales: Scales = doubleQuantization
+        let scales: Scales =
+            doubleQuantization
             ? .doubleQuantized(DoubleQuantizedAbsmax(quantizing: absmax, meanThreads: meanThreads))
             : .float32(absmax)
-        return QuantizedTensor4Bit(unchecked: packed, shape: tensor.shape, type: type, blocksize: blocksize, scales: scales)
+        return QuantizedTensor4Bit(
+            unchecked: packed, shape: tensor.shape, type: type, blocksize: blocksize, scales: scales)
     }
 
     // MARK: Reading
@@ -204,7 +207,7 @@ private struct BlockKernel {
             if i + 1 < end {
                 low = code(scaled(input[i + 1], isFull: isFull, reciprocal: reciprocal, divisor: divisor))
             } else {
-                low = code(0)  // padding of an odd count
+                low = code(0) // padding of an odd count
             }
             packed[i >> 1] = high << 4 | low
             i += 2

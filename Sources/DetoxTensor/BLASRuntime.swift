@@ -10,22 +10,25 @@ public enum BLASRuntime {
     /// The library and the instruction set its kernels use, e.g. `"oneDNN 2.6 avx512_core_bf16"`.
     public static var kernelName: String {
         #if os(Linux)
-        let version = dnnl_version().pointee
-        let isa = dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()).map { String(cString: $0) } ?? "unknown"
-        return "oneDNN \(version.major).\(version.minor) \(isa)"
+            let version = dnnl_version().pointee
+            let isa = dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()).map { String(cString: $0) } ?? "unknown"
+            return "oneDNN \(version.major).\(version.minor) \(isa)"
         #else
-        return "Accelerate"
+            return "Accelerate"
         #endif
     }
 
     /// Checks one product against a plain loop: a guard against a kernel that computes wrong results.
     public static func selfCheck() -> Bool {
-        let m = 37, n = 29, k = 53
+        let m = 37
+        let n = 29
+        let k = 53
         var generator = SeededGenerator(seed: 99)
         let a = Tensor.randomNormal([m, k], generator: &generator)
         let b = Tensor.randomNormal([k, n], generator: &generator)
         let product = Tensor.withNoGrad { a.matmul(b) }.values
-        let av = a.values, bv = b.values
+        let av = a.values
+        let bv = b.values
         for i in 0..<m {
             for j in 0..<n {
                 var expected: Float = 0

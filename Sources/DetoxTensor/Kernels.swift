@@ -1,8 +1,9 @@
 import CDetoxKernels
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 // MARK: - Kernel protocols
@@ -85,7 +86,8 @@ extension Tensor {
     /// Applies `kernel` element-wise over the broadcast of `a` and `b`; no autograd record.
     @inline(__always)
     public static func zipMap<K: BinaryKernel>(_ a: Tensor, _ b: Tensor, _ kernel: K) -> Tensor {
-        let pa = a.storage.pointer, pb = b.storage.pointer
+        let pa = a.storage.pointer
+        let pb = b.storage.pointer
         if a.shape == b.shape {
             return build(shape: a.shape) { out, n in
                 Parallel.forChunks(n) { start, end in
@@ -115,21 +117,26 @@ extension Tensor {
         let stridesA = broadcastStrides(of: a.shape, to: shape)
         let stridesB = broadcastStrides(of: b.shape, to: shape)
         let inner = shape.last ?? 1
-        let sa = stridesA.last ?? 0, sb = stridesB.last ?? 0
+        let sa = stridesA.last ?? 0
+        let sb = stridesB.last ?? 0
         let outerShape = Array(shape.dropLast())
         return build(shape: shape) { out, n in
             let rows = inner == 0 ? 0 : n / inner
             Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(inner, 1))) {
                 start, end in
                 for row in start..<end {
-                    var offA = 0, offB = 0, rest = row
+                    var offA = 0
+                    var offB = 0
+                    var rest = row
                     for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
                         let index = rest % outerShape[axis]
                         rest /= outerShape[axis]
                         offA += index * stridesA[axis]
                         offB += index * stridesB[axis]
                     }
-                    let o = out + row * inner, x = pa + offA, y = pb + offB
+                    let o = out + row * inner
+                    let x = pa + offA
+                    let y = pb + offB
                     if sa == 1 && sb == 1 {
                         for i in 0..<inner { o[i] = kernel(x[i], y[i]) }
                     } else if sa == 1 {
@@ -162,13 +169,15 @@ extension Tensor {
         let out = result.storage.pointer
         let rows = inner == 0 ? 0 : count / inner
         for row in 0..<rows {
-            var off = 0, rest = row
+            var off = 0
+            var rest = row
             for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
                 let index = rest % outerShape[axis]
                 rest /= outerShape[axis]
                 off += index * stridesT[axis]
             }
-            let x = source + row * inner, o = out + off
+            let x = source + row * inner
+            let o = out + off
             if st == 1 {
                 for i in 0..<inner { o[i] += x[i] }
             } else {

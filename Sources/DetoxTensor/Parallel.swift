@@ -2,9 +2,9 @@ import CDetoxBLAS
 import Dispatch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Splits element-wise work across cores when it is large enough to pay for the hand-off.
@@ -12,9 +12,9 @@ public enum Parallel {
     /// Number of worker threads used for large element-wise kernels.
     public static let coreCount: Int = {
         #if canImport(Glibc)
-        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else
-        return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #endif
     }()
 
@@ -36,41 +36,43 @@ public enum Parallel {
             return
         }
         #if os(Linux)
-        withoutActuallyEscaping(body) { body in
-            var job = ChunkJob(count: count, body: body)
-            withUnsafeMutablePointer(to: &job) { pointer in
-                GOMP_parallel(runChunk, UnsafeMutableRawPointer(pointer), 0, 0)
+            withoutActuallyEscaping(body) { body in
+                var job = ChunkJob(count: count, body: body)
+                withUnsafeMutablePointer(to: &job) { pointer in
+                    GOMP_parallel(runChunk, UnsafeMutableRawPointer(pointer), 0, 0)
+                }
             }
-        }
         #else
-        let workers = coreCount
-        let chunk = (count + workers - 1) / workers
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = worker * chunk
-                let end = Swift.min(count, start + chunk)
-                if start < end { box.value(start, end) }
+            let workers = coreCount
+            let chunk = (count + workers - 1) / workers
+            withoutActuallyEscaping(body) { body in
+                let box = UncheckedSendable(body)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let start = worker * chunk
+                    let end = Swift.min(count, start + chunk)
+                    if start < end { box.value(start, end) }
+                }
             }
-        }
         #endif
     }
 }
 
 #if os(Linux)
-/// What one `GOMP_parallel` region runs: each thread of the team takes its share of `0..<count`.
-private struct ChunkJob {
-    let count: Int
-    let body: (Int, Int) -> Void
-}
+    /// What one `GOMP_parallel` region runs: each thread of the team takes its share of `0..<count`.
+    private struct ChunkJob {
+        let count: Int
+        let body: (Int, Int) -> Void
+    }
 
-private func runChunk(_ context: UnsafeMutableRawPointer?) {
-    guard let job = context?.assumingMemoryBound(to: ChunkJob.self).pointee else { return }
-    let workers = Int(omp_get_num_threads()), worker = Int(omp_get_thread_num())
-    let chunk = (job.count + workers - 1) / workers
-    let start = worker * chunk, end = Swift.min(job.count, start + chunk)
-    if start < end { job.body(start, end) }
-}
+    private func runChunk(_ context: UnsafeMutableRawPointer?) {
+        guard let job = context?.assumingMemoryBound(to: ChunkJob.self).pointee else { return }
+        let workers = Int(omp_get_num_threads())
+        let worker = Int(omp_get_thread_num())
+        let chunk = (job.count + workers - 1) / workers
+        let start = worker * chunk
+        let end = Swift.min(job.count, start + chunk)
+        if start < end { job.body(start, end) }
+    }
 #endif
 
 /// Carries a value across a concurrency boundary that the caller has proven safe.

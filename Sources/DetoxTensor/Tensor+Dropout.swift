@@ -8,7 +8,8 @@ extension Tensor {
     /// across threads, and the backward pass regenerates it from the seed instead of storing it.
     public func dropout(probability: Float, seed: UInt64) -> Tensor {
         precondition(probability >= 0 && probability < 1, "dropout probability \(probability) is not in [0, 1)")
-        let keep = 1 - probability, scale = 1 / keep
+        let keep = 1 - probability
+        let scale = 1 / keep
         let y = Tensor.dropoutKernel(self, keep: keep, scale: scale, seed: seed)
         return Tensor.record(y, inputs: [self]) { g in
             [Tensor.dropoutKernel(g, keep: keep, scale: scale, seed: seed)]

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 // MARK: - Kernels
@@ -10,8 +10,12 @@ struct AddKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Floa
 struct SubKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b } }
 struct MulKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b } }
 struct DivKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b } }
-struct MaxKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Swift.max(a, b) } }
-struct MinKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Swift.min(a, b) } }
+struct MaxKernel: BinaryKernel {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Swift.max(a, b) }
+}
+struct MinKernel: BinaryKernel {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Swift.min(a, b) }
+}
 struct PowKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { powf(a, b) } }
 /// 1 where the predicate holds, else 0.
 struct CompareKernel: BinaryKernel {
@@ -28,7 +32,9 @@ struct CompareKernel: BinaryKernel {
     }
 }
 /// Gradient of max(a, b) for `a`: 1 where a wins (ties go to `a`, as PyTorch splits them evenly; see `maximum`).
-struct SelectGreaterKernel: BinaryKernel { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a > b ? 1 : (a == b ? 0.5 : 0) } }
+struct SelectGreaterKernel: BinaryKernel {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a > b ? 1 : (a == b ? 0.5 : 0) }
+}
 
 struct NegKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { -x } }
 struct ExpKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { expf(x) } }
@@ -39,7 +45,12 @@ struct TanhKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Floa
 struct AbsKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.abs(x) } }
 struct SigmoidKernel: UnaryKernel {
     @inline(__always) func callAsFunction(_ x: Float) -> Float {
-        x >= 0 ? 1 / (1 + expf(-x)) : { let e = expf(x); return e / (1 + e) }()
+        x >= 0
+            ? 1 / (1 + expf(-x))
+            : {
+                let e = expf(x)
+                return e / (1 + e)
+            }()
     }
 }
 struct ReluKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 } }
@@ -62,11 +73,21 @@ struct ClampKernel: UnaryKernel {
 struct ExpGrad: BinaryKernel { @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { g * y } }
 struct LogGrad: BinaryKernel { @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { g / x } }
 struct SqrtGrad: BinaryKernel { @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { g * 0.5 / y } }
-struct RsqrtGrad: BinaryKernel { @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { -0.5 * g * y * y * y } }
-struct TanhGrad: BinaryKernel { @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { g * (1 - y * y) } }
-struct SigmoidGrad: BinaryKernel { @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { g * y * (1 - y) } }
-struct ReluGrad: BinaryKernel { @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { x > 0 ? g : 0 } }
-struct AbsGrad: BinaryKernel { @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { x > 0 ? g : (x < 0 ? -g : 0) } }
+struct RsqrtGrad: BinaryKernel {
+    @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { -0.5 * g * y * y * y }
+}
+struct TanhGrad: BinaryKernel {
+    @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { g * (1 - y * y) }
+}
+struct SigmoidGrad: BinaryKernel {
+    @inline(__always) func callAsFunction(_ y: Float, _ g: Float) -> Float { g * y * (1 - y) }
+}
+struct ReluGrad: BinaryKernel {
+    @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { x > 0 ? g : 0 }
+}
+struct AbsGrad: BinaryKernel {
+    @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { x > 0 ? g : (x < 0 ? -g : 0) }
+}
 struct GeluGrad: BinaryKernel {
     @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float {
         let cdf = 0.5 * (1 + erff(x * 0.70710678118654752))
@@ -104,10 +125,13 @@ extension Tensor {
     /// product's output, as in a residual connection), else into a new buffer. The backward pass
     /// keeps only the shapes.
     public static func + (a: consuming Tensor, b: consuming Tensor) -> Tensor {
-        let shapeA = a.shape, shapeB = b.shape, nodes = [a.node, b.node]
+        let shapeA = a.shape
+        let shapeB = b.shape
+        let nodes = [a.node, b.node]
         let sum: Tensor
         if shapeA == shapeB {
-            var storageA = a.storage, storageB = b.storage
+            var storageA = a.storage
+            var storageB = b.storage
             _ = consume a
             _ = consume b
             if isKnownUniquelyReferenced(&storageB) {
@@ -115,7 +139,8 @@ extension Tensor {
             } else if isKnownUniquelyReferenced(&storageA) {
                 sum = addInPlace(into: storageA, storageB, shape: shapeA)
             } else {
-                sum = zipMap(Tensor(storage: storageA, shape: shapeA), Tensor(storage: storageB, shape: shapeB), AddKernel())
+                sum = zipMap(
+                    Tensor(storage: storageA, shape: shapeA), Tensor(storage: storageB, shape: shapeB), AddKernel())
             }
         } else {
             sum = zipMap(a, b, AddKernel())
@@ -127,7 +152,8 @@ extension Tensor {
 
     /// `total += addend` over equal counts, on both cores.
     private static func addInPlace(into total: TensorStorage, _ addend: TensorStorage, shape: [Int]) -> Tensor {
-        let t = total.pointer, other = addend.pointer
+        let t = total.pointer
+        let other = addend.pointer
         Parallel.forChunks(total.count) { start, end in
             for i in start..<end { t[i] += other[i] }
         }
@@ -135,7 +161,9 @@ extension Tensor {
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let shapeA = a.shape, shapeB = b.shape, nodes = [a.node, b.node]
+        let shapeA = a.shape
+        let shapeB = b.shape
+        let nodes = [a.node, b.node]
         return record(zipMap(a, b, SubKernel()), inputNodes: nodes) { g in
             [nodes[0] == nil ? nil : g.sumToShape(shapeA), nodes[1] == nil ? nil : (-g).sumToShape(shapeB)]
         }
@@ -143,15 +171,19 @@ extension Tensor {
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         record(zipMap(a, b, MulKernel()), inputs: [a, b]) { g in
-            [a.node == nil ? nil : zipMap(g, b, MulKernel()).sumToShape(a.shape),
-             b.node == nil ? nil : zipMap(g, a, MulKernel()).sumToShape(b.shape)]
+            [
+                a.node == nil ? nil : zipMap(g, b, MulKernel()).sumToShape(a.shape),
+                b.node == nil ? nil : zipMap(g, a, MulKernel()).sumToShape(b.shape),
+            ]
         }
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         record(zipMap(a, b, DivKernel()), inputs: [a, b]) { g in
-            [a.node == nil ? nil : zipMap(g, b, DivKernel()).sumToShape(a.shape),
-             b.node == nil ? nil : (-(g * a) / (b * b)).sumToShape(b.shape)]
+            [
+                a.node == nil ? nil : zipMap(g, b, DivKernel()).sumToShape(a.shape),
+                b.node == nil ? nil : (-(g * a) / (b * b)).sumToShape(b.shape),
+            ]
         }
     }
 
@@ -170,11 +202,14 @@ extension Tensor {
 
     /// Element-wise maximum; where the two are equal the gradient is split evenly, as in PyTorch.
     public func maximum(_ other: Tensor) -> Tensor {
-        let a = self, b = other
+        let a = self
+        let b = other
         return Tensor.record(Tensor.zipMap(a, b, MaxKernel()), inputs: [a, b]) { g in
             let pickA = Tensor.zipMap(a, b, SelectGreaterKernel())
-            return [a.node == nil ? nil : (g * pickA).sumToShape(a.shape),
-                    b.node == nil ? nil : (g * (1 - pickA)).sumToShape(b.shape)]
+            return [
+                a.node == nil ? nil : (g * pickA).sumToShape(a.shape),
+                b.node == nil ? nil : (g * (1 - pickA)).sumToShape(b.shape),
+            ]
         }
     }
 
@@ -210,7 +245,8 @@ extension Tensor {
     /// input is), so the input need not be kept, and an input that nothing else holds (the fresh
     /// output of the product before it) is overwritten in place.
     public consuming func relu() -> Tensor {
-        let shape = self.shape, node = self.node
+        let shape = self.shape
+        let node = self.node
         var storage = self.storage
         _ = consume self
         guard isKnownUniquelyReferenced(&storage) else {
@@ -255,7 +291,8 @@ extension Tensor {
 
     /// Replaces values where `mask` is non-zero with `value` (`masked_fill`, broadcasting the mask).
     public func maskedFill(_ mask: Tensor, _ value: Float) -> Tensor {
-        let x = self, m = mask.detached()
+        let x = self
+        let m = mask.detached()
         return Tensor.record(Tensor.zipMap(x, m, MaskFillKernel(value: value)), inputs: [x]) { g in
             [Tensor.zipMap(g, m, MaskFillKernel(value: 0)).sumToShape(x.shape)]
         }

@@ -26,9 +26,13 @@ extension Tensor {
         let k = transposeSelf ? shape[rank - 2] : shape[rank - 1]
         let otherK = transposeOther ? other.shape[other.rank - 1] : other.shape[other.rank - 2]
         let n = transposeOther ? other.shape[other.rank - 2] : other.shape[other.rank - 1]
-        precondition(k == otherK, "matmul inner dimensions differ: \(shape)\(transposeSelf ? "ᵀ" : "") · \(other.shape)\(transposeOther ? "ᵀ" : "")")
+        precondition(
+            k == otherK,
+            "matmul inner dimensions differ: \(shape)\(transposeSelf ? "ᵀ" : "") · \(other.shape)\(transposeOther ? "ᵀ" : "")"
+        )
         let batch = batchShape.reduce(1, *)
-        let a = self, b = other
+        let a = self
+        let b = other
         let result = Tensor.build(shape: batchShape + [m, n]) { out, _ in
             // Many small products (attention heads): one per thread beats splitting each across threads.
             let perThread = batch >= Parallel.coreCount && m * n * k < 1 << 24
@@ -84,7 +88,9 @@ extension Tensor {
         beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
     ) {
         if m == 0 || n == 0 { return }
-        let lda = lda ?? (transposeA ? m : k), ldb = ldb ?? (transposeB ? k : n), ldc = ldc ?? n
+        let lda = lda ?? (transposeA ? m : k)
+        let ldb = ldb ?? (transposeB ? k : n)
+        let ldc = ldc ?? n
         if k == 0 {
             if beta == 0 { for row in 0..<m { (c + row * ldc).initialize(repeating: 0, count: n) } }
             return
@@ -93,7 +99,8 @@ extension Tensor {
             // Four rows of B per block; each thread takes a run of blocks.
             let blocks = (n + 3) / 4
             Parallel.forChunks(blocks, minimum: n * k >= 1 << 16 ? 2 : blocks + 1) { start, end in
-                let first = start * 4, count = Swift.min(n, end * 4) - first
+                let first = start * 4
+                let count = Swift.min(n, end * 4) - first
                 detox_gemm_nt_small(m, count, k, a, lda, b + first * ldb, ldb, beta, c + first, ldc)
             }
             return
@@ -104,18 +111,18 @@ extension Tensor {
             if status == 0 { return }
         }
         #if os(Linux)
-        let status = dnnl_sgemm(
-            transposeA ? 84 : 78, transposeB ? 84 : 78,
-            Int64(m), Int64(n), Int64(k),
-            1, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
-        precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status)")
+            let status = dnnl_sgemm(
+                transposeA ? 84 : 78, transposeB ? 84 : 78,
+                Int64(m), Int64(n), Int64(k),
+                1, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
+            precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status)")
         #else
-        cblas_sgemm(
-            CblasRowMajor,
-            transposeA ? CblasTrans : CblasNoTrans,
-            transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k),
-            1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            cblas_sgemm(
+                CblasRowMajor,
+                transposeA ? CblasTrans : CblasNoTrans,
+                transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k),
+                1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         #endif
     }
 }
@@ -127,7 +134,8 @@ extension Tensor {
     /// the bias is written into the output first and `sgemm` accumulates onto it, so the bias
     /// costs no extra pass. Returns `[..., out]`.
     public static func affine(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-        let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
+        let inFeatures = weight.shape[1]
+        let outFeatures = weight.shape[0]
         precondition(x.shape.last == inFeatures, "affine: input \(x.shape) does not end in \(inFeatures)")
         guard let bias else { return x.matmul(weight, transposeOther: true) }
         precondition(bias.shape == [outFeatures], "affine: bias \(bias.shape) is not [\(outFeatures)]")
@@ -135,13 +143,16 @@ extension Tensor {
         let flat = x.reshaped([rows, inFeatures])
         let result = build(shape: [rows, outFeatures]) { out, _ in
             for r in 0..<rows { (out + r * outFeatures).update(from: bias.storage.pointer, count: outFeatures) }
-            gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                 a: flat.storage.pointer, b: weight.storage.pointer, c: out, beta: 1)
+            gemm(
+                transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                a: flat.storage.pointer, b: weight.storage.pointer, c: out, beta: 1)
         }
         let recorded = record(result, inputs: [flat, weight, bias]) { g in
-            [flat.node == nil ? nil : g.matmul(weight),
-             weight.node == nil ? nil : g.matmul(flat, transposeSelf: true),
-             bias.node == nil ? nil : g.sum(axis: 0)]
+            [
+                flat.node == nil ? nil : g.matmul(weight),
+                weight.node == nil ? nil : g.matmul(flat, transposeSelf: true),
+                bias.node == nil ? nil : g.sum(axis: 0),
+            ]
         }
         return recorded.reshaped(Array(x.shape.dropLast()) + [outFeatures])
     }

@@ -1,8 +1,9 @@
 import CDetoxKernels
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 // MARK: - Reductions
@@ -37,7 +38,9 @@ extension Tensor {
         let keptShape = reducedShape(axis, keepDims: true)
         let result = Tensor.build(shape: reducedShape(axis, keepDims: keepDims)) { out, n in
             out.initialize(repeating: 0, count: n)
-            Parallel.forChunks(outer, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(1, length * inner))) {
+            Parallel.forChunks(
+                outer, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(1, length * inner))
+            ) {
                 start, end in
                 for o in start..<end {
                     let d = out + o * inner
@@ -100,10 +103,14 @@ extension Tensor {
     }
 
     /// Largest value along `axis`; the gradient goes to the position `argmax` reports.
-    public func max(axis: Int, keepDims: Bool = false) -> Tensor { extreme(axis: axis, keepDims: keepDims, largest: true) }
+    public func max(axis: Int, keepDims: Bool = false) -> Tensor {
+        extreme(axis: axis, keepDims: keepDims, largest: true)
+    }
 
     /// Smallest value along `axis`; the gradient goes to the position `argmin` reports.
-    public func min(axis: Int, keepDims: Bool = false) -> Tensor { extreme(axis: axis, keepDims: keepDims, largest: false) }
+    public func min(axis: Int, keepDims: Bool = false) -> Tensor {
+        extreme(axis: axis, keepDims: keepDims, largest: false)
+    }
 
     /// Largest value overall (a scalar).
     public func max() -> Tensor { reshaped([count]).max(axis: 0) }
@@ -123,7 +130,8 @@ extension Tensor {
         let x = self
         return Tensor.record(result, inputs: [x]) { g in
             let grad = Tensor.zeros(x.shape)
-            let gp = g.storage.pointer, dp = grad.storage.pointer
+            let gp = g.storage.pointer
+            let dp = grad.storage.pointer
             for o in 0..<outer {
                 for i in 0..<inner { dp[(o * length + indices[o * inner + i]) * inner + i] = gp[o * inner + i] }
             }
@@ -140,11 +148,13 @@ extension Tensor {
         let y = Tensor.softmaxForward(self, log: false)
         return Tensor.record(y, inputs: [self]) { g in
             // dx = y · (g − Σ g·y)
-            [Tensor.rowwise(g, y) { gp, yp, dp, width in
-                var dot: Float = 0
-                for j in 0..<width { dot += gp[j] * yp[j] }
-                for j in 0..<width { dp[j] = yp[j] * (gp[j] - dot) }
-            }]
+            [
+                Tensor.rowwise(g, y) { gp, yp, dp, width in
+                    var dot: Float = 0
+                    for j in 0..<width { dot += gp[j] * yp[j] }
+                    for j in 0..<width { dp[j] = yp[j] * (gp[j] - dot) }
+                }
+            ]
         }
     }
 
@@ -153,11 +163,13 @@ extension Tensor {
         let y = Tensor.softmaxForward(self, log: true)
         return Tensor.record(y, inputs: [self]) { g in
             // dx = g − softmax · Σ g
-            [Tensor.rowwise(g, y) { gp, yp, dp, width in
-                var total: Float = 0
-                for j in 0..<width { total += gp[j] }
-                for j in 0..<width { dp[j] = gp[j] - expf(yp[j]) * total }
-            }]
+            [
+                Tensor.rowwise(g, y) { gp, yp, dp, width in
+                    var total: Float = 0
+                    for j in 0..<width { total += gp[j] }
+                    for j in 0..<width { dp[j] = gp[j] - expf(yp[j]) * total }
+                }
+            ]
         }
     }
 
@@ -166,9 +178,11 @@ extension Tensor {
         let rows = x.count / Swift.max(width, 1)
         let source = x.storage.pointer
         return build(shape: x.shape) { out, _ in
-            Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) { start, end in
+            Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) {
+                start, end in
                 for r in start..<end {
-                    let s = source + r * width, o = out + r * width
+                    let s = source + r * width
+                    let o = out + r * width
                     guard log else {
                         softmaxRow(s, into: o, count: width)
                         continue
@@ -189,9 +203,11 @@ extension Tensor {
     ) -> Tensor {
         let width = g.shape.last ?? 1
         let rows = g.count / Swift.max(width, 1)
-        let gp = g.storage.pointer, sp = saved.storage.pointer
+        let gp = g.storage.pointer
+        let sp = saved.storage.pointer
         return build(shape: g.shape) { out, _ in
-            Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) { start, end in
+            Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) {
+                start, end in
                 for r in start..<end { body(gp + r * width, sp + r * width, out + r * width, width) }
             }
         }
@@ -241,15 +257,17 @@ extension Tensor {
         return Tensor.record(result, inputs: [self]) { g in
             // d/dx_j Σ_{i≥j} g_i: a reversed running sum.
             let gp = g.storage.pointer
-            return [Tensor.build(shape: g.shape) { out, _ in
-                for r in 0..<rows {
-                    var acc: Float = 0
-                    for j in stride(from: width - 1, through: 0, by: -1) {
-                        acc += gp[r * width + j]
-                        out[r * width + j] = acc
+            return [
+                Tensor.build(shape: g.shape) { out, _ in
+                    for r in 0..<rows {
+                        var acc: Float = 0
+                        for j in stride(from: width - 1, through: 0, by: -1) {
+                            acc += gp[r * width + j]
+                            out[r * width + j] = acc
+                        }
                     }
                 }
-            }]
+            ]
         }
     }
 }

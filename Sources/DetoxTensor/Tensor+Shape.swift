@@ -47,12 +47,14 @@ extension Tensor {
             Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(inner, 1))) {
                 start, end in
                 for row in start..<end {
-                    var offset = 0, rest = row
+                    var offset = 0
+                    var rest = row
                     for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
                         offset += (rest % outerShape[axis]) * permStrides[axis]
                         rest /= outerShape[axis]
                     }
-                    let o = out + row * inner, s = source + offset
+                    let o = out + row * inner
+                    let s = source + offset
                     for i in 0..<inner { o[i] = s[i * innerStride] }
                 }
             }
@@ -62,7 +64,9 @@ extension Tensor {
     /// Elements `range` along `axis` (a copy).
     public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
         let axis = normalizedAxis(axis)
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis], "slice \(range) out of bounds for \(shape) axis \(axis)")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= shape[axis],
+            "slice \(range) out of bounds for \(shape) axis \(axis)")
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
         let length = shape[axis]
@@ -78,9 +82,11 @@ extension Tensor {
         let inputShape = shape
         return Tensor.record(result, inputs: [self]) { g in
             let grad = Tensor.zeros(inputShape)
-            let gp = g.storage.pointer, dp = grad.storage.pointer
+            let gp = g.storage.pointer
+            let dp = grad.storage.pointer
             for o in 0..<outer {
-                (dp + (o * length + range.lowerBound) * inner).update(from: gp + o * range.count * inner, count: range.count * inner)
+                (dp + (o * length + range.lowerBound) * inner).update(
+                    from: gp + o * range.count * inner, count: range.count * inner)
             }
             return [grad]
         }
@@ -92,8 +98,9 @@ extension Tensor {
         let first = tensors[0]
         let axis = first.normalizedAxis(axis)
         for t in tensors {
-            precondition(t.rank == first.rank && (0..<first.rank).allSatisfy { $0 == axis || t.shape[$0] == first.shape[$0] },
-                         "cannot concatenate \(t.shape) with \(first.shape) along \(axis)")
+            precondition(
+                t.rank == first.rank && (0..<first.rank).allSatisfy { $0 == axis || t.shape[$0] == first.shape[$0] },
+                "cannot concatenate \(t.shape) with \(first.shape) along \(axis)")
         }
         let outer = first.shape[..<axis].reduce(1, *)
         let inner = first.shape[(axis + 1)...].reduce(1, *)
@@ -105,7 +112,8 @@ extension Tensor {
             for o in 0..<outer {
                 var position = 0
                 for (t, length) in zip(tensors, lengths) {
-                    (out + (o * total + position) * inner).update(from: t.storage.pointer + o * length * inner, count: length * inner)
+                    (out + (o * total + position) * inner).update(
+                        from: t.storage.pointer + o * length * inner, count: length * inner)
                     position += length
                 }
             }
@@ -131,9 +139,11 @@ extension Tensor {
         let inputShape = shape
         return Tensor.record(result, inputs: [self]) { g in
             let grad = Tensor.zeros(inputShape)
-            let gp = g.storage.pointer, dp = grad.storage.pointer
+            let gp = g.storage.pointer
+            let dp = grad.storage.pointer
             for (r, i) in indices.enumerated() {
-                let d = dp + i * width, s = gp + r * width
+                let d = dp + i * width
+                let s = gp + r * width
                 for j in 0..<width { d[j] += s[j] }
             }
             return [grad]
@@ -154,7 +164,8 @@ extension Tensor {
         let inputShape = shape
         return Tensor.record(result, inputs: [self]) { g in
             let grad = Tensor.zeros(inputShape)
-            let gp = g.storage.pointer, dp = grad.storage.pointer
+            let gp = g.storage.pointer
+            let dp = grad.storage.pointer
             for r in 0..<rows { dp[r * width + indices[r]] += gp[r] }
             return [grad]
         }
@@ -166,19 +177,22 @@ extension Tensor {
         precondition(Tensor.broadcastShape(shape, target) == target, "cannot broadcast \(shape) to \(target)")
         let x = self
         let strides = Tensor.broadcastStrides(of: shape, to: target)
-        let inner = target.last ?? 1, innerStride = strides.last ?? 0
+        let inner = target.last ?? 1
+        let innerStride = strides.last ?? 0
         let outerShape = Array(target.dropLast())
         let source = storage.pointer
         // A strided copy: each output row reads its source row (stride 0 along broadcast axes).
         let result = Tensor.build(shape: target) { out, n in
             let rows = inner == 0 ? 0 : n / inner
             for row in 0..<rows {
-                var offset = 0, rest = row
+                var offset = 0
+                var rest = row
                 for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
                     offset += (rest % outerShape[axis]) * strides[axis]
                     rest /= outerShape[axis]
                 }
-                let o = out + row * inner, s = source + offset
+                let o = out + row * inner
+                let s = source + offset
                 if innerStride == 0 {
                     o.initialize(repeating: s[0], count: inner)
                 } else {

@@ -37,8 +37,8 @@ public final class TensorStorage: @unchecked Sendable {
     /// caching allocator, the process keeps its peak footprint.
     static let allocatorTuned: Bool = {
         #if os(Linux)
-        _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
-        _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+            _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
+            _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
         #endif
         return true
     }()

@@ -116,8 +116,9 @@ struct AddedVocabulary: Sendable {
                 result.append(TextSplit(text: text.slice(startOffset..<start), tokens: nil))
             }
             let piece = text.slice(start..<stop)
-            result.append(TextSplit(
-                text: piece, tokens: [Token(id: token.id, value: piece.string, range: 0..<piece.count)]))
+            result.append(
+                TextSplit(
+                    text: piece, tokens: [Token(id: token.id, value: piece.string, range: 0..<piece.count)]))
             startOffset = stop
             i = stop
         }

@@ -18,7 +18,8 @@ struct BPEModel: TokenizerModel {
     private let scalarIDs: [UInt32: Int]
 
     init(
-        vocab: [ExactString: Int], merges: [(String, String)], unkToken: String?, continuingSubwordPrefix: String? = nil,
+        vocab: [ExactString: Int], merges: [(String, String)], unkToken: String?,
+        continuingSubwordPrefix: String? = nil,
         endOfWordSuffix: String? = nil, fuseUnk: Bool = false, byteFallback: Bool = false, ignoreMerges: Bool = false,
         file: String = "merges", path: String = "$"
     ) throws {
@@ -29,8 +30,12 @@ struct BPEModel: TokenizerModel {
         let prefixLength = continuingSubwordPrefix?.count ?? 0
         var table: [UInt64: (rank: Int, id: Int)] = [:]
         for (rank, (a, b)) in merges.enumerated() {
-            guard let left = vocab[ExactString(a)] else { throw TokenizerError.unknownToken(file: file, path: "\(path)[\(rank)]", token: a) }
-            guard let right = vocab[ExactString(b)] else { throw TokenizerError.unknownToken(file: file, path: "\(path)[\(rank)]", token: b) }
+            guard let left = vocab[ExactString(a)] else {
+                throw TokenizerError.unknownToken(file: file, path: "\(path)[\(rank)]", token: a)
+            }
+            guard let right = vocab[ExactString(b)] else {
+                throw TokenizerError.unknownToken(file: file, path: "\(path)[\(rank)]", token: b)
+            }
             let mergedString = a + String(b.dropFirst(prefixLength))
             guard let merged = vocab[ExactString(mergedString)] else {
                 throw TokenizerError.unknownToken(file: file, path: "\(path)[\(rank)]", token: mergedString)
@@ -133,7 +138,11 @@ struct BPEModel: TokenizerModel {
                 var ok = true
                 UTF8.encode(s) { b in
                     let hex = String(b, radix: 16, uppercase: true)
-                    if let id = vocab[ExactString("<0x" + (hex.count == 1 ? "0" + hex : hex) + ">")] { ids.append(id) } else { ok = false }
+                    if let id = vocab[ExactString("<0x" + (hex.count == 1 ? "0" + hex : hex) + ">")] {
+                        ids.append(id)
+                    } else {
+                        ok = false
+                    }
                 }
                 if ok {
                     flushUnk()
@@ -158,7 +167,8 @@ struct BPEModel: TokenizerModel {
             var bestRank = Int.max
             var bestID = 0
             for k in 0..<(symbols.count - 1) {
-                let key = UInt64(UInt32(truncatingIfNeeded: symbols[k].id)) << 32
+                let key =
+                    UInt64(UInt32(truncatingIfNeeded: symbols[k].id)) << 32
                     | UInt64(UInt32(truncatingIfNeeded: symbols[k + 1].id))
                 if let m = merges[key], m.rank < bestRank {
                     bestRank = m.rank

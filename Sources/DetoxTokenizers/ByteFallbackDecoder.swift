@@ -6,7 +6,7 @@ struct ByteFallbackDecoder: TokenDecoder {
     static func byte(_ token: String) -> UInt8? {
         let s = Array(token.utf8)
         guard s.count == 6, s[0] == UInt8(ascii: "<"), s[1] == UInt8(ascii: "0"), s[2] == UInt8(ascii: "x"),
-              s[5] == UInt8(ascii: ">")
+            s[5] == UInt8(ascii: ">")
         else { return nil }
         return UInt8(String(decoding: s[3..<5], as: UTF8.self), radix: 16)
     }

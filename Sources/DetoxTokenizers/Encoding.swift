@@ -27,7 +27,8 @@ public struct Encoding: Sendable, Equatable {
 
     // MARK: - Building
 
-    mutating func append(id: Int, token: String, typeID: Int, offsets range: Range<Int>, special: Bool, sequence: Int?) {
+    mutating func append(id: Int, token: String, typeID: Int, offsets range: Range<Int>, special: Bool, sequence: Int?)
+    {
         ids.append(id)
         tokens.append(token)
         typeIDs.append(typeID)

@@ -38,8 +38,9 @@ struct JSONNode {
 
     /// The member `key`, or `nil` when absent or JSON `null`.
     subscript(_ key: String) -> JSONNode? {
-        guard case let .object(members) = value,
-              let member = members.last(where: { $0.0.isExactly(key) })?.1 else { return nil }
+        guard case .object(let members) = value,
+            let member = members.last(where: { $0.0.isExactly(key) })?.1
+        else { return nil }
         if case .null = member { return nil }
         return JSONNode(value: member, file: file, path: "\(path).\(key)")
     }
@@ -54,34 +55,34 @@ struct JSONNode {
     }
 
     func array() throws -> [JSONNode] {
-        guard case let .array(items) = value else { throw mismatch("an array") }
+        guard case .array(let items) = value else { throw mismatch("an array") }
         return items.enumerated().map { JSONNode(value: $1, file: file, path: "\(path)[\($0)]") }
     }
 
     func object() throws -> [(String, JSONNode)] {
-        guard case let .object(members) = value else { throw mismatch("an object") }
+        guard case .object(let members) = value else { throw mismatch("an object") }
         return members.map { ($0.0, JSONNode(value: $0.1, file: file, path: "\(path).\($0.0)")) }
     }
 
     func string() throws -> String {
-        guard case let .string(s) = value else { throw mismatch("a string") }
+        guard case .string(let s) = value else { throw mismatch("a string") }
         return s
     }
 
     func bool() throws -> Bool {
-        guard case let .bool(b) = value else { throw mismatch("a boolean") }
+        guard case .bool(let b) = value else { throw mismatch("a boolean") }
         return b
     }
 
     func int() throws -> Int {
-        guard case let .number(d, _) = value, d == d.rounded(), abs(d) < 9.0e15 else {
+        guard case .number(let d, _) = value, d == d.rounded(), abs(d) < 9.0e15 else {
             throw mismatch("an integer")
         }
         return Int(d)
     }
 
     func double() throws -> Double {
-        guard case let .number(d, _) = value else { throw mismatch("a number") }
+        guard case .number(let d, _) = value else { throw mismatch("a number") }
         return d
     }
 
@@ -117,9 +118,10 @@ struct JSONNode {
     private func describe() -> String {
         switch value {
         case .null: return "null"
-        case let .string(s): return "string \"\(s.prefix(40))\""
-        case let .bool(b): return "boolean \(b)"
-        case let .number(d, isInteger): return isInteger ? "number \(Int(exactly: d).map(String.init) ?? "\(d)")" : "number \(d)"
+        case .string(let s): return "string \"\(s.prefix(40))\""
+        case .bool(let b): return "boolean \(b)"
+        case .number(let d, let isInteger):
+            return isInteger ? "number \(Int(exactly: d).map(String.init) ?? "\(d)")" : "number \(d)"
         case .array: return "an array"
         case .object: return "an object"
         }

@@ -62,9 +62,15 @@ struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
         default: return try parseNumber()
         }
     }
@@ -153,8 +159,8 @@ struct JSONParser {
             }
         }
         guard index > start,
-              let text = String(bytes: bytes[start..<index], encoding: .ascii),
-              let value = Double(text)
+            let text = String(bytes: bytes[start..<index], encoding: .ascii),
+            let value = Double(text)
         else {
             throw fail("invalid number")
         }
@@ -212,7 +218,8 @@ struct JSONParser {
                 if code >= 0xD800, code < 0xDC00 {
                     // A high surrogate must be followed by an escaped low surrogate.
                     if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                       bytes[index + 1] == UInt8(ascii: "u") {
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    {
                         index += 2
                         let low = try parseHex4()
                         if low >= 0xDC00, low < 0xE000 {

@@ -32,7 +32,8 @@ enum LegacyLoader {
         var normalizers: [any Normalizer] = []
         if !spm.precompiledCharsMap.isEmpty {
             let map = try PrecompiledCharsMap(
-                blob: spm.precompiledCharsMap, file: "spiece.model", path: "ModelProto.normalizer_spec.precompiled_charsmap")
+                blob: spm.precompiledCharsMap, file: "spiece.model",
+                path: "ModelProto.normalizer_spec.precompiled_charsmap")
             normalizers.append(PrecompiledNormalizer(map: map))
         }
         normalizers.append(StripNormalizer(left: false, right: true))
@@ -44,14 +45,16 @@ enum LegacyLoader {
         }
         normalizers.append(ReplaceNormalizer(pattern: spaces, content: "\u{2581}"))
 
-        let scheme: PrependScheme = (config.addPrefixSpace ?? true) ? (config.legacy == false ? .first : .always) : .never
+        let scheme: PrependScheme =
+            (config.addPrefixSpace ?? true) ? (config.legacy == false ? .first : .always) : .never
         let eos = config.eosToken ?? "</s>"
         var added = config.addedTokens
         if added.isEmpty {
             for (id, piece) in spm.pieces.enumerated() where piece.type == .control || piece.type == .userDefined {
                 added.append(AddedToken(id: id, content: piece.piece, special: piece.type == .control))
             }
-            let specials = [config.unkToken ?? spm.pieces[spm.unkID].piece, config.padToken, eos].compactMap { $0 }
+            let specials =
+                [config.unkToken ?? spm.pieces[spm.unkID].piece, config.padToken, eos].compactMap { $0 }
                 + (0..<extraIDs).map { "<extra_id_\($0)>" } + config.additionalSpecialTokens
             for content in specials where !added.contains(where: { $0.content.isExactly(content) }) {
                 if let id = model.tokenToID(content) { added.append(AddedToken(id: id, content: content)) }
@@ -62,8 +65,10 @@ enum LegacyLoader {
         }
         let post = TemplateProcessing(
             single: [.sequence(index: 0, typeID: 0), .special(name: eos, typeID: 0)],
-            pair: [.sequence(index: 0, typeID: 0), .special(name: eos, typeID: 0),
-                   .sequence(index: 1, typeID: 0), .special(name: eos, typeID: 0)],
+            pair: [
+                .sequence(index: 0, typeID: 0), .special(name: eos, typeID: 0),
+                .sequence(index: 1, typeID: 0), .special(name: eos, typeID: 0),
+            ],
             specialTokens: [eos: ([eosID], [eos])])
         return Tokenizer(
             normalizer: SequenceNormalizer(normalizers: normalizers),
@@ -79,18 +84,25 @@ enum LegacyLoader {
         var vocab: [ExactString: Int] = [:]
         for (i, line) in lines.enumerated() { vocab[ExactString(line)] = i }
         let unk = config.unkToken ?? "[UNK]"
-        guard vocab[ExactString(unk)] != nil else { throw TokenizerError.unknownToken(file: "vocab.txt", path: "unk_token", token: unk) }
+        guard vocab[ExactString(unk)] != nil else {
+            throw TokenizerError.unknownToken(file: "vocab.txt", path: "unk_token", token: unk)
+        }
         let cls = config.clsToken ?? "[CLS]"
         let sep = config.sepToken ?? "[SEP]"
-        guard let clsID = vocab[ExactString(cls)] else { throw TokenizerError.unknownToken(file: "vocab.txt", path: "cls_token", token: cls) }
-        guard let sepID = vocab[ExactString(sep)] else { throw TokenizerError.unknownToken(file: "vocab.txt", path: "sep_token", token: sep) }
+        guard let clsID = vocab[ExactString(cls)] else {
+            throw TokenizerError.unknownToken(file: "vocab.txt", path: "cls_token", token: cls)
+        }
+        guard let sepID = vocab[ExactString(sep)] else {
+            throw TokenizerError.unknownToken(file: "vocab.txt", path: "sep_token", token: sep)
+        }
         let lowercase = config.doLowerCase ?? true
         let normalizer = BertNormalizer(
             cleanText: true, handleChineseChars: config.tokenizeChineseChars ?? true, stripAccents: config.stripAccents,
             lowercase: lowercase)
         var added = config.addedTokens
         if added.isEmpty {
-            let specials = [config.padToken ?? "[PAD]", unk, cls, sep, config.maskToken ?? "[MASK]"]
+            let specials =
+                [config.padToken ?? "[PAD]", unk, cls, sep, config.maskToken ?? "[MASK]"]
                 + config.additionalSpecialTokens
             for content in specials where !added.contains(where: { $0.content.isExactly(content) }) {
                 if let id = vocab[ExactString(content)] { added.append(AddedToken(id: id, content: content)) }
@@ -98,8 +110,10 @@ enum LegacyLoader {
         }
         let post = TemplateProcessing(
             single: [.special(name: cls, typeID: 0), .sequence(index: 0, typeID: 0), .special(name: sep, typeID: 0)],
-            pair: [.special(name: cls, typeID: 0), .sequence(index: 0, typeID: 0), .special(name: sep, typeID: 0),
-                   .sequence(index: 1, typeID: 1), .special(name: sep, typeID: 1)],
+            pair: [
+                .special(name: cls, typeID: 0), .sequence(index: 0, typeID: 0), .special(name: sep, typeID: 0),
+                .sequence(index: 1, typeID: 1), .special(name: sep, typeID: 1),
+            ],
             specialTokens: [cls: ([clsID], [cls]), sep: ([sepID], [sep])])
         return Tokenizer(
             normalizer: normalizer, preTokenizer: BertPreTokenizer(),
@@ -121,7 +135,8 @@ enum LegacyLoader {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
             guard parts.count == 2 else {
                 throw TokenizerError.malformed(
-                    file: "merges.txt", path: "line \(i + 1)", expected: "two tokens separated by a space", actual: line)
+                    file: "merges.txt", path: "line \(i + 1)", expected: "two tokens separated by a space", actual: line
+                )
             }
             merges.append((String(parts[0]), String(parts[1])))
         }
@@ -131,11 +146,14 @@ enum LegacyLoader {
         var added = config.addedTokens
         if added.isEmpty {
             let specials: [(String?, Bool)] = [
-                (config.bosToken ?? "<s>", false), (config.padToken ?? "<pad>", false), (config.eosToken ?? "</s>", false),
+                (config.bosToken ?? "<s>", false), (config.padToken ?? "<pad>", false),
+                (config.eosToken ?? "</s>", false),
                 (config.unkToken ?? "<unk>", false), (config.maskToken ?? "<mask>", true),
             ]
             for (content, lstrip) in specials {
-                guard let content, let id = vocab[ExactString(content)], !added.contains(where: { $0.content.isExactly(content) }) else { continue }
+                guard let content, let id = vocab[ExactString(content)],
+                    !added.contains(where: { $0.content.isExactly(content) })
+                else { continue }
                 added.append(AddedToken(id: id, content: content, lstrip: lstrip))
             }
         }
@@ -143,7 +161,8 @@ enum LegacyLoader {
         let cls = config.clsToken ?? "<s>"
         let sep = config.sepToken ?? "</s>"
         if let clsID = vocab[ExactString(cls)], let sepID = vocab[ExactString(sep)] {
-            post = RobertaProcessing(sep: (sep, sepID), cls: (cls, clsID), trimOffsets: trim, addPrefixSpace: addPrefixSpace)
+            post = RobertaProcessing(
+                sep: (sep, sepID), cls: (cls, clsID), trimOffsets: trim, addPrefixSpace: addPrefixSpace)
         } else {
             post = ByteLevelProcessing(trimOffsets: trim, addPrefixSpace: addPrefixSpace)
         }

@@ -172,7 +172,8 @@ struct NormalizedText {
         newAlignments.reserveCapacity(scalars.count)
         for m in matches {
             if m.isMatch {
-                let align = m.range.upperBound < 1
+                let align =
+                    m.range.upperBound < 1
                     ? Span(start: originalStart, end: originalStart)
                     : alignments[m.range.upperBound - 1]
                 for s in content {

@@ -4,7 +4,12 @@ import Foundation
 /// minimal protobuf decoder (varint, 64-bit, length-delimited and 32-bit wire types).
 struct SentencePieceModelFile {
     enum PieceType: Int {
-        case normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
+        case normal = 1
+        case unknown = 2
+        case control = 3
+        case userDefined = 4
+        case unused = 5
+        case byte = 6
     }
 
     struct Piece {
@@ -31,7 +36,8 @@ struct SentencePieceModelFile {
         let path: String
 
         func fail(_ expected: String) -> TokenizerError {
-            .malformed(file: file, path: "\(path) @ byte \(index)", expected: expected, actual: "truncated or invalid data")
+            .malformed(
+                file: file, path: "\(path) @ byte \(index)", expected: expected, actual: "truncated or invalid data")
         }
 
         var atEnd: Bool { index >= end }
@@ -51,7 +57,8 @@ struct SentencePieceModelFile {
 
         mutating func fixed32() throws -> UInt32 {
             guard index + 4 <= end else { throw fail("4 bytes") }
-            let v = UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16
+            let v =
+                UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16
                 | UInt32(bytes[index + 3]) << 24
             index += 4
             return v

@@ -51,7 +51,7 @@ struct TemplateProcessing: PostProcessor {
 
     func addedTokens(isPair: Bool) -> Int {
         (isPair ? pair : single).reduce(0) { total, piece in
-            if case let .special(name, _) = piece { return total + (specialTokens[name]?.ids.count ?? 0) }
+            if case .special(let name, _) = piece { return total + (specialTokens[name]?.ids.count ?? 0) }
             return total
         }
     }
@@ -61,12 +61,12 @@ struct TemplateProcessing: PostProcessor {
         var out = Encoding()
         for piece in template {
             switch piece {
-            case let .sequence(index, typeID):
+            case .sequence(let index, let typeID):
                 guard index < encodings.count else { continue }
                 var e = encodings[index]
                 e.typeIDs = [Int](repeating: typeID, count: e.count)
                 out.append(contentsOf: e)
-            case let .special(name, typeID):
+            case .special(let name, let typeID):
                 guard addSpecialTokens, let sp = specialTokens[name] else { continue }
                 for (id, token) in zip(sp.ids, sp.tokens) {
                     out.append(id: id, token: token, typeID: typeID, offsets: 0..<0, special: true, sequence: nil)

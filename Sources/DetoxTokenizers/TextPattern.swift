@@ -34,11 +34,11 @@ enum TextPattern: Sendable {
     func findMatches(in text: [Unicode.Scalar]) -> [Match] {
         if text.isEmpty { return [Match(range: 0..<0, isMatch: false)] }
         switch self {
-        case let .scalar(c):
+        case .scalar(let c):
             return Self.perScalar(text) { $0 == c }
-        case let .predicate(test):
+        case .predicate(let test):
             return Self.perScalar(text, test)
-        case let .literal(needle):
+        case .literal(let needle):
             if needle.isEmpty { return [Match(range: 0..<text.count, isMatch: false)] }
             var ranges: [Range<Int>] = []
             var i = 0
@@ -51,11 +51,11 @@ enum TextPattern: Sendable {
                 }
             }
             return Self.fill(ranges, count: text.count)
-        case let .regex(shared):
+        case .regex(let shared):
             return Self.fill(Self.regexMatches(shared.regex, in: text), count: text.count)
         case .gpt2:
             return GPT2Splitter.split(text).map { Match(range: $0, isMatch: true) }
-        case let .precomputed(matches):
+        case .precomputed(let matches):
             return matches
         }
     }
@@ -146,12 +146,16 @@ enum GPT2Splitter {
             if c == "'", i + 1 < n {
                 let a = t[i + 1]
                 if a == "s" || a == "t" || a == "m" || a == "d" {
-                    out.append(i..<(i + 2)); i += 2; continue
+                    out.append(i..<(i + 2))
+                    i += 2
+                    continue
                 }
                 if i + 2 < n {
                     let b = t[i + 2]
                     if (a == "r" && b == "e") || (a == "v" && b == "e") || (a == "l" && b == "l") {
-                        out.append(i..<(i + 3)); i += 3; continue
+                        out.append(i..<(i + 3))
+                        i += 3
+                        continue
                     }
                 }
             }
@@ -179,11 +183,14 @@ enum GPT2Splitter {
             if isSpace(c) {
                 let end = run(from: i, isSpace)
                 if end == n {
-                    out.append(i..<end); i = end
+                    out.append(i..<end)
+                    i = end
                 } else if end - i >= 2 {
-                    out.append(i..<(end - 1)); i = end - 1
+                    out.append(i..<(end - 1))
+                    i = end - 1
                 } else {
-                    out.append(i..<end); i = end
+                    out.append(i..<end)
+                    i = end
                 }
                 continue
             }

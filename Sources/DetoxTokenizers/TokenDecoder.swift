@@ -30,7 +30,8 @@ enum TokenDecoderFactory {
             let contentNode = try node.required("content")
             let content = Array(try contentNode.string().unicodeScalars)
             guard content.count == 1 else { throw contentNode.mismatch("a single character") }
-            return StripDecoder(content: content[0], start: try node.int("start", default: 0), stop: try node.int("stop", default: 0))
+            return StripDecoder(
+                content: content[0], start: try node.int("start", default: 0), stop: try node.int("stop", default: 0))
         case "ByteFallback":
             return ByteFallbackDecoder()
         default:

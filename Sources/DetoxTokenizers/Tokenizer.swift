@@ -89,7 +89,8 @@ public struct Tokenizer: Sendable {
         } else if fm.fileExists(atPath: folder.appendingPathComponent("vocab.txt").path) {
             tokenizer = try LegacyLoader.wordPiece(folder, config: config)
         } else if fm.fileExists(atPath: folder.appendingPathComponent("vocab.json").path),
-                  fm.fileExists(atPath: folder.appendingPathComponent("merges.txt").path) {
+            fm.fileExists(atPath: folder.appendingPathComponent("merges.txt").path)
+        {
             tokenizer = try LegacyLoader.byteLevelBPE(folder, config: config)
         } else {
             throw TokenizerError.missingFiles(
@@ -140,7 +141,8 @@ public struct Tokenizer: Sendable {
 
     /// Encodes one sequence or a pair, truncating before special tokens are added so that the
     /// result fits `truncation.maxLength` (tokenizers' `post_process`).
-    public func encode(_ a: String, pair b: String?, addSpecialTokens: Bool = true, truncation: Truncation?) -> Encoding {
+    public func encode(_ a: String, pair b: String?, addSpecialTokens: Bool = true, truncation: Truncation?) -> Encoding
+    {
         var first = encodeSequence(a, typeID: 0, sequence: 0)
         var second = b.map { encodeSequence($0, typeID: 1, sequence: 1) }
         if let truncation {
@@ -174,7 +176,7 @@ public struct Tokenizer: Sendable {
         switch padding.strategy {
         case .none: return encodings
         case .longest: target = encodings.map(\.count).max() ?? 0
-        case let .fixed(n): target = n
+        case .fixed(let n): target = n
         }
         if let m = padding.multipleOf, m > 0, target % m != 0 { target += m - target % m }
         let padID = padTokenID ?? 0
@@ -208,7 +210,8 @@ public struct Tokenizer: Sendable {
     /// Turns ids back into text: unknown ids are dropped, special tokens too when
     /// `skipSpecialTokens`; then the decoder runs and, when `cleanUpTokenizationSpaces` (default:
     /// the tokenizer's setting), transformers' clean-up of spaces before punctuation.
-    public func decode(_ ids: [Int], skipSpecialTokens: Bool = false, cleanUpTokenizationSpaces: Bool? = nil) -> String {
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = false, cleanUpTokenizationSpaces: Bool? = nil) -> String
+    {
         var tokens: [String] = []
         tokens.reserveCapacity(ids.count)
         for id in ids {

@@ -20,17 +20,17 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
 
     public var description: String {
         switch self {
-        case let .missingFiles(folder, expected):
+        case .missingFiles(let folder, let expected):
             return "\(folder): no tokenizer files found (expected \(expected))"
-        case let .unreadableFile(file, reason):
+        case .unreadableFile(let file, let reason):
             return "\(file): cannot read (\(reason))"
-        case let .malformed(file, path, expected, actual):
+        case .malformed(let file, let path, let expected, let actual):
             return "\(file) at \(path): expected \(expected), found \(actual)"
-        case let .unsupported(file, path, kind, value):
+        case .unsupported(let file, let path, let kind, let value):
             return "\(file) at \(path): unsupported \(kind) \"\(value)\""
-        case let .unknownToken(file, path, token):
+        case .unknownToken(let file, let path, let token):
             return "\(file) at \(path): token \"\(token)\" is not in the vocabulary"
-        case let .invalidRegex(file, path, pattern):
+        case .invalidRegex(let file, let path, let pattern):
             return "\(file) at \(path): invalid regular expression \"\(pattern)\""
         }
     }

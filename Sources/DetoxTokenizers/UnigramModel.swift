@@ -102,7 +102,7 @@ struct UnigramModel: TokenizerModel {
             }
         }
         // Backtrack, fusing consecutive unknowns.
-        var ranges: [(Range<Int>, Int)] = []  // byte ranges, id
+        var ranges: [(Range<Int>, Int)] = [] // byte ranges, id
         var end = size
         var pendingUnkStart: Int? = nil
         var pendingUnkEnd = 0

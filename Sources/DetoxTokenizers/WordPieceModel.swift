@@ -12,7 +12,10 @@ struct WordPieceModel: TokenizerModel {
     /// Longest vocabulary entry in scalars, to bound the search.
     private let longestPiece: Int
 
-    init(vocab: [ExactString: Int], unkToken: String, continuingSubwordPrefix: String = "##", maxInputCharsPerWord: Int = 100) {
+    init(
+        vocab: [ExactString: Int], unkToken: String, continuingSubwordPrefix: String = "##",
+        maxInputCharsPerWord: Int = 100
+    ) {
         self.vocab = vocab
         var reverse: [Int: String] = [:]
         for (token, id) in vocab { reverse[id] = token.value }

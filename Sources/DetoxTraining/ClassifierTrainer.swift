@@ -1,9 +1,10 @@
-import Foundation
+import DetoxDatasets
 import DetoxModels
 import DetoxNN
 import DetoxOptimizers
 import DetoxTensor
 import DetoxTokenizers
+import Foundation
 
 /// A labeled text for classifier training.
 public struct LabeledText: Sendable, Codable, Equatable {
@@ -38,8 +39,11 @@ public final class ClassifierTrainer {
     let labelIndex: [String: Int]
 
     public init(classifier: any SequenceClassifier, tokenizer: Tokenizer, parameters: Parameters) throws {
-        guard parameters.batchSize > 0, parameters.epochs > 0, parameters.learningRate > 0, parameters.maxLength > 1 else {
-            throw TrainingError.invalidSetting(name: "classifier training", reason: "batch size, epochs, learning rate and max length must be positive")
+        guard parameters.batchSize > 0, parameters.epochs > 0, parameters.learningRate > 0, parameters.maxLength > 1
+        else {
+            throw TrainingError.invalidSetting(
+                name: "classifier training", reason: "batch size, epochs, learning rate and max length must be positive"
+            )
         }
         self.classifier = classifier
         self.tokenizer = tokenizer
@@ -48,14 +52,18 @@ public final class ClassifierTrainer {
     }
 
     func batch(_ examples: ArraySlice<LabeledText>) throws -> (ClassifierBatch, [Int]) {
-        let encodings = tokenizer.encodeBatch(examples.map(\.text), padding: .longest, truncation: Truncation(maxLength: parameters.maxLength))
+        let encodings = tokenizer.encodeBatch(
+            examples.map(\.text), padding: .longest, truncation: Truncation(maxLength: parameters.maxLength))
         let targets = try examples.map { example -> Int in
             guard let index = labelIndex[example.label] else {
-                throw TrainingError.invalidSetting(name: "label", reason: "\"\(example.label)\" is not one of \(classifier.labels)")
+                throw TrainingError.invalidSetting(
+                    name: "label", reason: "\"\(example.label)\" is not one of \(classifier.labels)")
             }
             return index
         }
-        return (try ClassifierBatch(inputIDs: encodings.map(\.ids), attentionMask: encodings.map(\.attentionMask)), targets)
+        return (
+            try ClassifierBatch(inputIDs: encodings.map(\.ids), attentionMask: encodings.map(\.attentionMask)), targets
+        )
     }
 
     /// Trains on `examples`; returns the mean loss of each epoch.
@@ -63,8 +71,10 @@ public final class ClassifierTrainer {
     public func train(_ examples: [LabeledText], progress: (Int, Float) -> Void = { _, _ in }) throws -> [Float] {
         guard !examples.isEmpty else { throw TrainingError.invalidSetting(name: "training set", reason: "is empty") }
         let stepsPerEpoch = (examples.count + parameters.batchSize - 1) / parameters.batchSize
-        let optimizer = try AdamW(module: classifier, learningRate: parameters.learningRate, weightDecay: parameters.weightDecay)
-        let schedule = try LearningRateSchedule.linear(warmupSteps: parameters.warmupSteps, totalSteps: stepsPerEpoch * parameters.epochs)
+        let optimizer = try AdamW(
+            module: classifier, learningRate: parameters.learningRate, weightDecay: parameters.weightDecay)
+        let schedule = try LearningRateSchedule.linear(
+            warmupSteps: parameters.warmupSteps, totalSteps: stepsPerEpoch * parameters.epochs)
         var generator = SeededGenerator(seed: parameters.seed)
         var epochLosses: [Float] = []
         classifier.setTraining(true)
@@ -74,9 +84,13 @@ public final class ClassifierTrainer {
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, generator.nextInt(below: i + 1)) }
             var total: Double = 0
             for start in stride(from: 0, to: order.count, by: parameters.batchSize) {
-                let (batch, targets) = try self.batch(order[start..<Swift.min(start + parameters.batchSize, order.count)])
+                let (batch, targets) = try self.batch(
+                    order[start..<Swift.min(start + parameters.batchSize, order.count)])
                 let loss = try Losses.crossEntropy(try classifier.logits(batch), targets: targets)
-                guard loss.item.isFinite else { throw TrainingError.nonFinite(what: "classifier loss", step: optimizer.stepCount + 1, value: loss.item) }
+                guard loss.item.isFinite else {
+                    throw TrainingError.nonFinite(
+                        what: "classifier loss", step: optimizer.stepCount + 1, value: loss.item)
+                }
                 var grads = try loss.backward()
                 if let maxNorm = parameters.maxGradNorm { optimizer.clipGradientNorm(&grads, maxNorm: maxNorm) }
                 optimizer.applySchedule(schedule)
@@ -94,7 +108,8 @@ public final class ClassifierTrainer {
         classifier.setTraining(false)
         var correct = 0
         for start in stride(from: 0, to: examples.count, by: parameters.batchSize) {
-            let (batch, targets) = try self.batch(examples[start..<Swift.min(start + parameters.batchSize, examples.count)])
+            let (batch, targets) = try self.batch(
+                examples[start..<Swift.min(start + parameters.batchSize, examples.count)])
             let predicted = try classifier.classify(batch).logits.argmax(axis: -1)
             correct += zip(predicted, targets).filter { $0 == $1 }.count
         }
@@ -103,8 +118,6 @@ public final class ClassifierTrainer {
 }
 
 // MARK: - Files
-
-import DetoxDatasets
 
 extension LabeledText {
     /// Reads labeled texts from a CSV with `text` and `label` columns or JSON Lines with those keys.
@@ -117,10 +130,14 @@ extension LabeledText {
         }
         if ["jsonl", "json"].contains(url.pathExtension.lowercased()) {
             var result: [LabeledText] = []
-            for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                .enumerated() where !line.isEmpty
+            {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                      let text = object["text"] as? String else {
-                    throw DatasetError.malformedRecord(file: url.path, line: index + 1, reason: "expected an object with a \"text\" string")
+                    let text = object["text"] as? String
+                else {
+                    throw DatasetError.malformedRecord(
+                        file: url.path, line: index + 1, reason: "expected an object with a \"text\" string")
                 }
                 guard let label = (object["label"] as? String) ?? (object["label"] as? NSNumber)?.stringValue else {
                     throw DatasetError.missingColumn(file: url.path, column: "label", line: index + 1)
@@ -131,11 +148,16 @@ extension LabeledText {
         }
         let rows = try CSVReader(file: url.path).records(in: data)
         guard let header = rows.first else { throw DatasetError.empty(file: url.path) }
-        guard let textColumn = header.fields.firstIndex(of: "text") else { throw DatasetError.missingColumn(file: url.path, column: "text", line: 1) }
-        guard let labelColumn = header.fields.firstIndex(of: "label") else { throw DatasetError.missingColumn(file: url.path, column: "label", line: 1) }
+        guard let textColumn = header.fields.firstIndex(of: "text") else {
+            throw DatasetError.missingColumn(file: url.path, column: "text", line: 1)
+        }
+        guard let labelColumn = header.fields.firstIndex(of: "label") else {
+            throw DatasetError.missingColumn(file: url.path, column: "label", line: 1)
+        }
         return try rows.dropFirst().map { row in
             guard row.fields.count == header.fields.count else {
-                throw DatasetError.raggedRow(file: url.path, line: row.line, expected: header.fields.count, actual: row.fields.count)
+                throw DatasetError.raggedRow(
+                    file: url.path, line: row.line, expected: header.fields.count, actual: row.fields.count)
             }
             return LabeledText(text: row.fields[textColumn], label: row.fields[labelColumn])
         }

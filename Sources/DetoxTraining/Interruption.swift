@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// Ctrl-C handling for long runs: after ``install()``, the first SIGINT only raises a flag that the

@@ -1,5 +1,5 @@
-import DetoxFiles
 import DetoxCheckpoints
+import DetoxFiles
 import Foundation
 
 /// A JSON-lines metrics file, one object per optimizer step with a `step` field.
@@ -13,9 +13,14 @@ public final class MetricsLog: @unchecked Sendable {
     /// Opens (creating if needed) the log, keeping only lines whose `step` ≤ `truncateAfterStep`.
     public init(url: URL, truncateAfterStep: Int) throws {
         self.url = url
-        let kept = try MetricsLog.lines(url).filter { ($0.object["step"] as? NSNumber)?.intValue ?? 0 <= truncateAfterStep }
+        let kept = try MetricsLog.lines(url).filter {
+            ($0.object["step"] as? NSNumber)?.intValue ?? 0 <= truncateAfterStep
+        }
         var data = Data()
-        for line in kept { data.append(line.raw); data.append(UInt8(ascii: "\n")) }
+        for line in kept {
+            data.append(line.raw)
+            data.append(UInt8(ascii: "\n"))
+        }
         do {
             try AtomicFileWriter.write([UInt8](data), to: url)
             handle = try FileHandle(forWritingTo: url)
@@ -31,7 +36,8 @@ public final class MetricsLog: @unchecked Sendable {
     public func append<Record: Encodable>(_ record: Record) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var data = try encoder.encode(record)
         data.append(UInt8(ascii: "\n"))
         do {
@@ -53,7 +59,8 @@ public final class MetricsLog: @unchecked Sendable {
     /// Decodes every line of a log as `Record` (lines that do not decode are skipped).
     public static func read<Record: Decodable>(_ url: URL, as type: Record.Type = Record.self) throws -> [Record] {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try lines(url).compactMap { try? decoder.decode(Record.self, from: $0.raw) }
     }
 }

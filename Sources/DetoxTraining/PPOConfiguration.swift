@@ -51,7 +51,9 @@ public struct PPOConfiguration: Sendable, Codable, Equatable {
     /// The checks of `PPOConfig.__post_init__` and a few more.
     public func validate() throws {
         func positive(_ name: String, _ value: Int) throws {
-            guard value > 0 else { throw TrainingError.invalidSetting(name: name, reason: "must be positive, got \(value)") }
+            guard value > 0 else {
+                throw TrainingError.invalidSetting(name: name, reason: "must be positive, got \(value)")
+            }
         }
         try positive("batch_size", batchSize)
         try positive("mini_batch_size", miniBatchSize)
@@ -59,12 +61,25 @@ public struct PPOConfiguration: Sendable, Codable, Equatable {
         try positive("ppo_epochs", ppoEpochs)
         guard batchSize % backwardBatchSize == 0 else {
             throw TrainingError.invalidSetting(
-                name: "batch_size", reason: "\(batchSize) is not a multiple of mini_batch_size × gradient_accumulation_steps = \(backwardBatchSize)")
+                name: "batch_size",
+                reason:
+                    "\(batchSize) is not a multiple of mini_batch_size × gradient_accumulation_steps = \(backwardBatchSize)"
+            )
         }
-        guard learningRate > 0 else { throw TrainingError.invalidSetting(name: "learning_rate", reason: "must be positive") }
-        guard (0...1).contains(lam), gamma >= 0, gamma <= 1 else { throw TrainingError.invalidSetting(name: "gamma/lam", reason: "must lie in [0, 1]") }
-        guard cliprange > 0, cliprangeValue > 0 else { throw TrainingError.invalidSetting(name: "cliprange", reason: "must be positive") }
-        if adaptiveKLControl { guard target > 0, horizon > 0 else { throw TrainingError.invalidSetting(name: "target/horizon", reason: "must be positive") } }
+        guard learningRate > 0 else {
+            throw TrainingError.invalidSetting(name: "learning_rate", reason: "must be positive")
+        }
+        guard (0...1).contains(lam), gamma >= 0, gamma <= 1 else {
+            throw TrainingError.invalidSetting(name: "gamma/lam", reason: "must lie in [0, 1]")
+        }
+        guard cliprange > 0, cliprangeValue > 0 else {
+            throw TrainingError.invalidSetting(name: "cliprange", reason: "must be positive")
+        }
+        if adaptiveKLControl {
+            guard target > 0, horizon > 0 else {
+                throw TrainingError.invalidSetting(name: "target/horizon", reason: "must be positive")
+            }
+        }
     }
 }
 

@@ -3,12 +3,13 @@
 // statistics. Every tensor is `[batch, responseLength]` with a 0/1 `mask` of the same shape.
 
 import CDetoxKernels
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import DetoxTensor
+
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
 
 /// How the per-token KL between the policy and the reference is estimated (`PPOConfig.kl_penalty`).
 public enum KLPenalty: String, Sendable, Codable, CaseIterable {
@@ -46,12 +47,14 @@ public struct PPOLossStatistics: Sendable, Equatable {
 
     /// As TRL's flattened dict keys (`loss/policy`, `policy/approxkl`, ...).
     public var named: [(String, Float)] {
-        [("loss/policy", policyLoss), ("loss/value", valueLoss), ("loss/total", totalLoss),
-         ("policy/entropy", entropy), ("policy/approxkl", approxKL), ("policy/policykl", policyKL),
-         ("policy/clipfrac", policyClipFraction), ("policy/advantages_mean", advantagesMean),
-         ("returns/mean", returnsMean), ("returns/var", returnsVariance),
-         ("val/vpred", valuePrediction), ("val/error", valueError), ("val/clipfrac", valueClipFraction),
-         ("val/mean", valuesMean), ("val/var", valuesVariance)]
+        [
+            ("loss/policy", policyLoss), ("loss/value", valueLoss), ("loss/total", totalLoss),
+            ("policy/entropy", entropy), ("policy/approxkl", approxKL), ("policy/policykl", policyKL),
+            ("policy/clipfrac", policyClipFraction), ("policy/advantages_mean", advantagesMean),
+            ("returns/mean", returnsMean), ("returns/var", returnsVariance),
+            ("val/vpred", valuePrediction), ("val/error", valueError), ("val/clipfrac", valueClipFraction),
+            ("val/mean", valuesMean), ("val/var", valuesVariance),
+        ]
     }
 }
 
@@ -99,7 +102,8 @@ public enum PPOMath {
         let rows = logits.count / Swift.max(width, 1)
         let source = logits.storage.pointer
         return Tensor.build(shape: Array(logits.shape.dropLast())) { out, _ in
-            Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) { start, end in
+            Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) {
+                start, end in
                 for r in start..<end {
                     let row = source + r * width
                     let maximum = detox_max(row, width)
@@ -132,9 +136,14 @@ public enum PPOMath {
         scores: [Float], logprobs: Tensor, refLogprobs: Tensor, mask: Tensor, klCoefficient: Double, kind: KLPenalty
     ) throws -> (rewards: Tensor, nonScore: Tensor, kls: Tensor) {
         let kls = Tensor.withNoGrad { klPenalty(logprobs, refLogprobs, kind: kind) }
-        guard kls.shape == mask.shape else { throw TrainingError.shapeMismatch(what: "kl vs mask", expected: mask.shape, actual: kls.shape) }
-        let batch = mask.shape[0], length = mask.shape[1]
-        guard scores.count == batch else { throw TrainingError.shapeMismatch(what: "scores", expected: [batch], actual: [scores.count]) }
+        guard kls.shape == mask.shape else {
+            throw TrainingError.shapeMismatch(what: "kl vs mask", expected: mask.shape, actual: kls.shape)
+        }
+        let batch = mask.shape[0]
+        let length = mask.shape[1]
+        guard scores.count == batch else {
+            throw TrainingError.shapeMismatch(what: "scores", expected: [batch], actual: [scores.count])
+        }
         let nonScore = Tensor.withNoGrad { kls * Float(-klCoefficient) }
         let m = mask.values
         var rewards = nonScore.values
@@ -159,10 +168,13 @@ public enum PPOMath {
             let maskedValues = values * mask
             var maskedRewards = rewards * mask
             if whitenRewards { maskedRewards = try maskedWhiten(maskedRewards, mask, shiftMean: false) }
-            let batch = mask.shape[0], length = mask.shape[1]
-            let v = maskedValues.values, r = maskedRewards.values
+            let batch = mask.shape[0]
+            let length = mask.shape[1]
+            let v = maskedValues.values
+            let r = maskedRewards.values
             var advantages = [Float](repeating: 0, count: batch * length)
-            let g = Float(gamma), gl = Float(gamma * lambda)
+            let g = Float(gamma)
+            let gl = Float(gamma * lambda)
             for b in 0..<batch {
                 var lastGAE: Float = 0
                 for t in stride(from: length - 1, through: 0, by: -1) {
@@ -188,9 +200,13 @@ public enum PPOMath {
         advantages: Tensor, returns: Tensor, cliprange: Double, cliprangeValue: Double, vfCoefficient: Double,
         ratioThreshold: Double
     ) throws -> (policyLoss: Tensor, valueLoss: Tensor, statistics: PPOLossStatistics) {
-        let old = oldLogprobs.detached(), oldValues = values.detached()
-        let a = advantages.detached(), target = returns.detached(), m = mask.detached()
-        let low = oldValues - Float(cliprangeValue), high = oldValues + Float(cliprangeValue)
+        let old = oldLogprobs.detached()
+        let oldValues = values.detached()
+        let a = advantages.detached()
+        let target = returns.detached()
+        let m = mask.detached()
+        let low = oldValues - Float(cliprangeValue)
+        let high = oldValues + Float(cliprangeValue)
         let vpredClipped = vpreds.minimum(high).maximum(low)
         let vfLosses1 = (vpreds - target) * (vpreds - target)
         let vfLosses2 = (vpredClipped - target) * (vpredClipped - target)
@@ -214,7 +230,8 @@ public enum PPOMath {
 
         let scaledValueLoss = vfLoss * Float(vfCoefficient)
         return try Tensor.withNoGrad {
-            let lp = logprobs.detached(), vp = vpreds.detached()
+            let lp = logprobs.detached()
+            let vp = vpreds.detached()
             let entropy = logits.map { maskedMean(PPOMath.entropy(logits: $0.detached()), m).item } ?? .nan
             let difference = lp - old
             let statistics = PPOLossStatistics(

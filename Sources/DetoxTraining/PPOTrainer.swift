@@ -2,12 +2,12 @@
 // policies with a value head and a LoRA adapter whose reference model is the same network with
 // the adapter disabled.
 
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
 import DetoxOptimizers
 import DetoxTensor
+import Foundation
 
 /// One PPO step's inputs: tokenized queries, the responses as generation returned them
 /// (`[decoder_start, t1, ..., EOS?]`, no padding) and one score per sample.
@@ -47,11 +47,14 @@ public final class PPOTrainer {
     public init(policy: T5WithValueHead, configuration: PPOConfiguration) throws {
         try configuration.validate()
         guard !LoRA.adapters(in: policy.model).isEmpty else {
-            throw TrainingError.invalidSetting(name: "policy", reason: "has no LoRA adapter; the reference model is the policy with its adapter disabled")
+            throw TrainingError.invalidSetting(
+                name: "policy",
+                reason: "has no LoRA adapter; the reference model is the policy with its adapter disabled")
         }
         self.policy = policy
         self.configuration = configuration
-        self.klController = configuration.adaptiveKLControl
+        self.klController =
+            configuration.adaptiveKLControl
             ? .adaptive(initial: configuration.initKLCoef, target: configuration.target, horizon: configuration.horizon)
             : .fixed(configuration.initKLCoef)
         self.optimizer = try Adam(parameters: policy.trainableParameters(), learningRate: configuration.learningRate)
@@ -72,7 +75,8 @@ public final class PPOTrainer {
 
     func inputs(_ batch: PPOBatch, rows: [Int]) -> ModelInputs {
         let pad = policy.model.configuration.padTokenID
-        let queries = rows.map { batch.queries[$0] }, responses = rows.map { batch.responses[$0] }
+        let queries = rows.map { batch.queries[$0] }
+        let responses = rows.map { batch.responses[$0] }
         let sourceLength = queries.map(\.count).max() ?? 0
         let decoderLength = responses.map(\.count).max() ?? 0
         let t = decoderLength - 1
@@ -82,18 +86,24 @@ public final class PPOTrainer {
         }
         return ModelInputs(
             inputIDs: queries.map { $0 + Array(repeating: pad, count: sourceLength - $0.count) },
-            attentionMask: queries.map { Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: sourceLength - $0.count) },
+            attentionMask: queries.map {
+                Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: sourceLength - $0.count)
+            },
             decoderTokens: responses.map { $0 + Array(repeating: pad, count: decoderLength - $0.count) },
-            decoderMask: responses.map { Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: decoderLength - $0.count) },
+            decoderMask: responses.map {
+                Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: decoderLength - $0.count)
+            },
             mask: Tensor(mask, shape: [rows.count, t]), length: t)
     }
 
     /// Log-probabilities `[B, T]`, values `[B, T]` and logits of the policy (or, with
     /// `reference`, of the policy with its adapters off) for `rows`, dropout off.
-    func forward(_ x: ModelInputs, reference: Bool = false) throws -> (logprobs: Tensor, values: Tensor, logits: Tensor) {
+    func forward(_ x: ModelInputs, reference: Bool = false) throws -> (logprobs: Tensor, values: Tensor, logits: Tensor)
+    {
         let run = {
             try self.policy.logProbabilitiesAndValues(
-                inputIDs: x.inputIDs, attentionMask: x.attentionMask, decoderTokens: x.decoderTokens, decoderAttentionMask: x.decoderMask)
+                inputIDs: x.inputIDs, attentionMask: x.attentionMask, decoderTokens: x.decoderTokens,
+                decoderAttentionMask: x.decoderMask)
         }
         let result = reference ? try LoRA.withAdaptersDisabled(policy.model, run) : try run()
         return (result.logProbabilities, result.values, result.logits)
@@ -105,12 +115,18 @@ public final class PPOTrainer {
     /// clipped updates over shuffled minibatches, the KL-controller update. Returns TRL's statistics.
     public func step(_ batch: PPOBatch) throws -> [String: Double] {
         let c = configuration
-        guard batch.queries.count == c.batchSize, batch.responses.count == c.batchSize, batch.scores.count == c.batchSize else {
+        guard batch.queries.count == c.batchSize, batch.responses.count == c.batchSize,
+            batch.scores.count == c.batchSize
+        else {
             throw TrainingError.invalidSetting(
-                name: "batch", reason: "expected \(c.batchSize) queries, responses and scores, got \(batch.queries.count), \(batch.responses.count), \(batch.scores.count)")
+                name: "batch",
+                reason:
+                    "expected \(c.batchSize) queries, responses and scores, got \(batch.queries.count), \(batch.responses.count), \(batch.scores.count)"
+            )
         }
         for (i, response) in batch.responses.enumerated() where response.count < 2 {
-            throw TrainingError.invalidSetting(name: "responses[\(i)]", reason: "needs the start token and at least one generated token")
+            throw TrainingError.invalidSetting(
+                name: "responses[\(i)]", reason: "needs the start token and at least one generated token")
         }
         let start = Date()
         var timing: [String: Double] = [:]
@@ -121,7 +137,8 @@ public final class PPOTrainer {
         if c.useScoreScaling {
             scoreMoments.update(scores)
             let eps = Double(Float.ulpOfOne)
-            scores = c.useScoreNorm
+            scores =
+                c.useScoreNorm
                 ? scores.map { ($0 - scoreMoments.mean) / (scoreMoments.std + eps) }
                 : scores.map { $0 / (scoreMoments.std + eps) }
         }
@@ -135,7 +152,11 @@ public final class PPOTrainer {
         let all = inputs(batch, rows: Array(0..<c.batchSize))
         let firstPermutation = shuffledRows()
         var reusable: (rows: [Int], output: (logprobs: Tensor, values: Tensor, logits: Tensor))?
-        var lp: [Tensor] = [], v: [Tensor] = [], ref: [Tensor] = [], full: [Tensor] = [], refFull: [Tensor] = []
+        var lp: [Tensor] = []
+        var v: [Tensor] = []
+        var ref: [Tensor] = []
+        var full: [Tensor] = []
+        var refFull: [Tensor] = []
         for chunk in stride(from: 0, to: c.batchSize, by: c.miniBatchSize) {
             let rows = Array(firstPermutation[chunk..<Swift.min(chunk + c.miniBatchSize, c.batchSize)])
             let x = inputs(batch, rows: rows)
@@ -155,15 +176,21 @@ public final class PPOTrainer {
         // Back to the batch's row order.
         var order = [Int](repeating: 0, count: c.batchSize)
         for (position, row) in firstPermutation.enumerated() { order[row] = position }
-        func unshuffled(_ parts: [Tensor]) -> Tensor { Tensor.withNoGrad { Tensor.concatenate(parts, axis: 0).indexSelect(order) } }
-        let logprobs = unshuffled(lp), values = unshuffled(v), referenceLogprobs = unshuffled(ref)
-        let fullLogprobs = full.isEmpty ? nil : unshuffled(full), referenceFull = refFull.isEmpty ? nil : unshuffled(refFull)
+        func unshuffled(_ parts: [Tensor]) -> Tensor {
+            Tensor.withNoGrad { Tensor.concatenate(parts, axis: 0).indexSelect(order) }
+        }
+        let logprobs = unshuffled(lp)
+        let values = unshuffled(v)
+        let referenceLogprobs = unshuffled(ref)
+        let fullLogprobs = full.isEmpty ? nil : unshuffled(full)
+        let referenceFull = refFull.isEmpty ? nil : unshuffled(refFull)
         timing["time/ppo/forward_pass"] = Date().timeIntervalSince(t0)
 
         t0 = Date()
         let mask = all.mask
         let (rewards, nonScore, kls) = try PPOMath.rewards(
-            scores: scores.map(Float.init), logprobs: fullLogprobs ?? logprobs, refLogprobs: referenceFull ?? referenceLogprobs,
+            scores: scores.map(Float.init), logprobs: fullLogprobs ?? logprobs,
+            refLogprobs: referenceFull ?? referenceLogprobs,
             mask: mask, klCoefficient: klController.value, kind: c.klPenalty)
         timing["time/ppo/compute_rewards"] = Date().timeIntervalSince(t0)
         t0 = Date()
@@ -178,7 +205,9 @@ public final class PPOTrainer {
             let permutation = epoch == 0 ? firstPermutation : shuffledRows()
             for backwardStart in stride(from: 0, to: c.batchSize, by: c.backwardBatchSize) {
                 var grads = GradStore()
-                for miniStart in stride(from: backwardStart, to: backwardStart + c.backwardBatchSize, by: c.miniBatchSize) {
+                for miniStart in stride(
+                    from: backwardStart, to: backwardStart + c.backwardBatchSize, by: c.miniBatchSize)
+                {
                     let rows = Array(permutation[miniStart..<(miniStart + c.miniBatchSize)])
                     let x = inputs(batch, rows: rows)
                     let current: (logprobs: Tensor, values: Tensor, logits: Tensor)
@@ -195,14 +224,18 @@ public final class PPOTrainer {
                         advantages: pick(advantages), returns: pick(returns), cliprange: c.cliprange,
                         cliprangeValue: c.cliprangeValue, vfCoefficient: c.vfCoef, ratioThreshold: c.ratioThreshold)
                     let loss = (pgLoss + vfLoss) / Float(c.gradientAccumulationSteps)
-                    guard loss.item.isFinite else { throw TrainingError.nonFinite(what: "PPO loss", step: stepCount + 1, value: loss.item) }
+                    guard loss.item.isFinite else {
+                        throw TrainingError.nonFinite(what: "PPO loss", step: stepCount + 1, value: loss.item)
+                    }
                     grads.accumulate(try loss.backward())
                     minibatchStats.append(stats)
                 }
                 if let maxNorm = c.maxGradNorm { optimizer.clipGradientNorm(&grads, maxNorm: Float(maxNorm)) }
                 try optimizer.step(grads: grads)
             }
-            if c.earlyStopping, let last = minibatchStats.last, Double(last.policyKL) > 1.5 * c.targetKL { break epochs }
+            if c.earlyStopping, let last = minibatchStats.last, Double(last.policyKL) > 1.5 * c.targetKL {
+                break epochs
+            }
         }
         timing["time/ppo/optimize_step"] = Date().timeIntervalSince(t0)
 
@@ -211,12 +244,16 @@ public final class PPOTrainer {
         var stats = PPOStatistics.record(
             klCoefficient: klController.value, scores: scores, rawScores: batch.scores.map(Double.init),
             logprobs: logprobs, referenceLogprobs: referenceLogprobs, nonScoreRewards: nonScore, kls: kls, mask: mask,
-            queryLengths: batch.queries.map(\.count), responseLengths: batch.responses.map(\.count), minibatches: minibatchStats)
+            queryLengths: batch.queries.map(\.count), responseLengths: batch.responses.map(\.count),
+            minibatches: minibatchStats)
         let meanKL = stats["objective/kl"] ?? 0
         stats["ppo/learning_rate"] = optimizer.learningRate
         if meanKL < -1 {
-            warn(String(format: "KL divergence is starting to become negative: %.2f - this might be a precursor for failed training. "
-                + "sometimes this happens because the generation kwargs are not correctly set.", meanKL))
+            warn(
+                String(
+                    format:
+                        "KL divergence is starting to become negative: %.2f - this might be a precursor for failed training. "
+                        + "sometimes this happens because the generation kwargs are not correctly set.", meanKL))
         }
         klController.update(current: meanKL, nSteps: c.batchSize)
         stepCount += 1
@@ -232,7 +269,9 @@ public final class PPOTrainer {
     /// A uniformly shuffled `0..<batchSize` (Fisher–Yates on ``generator``), one per epoch.
     func shuffledRows() -> [Int] {
         var permutation = Array(0..<configuration.batchSize)
-        for i in stride(from: permutation.count - 1, to: 0, by: -1) { permutation.swapAt(i, generator.nextInt(below: i + 1)) }
+        for i in stride(from: permutation.count - 1, to: 0, by: -1) {
+            permutation.swapAt(i, generator.nextInt(below: i + 1))
+        }
         return permutation
     }
 
@@ -250,15 +289,19 @@ public final class PPOTrainer {
 
     /// Counters and controller state for a checkpoint.
     public var checkpointState: [String: Double] {
-        ["ppo_step": Double(stepCount), "kl_coef": klController.value,
-         "score_mean": scoreMoments.mean, "score_std": scoreMoments.std, "score_var": scoreMoments.variance, "score_count": scoreMoments.count]
+        [
+            "ppo_step": Double(stepCount), "kl_coef": klController.value,
+            "score_mean": scoreMoments.mean, "score_std": scoreMoments.std, "score_var": scoreMoments.variance,
+            "score_count": scoreMoments.count,
+        ]
     }
 
     public func restore(state: [String: Double], generator: SeededGenerator, optimizerState: OptimizerState) throws {
         stepCount = Int(state["ppo_step"] ?? 0)
         if let value = state["kl_coef"] { klController.setValue(value) }
-        scoreMoments = RunningMoments(mean: state["score_mean"] ?? 0, std: state["score_std"] ?? 1,
-                                      variance: state["score_var"] ?? 1, count: state["score_count"] ?? 1e-24)
+        scoreMoments = RunningMoments(
+            mean: state["score_mean"] ?? 0, std: state["score_std"] ?? 1,
+            variance: state["score_var"] ?? 1, count: state["score_count"] ?? 1e-24)
         self.generator = generator
         try optimizer.restore(optimizerState)
     }

@@ -1,7 +1,7 @@
-import Foundation
 import DetoxModels
 import DetoxTensor
 import DetoxTokenizers
+import Foundation
 
 /// Scores texts with a sequence classifier, as the reward of PPO.
 ///
@@ -24,13 +24,17 @@ public struct RewardModel {
     public let maxLength: Int
     public let batchSize: Int
 
-    public init(classifier: any SequenceClassifier, tokenizer: Tokenizer, label: String, output: Output = .logit,
-                maxLength: Int = 512, batchSize: Int = 16) throws {
+    public init(
+        classifier: any SequenceClassifier, tokenizer: Tokenizer, label: String, output: Output = .logit,
+        maxLength: Int = 512, batchSize: Int = 16
+    ) throws {
         guard let index = classifier.labels.firstIndex(of: label) else {
-            throw TrainingError.invalidSetting(name: "reward label", reason: "\"\(label)\" is not one of the classifier's labels \(classifier.labels)")
+            throw TrainingError.invalidSetting(
+                name: "reward label", reason: "\"\(label)\" is not one of the classifier's labels \(classifier.labels)")
         }
         guard maxLength > 1, batchSize > 0 else {
-            throw TrainingError.invalidSetting(name: "reward model", reason: "max length and batch size must be positive")
+            throw TrainingError.invalidSetting(
+                name: "reward model", reason: "max length and batch size must be positive")
         }
         self.classifier = classifier
         self.tokenizer = tokenizer
@@ -47,10 +51,13 @@ public struct RewardModel {
         result.reserveCapacity(texts.count)
         for start in stride(from: 0, to: texts.count, by: batchSize) {
             let chunk = Array(texts[start..<Swift.min(start + batchSize, texts.count)])
-            let encodings = tokenizer.encodeBatch(chunk, padding: .longest, truncation: Truncation(maxLength: maxLength))
-            let batch = try ClassifierBatch(inputIDs: encodings.map(\.ids), attentionMask: encodings.map(\.attentionMask))
+            let encodings = tokenizer.encodeBatch(
+                chunk, padding: .longest, truncation: Truncation(maxLength: maxLength))
+            let batch = try ClassifierBatch(
+                inputIDs: encodings.map(\.ids), attentionMask: encodings.map(\.attentionMask))
             let logits = try classifier.classify(batch).logits
-            let width = logits.shape[1], values = logits.values
+            let width = logits.shape[1]
+            let values = logits.values
             for row in 0..<chunk.count {
                 let rowLogits = Array(values[(row * width)..<((row + 1) * width)])
                 result.append(Self.score(rowLogits, label: labelIndex, output: output))
@@ -73,8 +80,6 @@ public struct RewardModel {
     }
 }
 
-import Foundation
-
 /// TRL's `LengthSampler(min, max)`: a uniformly drawn length in `min..<max` (upper bound
 /// exclusive), here from Detox's seeded generator.
 public struct LengthSampler: Sendable, Codable, Equatable {
@@ -82,7 +87,8 @@ public struct LengthSampler: Sendable, Codable, Equatable {
 
     public init(_ lower: Int, _ upper: Int) throws {
         guard lower < upper, lower > 0 else {
-            throw TrainingError.invalidSetting(name: "length sampler", reason: "needs 0 < min < max, got \(lower)..<\(upper)")
+            throw TrainingError.invalidSetting(
+                name: "length sampler", reason: "needs 0 < min < max, got \(lower)..<\(upper)")
         }
         range = lower..<upper
     }

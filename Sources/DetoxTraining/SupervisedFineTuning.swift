@@ -1,12 +1,12 @@
 import DetoxCheckpoints
 import DetoxDatasets
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
 import DetoxOptimizers
 import DetoxTensor
 import DetoxTokenizers
+import Foundation
 
 /// Teacher-forced fine-tuning of a T5 model's trainable parameters (its LoRA adapters) on
 /// dialogue/summary pairs, as the course lab's `Seq2SeqTrainer` step, with AdamW, warmup and decay,
@@ -45,13 +45,25 @@ public final class SupervisedTrainer {
         public init() {}
 
         func validate() throws {
-            guard learningRate > 0 else { throw TrainingError.invalidSetting(name: "learning rate", reason: "must be positive, got \(learningRate)") }
-            guard batchSize > 0 else { throw TrainingError.invalidSetting(name: "batch size", reason: "must be positive, got \(batchSize)") }
-            guard gradientAccumulation > 0 else { throw TrainingError.invalidSetting(name: "gradient accumulation", reason: "must be positive") }
-            guard epochs > 0 || maxSteps != nil else { throw TrainingError.invalidSetting(name: "epochs", reason: "must be positive") }
-            if let maxSteps, maxSteps <= 0 { throw TrainingError.invalidSetting(name: "max steps", reason: "must be positive, got \(maxSteps)") }
+            guard learningRate > 0 else {
+                throw TrainingError.invalidSetting(
+                    name: "learning rate", reason: "must be positive, got \(learningRate)")
+            }
+            guard batchSize > 0 else {
+                throw TrainingError.invalidSetting(name: "batch size", reason: "must be positive, got \(batchSize)")
+            }
+            guard gradientAccumulation > 0 else {
+                throw TrainingError.invalidSetting(name: "gradient accumulation", reason: "must be positive")
+            }
+            guard epochs > 0 || maxSteps != nil else {
+                throw TrainingError.invalidSetting(name: "epochs", reason: "must be positive")
+            }
+            if let maxSteps, maxSteps <= 0 {
+                throw TrainingError.invalidSetting(name: "max steps", reason: "must be positive, got \(maxSteps)")
+            }
             guard ["linear", "cosine", "constant"].contains(schedule) else {
-                throw TrainingError.invalidSetting(name: "schedule", reason: "expected linear, cosine or constant, got \(schedule)")
+                throw TrainingError.invalidSetting(
+                    name: "schedule", reason: "expected linear, cosine or constant, got \(schedule)")
             }
         }
     }
@@ -67,7 +79,9 @@ public final class SupervisedTrainer {
 
         enum CodingKeys: String, CodingKey {
             case step, epoch, loss
-            case learningRate = "learning_rate", gradNorm = "grad_norm", evalLoss = "eval_loss"
+            case learningRate = "learning_rate"
+            case gradNorm = "grad_norm"
+            case evalLoss = "eval_loss"
         }
     }
 
@@ -89,7 +103,9 @@ public final class SupervisedTrainer {
         template: PromptTemplate, parameters: Parameters, adapterConfiguration: LoRAConfiguration, outputFolder: URL
     ) throws {
         try parameters.validate()
-        guard !train.records.isEmpty else { throw TrainingError.invalidSetting(name: "training set", reason: "is empty") }
+        guard !train.records.isEmpty else {
+            throw TrainingError.invalidSetting(name: "training set", reason: "is empty")
+        }
         guard !model.trainableParameters().isEmpty else {
             throw TrainingError.invalidSetting(name: "model", reason: "has no trainable parameters (apply LoRA first)")
         }
@@ -101,7 +117,8 @@ public final class SupervisedTrainer {
         self.parameters = parameters
         self.adapterConfiguration = adapterConfiguration
         self.outputFolder = outputFolder
-        self.optimizer = try AdamW(module: model, learningRate: parameters.learningRate, weightDecay: parameters.weightDecay)
+        self.optimizer = try AdamW(
+            module: model, learningRate: parameters.learningRate, weightDecay: parameters.weightDecay)
     }
 
     var batchesPerEpoch: Int { (train.count + parameters.batchSize - 1) / parameters.batchSize }
@@ -129,8 +146,9 @@ public final class SupervisedTrainer {
     }
 
     func batch(_ records: [DialogueRecord]) -> (inputs: [[Int]], mask: [[Int]], labels: [[Int]]) {
-        let b = SummarizationBatch(records: records, template: template, tokenizer: tokenizer,
-                                   maxSourceLength: parameters.maxSourceLength, maxTargetLength: parameters.maxTargetLength)
+        let b = SummarizationBatch(
+            records: records, template: template, tokenizer: tokenizer,
+            maxSourceLength: parameters.maxSourceLength, maxTargetLength: parameters.maxTargetLength)
         func rows(_ flat: [Int], _ width: Int) -> [[Int]] {
             stride(from: 0, to: flat.count, by: Swift.max(width, 1)).map { Array(flat[$0..<($0 + width)]) }
         }
@@ -141,12 +159,15 @@ public final class SupervisedTrainer {
     public func validationLoss() throws -> Float? {
         guard let validation, !validation.records.isEmpty else { return nil }
         model.setTraining(false)
-        var total: Double = 0, tokens = 0
+        var total: Double = 0
+        var tokens = 0
         try Tensor.withNoGrad {
             for records in validation.batches(of: parameters.batchSize) {
                 let (inputs, mask, labels) = batch(records)
                 let count = labels.joined().filter { $0 != Losses.ignoreIndex }.count
-                guard count > 0, let loss = try model(inputIDs: inputs, attentionMask: mask, labels: labels).loss else { continue }
+                guard count > 0, let loss = try model(inputIDs: inputs, attentionMask: mask, labels: labels).loss else {
+                    continue
+                }
                 total += Double(loss.item) * Double(count)
                 tokens += count
             }
@@ -185,9 +206,10 @@ public final class SupervisedTrainer {
             let learningRate = optimizer.learningRate
             try optimizer.step(grads: grads)
             step += 1
-            var record = Record(step: step, epoch: Double(step) / Double(stepsPerEpoch),
-                                loss: Float(lossSum / Double(parameters.gradientAccumulation)),
-                                learningRate: learningRate, gradNorm: norm, evalLoss: nil)
+            var record = Record(
+                step: step, epoch: Double(step) / Double(stepsPerEpoch),
+                loss: Float(lossSum / Double(parameters.gradientAccumulation)),
+                learningRate: learningRate, gradNorm: norm, evalLoss: nil)
             let last = step == totalSteps
             if last || (parameters.evaluateEvery > 0 && step % parameters.evaluateEvery == 0) {
                 record.evalLoss = try validationLoss()
@@ -196,7 +218,9 @@ public final class SupervisedTrainer {
             history.append(record)
             try log.append(record)
             try progress(record)
-            if last || Interruption.isRequested || (parameters.checkpointEvery > 0 && step % parameters.checkpointEvery == 0) {
+            if last || Interruption.isRequested
+                || (parameters.checkpointEvery > 0 && step % parameters.checkpointEvery == 0)
+            {
                 try saveCheckpoint()
             }
             if Interruption.isRequested && !last { throw TrainingError.interrupted(step: step) }

@@ -1,10 +1,10 @@
-import DetoxFiles
 import DetoxCheckpoints
-import Foundation
+import DetoxFiles
 import DetoxLoRA
 import DetoxNN
 import DetoxOptimizers
 import DetoxTensor
+import Foundation
 
 /// A resumable training checkpoint: the adapter (PEFT format, loadable by Python), extra trained
 /// tensors (a value head), the optimizer state, the random generators of every dropout layer and a
@@ -24,8 +24,10 @@ public struct TrainingCheckpoint: Sendable {
     /// Trained tensors outside the adapter, by name.
     public var extraTensors: [String: Tensor]
 
-    public init(state: [String: Double], notes: [String: String] = [:], generators: [String: SeededGenerator],
-                optimizer: OptimizerState, extraTensors: [String: Tensor] = [:]) {
+    public init(
+        state: [String: Double], notes: [String: String] = [:], generators: [String: SeededGenerator],
+        optimizer: OptimizerState, extraTensors: [String: Tensor] = [:]
+    ) {
         self.state = state
         self.notes = notes
         self.generators = generators
@@ -53,9 +55,11 @@ public struct TrainingCheckpoint: Sendable {
         let previous = parent.appendingPathComponent(".\(folder.lastPathComponent).previous")
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-            try LoRA.save(model, configuration: adapterConfiguration, to: staging.appendingPathComponent(Self.adapterFolder))
+            try LoRA.save(
+                model, configuration: adapterConfiguration, to: staging.appendingPathComponent(Self.adapterFolder))
             try SafeTensors.write(optimizer.tensors, to: staging.appendingPathComponent(Self.optimizerTensors))
-            try AtomicFileWriter.write([UInt8](try optimizer.metadataJSON()), to: staging.appendingPathComponent(Self.optimizerMetadata))
+            try AtomicFileWriter.write(
+                [UInt8](try optimizer.metadataJSON()), to: staging.appendingPathComponent(Self.optimizerMetadata))
             try SafeTensors.write(extraTensors, to: staging.appendingPathComponent(Self.extraFile))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -73,7 +77,8 @@ public struct TrainingCheckpoint: Sendable {
 
     /// Whether a checkpoint (or a previous one left by an interrupted save) exists at `folder`.
     public static func exists(at folder: URL) -> Bool {
-        let previous = folder.deletingLastPathComponent().appendingPathComponent(".\(folder.lastPathComponent).previous")
+        let previous = folder.deletingLastPathComponent().appendingPathComponent(
+            ".\(folder.lastPathComponent).previous")
         return FileManager.default.fileExists(atPath: folder.appendingPathComponent(stateFile).path)
             || FileManager.default.fileExists(atPath: previous.appendingPathComponent(stateFile).path)
     }
@@ -92,7 +97,11 @@ public struct TrainingCheckpoint: Sendable {
             let metadata = try Data(contentsOf: source.appendingPathComponent(optimizerMetadata))
             let optimizer = try OptimizerState(metadataJSON: metadata, tensors: optimizerTensors)
             let extra = try SafeTensorsFile(url: source.appendingPathComponent(extraFile)).tensors()
-            return (TrainingCheckpoint(state: file.state, notes: file.notes, generators: file.generators, optimizer: optimizer, extraTensors: extra), source)
+            return (
+                TrainingCheckpoint(
+                    state: file.state, notes: file.notes, generators: file.generators, optimizer: optimizer,
+                    extraTensors: extra), source
+            )
         } catch let error as TrainingError {
             throw error
         } catch {

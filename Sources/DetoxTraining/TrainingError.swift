@@ -17,12 +17,16 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidSetting(let name, let reason): return "\(name): \(reason)"
-        case .shapeMismatch(let what, let expected, let actual): return "\(what): expected shape \(expected), got \(actual)"
+        case .shapeMismatch(let what, let expected, let actual):
+            return "\(what): expected shape \(expected), got \(actual)"
         case .emptyMask(let what):
-            return "\(what): the mask has too few active positions (try a larger mini_batch_size or gradient_accumulation_steps)"
-        case .nonFinite(let what, let step, let value): return "\(what) is \(value) at step \(step); stopping (the last checkpoint is kept)"
+            return
+                "\(what): the mask has too few active positions (try a larger mini_batch_size or gradient_accumulation_steps)"
+        case .nonFinite(let what, let step, let value):
+            return "\(what) is \(value) at step \(step); stopping (the last checkpoint is kept)"
         case .checkpoint(let path, let reason): return "\(path): \(reason)"
-        case .interrupted(let step): return "interrupted after step \(step); the checkpoint is saved, run the same command to resume"
+        case .interrupted(let step):
+            return "interrupted after step \(step); the checkpoint is saved, run the same command to resume"
         }
     }
 }

@@ -1,9 +1,9 @@
 import ArgumentParser
-import DetoxPipeline
 import DetoxDemo
 import DetoxEvaluation
-import Foundation
+import DetoxPipeline
 import DetoxTensor
+import Foundation
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,9 +51,14 @@ struct DemoCommand: ParsableCommand {
         print("")
         print(HTMLReport.terminalSummary(summary.report.summary))
         print("")
-        print(String(format: "fine-tuning validation loss: %.4f → %.4f", summary.fineTuneValidationLoss.first ?? .nan,
-                     summary.fineTuneValidationLoss.last ?? .nan))
-        print(String(format: "PPO mean reward: %+.3f → %+.3f", summary.rewardMean.first ?? .nan, summary.rewardMean.last ?? .nan))
+        print(
+            String(
+                format: "fine-tuning validation loss: %.4f → %.4f", summary.fineTuneValidationLoss.first ?? .nan,
+                summary.fineTuneValidationLoss.last ?? .nan))
+        print(
+            String(
+                format: "PPO mean reward: %+.3f → %+.3f", summary.rewardMean.first ?? .nan,
+                summary.rewardMean.last ?? .nan))
         print("report: \(summary.reportFile.path)")
         print(String(format: "finished in %.0f s", summary.seconds))
     }

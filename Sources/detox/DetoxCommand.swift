@@ -1,7 +1,7 @@
 import ArgumentParser
 import DetoxPipeline
-import Foundation
 import DetoxTensor
+import Foundation
 
 struct DetoxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +20,9 @@ struct DetoxCommand: ParsableCommand {
               detox evaluate --model FOLDER --before runs/sft/adapter --after runs/ppo --toxicity-model CLASSIFIER --data test.csv --out runs/report
             """,
         version: Detox.version,
-        subcommands: [DemoCommand.self, RunCommand.self, DownloadCommand.self, SummarizeCommand.self, FineTuneCommand.self, PPOCommand.self, EvaluateCommand.self, TrainClassifierCommand.self]
+        subcommands: [
+            DemoCommand.self, RunCommand.self, DownloadCommand.self, SummarizeCommand.self, FineTuneCommand.self,
+            PPOCommand.self, EvaluateCommand.self, TrainClassifierCommand.self,
+        ]
     )
 }

@@ -1,12 +1,12 @@
 import ArgumentParser
 import DetoxDatasets
-import DetoxPipeline
 import DetoxEvaluation
-import Foundation
 import DetoxLoRA
 import DetoxModels
+import DetoxPipeline
 import DetoxTokenizers
 import DetoxTraining
+import Foundation
 
 /// Flags shared by the commands that read a model.
 struct ModelArguments: ParsableArguments {
@@ -30,7 +30,8 @@ struct OutputArguments: ParsableArguments {
     func emit<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
@@ -49,7 +50,9 @@ func runStage(_ body: () throws -> Void) throws {
 
 func existingFile(_ path: String, _ name: String) throws -> URL {
     let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
-    guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(name) \(path) does not exist") }
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        throw ValidationError("\(name) \(path) does not exist")
+    }
     return url
 }
 
@@ -63,7 +66,8 @@ struct SummarizeCommand: ParsableCommand {
             """)
     @OptionGroup var model: ModelArguments
     @Option(help: "An adapter folder (PEFT format) to apply.") var adapter: String?
-    @Option(help: "A DialogSum CSV or JSONL file, or - for standard input (JSON lines, or one dialogue as text).") var data: String
+    @Option(help: "A DialogSum CSV or JSONL file, or - for standard input (JSON lines, or one dialogue as text).")
+    var data: String
     @Option(help: "How many dialogues.") var limit = 20
     @Option(help: "Dialogues per generation batch.") var batchSize = 8
     @Option(help: "Generated tokens at most.") var maxNewTokens = 64
@@ -79,7 +83,8 @@ struct SummarizeCommand: ParsableCommand {
             options.adapter = try adapter.map { try existingFile($0, "--adapter") }
             options.limit = limit
             options.batchSize = batchSize
-            options.generation = sample
+            options.generation =
+                sample
                 ? GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: maxNewTokens, seed: seed)
                 : .greedy(maxNewTokens: maxNewTokens)
             options.outputFile = output.map { URL(fileURLWithPath: $0) }
@@ -125,14 +130,19 @@ struct FineTuneCommand: ParsableCommand {
     @OptionGroup var outputArguments: OutputArguments
 
     func run() throws {
-        guard let mode = BaseQuantization(rawValue: quantize) else { throw ValidationError("--quantize must be none, nf4 or fp4, got \(quantize)") }
+        guard let mode = BaseQuantization(rawValue: quantize) else {
+            throw ValidationError("--quantize must be none, nf4 or fp4, got \(quantize)")
+        }
         try runStage {
-            var options = FineTuneStage.Options(model: try model.folder(), trainFile: try existingFile(train, "--train"), outputFolder: URL(fileURLWithPath: out))
+            var options = FineTuneStage.Options(
+                model: try model.folder(), trainFile: try existingFile(train, "--train"),
+                outputFolder: URL(fileURLWithPath: out))
             options.validationFile = try validation.map { try existingFile($0, "--validation") }
             options.quantization = mode
             options.doubleQuantization = doubleQuant
-            options.adapter = LoRAConfiguration(rank: loraRank, alpha: loraAlpha, dropout: loraDropout,
-                                                targets: .names(loraTargets.split(separator: ",").map(String.init)))
+            options.adapter = LoRAConfiguration(
+                rank: loraRank, alpha: loraAlpha, dropout: loraDropout,
+                targets: .names(loraTargets.split(separator: ",").map(String.init)))
             options.trainer.learningRate = learningRate
             options.trainer.epochs = epochs
             options.trainer.maxSteps = steps
@@ -146,8 +156,11 @@ struct FineTuneCommand: ParsableCommand {
             options.resume = !restart
             let result = try FineTuneStage.run(options, log: outputArguments.log)
             if outputArguments.json {
-                return try outputArguments.emit(["adapter": result.adapterFolder.path, "steps": "\(result.steps)",
-                                                 "final_loss": result.finalLoss.map { "\($0)" } ?? "", "final_eval_loss": result.finalValidationLoss.map { "\($0)" } ?? ""])
+                return try outputArguments.emit([
+                    "adapter": result.adapterFolder.path, "steps": "\(result.steps)",
+                    "final_loss": result.finalLoss.map { "\($0)" } ?? "",
+                    "final_eval_loss": result.finalValidationLoss.map { "\($0)" } ?? "",
+                ])
             }
             print("adapter: \(result.adapterFolder.path)")
         }
@@ -185,25 +198,34 @@ struct PPOCommand: ParsableCommand {
     @Option(help: "Response length range, min..<max (TRL's LengthSampler).") var lengths = "100,400"
     @Option(help: "LoRA rank of the PPO adapter.") var loraRank = 32
     @Option(help: "Base weights: none, nf4 or fp4.") var quantize = "none"
-    @Flag(help: "Normalize scores with running statistics (use_score_scaling + use_score_norm).") var normalizeScores = false
+    @Flag(help: "Normalize scores with running statistics (use_score_scaling + use_score_norm).") var normalizeScores =
+        false
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Flag(help: "Start over instead of resuming.") var restart = false
     @OptionGroup var outputArguments: OutputArguments
 
     func run() throws {
-        guard let penalty = KLPenalty(rawValue: klPenalty) else { throw ValidationError("--kl-penalty must be kl, abs, mse or full") }
-        guard let output = RewardModel.Output(rawValue: rewardOutput) else { throw ValidationError("--reward-output must be logit, probability or margin") }
-        guard let mode = BaseQuantization(rawValue: quantize) else { throw ValidationError("--quantize must be none, nf4 or fp4") }
+        guard let penalty = KLPenalty(rawValue: klPenalty) else {
+            throw ValidationError("--kl-penalty must be kl, abs, mse or full")
+        }
+        guard let output = RewardModel.Output(rawValue: rewardOutput) else {
+            throw ValidationError("--reward-output must be logit, probability or margin")
+        }
+        guard let mode = BaseQuantization(rawValue: quantize) else {
+            throw ValidationError("--quantize must be none, nf4 or fp4")
+        }
         let bounds = lengths.split(separator: ",").compactMap { Int($0) }
         guard bounds.count == 2 else { throw ValidationError("--lengths must be two integers, min,max") }
         try runStage {
-            var options = try PPOStage.Options(model: try model.folder(), rewardModel: try HubAccess.locator().folder(for: rewardModel),
-                                               dataFile: try existingFile(data, "--data"), outputFolder: URL(fileURLWithPath: out))
+            var options = try PPOStage.Options(
+                model: try model.folder(), rewardModel: try HubAccess.locator().folder(for: rewardModel),
+                dataFile: try existingFile(data, "--data"), outputFolder: URL(fileURLWithPath: out))
             options.baseAdapters = try adapter.map { [try existingFile($0, "--adapter")] } ?? []
             options.rewardLabel = rewardLabel
             options.rewardOutput = output
             options.quantization = mode
-            options.adapter = LoRAConfiguration(rank: loraRank, alpha: Float(loraRank), dropout: 0.05, targets: .names(["q", "v"]))
+            options.adapter = LoRAConfiguration(
+                rank: loraRank, alpha: Float(loraRank), dropout: 0.05, targets: .names(["q", "v"]))
             options.ppo.learningRate = learningRate
             options.ppo.batchSize = batchSize
             options.ppo.miniBatchSize = miniBatchSize
@@ -219,7 +241,9 @@ struct PPOCommand: ParsableCommand {
             options.resume = !restart
             let result = try PPOStage.run(options, log: outputArguments.log)
             if outputArguments.json {
-                return try outputArguments.emit(["adapter": result.adapterFolder.path, "log": result.logFile.path, "steps": "\(result.steps)"])
+                return try outputArguments.emit([
+                    "adapter": result.adapterFolder.path, "log": result.logFile.path, "steps": "\(result.steps)",
+                ])
             }
             print("adapter: \(result.adapterFolder.path)\nlog: \(result.logFile.path)")
         }
@@ -254,14 +278,16 @@ struct EvaluateCommand: ParsableCommand {
         try runStage {
             let afterURL = try existingFile(after, "--after")
             var options = EvaluateStage.Options(
-                model: try model.folder(), after: afterURL, toxicityModel: try HubAccess.locator().folder(for: toxicityModel),
+                model: try model.folder(), after: afterURL,
+                toxicityModel: try HubAccess.locator().folder(for: toxicityModel),
                 dataFile: try existingFile(data, "--data"), outputFolder: URL(fileURLWithPath: out))
             options.beforeAdapters = try before.map { [try existingFile($0, "--before")] } ?? []
             options.toxicLabel = toxicLabel
             options.rewardModel = try rewardModel.map { try HubAccess.locator().folder(for: $0) }
             options.rewardLabel = rewardLabel
             options.count = count
-            options.generation = sample
+            options.generation =
+                sample
                 ? GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: maxNewTokens, seed: seed)
                 : .greedy(maxNewTokens: maxNewTokens)
             let log = afterURL.appendingPathComponent("ppo_log.jsonl")
@@ -297,7 +323,8 @@ struct DownloadCommand: ParsableCommand {
             let quiet = self.quiet
             let folder = try HubAccess.download(repo, revision: revision) { file, done, total in
                 guard !quiet, total > 0 else { return }
-                let line = String(format: "\r%@ %5.1f%% of %.1f MB", file, 100 * Double(done) / Double(total), Double(total) / 1e6)
+                let line = String(
+                    format: "\r%@ %5.1f%% of %.1f MB", file, 100 * Double(done) / Double(total), Double(total) / 1e6)
                 FileHandle.standardError.write(Data(line.utf8))
                 if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
             }
@@ -345,12 +372,20 @@ struct TrainClassifierCommand: ParsableCommand {
             }
             print("epoch losses: " + losses.map { String(format: "%.4f", $0) }.joined(separator: " "))
             if let validation {
-                print(String(format: "validation accuracy: %.2f%%", 100 * (try trainer.accuracy(try LabeledText.load(try existingFile(validation, "--validation"))))))
+                print(
+                    String(
+                        format: "validation accuracy: %.2f%%",
+                        100 * (try trainer.accuracy(try LabeledText.load(try existingFile(validation, "--validation"))))
+                    ))
             }
             let output = URL(fileURLWithPath: out)
             try SequenceClassifierModel.save(classifier, to: output)
-            for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt", "spiece.model"] {
-                let source = folder.appendingPathComponent(name), target = output.appendingPathComponent(name)
+            for name in [
+                "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json",
+                "merges.txt", "spiece.model",
+            ] {
+                let source = folder.appendingPathComponent(name)
+                let target = output.appendingPathComponent(name)
                 if FileManager.default.fileExists(atPath: source.path) {
                     try? FileManager.default.removeItem(at: target)
                     try FileManager.default.copyItem(at: source, to: target)
@@ -376,7 +411,10 @@ struct RunCommand: ParsableCommand {
         try runStage {
             let parsed = try Recipe(contentsOf: try existingFile(recipe, "recipe"))
             let reports = try RecipeRunner.run(parsed, log: { print($0) })
-            for report in reports { print("\(report.name): \(report.skipped ? "skipped (already finished)" : "done") → \(report.folder.path)") }
+            for report in reports {
+                print(
+                    "\(report.name): \(report.skipped ? "skipped (already finished)" : "done") → \(report.folder.path)")
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Foundation
 import DetoxTensor
 import DetoxTraining
+import Foundation
 
 // Ctrl-C: finish the current step, write a checkpoint, stop (a second Ctrl-C quits at once).
 Interruption.install()

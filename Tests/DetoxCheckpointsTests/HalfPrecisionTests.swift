@@ -1,6 +1,5 @@
-import Testing
-
 import DetoxCheckpoints
+import Testing
 
 // MARK: - 16-bit float conversions
 
@@ -16,13 +15,15 @@ struct HalfPrecisionTests {
             let mantissa = pattern & 0x03FF
             if exponent == 0x7C00 && mantissa != 0 {
                 // NaN: sign and payload kept.
-                if !value.isNaN || (widened >> 31) != UInt32(pattern >> 15) || (widened & 0x7F_FFFF) != UInt32(mantissa) << 13 {
+                if !value.isNaN || (widened >> 31) != UInt32(pattern >> 15)
+                    || (widened & 0x7F_FFFF) != UInt32(mantissa) << 13
+                {
                     mismatches += 1
                 }
                 continue
             }
             #if !(os(macOS) && arch(x86_64))
-            if value.bitPattern != Float(Float16(bitPattern: pattern)).bitPattern { mismatches += 1 }
+                if value.bitPattern != Float(Float16(bitPattern: pattern)).bitPattern { mismatches += 1 }
             #endif
             if HalfPrecision.float16Bits(fromFloat32Bits: widened) != pattern { mismatches += 1 }
         }
@@ -39,7 +40,7 @@ struct HalfPrecisionTests {
             (1 + 0x1p-11, 0x3C00), (1 + 3 * 0x1p-11, 0x3C02), (65504, 0x7BFF), (65519.99, 0x7BFF),
             (65520, 0x7C00), (1e-8, 0x0000), (0x1p-25, 0x0000), (0x1.000002p-25, 0x0001), (3e-8, 0x0001),
             (3 * 0x1p-25, 0x0002), (-0.0, 0x8000), (.infinity, 0x7C00), (-1e10, 0xFC00),
-            (0x1.FFCp-15, 0x0400),  // largest subnormal + rounding carries into the smallest normal
+            (0x1.FFCp-15, 0x0400), // largest subnormal + rounding carries into the smallest normal
         ]
         for (value, expected) in cases {
             #expect(HalfPrecision.float16Bits(fromFloat32Bits: value.bitPattern) == expected, "\(value)")
@@ -47,20 +48,22 @@ struct HalfPrecisionTests {
         #expect(HalfPrecision.float16Bits(fromFloat32Bits: Float.nan.bitPattern) & 0x7FFF > 0x7C00)
 
         #if !(os(macOS) && arch(x86_64))
-        var generator = SystemRandomNumberGenerator()
-        var mismatches = 0
-        for _ in 0..<200_000 {
-            let bits = UInt32.random(in: 0...UInt32.max, using: &generator)
-            let value = Float(bitPattern: bits)
-            if value.isNaN { continue }
-            if HalfPrecision.float16Bits(fromFloat32Bits: bits) != Float16(value).bitPattern { mismatches += 1 }
-        }
-        // Concentrate on the f16 range too, where rounding is most visible.
-        for _ in 0..<200_000 {
-            let value = Float.random(in: -70000...70000, using: &generator) * (Bool.random() ? 1 : 0x1p-20)
-            if HalfPrecision.float16Bits(fromFloat32Bits: value.bitPattern) != Float16(value).bitPattern { mismatches += 1 }
-        }
-        #expect(mismatches == 0)
+            var generator = SystemRandomNumberGenerator()
+            var mismatches = 0
+            for _ in 0..<200_000 {
+                let bits = UInt32.random(in: 0...UInt32.max, using: &generator)
+                let value = Float(bitPattern: bits)
+                if value.isNaN { continue }
+                if HalfPrecision.float16Bits(fromFloat32Bits: bits) != Float16(value).bitPattern { mismatches += 1 }
+            }
+            // Concentrate on the f16 range too, where rounding is most visible.
+            for _ in 0..<200_000 {
+                let value = Float.random(in: -70000...70000, using: &generator) * (Bool.random() ? 1 : 0x1p-20)
+                if HalfPrecision.float16Bits(fromFloat32Bits: value.bitPattern) != Float16(value).bitPattern {
+                    mismatches += 1
+                }
+            }
+            #expect(mismatches == 0)
         #endif
     }
 
@@ -76,7 +79,11 @@ struct HalfPrecisionTests {
         let nan = HalfPrecision.bfloat16Bits(fromFloat32Bits: Float.nan.bitPattern)
         #expect(Float(bitPattern: HalfPrecision.float32Bits(fromBFloat16Bits: nan)).isNaN)
         // A signalling NaN whose payload sits only in the low bits must not become infinity.
-        #expect(Float(bitPattern: HalfPrecision.float32Bits(fromBFloat16Bits: HalfPrecision.bfloat16Bits(fromFloat32Bits: 0x7F80_0001))).isNaN)
+        #expect(
+            Float(
+                bitPattern: HalfPrecision.float32Bits(
+                    fromBFloat16Bits: HalfPrecision.bfloat16Bits(fromFloat32Bits: 0x7F80_0001))
+            ).isNaN)
 
         var mismatches = 0
         for pattern in 0...UInt16.max {
@@ -94,7 +101,9 @@ struct HalfPrecisionTests {
             let up = Float(bitPattern: (value.bitPattern & 0xFFFF_0000) + 0x1_0000)
             let result = Float(bitPattern: HalfPrecision.float32Bits(fromBFloat16Bits: rounded))
             if result != down && result != up { mismatches += 1 }
-            if abs(Double(result) - Double(value)) > min(abs(Double(down) - Double(value)), abs(Double(up) - Double(value))) {
+            if abs(Double(result) - Double(value))
+                > min(abs(Double(down) - Double(value)), abs(Double(up) - Double(value)))
+            {
                 mismatches += 1
             }
         }

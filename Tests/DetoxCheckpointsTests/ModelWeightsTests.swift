@@ -1,5 +1,5 @@
-import Foundation
 import DetoxTensor
+import Foundation
 import Testing
 
 @testable import DetoxCheckpoints
@@ -8,9 +8,11 @@ import Testing
 
 @Suite("ModelWeights: model folders, sharded checkpoints, file dispatch")
 struct ModelWeightsTests {
-    @Test("sharded folders (safetensors and .bin) load every mapped tensor bit-identically", arguments: [
-        ("sharded_safetensors", "model.safetensors.index.json"), ("sharded_bin", "pytorch_model.bin.index.json"),
-    ])
+    @Test(
+        "sharded folders (safetensors and .bin) load every mapped tensor bit-identically",
+        arguments: [
+            ("sharded_safetensors", "model.safetensors.index.json"), ("sharded_bin", "pytorch_model.bin.index.json"),
+        ])
     func shardedFolder(_ folder: String, _ index: String) throws {
         let url = try pytorchFixture(folder)
         #expect(try ModelWeights.weightsFile(in: url).lastPathComponent == index)
@@ -51,7 +53,10 @@ struct ModelWeightsTests {
 
         try fm.copyItem(at: try pytorchFixture("tiny_model.bin"), to: folder.file("pytorch_model.bin"))
         #expect(try ModelWeights.weightsFile(in: folder.url).lastPathComponent == "pytorch_model.bin")
-        if case .pytorch = try ModelWeights(folder: folder.url).files[0] {} else { Issue.record("pytorch_model.bin not opened as .bin") }
+        if case .pytorch = try ModelWeights(folder: folder.url).files[0] {
+        } else {
+            Issue.record("pytorch_model.bin not opened as .bin")
+        }
 
         for name in try fm.contentsOfDirectory(atPath: shardedSafetensors.path) {
             try fm.copyItem(at: shardedSafetensors.appendingPathComponent(name), to: folder.file(name))
@@ -68,7 +73,8 @@ struct ModelWeightsTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
         try Data("{}".utf8).write(to: folder.file("config.json"))
-        try FileManager.default.createDirectory(at: folder.file("model.safetensors"), withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            at: folder.file("model.safetensors"), withIntermediateDirectories: false)
         let error = checkpointError { _ = try ModelWeights.load(folder: folder.url) }
         #expect(error == .missingWeights(folder: folder.url.path, lookedFor: ModelWeights.fileNames))
         #expect(error?.description.contains("pytorch_model.bin.index.json") == true)
@@ -85,12 +91,14 @@ struct ModelWeightsTests {
         #expect(error == .missingTensor(file: folder.file("one.safetensors").path, tensor: "b"))
     }
 
-    @Test("malformed indexes are typed errors", arguments: [
-        (#"[1, 2]"#, "not a JSON object"),
-        (#"{"metadata": {}}"#, "weight_map"),
-        (#"{"weight_map": {"a": 3}}"#, "not a string"),
-        (#"{"weight_map": {"a": "../secret.safetensors"}}"#, "plain file name"),
-    ])
+    @Test(
+        "malformed indexes are typed errors",
+        arguments: [
+            (#"[1, 2]"#, "not a JSON object"),
+            (#"{"metadata": {}}"#, "weight_map"),
+            (#"{"weight_map": {"a": 3}}"#, "not a string"),
+            (#"{"weight_map": {"a": "../secret.safetensors"}}"#, "plain file name"),
+        ])
     func badIndex(_ text: String, _ reason: String) throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }

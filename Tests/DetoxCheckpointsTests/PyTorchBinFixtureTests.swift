@@ -1,5 +1,5 @@
-import Foundation
 import DetoxTensor
+import Foundation
 import Testing
 
 @testable import DetoxCheckpoints
@@ -8,13 +8,19 @@ import Testing
 
 @Suite("PyTorch .bin fixtures written by torch.save")
 struct PyTorchBinFixtureTests {
-    @Test("every good fixture loads with values bit-identical to PyTorch's", arguments: [
-        "tiny_model.bin", "tiny_model_protocol4.bin", "tiny_model_deflated.bin", "strided.bin", "tiny_model.safetensors",
-    ])
+    @Test(
+        "every good fixture loads with values bit-identical to PyTorch's",
+        arguments: [
+            "tiny_model.bin", "tiny_model_protocol4.bin", "tiny_model_deflated.bin", "strided.bin",
+            "tiny_model.safetensors",
+        ])
     func fixtureLoads(_ name: String) throws {
         let file = try CheckpointFile(url: try pytorchFixture(name))
         if name.hasSuffix(".bin") {
-            guard case .pytorch = file else { Issue.record("\(name) did not open as a PyTorch file"); return }
+            guard case .pytorch = file else {
+                Issue.record("\(name) did not open as a PyTorch file")
+                return
+            }
         }
         try expectMatches(file, try expectedTensors(of: name))
     }
@@ -22,7 +28,8 @@ struct PyTorchBinFixtureTests {
     @Test("the tiny model: tied weights share one storage, integer and bool buffers, f16, bf16, f64")
     func tinyModel() throws {
         let file = try PyTorchBinFile(url: try pytorchFixture("tiny_model.bin"))
-        let embed = try file.info("embed.weight"), head = try file.info("head.weight")
+        let embed = try file.info("embed.weight")
+        let head = try file.info("head.weight")
         #expect(embed.storageKey == head.storageKey)
         #expect(embed.shape == [10, 4] && head.shape == [10, 4])
         #expect(try file.tensor("embed.weight").values == (try file.tensor("head.weight").values))
@@ -51,7 +58,7 @@ struct PyTorchBinFixtureTests {
     @Test("strided views: transposed, offset slices, columns, stride-0 expansion, 0-d and empty")
     func strided() throws {
         let file = try PyTorchBinFile(url: try pytorchFixture("strided.bin"))
-        let base = try file.tensor("base").values  // [3, 4]
+        let base = try file.tensor("base").values // [3, 4]
         let transposed = try file.info("transposed")
         #expect(transposed.stride == [1, 4] && !transposed.isContiguous)
         #expect(transposed.storageKey == (try file.info("base")).storageKey)
@@ -76,7 +83,8 @@ struct PyTorchBinFixtureTests {
         let bin = try ModelWeights(file: try pytorchFixture("tiny_model.bin"))
         let safe = try ModelWeights(file: try pytorchFixture("tiny_model.safetensors"))
         #expect(bin.names == safe.names)
-        let a = try bin.tensors(), b = try safe.tensors()
+        let a = try bin.tensors()
+        let b = try safe.tensors()
         #expect(a.keys.sorted() == b.keys.sorted())
         for (name, tensor) in a {
             #expect(tensor.shape == b[name]?.shape, "\(name)")
@@ -94,7 +102,9 @@ struct PyTorchBinFixtureTests {
         let deflated = try PyTorchBinFile(url: try pytorchFixture("tiny_model_deflated.bin"))
         #expect(stored.infos == deflated.infos)
         for name in stored.names {
-            #expect(try stored.tensor(name).values.map(\.bitPattern) == (try deflated.tensor(name).values.map(\.bitPattern)))
+            #expect(
+                try stored.tensor(name).values.map(\.bitPattern) == (try deflated.tensor(name).values.map(\.bitPattern))
+            )
         }
     }
 
@@ -104,7 +114,10 @@ struct PyTorchBinFixtureTests {
         let mapping = try MappedFile(path: url.path)
         let archive = try ZipArchive(path: url.path, bytes: mapping.bytes)
         let bytes = Array(mapping.bytes)
-        #expect(bytes.indices.dropLast(4).contains { bytes[$0] == 0x50 && bytes[$0 + 1] == 0x4B && bytes[$0 + 2] == 6 && bytes[$0 + 3] == 6 })
+        #expect(
+            bytes.indices.dropLast(4).contains {
+                bytes[$0] == 0x50 && bytes[$0 + 1] == 0x4B && bytes[$0 + 2] == 6 && bytes[$0 + 3] == 6
+            })
         let storages = archive.names.filter { $0.contains("/data/") }
         #expect(!storages.isEmpty)
         for name in storages { #expect(archive.entries[name]!.dataOffset % 64 == 0, "\(name)") }

@@ -1,11 +1,10 @@
 // Needs `NN` among the dependencies of the `CheckpointsTests` target (see the report that added
 // this file): it checks the `.bin` loader end to end through `Module.load`.
-import Foundation
+import DetoxCheckpoints
 import DetoxNN
 import DetoxTensor
+import Foundation
 import Testing
-
-import DetoxCheckpoints
 
 // MARK: - Loading a .bin into NN modules
 
@@ -33,7 +32,9 @@ private final class TinyModel: Module {
 struct PyTorchBinModuleLoadTests {
     /// The weights of `tiny_model.bin` that `TinyModel` has.
     static func weights() throws -> [String: Tensor] {
-        try ModelWeights.loadFile(url: try pytorchFixture("tiny_model.bin")).filter { !$0.key.contains("half") && !$0.key.contains("bf_") && $0.key != "scale" }
+        try ModelWeights.loadFile(url: try pytorchFixture("tiny_model.bin")).filter {
+            !$0.key.contains("half") && !$0.key.contains("bf_") && $0.key != "scale"
+        }
     }
 
     @Test("a .bin loads into a module of matching shapes, tied head included")
@@ -54,10 +55,14 @@ struct PyTorchBinModuleLoadTests {
             try model.load(try Self.weights())
             Issue.record("loading into a wrong-shaped module succeeded")
         } catch let error as NNError {
-            #expect(error == .stateMismatch(missing: [], unexpected: [], shapeMismatches: [
-                ShapeMismatch(key: "proj.weight", expected: [5, 4], actual: [6, 4]),
-                ShapeMismatch(key: "proj.bias", expected: [5], actual: [6]),
-            ]))
+            #expect(
+                error
+                    == .stateMismatch(
+                        missing: [], unexpected: [],
+                        shapeMismatches: [
+                            ShapeMismatch(key: "proj.weight", expected: [5, 4], actual: [6, 4]),
+                            ShapeMismatch(key: "proj.bias", expected: [5], actual: [6]),
+                        ]))
             #expect(error.description.contains("proj.weight: expected [5, 4], found [6, 4]"))
         }
         // Nothing was assigned.

@@ -45,7 +45,9 @@ func expectedJSON() throws -> [String: Any] {
 }
 
 /// Checks that `file` holds exactly the expected tensors with bit-identical values.
-func expectMatches(_ file: CheckpointFile, _ expected: [String: ExpectedTensor], sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectMatches(
+    _ file: CheckpointFile, _ expected: [String: ExpectedTensor], sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     #expect(file.names == expected.keys.sorted(by: SafeTensorsHeader.byteOrder), sourceLocation: sourceLocation)
     for (name, entry) in expected {
         #expect(try file.dtype(of: name) == entry.dtype, "\(name)", sourceLocation: sourceLocation)
@@ -68,7 +70,9 @@ func expectMatches(_ file: CheckpointFile, _ expected: [String: ExpectedTensor],
 /// With `zip64`, every size and offset in the central directory is saturated (`0xFFFFFFFF`) and
 /// given in a ZIP64 extra field, and a ZIP64 end record and locator precede the classic one
 /// (which PyTorch also writes). `crcOverride` replaces the CRC of the named entry.
-func storedZip(_ entries: [(name: String, data: [UInt8])], zip64: Bool = false, crcOverride: [String: UInt32] = [:]) -> [UInt8] {
+func storedZip(_ entries: [(name: String, data: [UInt8])], zip64: Bool = false, crcOverride: [String: UInt32] = [:])
+    -> [UInt8]
+{
     var out: [UInt8] = []
     var directory: [UInt8] = []
     func u16(_ v: Int, _ b: inout [UInt8]) { b += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF)] }
@@ -78,22 +82,44 @@ func storedZip(_ entries: [(name: String, data: [UInt8])], zip64: Bool = false, 
         let offset = out.count
         let crc = crcOverride[name] ?? data.withUnsafeBytes { CRC32.checksum($0) }
         let nameBytes = Array(name.utf8)
-        u32(0x0403_4B50, &out); u16(20, &out); u16(0, &out); u16(0, &out); u16(0, &out); u16(0, &out)
-        u32(crc, &out); u32(UInt32(data.count), &out); u32(UInt32(data.count), &out)
-        u16(nameBytes.count, &out); u16(0, &out)
+        u32(0x0403_4B50, &out)
+        u16(20, &out)
+        u16(0, &out)
+        u16(0, &out)
+        u16(0, &out)
+        u16(0, &out)
+        u32(crc, &out)
+        u32(UInt32(data.count), &out)
+        u32(UInt32(data.count), &out)
+        u16(nameBytes.count, &out)
+        u16(0, &out)
         out += nameBytes + data
 
         var extra: [UInt8] = []
         if zip64 {
-            u16(1, &extra); u16(24, &extra)
-            u64(UInt64(data.count), &extra); u64(UInt64(data.count), &extra); u64(UInt64(offset), &extra)
+            u16(1, &extra)
+            u16(24, &extra)
+            u64(UInt64(data.count), &extra)
+            u64(UInt64(data.count), &extra)
+            u64(UInt64(offset), &extra)
         }
-        u32(0x0201_4B50, &directory); u16(45, &directory); u16(45, &directory); u16(0, &directory); u16(0, &directory)
-        u16(0, &directory); u16(0, &directory); u32(crc, &directory)
+        u32(0x0201_4B50, &directory)
+        u16(45, &directory)
+        u16(45, &directory)
+        u16(0, &directory)
+        u16(0, &directory)
+        u16(0, &directory)
+        u16(0, &directory)
+        u32(crc, &directory)
         let size = zip64 ? 0xFFFF_FFFF : UInt32(data.count)
-        u32(size, &directory); u32(size, &directory)
-        u16(nameBytes.count, &directory); u16(extra.count, &directory); u16(0, &directory); u16(0, &directory)
-        u16(0, &directory); u32(0, &directory)
+        u32(size, &directory)
+        u32(size, &directory)
+        u16(nameBytes.count, &directory)
+        u16(extra.count, &directory)
+        u16(0, &directory)
+        u16(0, &directory)
+        u16(0, &directory)
+        u32(0, &directory)
         u32(zip64 ? 0xFFFF_FFFF : UInt32(offset), &directory)
         directory += nameBytes + extra
     }
@@ -101,21 +127,37 @@ func storedZip(_ entries: [(name: String, data: [UInt8])], zip64: Bool = false, 
     out += directory
     if zip64 {
         let recordOffset = out.count
-        u32(0x0606_4B50, &out); u64(44, &out); u16(45, &out); u16(45, &out); u32(0, &out); u32(0, &out)
-        u64(UInt64(entries.count), &out); u64(UInt64(entries.count), &out)
-        u64(UInt64(directory.count), &out); u64(UInt64(directoryOffset), &out)
-        u32(0x0706_4B50, &out); u32(0, &out); u64(UInt64(recordOffset), &out); u32(1, &out)
+        u32(0x0606_4B50, &out)
+        u64(44, &out)
+        u16(45, &out)
+        u16(45, &out)
+        u32(0, &out)
+        u32(0, &out)
+        u64(UInt64(entries.count), &out)
+        u64(UInt64(entries.count), &out)
+        u64(UInt64(directory.count), &out)
+        u64(UInt64(directoryOffset), &out)
+        u32(0x0706_4B50, &out)
+        u32(0, &out)
+        u64(UInt64(recordOffset), &out)
+        u32(1, &out)
     }
-    u32(0x0605_4B50, &out); u16(0, &out); u16(0, &out)
-    u16(zip64 ? 0xFFFF : entries.count, &out); u16(zip64 ? 0xFFFF : entries.count, &out)
-    u32(zip64 ? 0xFFFF_FFFF : UInt32(directory.count), &out); u32(zip64 ? 0xFFFF_FFFF : UInt32(directoryOffset), &out)
+    u32(0x0605_4B50, &out)
+    u16(0, &out)
+    u16(0, &out)
+    u16(zip64 ? 0xFFFF : entries.count, &out)
+    u16(zip64 ? 0xFFFF : entries.count, &out)
+    u32(zip64 ? 0xFFFF_FFFF : UInt32(directory.count), &out)
+    u32(zip64 ? 0xFFFF_FFFF : UInt32(directoryOffset), &out)
     u16(0, &out)
     return out
 }
 
 /// A `torch.save`-style archive: `archive/data.pkl`, `archive/byteorder` and `archive/data/<key>`.
 func torchArchive(pickle: [UInt8], storages: [(key: String, data: [UInt8])], zip64: Bool = false) -> [UInt8] {
-    var entries: [(name: String, data: [UInt8])] = [("archive/data.pkl", pickle), ("archive/byteorder", Array("little".utf8))]
+    var entries: [(name: String, data: [UInt8])] = [
+        ("archive/data.pkl", pickle), ("archive/byteorder", Array("little".utf8)),
+    ]
     for (key, data) in storages { entries.append(("archive/data/\(key)", data)) }
     entries.append(("archive/version", Array("3\n".utf8)))
     return storedZip(entries, zip64: zip64)
@@ -155,8 +197,10 @@ enum Pickle {
     }
 
     /// `_rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())`.
-    static func tensor(_ storageClass: String = "FloatStorage", key: String, numel: Int, offset: Int = 0, size: [Int], stride: [Int],
-                       persistent: [UInt8]? = nil) -> [UInt8] {
+    static func tensor(
+        _ storageClass: String = "FloatStorage", key: String, numel: Int, offset: Int = 0, size: [Int], stride: [Int],
+        persistent: [UInt8]? = nil
+    ) -> [UInt8] {
         global("torch._utils", "_rebuild_tensor_v2")
             + tuple([
                 persistent ?? persistentID(storageClass, key: key, numel: numel), int(offset), tuple(size.map(int)),

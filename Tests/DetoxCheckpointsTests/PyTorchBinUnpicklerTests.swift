@@ -35,7 +35,8 @@ struct PyTorchBinUnpicklerTests {
         case .bytes(let b): return "b\(b)"
         case .tuple(let items, _): return "(" + items.map { render($0) }.joined(separator: ", ") + ")"
         case .list(let list): return "[" + list.items.map { render($0) }.joined(separator: ", ") + "]"
-        case .dict(let dict): return "{" + dict.pairs.map { render($0.key) + ": " + render($0.value) }.joined(separator: ", ") + "}"
+        case .dict(let dict):
+            return "{" + dict.pairs.map { render($0.key) + ": " + render($0.value) }.joined(separator: ", ") + "}"
         default: return value.kind
         }
     }
@@ -90,7 +91,8 @@ struct PyTorchBinUnpicklerTests {
     func inflateErrors() throws {
         let data = try Data(contentsOf: try pytorchFixture("deflate_samples.json"))
         struct Samples: Decodable { let samples: [DeflateSample] }
-        let sample = try #require(try JSONDecoder().decode(Samples.self, from: data).samples.first { $0.name == "text-level6" })
+        let sample = try #require(
+            try JSONDecoder().decode(Samples.self, from: data).samples.first { $0.name == "text-level6" })
         let input = Array(try #require(Data(base64Encoded: sample.deflated)))
         let count = try #require(Data(base64Encoded: sample.original)).count
         // Too small an expected size: refused rather than grown.

@@ -1,8 +1,7 @@
-import Foundation
-import DetoxTensor
-import Testing
-
 import DetoxCheckpoints
+import DetoxTensor
+import Foundation
+import Testing
 
 // MARK: - Python → Swift and Swift → Python
 
@@ -52,7 +51,8 @@ struct SafeTensorsFixtureTests {
                     switch number {
                     case let text as String where text == "nan": #expect(value.isNaN, "\(name)")
                     case let text as String: #expect(value == (text == "inf" ? .infinity : -.infinity), "\(name)")
-                    case let number as NSNumber where dtype != .f64: #expect(value == Float(number.doubleValue), "\(name)")
+                    case let number as NSNumber where dtype != .f64:
+                        #expect(value == Float(number.doubleValue), "\(name)")
                     default: break
                     }
                 }
@@ -64,7 +64,10 @@ struct SafeTensorsFixtureTests {
         }
 
         let floats = try file.tensors()
-        #expect(floats.keys.sorted() == ["bf16.values", "empty", "f16.values", "f32.random", "f32.special", "f64.values", "scalar"])
+        #expect(
+            floats.keys.sorted() == [
+                "bf16.values", "empty", "f16.values", "f32.random", "f32.special", "f64.values", "scalar",
+            ])
         #expect(try file.tensor("scalar").shape == [])
         #expect(try file.tensor("scalar").item == 3.5)
         #expect(try file.tensor("empty").shape == [0, 3])
@@ -104,7 +107,8 @@ struct SafeTensorsFixtureTests {
         let regenerate = ProcessInfo.processInfo.environment["DETOX_REGENERATE_FIXTURES"] == "1"
         for (name, type) in SwiftWrittenFixture.files {
             let url = folder.file("\(name).safetensors")
-            try SafeTensors.write(SwiftWrittenFixture.tensors, metadata: SwiftWrittenFixture.metadata, dtype: type, to: url)
+            try SafeTensors.write(
+                SwiftWrittenFixture.tensors, metadata: SwiftWrittenFixture.metadata, dtype: type, to: url)
             let written = try Data(contentsOf: url)
             if regenerate {
                 try written.write(to: sourceFixturesFolder.appendingPathComponent("\(name).safetensors"))
@@ -127,8 +131,12 @@ struct SafeTensorsFixtureTests {
                 let expected = tensor.values.map { value -> UInt32 in
                     switch type {
                     case .f32: return value.bitPattern
-                    case .f16: return HalfPrecision.float32Bits(fromFloat16Bits: HalfPrecision.float16Bits(fromFloat32Bits: value.bitPattern))
-                    case .bf16: return HalfPrecision.float32Bits(fromBFloat16Bits: HalfPrecision.bfloat16Bits(fromFloat32Bits: value.bitPattern))
+                    case .f16:
+                        return HalfPrecision.float32Bits(
+                            fromFloat16Bits: HalfPrecision.float16Bits(fromFloat32Bits: value.bitPattern))
+                    case .bf16:
+                        return HalfPrecision.float32Bits(
+                            fromBFloat16Bits: HalfPrecision.bfloat16Bits(fromFloat32Bits: value.bitPattern))
                     }
                 }
                 #expect(loaded.values.map(\.bitPattern) == expected, "\(name) \(tensorName)")

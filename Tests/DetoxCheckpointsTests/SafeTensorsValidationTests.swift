@@ -1,8 +1,7 @@
-import Foundation
-import DetoxTensor
-import Testing
-
 import DetoxCheckpoints
+import DetoxTensor
+import Foundation
+import Testing
 
 // MARK: - Corrupt and unusual files
 
@@ -30,15 +29,20 @@ struct SafeTensorsValidationTests {
         let url = try writeFile(Array(bytes.dropLast(3)), named: "cut.safetensors", in: folder)
         let error = checkpointError { _ = try SafeTensorsFile(url: url) }
         // The last tensor in offset order is `bool.mask` (6 bytes at the end).
-        #expect(error == .truncated(file: url.path, tensor: "bool.mask", expectedBytes: bytes.count, actualBytes: bytes.count - 3))
+        #expect(
+            error
+                == .truncated(
+                    file: url.path, tensor: "bool.mask", expectedBytes: bytes.count, actualBytes: bytes.count - 3))
 
         for length in [0, 5] {
             let short = try writeFile(Array(bytes.prefix(length)), named: "short\(length).safetensors", in: folder)
-            #expect(checkpointError { _ = try SafeTensorsFile(url: short) }
-                == .truncated(file: short.path, tensor: nil, expectedBytes: 8, actualBytes: length))
+            #expect(
+                checkpointError { _ = try SafeTensorsFile(url: short) }
+                    == .truncated(file: short.path, tensor: nil, expectedBytes: 8, actualBytes: length))
         }
         let noData = try writeFile(Array(bytes.prefix(200)), named: "header-cut.safetensors", in: folder)
-        guard case .truncated(_, nil, let expected, 200)? = checkpointError({ _ = try SafeTensorsFile(url: noData) }) else {
+        guard case .truncated(_, nil, let expected, 200)? = checkpointError({ _ = try SafeTensorsFile(url: noData) })
+        else {
             Issue.record("a file cut inside its header must report truncation")
             return
         }
@@ -48,17 +52,23 @@ struct SafeTensorsValidationTests {
     @Test("a header length larger than the file is truncation")
     func headerLengthLargerThanFile() throws {
         defer { folder.cleanUp() }
-        let (path, error) = try openError(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: f32Bytes([1]), declaredLength: 1000)
+        let (path, error) = try openError(
+            header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: f32Bytes([1]),
+            declaredLength: 1000)
         #expect(error == .truncated(file: path, tensor: nil, expectedBytes: 1008, actualBytes: 8 + 56 + 4))
     }
 
     @Test("data offsets beyond the data buffer in a self-consistent header are truncation")
     func offsetsOutOfBounds() throws {
         defer { folder.cleanUp() }
-        let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#
+        let header =
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}"#
         let (path, error) = try openError(header: header, data: f32Bytes([1, 2]))
         let headerBytes = (header.utf8.count + 7) / 8 * 8
-        #expect(error == .truncated(file: path, tensor: "b", expectedBytes: 8 + headerBytes + 16, actualBytes: 8 + headerBytes + 8))
+        #expect(
+            error
+                == .truncated(
+                    file: path, tensor: "b", expectedBytes: 8 + headerBytes + 16, actualBytes: 8 + headerBytes + 8))
 
         let far = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4611686018427387904,4611686018427387908]}}"#
         guard case .invalidEntry(_, "a", _)? = try openError(header: far, data: f32Bytes([1])).error else {
@@ -112,8 +122,9 @@ struct SafeTensorsValidationTests {
     @Test("leading whitespace padding and an unaligned data buffer are accepted")
     func unalignedData() throws {
         defer { folder.cleanUp() }
-        var header = #"  {"x":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"h":{"dtype":"F16","shape":[1],"data_offsets":[12,14]}}"#
-        while header.utf8.count % 4 != 1 { header = " " + header }  // data starts at an odd offset
+        var header =
+            #"  {"x":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"h":{"dtype":"F16","shape":[1],"data_offsets":[12,14]}}"#
+        while header.utf8.count % 4 != 1 { header = " " + header } // data starts at an odd offset
         let url = try writeFile(
             safetensorsBytes(header: header, data: f32Bytes([1.5, -0.0, .infinity]) + [0x00, 0x3C], pad: false),
             named: "unaligned.safetensors", in: folder)
@@ -127,7 +138,8 @@ struct SafeTensorsValidationTests {
     @Test("overlapping data offsets are an invalid entry")
     func overlappingOffsets() throws {
         defer { folder.cleanUp() }
-        let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
+        let header =
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#
         let (path, error) = try openError(header: header, data: f32Bytes([1, 2, 3]))
         guard case .invalidEntry(path, "b", let reason)? = error else {
             Issue.record("got \(String(describing: error))")
@@ -139,7 +151,8 @@ struct SafeTensorsValidationTests {
     @Test("a hole in the data buffer is an invalid entry; uncovered trailing bytes an invalid header")
     func holeInBuffer() throws {
         defer { folder.cleanUp() }
-        let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}"#
+        let header =
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}"#
         let (path, error) = try openError(header: header, data: f32Bytes([1, 2, 0, 3, 4]))
         guard case .invalidEntry(path, "b", let reason)? = error else {
             Issue.record("got \(String(describing: error))")
@@ -147,7 +160,8 @@ struct SafeTensorsValidationTests {
         }
         #expect(reason.contains("hole"))
 
-        let trailing = try openError(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: f32Bytes([1, 2, 3]))
+        let trailing = try openError(
+            header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: f32Bytes([1, 2, 3]))
         guard case .invalidHeader(trailing.path, _)? = trailing.error else {
             Issue.record("got \(String(describing: trailing.error))")
             return
@@ -157,14 +171,16 @@ struct SafeTensorsValidationTests {
     @Test("a byte length that does not match the shape is reported with both counts")
     func wrongByteLength() throws {
         defer { folder.cleanUp() }
-        let (path, error) = try openError(header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: f32Bytes([1, 2]))
+        let (path, error) = try openError(
+            header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: f32Bytes([1, 2]))
         #expect(error == .byteLengthMismatch(file: path, tensor: "w", expectedBytes: 12, actualBytes: 8))
     }
 
     @Test("an unknown dtype is unsupported")
     func unknownDType() throws {
         defer { folder.cleanUp() }
-        let (path, error) = try openError(header: #"{"w":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}"#, data: Array(repeating: 0, count: 16))
+        let (path, error) = try openError(
+            header: #"{"w":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}"#, data: Array(repeating: 0, count: 16))
         #expect(error == .unsupportedDType(file: path, tensor: "w", dtype: "F128"))
     }
 
@@ -180,24 +196,26 @@ struct SafeTensorsValidationTests {
         #expect({ if case .invalidValue(_, "__metadata__", _)? = list.error { return true } else { return false } }())
     }
 
-    @Test("malformed entries are invalid entries naming the tensor", arguments: [
-        #"{"t":[1,2]}"#,
-        #"{"t":{"shape":[1],"data_offsets":[0,4]}}"#,
-        #"{"t":{"dtype":7,"shape":[1],"data_offsets":[0,4]}}"#,
-        #"{"t":{"dtype":"F32","data_offsets":[0,4]}}"#,
-        #"{"t":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#,
-        #"{"t":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}"#,
-        #"{"t":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#,
-        #"{"t":{"dtype":"F32","shape":"1","data_offsets":[0,4]}}"#,
-        #"{"t":{"dtype":"F32","shape":[1]}}"#,
-        #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[0]}}"#,
-        #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4.0]}}"#,
-        #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#,
-        #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}"#,
-        #"{"t":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}"#,
-        #"{"t":{"dtype":"F32","shape":[9223372036854775807],"data_offsets":[0,4]}}"#,
-        #"{"t":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}"#,
-    ])
+    @Test(
+        "malformed entries are invalid entries naming the tensor",
+        arguments: [
+            #"{"t":[1,2]}"#,
+            #"{"t":{"shape":[1],"data_offsets":[0,4]}}"#,
+            #"{"t":{"dtype":7,"shape":[1],"data_offsets":[0,4]}}"#,
+            #"{"t":{"dtype":"F32","data_offsets":[0,4]}}"#,
+            #"{"t":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#,
+            #"{"t":{"dtype":"F32","shape":[1.0],"data_offsets":[0,4]}}"#,
+            #"{"t":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#,
+            #"{"t":{"dtype":"F32","shape":"1","data_offsets":[0,4]}}"#,
+            #"{"t":{"dtype":"F32","shape":[1]}}"#,
+            #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[0]}}"#,
+            #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4.0]}}"#,
+            #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#,
+            #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}"#,
+            #"{"t":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}"#,
+            #"{"t":{"dtype":"F32","shape":[9223372036854775807],"data_offsets":[0,4]}}"#,
+            #"{"t":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}"#,
+        ])
     func malformedEntries(header: String) throws {
         defer { folder.cleanUp() }
         let (path, error) = try openError(header: header, data: f32Bytes([1]))
@@ -222,11 +240,16 @@ struct SafeTensorsValidationTests {
         let file = try SafeTensorsFile(url: url)
         #expect(file.names == ["big", "f8", "w"])
         #expect(try file.info("f8").shape == [2])
-        #expect(checkpointError { _ = try file.tensor("f8") } == .unsupportedDType(file: url.path, tensor: "f8", dtype: "F8_E4M3"))
-        #expect(checkpointError { _ = try file.tensors() } == .unsupportedDType(file: url.path, tensor: "f8", dtype: "F8_E4M3"))
+        #expect(
+            checkpointError { _ = try file.tensor("f8") }
+                == .unsupportedDType(file: url.path, tensor: "f8", dtype: "F8_E4M3"))
+        #expect(
+            checkpointError { _ = try file.tensors() }
+                == .unsupportedDType(file: url.path, tensor: "f8", dtype: "F8_E4M3"))
         #expect(checkpointError { _ = try file.tensor("nope") } == .missingTensor(file: url.path, tensor: "nope"))
-        #expect(checkpointError { _ = try file.integers("w") }
-            == .dtypeMismatch(file: url.path, tensor: "w", expected: "an integer or BOOL dtype", actual: "F32"))
+        #expect(
+            checkpointError { _ = try file.integers("w") }
+                == .dtypeMismatch(file: url.path, tensor: "w", expected: "an integer or BOOL dtype", actual: "F32"))
         guard case .invalidEntry(_, "big", _)? = checkpointError({ _ = try file.integers("big") }) else {
             Issue.record("U64 above Int64.max must be refused")
             return
@@ -250,10 +273,13 @@ struct SafeTensorsValidationTests {
 
     @Test("error descriptions name the file and the tensor")
     func descriptions() {
-        let error = CheckpointError.byteLengthMismatch(file: "/m.safetensors", tensor: "w", expectedBytes: 12, actualBytes: 8)
+        let error = CheckpointError.byteLengthMismatch(
+            file: "/m.safetensors", tensor: "w", expectedBytes: 12, actualBytes: 8)
         #expect(error.description.contains("/m.safetensors"))
         #expect(error.description.contains("'w'"))
         #expect(error.description.contains("12") && error.description.contains("8"))
-        #expect(CheckpointError.truncated(file: "/f", tensor: "b", expectedBytes: 9, actualBytes: 3).description.contains("'b'"))
+        #expect(
+            CheckpointError.truncated(file: "/f", tensor: "b", expectedBytes: 9, actualBytes: 3).description.contains(
+                "'b'"))
     }
 }

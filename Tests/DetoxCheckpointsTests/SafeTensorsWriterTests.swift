@@ -1,9 +1,8 @@
-import DetoxFiles
-import Foundation
-import DetoxTensor
-import Testing
-
 import DetoxCheckpoints
+import DetoxFiles
+import DetoxTensor
+import Foundation
+import Testing
 
 // MARK: - Writing
 
@@ -93,9 +92,11 @@ struct SafeTensorsWriterTests {
     func reservedName() throws {
         defer { folder.cleanUp() }
         let url = folder.file("bad.safetensors")
-        guard case .invalidEntry(_, "__metadata__", _)? = checkpointError({
-            try SafeTensors.write(["__metadata__": Tensor([1])], to: url)
-        }) else {
+        guard
+            case .invalidEntry(_, "__metadata__", _)? = checkpointError({
+                try SafeTensors.write(["__metadata__": Tensor([1])], to: url)
+            })
+        else {
             Issue.record("the reserved name must be refused")
             return
         }

@@ -1,6 +1,6 @@
 import DetoxCheckpoints
-import Foundation
 import DetoxTensor
+import Foundation
 
 // MARK: - SwiftWrittenFixture
 

@@ -1,7 +1,6 @@
+import DetoxCheckpoints
 import Foundation
 import Testing
-
-import DetoxCheckpoints
 
 // MARK: - Fixtures
 

@@ -1,7 +1,7 @@
 import DetoxDatasets
+import DetoxTokenizers
 import Foundation
 import Testing
-import DetoxTokenizers
 
 @Suite struct CSVReaderTests {
     func parse(_ text: String) throws -> [CSVReader.Record] {
@@ -52,9 +52,11 @@ import DetoxTokenizers
         let dataset = try DialogueDataset.csv(Data(Self.csv.utf8), file: "dialogsum.csv", malformedRows: .skip)
         #expect(dataset.count == 3)
         #expect(dataset.skipped == [.raggedRow(file: "dialogsum.csv", line: 5, expected: 4, actual: 3)])
-        #expect(dataset.records[0] == DialogueRecord(
-            id: "train_0", dialogue: "#Person1#: Hi, Mr. Smith.\n#Person2#: Hello.",
-            summary: "Mr. Smith greets #Person1#.", topic: "greeting"))
+        #expect(
+            dataset.records[0]
+                == DialogueRecord(
+                    id: "train_0", dialogue: "#Person1#: Hi, Mr. Smith.\n#Person2#: Hello.",
+                    summary: "Mr. Smith greets #Person1#.", topic: "greeting"))
         #expect(dataset.records[2].dialogue == "#Person1#: \"Quoted\" words.")
     }
 
@@ -79,7 +81,8 @@ import DetoxTokenizers
         #expect(dataset.records.map(\.id) == ["test_0", "test_1"])
         #expect(dataset.records[0].summary == "S1")
         #expect(dataset.skipped.count == 2)
-        #expect(dataset.skipped.last == .malformedRecord(file: "d.jsonl", line: 4, reason: "\"dialogue\" is not a string"))
+        #expect(
+            dataset.skipped.last == .malformedRecord(file: "d.jsonl", line: 4, reason: "\"dialogue\" is not a string"))
     }
 
     @Test func loadsFromFilesByExtension() throws {
@@ -88,14 +91,19 @@ import DetoxTokenizers
         defer { try? FileManager.default.removeItem(at: folder) }
         let csvURL = folder.appendingPathComponent("train.csv")
         try Data("id,dialogue,summary,topic\na,d,s,t\n".utf8).write(to: csvURL)
-        #expect(try DialogueDataset.load(csvURL).records == [DialogueRecord(id: "a", dialogue: "d", summary: "s", topic: "t")])
+        #expect(
+            try DialogueDataset.load(csvURL).records == [
+                DialogueRecord(id: "a", dialogue: "d", summary: "s", topic: "t")
+            ])
         #expect(throws: DatasetError.self) { try DialogueDataset.load(folder.appendingPathComponent("absent.csv")) }
     }
 
     /// The course lab's selection: `200 < len(dialogue) <= 1000`, then an unshuffled 80/20 split
     /// (10022 rows gave 8017 / 2005).
     @Test func filterAndSplitFollowTheLab() throws {
-        let records = (0..<10).map { i in DialogueRecord(id: "\(i)", dialogue: String(repeating: "é", count: 195 + i), summary: "") }
+        let records = (0..<10).map { i in
+            DialogueRecord(id: "\(i)", dialogue: String(repeating: "é", count: 195 + i), summary: "")
+        }
         let filtered = DialogueDataset(records: records).filtered(dialogueLength: 201...1000)
         #expect(filtered.records.map(\.id) == ["6", "7", "8", "9"])
 
@@ -106,15 +114,20 @@ import DetoxTokenizers
         let (a, _) = try many.split(testFraction: 0.2, shuffleSeed: 42)
         let (b, _) = try many.split(testFraction: 0.2, shuffleSeed: 42)
         #expect(a.records == b.records && a.records != train.records)
-        #expect(throws: DatasetError.invalidSetting(name: "test fraction", reason: "must be between 0 and 1, got 1.0")) {
+        #expect(throws: DatasetError.invalidSetting(name: "test fraction", reason: "must be between 0 and 1, got 1.0"))
+        {
             try many.split(testFraction: 1)
         }
     }
 
     @Test func promptTemplates() {
         let record = DialogueRecord(id: "1", dialogue: "#Person1#: Hi.", summary: "", topic: "greeting")
-        #expect(PromptTemplate.summarize.render(record) == "\nSummarize the following conversation.\n\n#Person1#: Hi.\n\nSummary:\n")
-        #expect(PromptTemplate("{topic}: {dialogue} / {dialogue}").render(record) == "greeting: #Person1#: Hi. / #Person1#: Hi.")
+        #expect(
+            PromptTemplate.summarize.render(record)
+                == "\nSummarize the following conversation.\n\n#Person1#: Hi.\n\nSummary:\n")
+        #expect(
+            PromptTemplate("{topic}: {dialogue} / {dialogue}").render(record)
+                == "greeting: #Person1#: Hi. / #Person1#: Hi.")
         #expect(!PromptTemplate("no placeholder").isValid)
     }
 }

@@ -1,5 +1,9 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import Foundation
 import Testing
+
 @testable import DetoxEvaluation
 
 /// Reference outputs written by `Scripts/fixtures/make_rouge_fixtures.py` (rouge-score 0.1.2 and

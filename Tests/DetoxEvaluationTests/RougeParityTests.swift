@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DetoxEvaluation
 
 /// Parity with rouge-score 0.1.2 `RougeScorer` on the fixture corpus: every token list exactly,
@@ -37,11 +38,14 @@ import Testing
             if actual != expected {
                 failures += 1
                 if first == nil {
-                    first = "pair \(pair.id) \(String(reflecting: pair.target)) / \(String(reflecting: pair.prediction)): \(actual) vs \(expected)"
+                    first =
+                        "pair \(pair.id) \(String(reflecting: pair.target)) / \(String(reflecting: pair.prediction)): \(actual) vs \(expected)"
                 }
             }
         }
-        #expect(failures == 0, "\(key): \(failures) of \(fixture.pairs.count) pairs tokenize differently; first: \(first ?? "")")
+        #expect(
+            failures == 0,
+            "\(key): \(failures) of \(fixture.pairs.count) pairs tokenize differently; first: \(first ?? "")")
     }
 
     // MARK: - Scores
@@ -76,12 +80,14 @@ import Testing
                 if !Self.matches(s, e) {
                     failures += 1
                     if first == nil {
-                        first = "pair \(pair.id) \(type.name) \(String(reflecting: pair.target)) / \(String(reflecting: pair.prediction)): \(s.map(Self.describe) ?? "nil") vs \(e ?? [])"
+                        first =
+                            "pair \(pair.id) \(type.name) \(String(reflecting: pair.target)) / \(String(reflecting: pair.prediction)): \(s.map(Self.describe) ?? "nil") vs \(e ?? [])"
                     }
                 }
             }
         }
-        #expect(failures == 0, "\(key): \(failures) scores differ by more than \(Self.tolerance); first: \(first ?? "")")
+        #expect(
+            failures == 0, "\(key): \(failures) scores differ by more than \(Self.tolerance); first: \(first ?? "")")
         // Same operations in the same order as Python: expected to agree to the last bit.
         print("ROUGE \(key): \(total) numbers, \(exact) bit-identical, max |error| \(maxError)")
     }
@@ -110,7 +116,10 @@ import Testing
                 let scores = try scorer.scoreMulti(targets: entry.targets, prediction: entry.prediction)
                 for type in types {
                     let ok = Self.matches(scores[type], entry.scores[key]?[type.name])
-                    #expect(ok, "\(key) multi \(index) \(type.name): \(scores[type].map(Self.describe) ?? "nil") vs \(entry.scores[key]?[type.name] ?? [])")
+                    #expect(
+                        ok,
+                        "\(key) multi \(index) \(type.name): \(scores[type].map(Self.describe) ?? "nil") vs \(entry.scores[key]?[type.name] ?? [])"
+                    )
                     if !ok { return }
                 }
             }
@@ -131,7 +140,9 @@ import Testing
             let expected = try #require(fixture.aggregate[key])
             for type in types {
                 let e = expected.mean[type.name]
-                #expect(Self.matches(aggregate[type], e), "\(key) \(type.name) mean: \(aggregate[type].map(Self.describe) ?? "nil") vs \(e ?? [])")
+                #expect(
+                    Self.matches(aggregate[type], e),
+                    "\(key) \(type.name) mean: \(aggregate[type].map(Self.describe) ?? "nil") vs \(e ?? [])")
                 #expect(meanF[type] == aggregate[type]?.fmeasure)
             }
         }

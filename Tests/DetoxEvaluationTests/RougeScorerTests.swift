@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DetoxEvaluation
 
 /// Behaviour of the ROUGE API that the fixtures do not cover: names, errors, rouge-score's own
@@ -25,7 +26,8 @@ import Testing
         #expect(throws: EvaluationError.self) { try RougeScorer(types: [.rougeN(0)]) }
         let scorer = try RougeScorer()
         #expect(throws: EvaluationError.self) { try scorer.scoreMulti(targets: [], prediction: "a") }
-        #expect(throws: EvaluationError.mismatchedInputs(what: "ROUGE predictions per target", expected: 2, actual: 1)) {
+        #expect(throws: EvaluationError.mismatchedInputs(what: "ROUGE predictions per target", expected: 2, actual: 1))
+        {
             try scorer.aggregate(targets: ["a", "b"], predictions: ["a"])
         }
         #expect(throws: EvaluationError.self) { try scorer.aggregate(targets: [], predictions: []) }
@@ -74,7 +76,11 @@ import Testing
     }
 
     @Test func tokenizerUnicodeAndStemming() {
-        #expect(RougeTokenizer().tokenize("İstanbul \u{212A}elvin Café 你好 x²") == ["i", "stanbul", "kelvin", "caf", "x"])
-        #expect(RougeTokenizer(useStemmer: true).tokenize("The skies were DYING, generously.") == ["the", "sky", "were", "die", "gener"])
+        #expect(
+            RougeTokenizer().tokenize("İstanbul \u{212A}elvin Café 你好 x²") == ["i", "stanbul", "kelvin", "caf", "x"])
+        #expect(
+            RougeTokenizer(useStemmer: true).tokenize("The skies were DYING, generously.") == [
+                "the", "sky", "were", "die", "gener",
+            ])
     }
 }

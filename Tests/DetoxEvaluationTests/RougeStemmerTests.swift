@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DetoxEvaluation
 
 /// Parity with nltk's `PorterStemmer()` (mode `NLTK_EXTENSIONS`) on the fixture word list: every

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import DetoxHub
 
 // MARK: - FakeHub
@@ -40,7 +41,7 @@ final class FakeHub: @unchecked Sendable {
     }
 
     let commit: String
-    var files: [String: [String: File]]  // "org/name" (or "datasets/org/name") → path → file
+    var files: [String: [String: File]] // "org/name" (or "datasets/org/name") → path → file
     var options: Options
     private(set) var hub: LoopbackServer!
     private(set) var cdn: LoopbackServer!
@@ -48,8 +49,10 @@ final class FakeHub: @unchecked Sendable {
     private var getsServed = 0
     private var headsServed = 0
 
-    init(commit: String = "0123456789abcdef0123456789abcdef01234567",
-         files: [String: [String: File]], options: Options = Options()) throws {
+    init(
+        commit: String = "0123456789abcdef0123456789abcdef01234567",
+        files: [String: [String: File]], options: Options = Options()
+    ) throws {
         self.commit = commit
         self.files = files
         self.options = options
@@ -113,8 +116,10 @@ final class FakeHub: @unchecked Sendable {
         }
         let etag = FakeHub.etag(of: file)
         if file.lfs, options.redirectOnlyGet {
-            var headers = [("X-Repo-Commit", commit), ("X-Linked-Etag", "\"\(etag)\""),
-                           ("X-Linked-Size", "\(file.content.count)"), ("ETag", "W/\"pointer-etag\"")]
+            var headers = [
+                ("X-Repo-Commit", commit), ("X-Linked-Etag", "\"\(etag)\""),
+                ("X-Linked-Size", "\(file.content.count)"), ("ETag", "W/\"pointer-etag\""),
+            ]
             if request.method == "HEAD" {
                 headers.append(("Content-Length", "0"))
                 return .status(200, headers)
@@ -123,13 +128,18 @@ final class FakeHub: @unchecked Sendable {
             return .status(302, headers)
         }
         if file.lfs {
-            return .status(302, [("Location", cdn.baseURL.absoluteString + "/blob/\(etag)?signature=secret-sig"),
-                                 ("X-Repo-Commit", commit), ("X-Linked-Etag", "\"\(etag)\""),
-                                 ("X-Linked-Size", "\(file.content.count)"), ("ETag", "W/\"pointer-etag\""),
-                                 ("Content-Length", "0")])
+            return .status(
+                302,
+                [
+                    ("Location", cdn.baseURL.absoluteString + "/blob/\(etag)?signature=secret-sig"),
+                    ("X-Repo-Commit", commit), ("X-Linked-Etag", "\"\(etag)\""),
+                    ("X-Linked-Size", "\(file.content.count)"), ("ETag", "W/\"pointer-etag\""),
+                    ("Content-Length", "0"),
+                ])
         }
-        return body(file.content, request: request,
-                    headers: [("X-Repo-Commit", commit), ("ETag", "\"\(etag)\"")])
+        return body(
+            file.content, request: request,
+            headers: [("X-Repo-Commit", commit), ("ETag", "\"\(etag)\"")])
     }
 
     private func answerInfo(_ path: String) -> ScriptedResponse {
@@ -156,8 +166,9 @@ final class FakeHub: @unchecked Sendable {
         let sha = String(path.dropFirst("/blob/".count))
         for repoFiles in files.values {
             for file in repoFiles.values where file.lfs && FakeHub.etag(of: file) == sha {
-                return body(options.corruptCDNBody ?? file.content, request: request,
-                            headers: [("Content-Type", "application/octet-stream")])
+                return body(
+                    options.corruptCDNBody ?? file.content, request: request,
+                    headers: [("Content-Type", "application/octet-stream")])
             }
         }
         return .status(404)
@@ -169,9 +180,10 @@ final class FakeHub: @unchecked Sendable {
     private func body(_ content: Data, request: RecordedRequest, headers: [(String, String)]) -> ScriptedResponse {
         var response = ScriptedResponse(status: 200, headers: headers, body: content)
         if !options.ignoreRange, let range = request.header("range"), range.hasPrefix("bytes="),
-           let start = Int(range.dropFirst(6).split(separator: "-").first ?? ""), start <= content.count {
+            let start = Int(range.dropFirst(6).split(separator: "-").first ?? ""), start <= content.count
+        {
             response.status = start < content.count ? 206 : 416
-            response.body = start < content.count ? content.subdata(in: start ..< content.count) : Data()
+            response.body = start < content.count ? content.subdata(in: start..<content.count) : Data()
             if start < content.count {
                 response.headers.append(("Content-Range", "bytes \(start)-\(content.count - 1)/\(content.count)"))
             } else {
@@ -208,5 +220,5 @@ func temporaryFolder(_ name: String = #function) throws -> URL {
 
 /// Bytes 0..<n, deterministic.
 func bytes(_ count: Int, seed: UInt8 = 7) -> Data {
-    Data((0 ..< count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) })
+    Data((0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) })
 }

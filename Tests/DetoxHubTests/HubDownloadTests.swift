@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DetoxHub
 
 // MARK: - HubDownloadTests
@@ -12,10 +13,13 @@ struct HubDownloadTests {
     static let commit = "0123456789abcdef0123456789abcdef01234567"
     static let config = Data("{\"model_type\": \"t5\"}\n".utf8)
 
-    func client(_ hub: FakeHub, cache: URL, token: String? = nil, offline: Bool = false,
-                attempts: Int = 3, lockTimeout: Double = 30) -> HubClient {
-        HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache), token: token, offline: offline,
-                  timeout: 10, downloadAttempts: attempts, lockTimeout: lockTimeout)
+    func client(
+        _ hub: FakeHub, cache: URL, token: String? = nil, offline: Bool = false,
+        attempts: Int = 3, lockTimeout: Double = 30
+    ) -> HubClient {
+        HubClient(
+            endpoint: hub.hub.baseURL, cache: HubCache(root: cache), token: token, offline: offline,
+            timeout: 10, downloadAttempts: attempts, lockTimeout: lockTimeout)
     }
 
     // MARK: - Plain files
@@ -39,7 +43,9 @@ struct HubDownloadTests {
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: url.path) == "../../blobs/\(etag)")
         #expect(try Data(contentsOf: folder.appendingPathComponent("blobs/\(etag)")) == Self.config)
         #expect(try Data(contentsOf: folder.appendingPathComponent("refs/main")) == Data(Self.commit.utf8))
-        #expect(FileManager.default.fileExists(atPath: cache.appendingPathComponent(".locks/models--org--tiny/\(etag).lock").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: cache.appendingPathComponent(".locks/models--org--tiny/\(etag).lock").path))
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("blobs/\(etag).incomplete").path))
 
         let first = hub.hub.requests
@@ -66,7 +72,8 @@ struct HubDownloadTests {
         defer { try? FileManager.default.removeItem(at: cache) }
         let repo = try RepoID(parsing: "org/tiny")
 
-        let url = try await client(hub, cache: cache).file(repo: repo, path: "tokenizer/vocab.txt", revision: "refs/pr/1")
+        let url = try await client(hub, cache: cache).file(
+            repo: repo, path: "tokenizer/vocab.txt", revision: "refs/pr/1")
         #expect(try Data(contentsOf: url) == vocab)
         let target = try FileManager.default.destinationOfSymbolicLink(atPath: url.path)
         #expect(target.hasPrefix("../../../blobs/"))
@@ -98,9 +105,12 @@ struct HubDownloadTests {
     @Test func renamedRepositoryRelativeRedirect() async throws {
         var options = FakeHub.Options()
         options.renamed = ["DaNLP/da-electra-hatespeech-detection": "alexandrainst/da-hatespeech-detection-small"]
-        let hub = try FakeHub(files: ["alexandrainst/da-hatespeech-detection-small": [
-            "config.json": .init(content: Self.config, lfs: false),
-        ]], options: options)
+        let hub = try FakeHub(
+            files: [
+                "alexandrainst/da-hatespeech-detection-small": [
+                    "config.json": .init(content: Self.config, lfs: false)
+                ]
+            ], options: options)
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
@@ -110,11 +120,12 @@ struct HubDownloadTests {
         #expect(try Data(contentsOf: url) == Self.config)
         #expect(url.path.contains("/models--DaNLP--da-electra-hatespeech-detection/snapshots/\(Self.commit)/"))
         let paths = hub.hub.requests.map { "\($0.method) \($0.path)" }
-        #expect(paths == [
-            "HEAD /DaNLP/da-electra-hatespeech-detection/resolve/main/config.json",
-            "HEAD /alexandrainst/da-hatespeech-detection-small/resolve/main/config.json",
-            "GET /alexandrainst/da-hatespeech-detection-small/resolve/main/config.json",
-        ])
+        #expect(
+            paths == [
+                "HEAD /DaNLP/da-electra-hatespeech-detection/resolve/main/config.json",
+                "HEAD /alexandrainst/da-hatespeech-detection-small/resolve/main/config.json",
+                "GET /alexandrainst/da-hatespeech-detection-small/resolve/main/config.json",
+            ])
         // Same host: the token stays.
         #expect(hub.hub.requests.allSatisfy { $0.header("authorization") == "Bearer hf_tok" })
     }
@@ -148,8 +159,9 @@ struct HubDownloadTests {
         options.redirectOnlyGet = true
         options.dropFirstGets = 1
         options.dropAfter = 10_000
-        let hub = try FakeHub(files: ["org/tiny": ["model.safetensors": .init(content: weights, lfs: true)]],
-                              options: options)
+        let hub = try FakeHub(
+            files: ["org/tiny": ["model.safetensors": .init(content: weights, lfs: true)]],
+            options: options)
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
@@ -169,8 +181,9 @@ struct HubDownloadTests {
         let weights = bytes(4096)
         var options = FakeHub.Options()
         options.corruptCDNBody = bytes(4096, seed: 99)
-        let hub = try FakeHub(files: ["org/tiny": ["model.safetensors": .init(content: weights, lfs: true)]],
-                              options: options)
+        let hub = try FakeHub(
+            files: ["org/tiny": ["model.safetensors": .init(content: weights, lfs: true)]],
+            options: options)
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
@@ -178,7 +191,9 @@ struct HubDownloadTests {
         await #expect {
             try await client(hub, cache: cache).file(repo: RepoID(parsing: "org/tiny"), path: "model.safetensors")
         } throws: { error in
-            guard case let .checksumMismatch(repo, file, expected, _, _) = error as? HubError else { return false }
+            guard case .checksumMismatch(let repo, let file, let expected, _, _) = error as? HubError else {
+                return false
+            }
             return repo == "org/tiny" && file == "model.safetensors" && expected == SHA256.hex(of: weights)
         }
         let blobs = cache.appendingPathComponent("models--org--tiny/blobs")
@@ -193,15 +208,19 @@ struct HubDownloadTests {
     @Test func unauthorizedWithoutToken() async throws {
         var options = FakeHub.Options()
         options.requiredToken = "hf_right"
-        let hub = try FakeHub(files: ["org/private": ["config.json": .init(content: Self.config, lfs: false)]],
-                              options: options)
+        let hub = try FakeHub(
+            files: ["org/private": ["config.json": .init(content: Self.config, lfs: false)]],
+            options: options)
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
 
-        await #expect(throws: HubError.unauthorized(repo: "org/private", file: "config.json",
-                                                     url: hub.hub.baseURL.absoluteString + "/org/private/resolve/main/config.json",
-                                                     status: 401, tokenSent: false)) {
+        await #expect(
+            throws: HubError.unauthorized(
+                repo: "org/private", file: "config.json",
+                url: hub.hub.baseURL.absoluteString + "/org/private/resolve/main/config.json",
+                status: 401, tokenSent: false)
+        ) {
             try await client(hub, cache: cache).file(repo: RepoID(parsing: "org/private"), path: "config.json")
         }
         #expect(hub.hub.requests.first?.header("authorization") == nil)
@@ -212,8 +231,9 @@ struct HubDownloadTests {
     @Test func unauthorizedWithTokenNeverLeaksIt() async throws {
         var options = FakeHub.Options()
         options.requiredToken = "hf_right"
-        let hub = try FakeHub(files: ["org/private": ["config.json": .init(content: Self.config, lfs: false)]],
-                              options: options)
+        let hub = try FakeHub(
+            files: ["org/private": ["config.json": .init(content: Self.config, lfs: false)]],
+            options: options)
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
@@ -223,7 +243,7 @@ struct HubDownloadTests {
                 .file(repo: RepoID(parsing: "org/private"), path: "config.json")
             Issue.record("expected a 401")
         } catch let error as HubError {
-            guard case let .unauthorized(repo, file, _, status, tokenSent) = error else {
+            guard case .unauthorized(let repo, let file, _, let status, let tokenSent) = error else {
                 Issue.record("unexpected \(error)")
                 return
             }
@@ -251,9 +271,12 @@ struct HubDownloadTests {
             _ = try await client.file(repo: repo, path: "tokenizer.json")
             Issue.record("expected a 404")
         } catch let error as HubError {
-            #expect(error == .entryNotFound(repo: "org/tiny", file: "tokenizer.json", revision: "main",
-                                            url: hub.hub.baseURL.absoluteString + "/org/tiny/resolve/main/tokenizer.json",
-                                            status: 404))
+            #expect(
+                error
+                    == .entryNotFound(
+                        repo: "org/tiny", file: "tokenizer.json", revision: "main",
+                        url: hub.hub.baseURL.absoluteString + "/org/tiny/resolve/main/tokenizer.json",
+                        status: 404))
             #expect(error.description.contains("tokenizer.json") && error.description.contains("org/tiny"))
         }
         #expect(try client.cache.cachedFile(repo: repo, path: "tokenizer.json") == .knownMissing)
@@ -296,7 +319,7 @@ struct HubDownloadTests {
             _ = try await client.file(repo: repo, path: "data.bin")
             Issue.record("expected an interrupted download")
         } catch let error as HubError {
-            guard case let .downloadInterrupted(_, file, _, received, expected, path, _) = error else {
+            guard case .downloadInterrupted(_, let file, _, let received, let expected, let path, _) = error else {
                 Issue.record("unexpected \(error)")
                 return
             }
@@ -321,8 +344,9 @@ struct HubDownloadTests {
         var options = FakeHub.Options()
         options.dropFirstGets = 1
         options.dropAfter = 20_000
-        let hub = try FakeHub(files: ["org/tiny": ["model.safetensors": .init(content: weights, lfs: true)]],
-                              options: options)
+        let hub = try FakeHub(
+            files: ["org/tiny": ["model.safetensors": .init(content: weights, lfs: true)]],
+            options: options)
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
@@ -344,7 +368,8 @@ struct HubDownloadTests {
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
-        let url = try await client(hub, cache: cache, attempts: 2).file(repo: RepoID(parsing: "org/tiny"), path: "data.bin")
+        let url = try await client(hub, cache: cache, attempts: 2).file(
+            repo: RepoID(parsing: "org/tiny"), path: "data.bin")
         #expect(try Data(contentsOf: url) == content)
     }
 
@@ -364,11 +389,11 @@ struct HubDownloadTests {
         let client = client(hub, cache: cache)
         let task = Task { try await client.file(repo: RepoID(parsing: "org/tiny"), path: "config.json") }
         // Wait for the HEAD (bounded), then give the client time it would need to download.
-        for _ in 0 ..< 100 where hub.hub.requests.isEmpty {
+        for _ in 0..<100 where hub.hub.requests.isEmpty {
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         try await Task.sleep(nanoseconds: 300_000_000)
-        #expect(hub.hub.requests.map(\.method) == ["HEAD"])  // waiting on the lock: no GET yet
+        #expect(hub.hub.requests.map(\.method) == ["HEAD"]) // waiting on the lock: no GET yet
         other.unlock()
         let url = try await task.value
         #expect(try Data(contentsOf: url) == Self.config)
@@ -386,7 +411,8 @@ struct HubDownloadTests {
         try await other.lock(timeout: 1)
         defer { other.unlock() }
         await #expect(throws: HubError.lockTimeout(path: lockPath, seconds: 0.3)) {
-            try await client(hub, cache: cache, lockTimeout: 0.3).file(repo: RepoID(parsing: "org/tiny"), path: "config.json")
+            try await client(hub, cache: cache, lockTimeout: 0.3).file(
+                repo: RepoID(parsing: "org/tiny"), path: "config.json")
         }
     }
 
@@ -412,16 +438,20 @@ struct HubDownloadTests {
             _ = try await offline.file(repo: repo, path: "spiece.model")
             Issue.record("expected offlineFileMissing")
         } catch let error as HubError {
-            let expectedPath = cache.appendingPathComponent("models--org--tiny/snapshots/\(Self.commit)/spiece.model").path
-            #expect(error == .offlineFileMissing(repo: "org/tiny", file: "spiece.model", revision: "main",
-                                                 cachePath: expectedPath))
+            let expectedPath = cache.appendingPathComponent("models--org--tiny/snapshots/\(Self.commit)/spiece.model")
+                .path
+            #expect(
+                error
+                    == .offlineFileMissing(
+                        repo: "org/tiny", file: "spiece.model", revision: "main",
+                        cachePath: expectedPath))
             #expect(error.description.contains("spiece.model") && error.description.contains(expectedPath))
         }
         // An uncached repository offline: the error still names file and where it was looked for.
         await #expect {
             try await offline.file(repo: RepoID(parsing: "org/other"), path: "config.json")
         } throws: { error in
-            guard case let .offlineFileMissing(_, file, _, path) = error as? HubError else { return false }
+            guard case .offlineFileMissing(_, let file, _, let path) = error as? HubError else { return false }
             return file == "config.json" && path.hasPrefix(cache.appendingPathComponent("models--org--other").path)
         }
         #expect(hub.hub.requests.count == before)
@@ -443,7 +473,7 @@ struct HubDownloadTests {
         await #expect {
             try await client.file(repo: repo, path: "vocab.txt")
         } throws: { error in
-            guard case let .fileNotCached(_, file, _, _, path, _) = error as? HubError else { return false }
+            guard case .fileNotCached(_, let file, _, _, let path, _) = error as? HubError else { return false }
             return file == "vocab.txt" && path.hasSuffix("snapshots/\(Self.commit)/vocab.txt")
         }
     }
@@ -457,8 +487,9 @@ struct HubDownloadTests {
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
-        let client = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache, disableSymlinks: true),
-                               timeout: 10)
+        let client = HubClient(
+            endpoint: hub.hub.baseURL, cache: HubCache(root: cache, disableSymlinks: true),
+            timeout: 10)
         let url = try await client.file(repo: RepoID(parsing: "org/tiny"), path: "config.json")
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: url.path)) == nil)
         #expect(try Data(contentsOf: url) == Self.config)
@@ -503,14 +534,16 @@ struct HubDownloadTests {
     @Test func serverErrorsRetriedThenFallBack() async throws {
         var options = FakeHub.Options()
         options.failFirstHeads = 2
-        let hub = try FakeHub(files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]],
-                              options: options)
+        let hub = try FakeHub(
+            files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]],
+            options: options)
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
         let repo = try RepoID(parsing: "org/tiny")
-        let patient = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache), timeout: 10, retries: 2,
-                                retryDelay: 0.05)
+        let patient = HubClient(
+            endpoint: hub.hub.baseURL, cache: HubCache(root: cache), timeout: 10, retries: 2,
+            retryDelay: 0.05)
         let url = try await patient.file(repo: repo, path: "config.json")
         #expect(try Data(contentsOf: url) == Self.config)
         #expect(hub.hub.requests.map(\.method) == ["HEAD", "HEAD", "HEAD", "GET"])
@@ -521,7 +554,9 @@ struct HubDownloadTests {
         await #expect {
             try await hasty.file(repo: repo, path: "spiece.model")
         } throws: { error in
-            guard case let .fileNotCached(_, file, _, _, path, reason) = error as? HubError else { return false }
+            guard case .fileNotCached(_, let file, _, _, let path, let reason) = error as? HubError else {
+                return false
+            }
             return file == "spiece.model" && reason == "HTTP 503" && path.hasPrefix(cache.path)
         }
     }
@@ -538,7 +573,7 @@ struct HubDownloadTests {
         await #expect {
             try await client(hub, cache: cache).file(repo: RepoID(parsing: "org/tiny"), path: path)
         } throws: { error in
-            guard case let .invalidFilePath(repo, refused, _) = error as? HubError else { return false }
+            guard case .invalidFilePath(let repo, let refused, _) = error as? HubError else { return false }
             return repo == "org/tiny" && refused == path
         }
         #expect(hub.hub.requests.isEmpty)
@@ -546,9 +581,13 @@ struct HubDownloadTests {
 
     /// A commit or etag from the server that would escape the cache is refused.
     @Test func unsafeServerValuesRefused() async throws {
-        let hub = try FakeHub(commit: "../../../../tmp/evil", files: ["org/tiny": [
-            "config.json": .init(content: Self.config, lfs: false),
-        ]])
+        let hub = try FakeHub(
+            commit: "../../../../tmp/evil",
+            files: [
+                "org/tiny": [
+                    "config.json": .init(content: Self.config, lfs: false)
+                ]
+            ])
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
@@ -558,9 +597,11 @@ struct HubDownloadTests {
             if case .unsafeServerValue = error as? HubError { return true }
             return false
         }
-        let hub2 = try FakeHub(files: ["org/tiny": [
-            "config.json": .init(content: Self.config, lfs: false, etag: "../../evil"),
-        ]])
+        let hub2 = try FakeHub(files: [
+            "org/tiny": [
+                "config.json": .init(content: Self.config, lfs: false, etag: "../../evil")
+            ]
+        ])
         defer { hub2.stop() }
         await #expect {
             try await client(hub2, cache: cache).file(repo: RepoID(parsing: "org/tiny"), path: "config.json")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DetoxHub
 
 // MARK: - HubSnapshotTests
@@ -12,11 +13,14 @@ struct HubSnapshotTests {
 
     static func t5Files() -> [String: FakeHub.File] {
         var files: [String: FakeHub.File] = [:]
-        for (index, name) in ["README.md", "config.json", "generation_config.json", "spiece.model", "tokenizer.json",
-                              "pytorch_model.bin", "tf_model.h5", "flax_model.msgpack", "onnx/encoder_model.onnx"]
-            .enumerated() {
-            files[name] = .init(content: bytes(100 + index, seed: UInt8(index)), lfs: false,
-                                etag: String(format: "%040x", index + 1))
+        for (index, name) in [
+            "README.md", "config.json", "generation_config.json", "spiece.model", "tokenizer.json",
+            "pytorch_model.bin", "tf_model.h5", "flax_model.msgpack", "onnx/encoder_model.onnx",
+        ]
+        .enumerated() {
+            files[name] = .init(
+                content: bytes(100 + index, seed: UInt8(index)), lfs: false,
+                etag: String(format: "%040x", index + 1))
         }
         files["model.safetensors"] = .init(content: bytes(5_000), lfs: true)
         return files
@@ -32,16 +36,22 @@ struct HubSnapshotTests {
         let client = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache), timeout: 10)
 
         let folder = try await client.snapshot(repo: RepoID(parsing: "google-t5/t5-small"))
-        let expected: Set = ["config.json", "generation_config.json", "model.safetensors", "spiece.model",
-                             "tokenizer.json"]
-        #expect(folder.path == cache.appendingPathComponent("models--google-t5--t5-small/snapshots/\(Self.commit)").path)
+        let expected: Set = [
+            "config.json", "generation_config.json", "model.safetensors", "spiece.model",
+            "tokenizer.json",
+        ]
+        #expect(
+            folder.path == cache.appendingPathComponent("models--google-t5--t5-small/snapshots/\(Self.commit)").path)
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == expected)
         #expect(hub.hub.requests.first?.path == "/api/models/google-t5/t5-small/revision/main")
         let fetched = hub.hub.requests.filter { $0.method == "GET" && !$0.path.hasPrefix("/api/") }.map(\.path)
-        #expect(Set(fetched) == ["/google-t5/t5-small/resolve/\(Self.commit)/config.json",
-                                 "/google-t5/t5-small/resolve/\(Self.commit)/generation_config.json",
-                                 "/google-t5/t5-small/resolve/\(Self.commit)/spiece.model",
-                                 "/google-t5/t5-small/resolve/\(Self.commit)/tokenizer.json"])
+        #expect(
+            Set(fetched) == [
+                "/google-t5/t5-small/resolve/\(Self.commit)/config.json",
+                "/google-t5/t5-small/resolve/\(Self.commit)/generation_config.json",
+                "/google-t5/t5-small/resolve/\(Self.commit)/spiece.model",
+                "/google-t5/t5-small/resolve/\(Self.commit)/tokenizer.json",
+            ])
         #expect(hub.cdn.requests.count == 1)
         let ref = cache.appendingPathComponent("models--google-t5--t5-small/refs/main")
         #expect(try String(contentsOf: ref, encoding: .utf8) == Self.commit)
@@ -64,20 +74,28 @@ struct HubSnapshotTests {
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache), timeout: 10)
-        let folder = try await client.snapshot(repo: RepoID(parsing: "google-t5/t5-small"),
-                                               allowPatterns: ["*.json", "onnx/"], ignorePatterns: ["generation_*"])
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == ["config.json", "tokenizer.json", "onnx"])
+        let folder = try await client.snapshot(
+            repo: RepoID(parsing: "google-t5/t5-small"),
+            allowPatterns: ["*.json", "onnx/"], ignorePatterns: ["generation_*"])
+        #expect(
+            Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == [
+                "config.json", "tokenizer.json", "onnx",
+            ])
         let onnx = folder.appendingPathComponent("onnx/encoder_model.onnx")
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: onnx.path) == "../../../blobs/" + String(format: "%040x", 9))
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: onnx.path) == "../../../blobs/"
+                + String(format: "%040x", 9))
     }
 
     /// A dataset snapshot takes every file and uses the datasets API and cache prefix.
     @Test func datasetSnapshot() async throws {
         let csv = Data("id,dialogue,summary,topic\n".utf8)
-        let hub = try FakeHub(files: ["datasets/knkarthick/dialogsum": [
-            "test.csv": .init(content: csv, lfs: false, etag: String(repeating: "c", count: 40)),
-            "README.md": .init(content: Data("# d\n".utf8), lfs: false, etag: String(repeating: "d", count: 40)),
-        ]])
+        let hub = try FakeHub(files: [
+            "datasets/knkarthick/dialogsum": [
+                "test.csv": .init(content: csv, lfs: false, etag: String(repeating: "c", count: 40)),
+                "README.md": .init(content: Data("# d\n".utf8), lfs: false, etag: String(repeating: "d", count: 40)),
+            ]
+        ])
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
@@ -93,28 +111,35 @@ struct HubSnapshotTests {
     @Test func renamedRepository() async throws {
         var options = FakeHub.Options()
         options.renamed = ["DaNLP/da-electra-hatespeech-detection": "alexandrainst/da-hatespeech-detection-small"]
-        let hub = try FakeHub(files: ["alexandrainst/da-hatespeech-detection-small": [
-            "config.json": .init(content: Data("{}".utf8), lfs: false),
-            "vocab.txt": .init(content: Data("[PAD]\n".utf8), lfs: false, etag: String(repeating: "b", count: 40)),
-            "pytorch_model.bin": .init(content: bytes(3_000), lfs: true),
-        ]], options: options)
+        let hub = try FakeHub(
+            files: [
+                "alexandrainst/da-hatespeech-detection-small": [
+                    "config.json": .init(content: Data("{}".utf8), lfs: false),
+                    "vocab.txt": .init(
+                        content: Data("[PAD]\n".utf8), lfs: false, etag: String(repeating: "b", count: 40)),
+                    "pytorch_model.bin": .init(content: bytes(3_000), lfs: true),
+                ]
+            ], options: options)
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache), timeout: 10)
         let folder = try await client.snapshot(repo: RepoID(parsing: "DaNLP/da-electra-hatespeech-detection"))
         #expect(folder.path.contains("/models--DaNLP--da-electra-hatespeech-detection/snapshots/\(Self.commit)"))
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
-            == ["config.json", "vocab.txt", "pytorch_model.bin"])
+        #expect(
+            Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
+                == ["config.json", "vocab.txt", "pytorch_model.bin"])
         #expect(try Data(contentsOf: folder.appendingPathComponent("pytorch_model.bin")) == bytes(3_000))
     }
 
     /// A listing naming a file outside the snapshot is refused before anything is downloaded.
     @Test func listingWithTraversalRefused() async throws {
-        let hub = try FakeHub(files: ["org/evil": [
-            "config.json": .init(content: Data("{}".utf8), lfs: false),
-            "../../outside.json": .init(content: Data("{}".utf8), lfs: false),
-        ]])
+        let hub = try FakeHub(files: [
+            "org/evil": [
+                "config.json": .init(content: Data("{}".utf8), lfs: false),
+                "../../outside.json": .init(content: Data("{}".utf8), lfs: false),
+            ]
+        ])
         defer { hub.stop() }
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
@@ -132,11 +157,12 @@ struct HubSnapshotTests {
     @Test func offlineWithoutSnapshot() async throws {
         let cache = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: cache) }
-        let client = HubClient(endpoint: URL(string: "http://127.0.0.1:9")!, cache: HubCache(root: cache), offline: true)
+        let client = HubClient(
+            endpoint: URL(string: "http://127.0.0.1:9")!, cache: HubCache(root: cache), offline: true)
         await #expect {
             try await client.snapshot(repo: RepoID(parsing: "google-t5/t5-small"))
         } throws: { error in
-            guard case let .snapshotNotCached(repo, _, path, _) = error as? HubError else { return false }
+            guard case .snapshotNotCached(let repo, _, let path, _) = error as? HubError else { return false }
             return repo == "google-t5/t5-small" && path.hasSuffix("models--google-t5--t5-small")
         }
     }

@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // MARK: - RecordedRequest
@@ -63,9 +64,9 @@ final class LoopbackServer: @unchecked Sendable {
     init(lifetime: Double = 60, handler: @escaping Handler) throws {
         self.handler = handler
         #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw ServerError.socket("socket") }
         var yes: Int32 = 1
@@ -143,20 +144,22 @@ final class LoopbackServer: @unchecked Sendable {
         while buffer.count < 65536 {
             let count = recv(connection, &chunk, chunk.count, 0)
             guard count > 0 else { return }
-            buffer.append(contentsOf: chunk[0 ..< count])
-            if buffer.count >= 4, (0 ... buffer.count - 4).contains(where: { Array(buffer[$0 ..< $0 + 4]) == terminator }) {
+            buffer.append(contentsOf: chunk[0..<count])
+            if buffer.count >= 4, (0...buffer.count - 4).contains(where: { Array(buffer[$0..<$0 + 4]) == terminator }) {
                 break
             }
         }
         guard let text = String(bytes: buffer, encoding: .utf8),
-              let headEnd = text.range(of: "\r\n\r\n") else { return }
+            let headEnd = text.range(of: "\r\n\r\n")
+        else { return }
         var lines = text[..<headEnd.lowerBound].components(separatedBy: "\r\n")
         let requestLine = lines.removeFirst().split(separator: " ")
         guard requestLine.count >= 2 else { return }
         var headers: [String: String] = [:]
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         let request = RecordedRequest(method: String(requestLine[0]), path: String(requestLine[1]), headers: headers)
         lock.lock()
@@ -183,9 +186,13 @@ final class LoopbackServer: @unchecked Sendable {
         var offset = 0
         while offset < bytes.count {
             #if canImport(Glibc)
-            let sent = bytes.withUnsafeBytes { Glibc.send(connection, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+                let sent = bytes.withUnsafeBytes {
+                    Glibc.send(connection, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                }
             #else
-            let sent = bytes.withUnsafeBytes { Darwin.send(connection, $0.baseAddress! + offset, bytes.count - offset, 0) }
+                let sent = bytes.withUnsafeBytes {
+                    Darwin.send(connection, $0.baseAddress! + offset, bytes.count - offset, 0)
+                }
             #endif
             guard sent > 0 else { return false }
             offset += sent

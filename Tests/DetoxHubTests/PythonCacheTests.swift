@@ -1,5 +1,9 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import Foundation
 import Testing
+
 @testable import DetoxHub
 
 // MARK: - PythonCacheTests
@@ -31,7 +35,7 @@ struct PythonCacheTests {
             var index = hex.startIndex
             while index < hex.endIndex {
                 let next = hex.index(index, offsetBy: 2)
-                guard let byte = UInt8(hex[index ..< next], radix: 16) else { return nil }
+                guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
                 data.append(byte)
                 index = next
             }
@@ -47,8 +51,9 @@ struct PythonCacheTests {
     }
 
     static func manifest() throws -> Manifest {
-        try JSONDecoder().decode(Manifest.self,
-                                 from: Data(contentsOf: fixtures().appendingPathComponent("python-cache.json")))
+        try JSONDecoder().decode(
+            Manifest.self,
+            from: Data(contentsOf: fixtures().appendingPathComponent("python-cache.json")))
     }
 
     /// A private copy of the Python-made cache (symlinks kept), removed by the caller.
@@ -71,8 +76,9 @@ struct PythonCacheTests {
         let root = try Self.copyOfPythonCache()
         defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
         // An endpoint nobody listens on: offline mode must not even try it.
-        let client = HubClient(endpoint: URL(string: "http://127.0.0.1:9")!, cache: HubCache(root: root),
-                               offline: true)
+        let client = HubClient(
+            endpoint: URL(string: "http://127.0.0.1:9")!, cache: HubCache(root: root),
+            offline: true)
         let model = try RepoID(parsing: manifest.model)
 
         for path in ["config.json", "tokenizer/vocab.txt", "model.safetensors"] {
@@ -82,7 +88,8 @@ struct PythonCacheTests {
             #expect(try Data(contentsOf: url) == manifest.content(key))
             let depth = path.split(separator: "/").count - 1
             let target = try FileManager.default.destinationOfSymbolicLink(atPath: url.path)
-            #expect(target == String(repeating: "../", count: depth + 2) + "blobs/" + (manifest.files[key]?.etag ?? "?"))
+            #expect(
+                target == String(repeating: "../", count: depth + 2) + "blobs/" + (manifest.files[key]?.etag ?? "?"))
         }
         let weights = try await client.file(repo: model, path: "model.safetensors")
         #expect(try SHA256.hex(ofFileAt: weights) == manifest.files[manifest.model + "::model.safetensors"]?.etag)
@@ -104,7 +111,7 @@ struct PythonCacheTests {
         await #expect {
             try await client.file(repo: model, path: "spiece.model")
         } throws: { error in
-            guard case let .offlineFileMissing(_, file, _, path) = error as? HubError else { return false }
+            guard case .offlineFileMissing(_, let file, _, let path) = error as? HubError else { return false }
             return file == "spiece.model" && path.hasPrefix(root.path)
         }
     }
@@ -160,7 +167,8 @@ struct PythonCacheTests {
             }
             var isFolder: ObjCBool = false
             _ = fm.fileExists(atPath: full, isDirectory: &isFolder)
-            result[relative] = isFolder.boolValue ? "dir" : "file " + SHA256.hex(of: try Data(contentsOf: URL(fileURLWithPath: full)))
+            result[relative] =
+                isFolder.boolValue ? "dir" : "file " + SHA256.hex(of: try Data(contentsOf: URL(fileURLWithPath: full)))
         }
         return result
     }

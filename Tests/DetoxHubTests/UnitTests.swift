@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DetoxHub
 
 // MARK: - RepoIDTests
@@ -49,19 +50,30 @@ struct GlobPatternTests {
 
     /// The default model selection keeps config/tokenizer files and one weights format.
     @Test func defaultModelSelection() {
-        let t5 = [".gitattributes", "README.md", "config.json", "flax_model.msgpack", "generation_config.json",
-                  "model.safetensors", "onnx/decoder_model.onnx", "onnx/config.json", "pytorch_model.bin",
-                  "rust_model.ot", "spiece.model", "tf_model.h5", "tokenizer.json", "tokenizer_config.json"]
-        #expect(FileSelection.defaultModelFiles(in: t5) == ["config.json", "generation_config.json",
-                                                            "model.safetensors", "spiece.model", "tokenizer.json",
-                                                            "tokenizer_config.json"])
-        let electra = [".gitattributes", "README.md", "config.json", "pytorch_model.bin", "special_tokens_map.json",
-                       "tokenizer_config.json", "vocab.txt", "training_args.bin"]
-        #expect(FileSelection.defaultModelFiles(in: electra) == ["config.json", "pytorch_model.bin",
-                                                                 "special_tokens_map.json", "tokenizer_config.json",
-                                                                 "vocab.txt"])
-        #expect(FileSelection.filter(t5, allow: ["*.json"], ignore: ["onnx/*"])
-            == ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"])
+        let t5 = [
+            ".gitattributes", "README.md", "config.json", "flax_model.msgpack", "generation_config.json",
+            "model.safetensors", "onnx/decoder_model.onnx", "onnx/config.json", "pytorch_model.bin",
+            "rust_model.ot", "spiece.model", "tf_model.h5", "tokenizer.json", "tokenizer_config.json",
+        ]
+        #expect(
+            FileSelection.defaultModelFiles(in: t5) == [
+                "config.json", "generation_config.json",
+                "model.safetensors", "spiece.model", "tokenizer.json",
+                "tokenizer_config.json",
+            ])
+        let electra = [
+            ".gitattributes", "README.md", "config.json", "pytorch_model.bin", "special_tokens_map.json",
+            "tokenizer_config.json", "vocab.txt", "training_args.bin",
+        ]
+        #expect(
+            FileSelection.defaultModelFiles(in: electra) == [
+                "config.json", "pytorch_model.bin",
+                "special_tokens_map.json", "tokenizer_config.json",
+                "vocab.txt",
+            ])
+        #expect(
+            FileSelection.filter(t5, allow: ["*.json"], ignore: ["onnx/*"])
+                == ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"])
     }
 }
 
@@ -73,14 +85,16 @@ struct SHA256Tests {
     @Test func knownVectors() throws {
         #expect(SHA256.hex(of: Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(of: Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex(of: Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
-            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hex(of: Data(repeating: UInt8(ascii: "a"), count: 1_000_000))
-            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(
+            SHA256.hex(of: Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            SHA256.hex(of: Data(repeating: UInt8(ascii: "a"), count: 1_000_000))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
         var streamed = SHA256()
         let data = bytes(10_007)
         for start in stride(from: 0, to: data.count, by: 333) {
-            streamed.update(data: data.subdata(in: start ..< min(start + 333, data.count)))
+            streamed.update(data: data.subdata(in: start..<min(start + 333, data.count)))
         }
         #expect(streamed.finalize().map { String(format: "%02x", $0) }.joined() == SHA256.hex(of: data))
     }
@@ -126,7 +140,9 @@ struct HubEnvironmentTests {
 
     /// `$VAR` / `${VAR}` expand like `os.path.expandvars`, unknown names stay.
     @Test func expandsVariables() {
-        let env = ["HOME": "/home/u", "SCRATCH": "/scratch", "HF_HOME": "${SCRATCH}/hf", "HF_HUB_CACHE": "$SCRATCH/hub-$USERX"]
+        let env = [
+            "HOME": "/home/u", "SCRATCH": "/scratch", "HF_HOME": "${SCRATCH}/hf", "HF_HUB_CACHE": "$SCRATCH/hub-$USERX",
+        ]
         #expect(HubEnvironment(env).home.path == "/scratch/hf")
         #expect(HubEnvironment(env).cacheRoot.path == "/scratch/hub-$USERX")
         #expect(HubEnvironment.expandVariables("a$", [:]) == "a$")
@@ -144,17 +160,24 @@ struct HubEnvironmentTests {
 
     /// URLs are built as `hf_hub_url` builds them.
     @Test func urls() throws {
-        let client = HubClient(endpoint: URL(string: "http://127.0.0.1:1/")!, cache: HubCache(root: URL(fileURLWithPath: "/tmp/x")))
-        #expect(client.resolveURL(repo: try RepoID(parsing: "datasets/knkarthick/dialogsum"), path: "train.csv",
-                                  revision: "main")?.absoluteString
-            == "http://127.0.0.1:1/datasets/knkarthick/dialogsum/resolve/main/train.csv")
-        #expect(client.resolveURL(repo: try RepoID(parsing: "org/m"), path: "a b/c+d.json", revision: "refs/pr/1")?
-            .absoluteString == "http://127.0.0.1:1/org/m/resolve/refs%2Fpr%2F1/a%20b/c%2Bd.json")
-        #expect(client.infoURL(repo: try RepoID(parsing: "org/m"), revision: "v1.0")?.absoluteString
-            == "http://127.0.0.1:1/api/models/org/m/revision/v1.0")
+        let client = HubClient(
+            endpoint: URL(string: "http://127.0.0.1:1/")!, cache: HubCache(root: URL(fileURLWithPath: "/tmp/x")))
+        #expect(
+            client.resolveURL(
+                repo: try RepoID(parsing: "datasets/knkarthick/dialogsum"), path: "train.csv",
+                revision: "main")?.absoluteString
+                == "http://127.0.0.1:1/datasets/knkarthick/dialogsum/resolve/main/train.csv")
+        #expect(
+            client.resolveURL(repo: try RepoID(parsing: "org/m"), path: "a b/c+d.json", revision: "refs/pr/1")?
+                .absoluteString == "http://127.0.0.1:1/org/m/resolve/refs%2Fpr%2F1/a%20b/c%2Bd.json")
+        #expect(
+            client.infoURL(repo: try RepoID(parsing: "org/m"), revision: "v1.0")?.absoluteString
+                == "http://127.0.0.1:1/api/models/org/m/revision/v1.0")
         #expect(HubClient.normalizeEtag("W/\"abc\"") == "abc" && HubClient.normalizeEtag("\"abc\"") == "abc")
-        #expect(HubClient.relativeRedirect("/new/name/resolve/main/x", from: URL(string: "http://h:5/old/name/resolve/main/x")!)?
-            .absoluteString == "http://h:5/new/name/resolve/main/x")
+        #expect(
+            HubClient.relativeRedirect(
+                "/new/name/resolve/main/x", from: URL(string: "http://h:5/old/name/resolve/main/x")!)?
+                .absoluteString == "http://h:5/new/name/resolve/main/x")
         #expect(HubClient.relativeRedirect("https://cdn/x", from: URL(string: "http://h:5/a")!) == nil)
         #expect(HubError.redact("https://cdn/x?X-Amz-Signature=abc") == "https://cdn/x")
     }

@@ -1,9 +1,12 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import DetoxCheckpoints
-import Foundation
 import DetoxLoRA
 import DetoxNN
 import DetoxTensor
 import DetoxTestSupport
+import Foundation
 import Testing
 
 /// The network of `Scripts/fixtures/make_lora_fixtures.py`: two residual blocks whose linear
@@ -93,12 +96,15 @@ enum Fixtures {
         #expect(TestSupport.closeness(y.values, expected, rtol: 1e-5, atol: 1e-5) == nil)
 
         let grads = try Fixtures.loss(y).backward()
-        #expect(TestSupport.closeness([Fixtures.loss(y).item], try reference.tensor("loss").values, rtol: 1e-5, atol: 1e-5) == nil)
+        #expect(
+            TestSupport.closeness([Fixtures.loss(y).item], try reference.tensor("loss").values, rtol: 1e-5, atol: 1e-5)
+                == nil)
         for (path, layer) in LoRA.adapters(in: net) {
             for (name, parameter) in [("lora_A", layer.loraA.weight), ("lora_B", layer.loraB.weight)] {
                 let key = "grad.base_model.model.\(path).\(name).weight"
                 let gradient = try #require(grads[parameter.tensor], "no gradient for \(key)")
-                let problem = TestSupport.closeness(gradient.values, try reference.tensor(key).values, rtol: 1e-4, atol: 1e-6)
+                let problem = TestSupport.closeness(
+                    gradient.values, try reference.tensor(key).values, rtol: 1e-4, atol: 1e-6)
                 #expect(problem == nil, "\(key): \(problem ?? "")")
             }
         }
@@ -113,7 +119,9 @@ enum Fixtures {
         try LoRA.load(from: Fixtures.url("peft_adapter"), into: net)
         let x = try reference.tensor("x")
         let disabled = LoRA.withAdaptersDisabled(net) { Tensor.withNoGrad { net(x) } }
-        #expect(TestSupport.closeness(disabled.values, try reference.tensor("output_disabled").values, rtol: 1e-5, atol: 1e-5) == nil)
+        #expect(
+            TestSupport.closeness(
+                disabled.values, try reference.tensor("output_disabled").values, rtol: 1e-5, atol: 1e-5) == nil)
         #expect(LoRA.adapters(in: net).allSatisfy { $0.layer.isEnabled })
 
         let unmerged = Tensor.withNoGrad { net(x) }
@@ -121,7 +129,9 @@ enum Fixtures {
         #expect(LoRA.adapters(in: net).isEmpty)
         let merged = Tensor.withNoGrad { net(x) }
         #expect(TestSupport.closeness(merged.values, unmerged.values, rtol: 1e-5, atol: 1e-5) == nil)
-        #expect(TestSupport.closeness(merged.values, try reference.tensor("output_merged").values, rtol: 1e-5, atol: 1e-5) == nil)
+        #expect(
+            TestSupport.closeness(merged.values, try reference.tensor("output_merged").values, rtol: 1e-5, atol: 1e-5)
+                == nil)
     }
 
     @Test func freshAdapterChangesNothing() throws {
@@ -129,7 +139,8 @@ enum Fixtures {
         let x = try Fixtures.reference().tensor("x")
         let before = Tensor.withNoGrad { net(x) }.values
         var generator = SeededGenerator(seed: 3)
-        try LoRA.apply(LoRAConfiguration(rank: 2, alpha: 4, targets: .pattern("block\\.1\\.[qo]")), to: net, generator: &generator)
+        try LoRA.apply(
+            LoRAConfiguration(rank: 2, alpha: 4, targets: .pattern("block\\.1\\.[qo]")), to: net, generator: &generator)
         #expect(LoRA.adapters(in: net).map(\.path) == ["block.1.q", "block.1.o"])
         #expect(Tensor.withNoGrad { net(x) }.values == before)
         #expect(throws: LoRAError.noTargetModules(targets: "names([\"nothing\"])")) {
@@ -161,7 +172,8 @@ enum Fixtures {
         try LoRA.save(net, configuration: configuration, to: folder)
 
         if ProcessInfo.processInfo.environment["DETOX_REGENERATE_FIXTURES"] == "1" {
-            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/swift_adapter")
+            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "Fixtures/swift_adapter")
             try? FileManager.default.removeItem(at: source)
             try FileManager.default.copyItem(at: folder, to: source)
         }
@@ -179,8 +191,12 @@ enum Fixtures {
         #expect(Tensor.withNoGrad { reloaded(x) }.values == ours)
 
         // PEFT read the committed copy and computed these outputs.
-        struct Check: Decodable { let peft_loaded: Bool; let output: [Float] }
-        let check = try JSONDecoder().decode(Check.self, from: Data(contentsOf: Fixtures.url("swift_adapter_check.json")))
+        struct Check: Decodable {
+            let peft_loaded: Bool
+            let output: [Float]
+        }
+        let check = try JSONDecoder().decode(
+            Check.self, from: Data(contentsOf: Fixtures.url("swift_adapter_check.json")))
         #expect(check.peft_loaded)
         #expect(TestSupport.closeness(ours, check.output, rtol: 1e-5, atol: 1e-5) == nil)
     }
@@ -196,7 +212,9 @@ enum Fixtures {
         let key = "base_model.model.block.0.q.lora_A.weight"
         tensors.removeValue(forKey: key)
         try SafeTensors.write(tensors, to: weights)
-        #expect(throws: LoRAError.missingTensor(file: weights.path, key: key)) { try LoRA.load(from: folder, into: try Fixtures.baseNet()) }
+        #expect(throws: LoRAError.missingTensor(file: weights.path, key: key)) {
+            try LoRA.load(from: folder, into: try Fixtures.baseNet())
+        }
 
         tensors = LoRA.adapterTensors(of: net)
         tensors[key] = Tensor.zeros([3, 5])
@@ -208,7 +226,9 @@ enum Fixtures {
         tensors = LoRA.adapterTensors(of: net)
         tensors["base_model.model.block.0.k.lora_A.weight"] = Tensor.zeros([3, 6])
         try SafeTensors.write(tensors, to: weights)
-        #expect(throws: LoRAError.unexpectedTensors(file: weights.path, keys: ["base_model.model.block.0.k.lora_A.weight"])) {
+        #expect(
+            throws: LoRAError.unexpectedTensors(file: weights.path, keys: ["base_model.model.block.0.k.lora_A.weight"])
+        ) {
             try LoRA.load(from: folder, into: try Fixtures.baseNet())
         }
 

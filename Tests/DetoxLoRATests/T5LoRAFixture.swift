@@ -1,7 +1,10 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import DetoxCheckpoints
-import Foundation
 import DetoxModels
 import DetoxTensor
+import Foundation
 import Testing
 
 /// One folder of `Scripts/fixtures/make_t5_lora_fixtures.py` (`Fixtures/t5-lora-<name>/`): a tiny
@@ -32,7 +35,8 @@ struct T5LoRAFixture {
     init(_ name: String) throws {
         self.name = name
         folder = try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"))
-        inputs = try JSONDecoder().decode(Inputs.self, from: Data(contentsOf: folder.appendingPathComponent("inputs.json")))
+        inputs = try JSONDecoder().decode(
+            Inputs.self, from: Data(contentsOf: folder.appendingPathComponent("inputs.json")))
         reference = try SafeTensorsFile(url: folder.appendingPathComponent("reference.safetensors"))
     }
 

@@ -1,9 +1,9 @@
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
 import DetoxTensor
 import DetoxTestSupport
+import Foundation
 import Testing
 
 /// PEFT → Detox on tiny T5s: an adapter saved by peft 0.13.2 (`PeftModel.save_pretrained`) loads
@@ -28,10 +28,11 @@ import Testing
     /// The module paths PEFT adapted, read from the gradient keys of the reference
     /// (`grad.base_model.model.<path>.lora_A.weight`).
     static func peftAdaptedPaths(_ fixture: T5LoRAFixture) -> Set<String> {
-        Set(fixture.reference.names.compactMap { key -> String? in
-            guard key.hasPrefix("grad."), key.hasSuffix(".lora_A.weight") else { return nil }
-            return String(key.dropFirst("grad.".count + LoRA.filePrefix.count).dropLast(".lora_A.weight".count))
-        })
+        Set(
+            fixture.reference.names.compactMap { key -> String? in
+                guard key.hasPrefix("grad."), key.hasSuffix(".lora_A.weight") else { return nil }
+                return String(key.dropFirst("grad.".count + LoRA.filePrefix.count).dropLast(".lora_A.weight".count))
+            })
     }
 
     @Test func peftAdapterConfigurations() throws {
@@ -76,8 +77,9 @@ import Testing
         #expect(logitsError <= Self.logitsTolerance, "\(name): logits max |Δ| \(logitsError)")
 
         let loss = try #require(output.loss)
-        #expect(TestSupport.closeness([loss.item], try fixture.referenceValues("loss"), rtol: 1e-5, atol: 1e-5) == nil,
-                "\(name): loss \(loss.item) vs PEFT \(fixture.inputs.loss)")
+        #expect(
+            TestSupport.closeness([loss.item], try fixture.referenceValues("loss"), rtol: 1e-5, atol: 1e-5) == nil,
+            "\(name): loss \(loss.item) vs PEFT \(fixture.inputs.loss)")
 
         let grads = try loss.backward()
         var checked = 0

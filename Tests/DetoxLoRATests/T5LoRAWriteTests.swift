@@ -1,8 +1,11 @@
-import Foundation
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import DetoxLoRA
 import DetoxModels
 import DetoxTensor
 import DetoxTestSupport
+import Foundation
 import Testing
 
 /// Detox → PEFT on tiny T5s: an adapter written here loads in PEFT with the same logits.
@@ -21,7 +24,9 @@ import Testing
         case T5LoRAFixture.reluTied:
             return LoRAConfiguration(
                 rank: 4, alpha: 6,
-                targets: .pattern(#"decoder\.block\.\d+\.layer\.1\.EncDecAttention\.(k|o)|encoder\.block\.0\.layer\.1\.DenseReluDense\.w[io]"#))
+                targets: .pattern(
+                    #"decoder\.block\.\d+\.layer\.1\.EncDecAttention\.(k|o)|encoder\.block\.0\.layer\.1\.DenseReluDense\.w[io]"#
+                ))
         default:
             return LoRAConfiguration(rank: 2, alpha: 3, targets: .names(["k", "wi_1", "wo", "lm_head"]))
         }
@@ -87,7 +92,9 @@ import Testing
         let ours = try fixture.logits(model)
         let reloaded = try fixture.baseModel()
         let reread = try LoRA.load(from: folder, into: reloaded)
-        #expect(reread.rank == configuration.rank && reread.alpha == configuration.alpha && reread.targets == configuration.targets)
+        #expect(
+            reread.rank == configuration.rank && reread.alpha == configuration.alpha
+                && reread.targets == configuration.targets)
         #expect(try fixture.logits(reloaded) == ours)
         // The adapter matters.
         #expect(TestSupport.maxAbsDifference(ours, try fixture.referenceValues("logits_disabled")) > 0.1)

@@ -1,6 +1,6 @@
-import Foundation
 import DetoxModels
 import DetoxTestSupport
+import Foundation
 import Testing
 
 /// The `.bin` copies of the fixture classifiers (as the DaNLP reward model ships) give the same
@@ -12,7 +12,8 @@ import Testing
         let folder = try ClassifierFixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         for file in ["config.json", "pytorch_model.bin"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: folder.appendingPathComponent(file))
+            try FileManager.default.copyItem(
+                at: source.appendingPathComponent(file), to: folder.appendingPathComponent(file))
         }
         let expected = try ClassifierFixtures.expected(name)
         let model = try SequenceClassifierModel.load(folder: folder)

@@ -1,5 +1,5 @@
-import Foundation
 import DetoxModels
+import Foundation
 import Testing
 
 /// Reads the classifier fixtures written by `Scripts/fixtures/make_classifier_fixtures.py`.
@@ -16,8 +16,14 @@ enum ClassifierFixtures {
         let probabilities: [[Float]]
 
         enum CodingKeys: String, CodingKey {
-            case modelType = "model_type", inputIDs = "input_ids", attentionMask = "attention_mask"
-            case tokenTypeIDs = "token_type_ids", id2label, logits, unpaddedLogits = "unpadded_logits", probabilities
+            case modelType = "model_type"
+            case inputIDs = "input_ids"
+            case attentionMask = "attention_mask"
+            case tokenTypeIDs = "token_type_ids"
+            case id2label
+            case logits
+            case unpaddedLogits = "unpadded_logits"
+            case probabilities
         }
 
         func batch() throws -> ClassifierBatch {

@@ -24,12 +24,13 @@ import Testing
         let paths = model.linearLayers().map(\.path)
         #expect(paths.contains { $0.hasSuffix("attention.self.query") })
         #expect(paths.contains { $0.hasSuffix("attention.self.value") })
-        let replaced = try model.replaceLinearLayers(where: { $0.hasSuffix(".query") }) { _, layer in Doubled(layer) }
+        let replaced = try model.replaceLinearLayers(
+            where: { $0.hasSuffix(".query") }, with: { _, layer in Doubled(layer) })
         #expect(replaced.count == paths.filter { $0.hasSuffix(".query") }.count && !replaced.isEmpty)
         #expect(model.linearLayers().filter { $0.layer is Doubled }.count == replaced.count)
         #expect(try model.classify(batch).logits.values != before)
         // Everything else keeps working: every linear slot can be replaced.
-        let all = try model.replaceLinearLayers(where: { _ in true }) { _, layer in layer }
+        let all = try model.replaceLinearLayers(where: { _ in true }, with: { _, layer in layer })
         #expect(all.count == paths.count)
     }
 }

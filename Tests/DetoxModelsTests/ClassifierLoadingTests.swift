@@ -1,20 +1,25 @@
 import DetoxCheckpoints
-import Foundation
 import DetoxModels
 import DetoxNN
 import DetoxTensor
-import Testing
 import DetoxTestSupport
+import Foundation
+import Testing
 
 /// Loading model folders: family selection, strict weights with transformers' allowances, and
 /// typed errors naming the file and key.
 @Suite("Classifier loading")
 struct ClassifierLoadingTests {
     /// Writes fixture `name`'s config (edited) and `tensors` to a temporary folder.
-    func folder(from name: String, tensors: [String: Tensor]?, edit: (inout [String: Any]) -> Void = { _ in }) throws -> URL {
+    func folder(from name: String, tensors: [String: Tensor]?, edit: (inout [String: Any]) -> Void = { _ in }) throws
+        -> URL
+    {
         let url = try ClassifierFixtures.temporaryFolder()
         try ClassifierFixtures.copyConfig(name, to: url, edit: edit)
-        if let tensors { try SafeTensors.write(tensors, metadata: ["format": "pt"], to: url.appendingPathComponent("model.safetensors")) }
+        if let tensors {
+            try SafeTensors.write(
+                tensors, metadata: ["format": "pt"], to: url.appendingPathComponent("model.safetensors"))
+        }
         return url
     }
 
@@ -24,42 +29,59 @@ struct ClassifierLoadingTests {
 
     @Test("each model_type gives its family's classifier")
     func familyDispatch() throws {
-        #expect(try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("electra")) is ElectraForSequenceClassification)
-        #expect(try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("roberta")) is RobertaForSequenceClassification)
-        #expect(try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("bert")) is BertForSequenceClassification)
+        #expect(
+            try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("electra"))
+                is ElectraForSequenceClassification)
+        #expect(
+            try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("roberta"))
+                is RobertaForSequenceClassification)
+        #expect(
+            try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("bert"))
+                is BertForSequenceClassification)
     }
 
     @Test("an unsupported model_type is a typed error naming it and the file")
     func unsupportedModelType() throws {
         let url = try folder(from: "electra", tensors: nil) { $0["model_type"] = "gpt2" }
         defer { try? FileManager.default.removeItem(at: url) }
-        #expect(throws: ModelError.unsupportedModelType(
-            file: url.appendingPathComponent("config.json").path, modelType: "gpt2", supported: ["bert", "electra", "roberta"])) {
+        #expect(
+            throws: ModelError.unsupportedModelType(
+                file: url.appendingPathComponent("config.json").path, modelType: "gpt2",
+                supported: ["bert", "electra", "roberta"])
+        ) {
             try SequenceClassifierModel.load(folder: url)
         }
     }
 
     @Test("an architecture other than the family's sequence classifier is a typed error naming it")
     func wrongArchitecture() throws {
-        let url = try folder(from: "electra", tensors: try fixtureTensors("electra")) { $0["architectures"] = ["ElectraForPreTraining"] }
+        let url = try folder(from: "electra", tensors: try fixtureTensors("electra")) {
+            $0["architectures"] = ["ElectraForPreTraining"]
+        }
         defer { try? FileManager.default.removeItem(at: url) }
-        #expect(throws: ModelError.unsupportedModelType(
-            file: url.appendingPathComponent("config.json").path, modelType: "ElectraForPreTraining",
-            supported: ["ElectraForSequenceClassification"])) {
+        #expect(
+            throws: ModelError.unsupportedModelType(
+                file: url.appendingPathComponent("config.json").path, modelType: "ElectraForPreTraining",
+                supported: ["ElectraForSequenceClassification"])
+        ) {
             try SequenceClassifierModel.load(folder: url)
         }
     }
 
-    @Test("a missing tensor is a typed error naming the key and the file", arguments: [
-        ("electra", "classifier.out_proj.weight"), ("electra", "electra.embeddings_project.bias"),
-        ("roberta", "roberta.encoder.layer.1.attention.self.query.weight"), ("bert", "bert.pooler.dense.weight"),
-    ])
+    @Test(
+        "a missing tensor is a typed error naming the key and the file",
+        arguments: [
+            ("electra", "classifier.out_proj.weight"), ("electra", "electra.embeddings_project.bias"),
+            ("roberta", "roberta.encoder.layer.1.attention.self.query.weight"), ("bert", "bert.pooler.dense.weight"),
+        ])
     func missingTensor(name: String, key: String) throws {
         var tensors = try fixtureTensors(name)
         #expect(tensors.removeValue(forKey: key) != nil)
         let url = try folder(from: name, tensors: tensors)
         defer { try? FileManager.default.removeItem(at: url) }
-        #expect(throws: ModelError.missingTensor(source: url.appendingPathComponent("model.safetensors").path, key: key)) {
+        #expect(
+            throws: ModelError.missingTensor(source: url.appendingPathComponent("model.safetensors").path, key: key)
+        ) {
             try SequenceClassifierModel.load(folder: url)
         }
     }
@@ -68,8 +90,10 @@ struct ClassifierLoadingTests {
     func shapeMismatch() throws {
         var tensors = try fixtureTensors("bert")
         tensors["classifier.bias"] = Tensor.zeros([2])
-        #expect(throws: ModelError.shapeMismatch(source: "weights", key: "classifier.bias", expected: [3], actual: [2])) {
-            try SequenceClassifierModel.load(configuration: try self.configuration("bert"), weights: tensors, source: "weights")
+        #expect(throws: ModelError.shapeMismatch(source: "weights", key: "classifier.bias", expected: [3], actual: [2]))
+        {
+            try SequenceClassifierModel.load(
+                configuration: try self.configuration("bert"), weights: tensors, source: "weights")
         }
     }
 
@@ -77,8 +101,11 @@ struct ClassifierLoadingTests {
     func unexpectedTensor() throws {
         var tensors = try fixtureTensors("electra")
         tensors["electra.pooler.dense.weight"] = Tensor.zeros([32, 32])
-        #expect(throws: NNError.stateMismatch(missing: [], unexpected: ["electra.pooler.dense.weight"], shapeMismatches: [])) {
-            try SequenceClassifierModel.load(configuration: try self.configuration("electra"), weights: tensors, source: "weights")
+        #expect(
+            throws: NNError.stateMismatch(missing: [], unexpected: ["electra.pooler.dense.weight"], shapeMismatches: [])
+        ) {
+            try SequenceClassifierModel.load(
+                configuration: try self.configuration("electra"), weights: tensors, source: "weights")
         }
     }
 
@@ -92,7 +119,8 @@ struct ClassifierLoadingTests {
         let layerNorm = "roberta.encoder.layer.0.output.LayerNorm"
         tensors["\(layerNorm).gamma"] = tensors.removeValue(forKey: "\(layerNorm).weight")
         tensors["\(layerNorm).beta"] = tensors.removeValue(forKey: "\(layerNorm).bias")
-        let model = try SequenceClassifierModel.load(configuration: try configuration("roberta"), weights: tensors, source: "weights")
+        let model = try SequenceClassifierModel.load(
+            configuration: try configuration("roberta"), weights: tensors, source: "weights")
         let expected = try ClassifierFixtures.expected("roberta")
         let logits = try model.classify(try expected.batch()).logits.values
         #expect(TestSupport.maxAbsDifference(logits, expected.logits.flatMap { $0 }) <= 1e-4)

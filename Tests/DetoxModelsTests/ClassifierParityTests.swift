@@ -1,9 +1,9 @@
-import Foundation
 import DetoxModels
 import DetoxNN
 import DetoxTensor
-import Testing
 import DetoxTestSupport
+import Foundation
+import Testing
 
 /// Logits of the three families against transformers 4.46.3 on padded batches.
 @Suite("Classifier parity with transformers")
@@ -73,7 +73,9 @@ struct ClassifierParityTests {
 
     @Test("ELECTRA projects 16-wide embeddings to the 32-wide hidden size")
     func electraProjection() throws {
-        let model = try #require(try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("electra")) as? ElectraForSequenceClassification)
+        let model = try #require(
+            try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("electra"))
+                as? ElectraForSequenceClassification)
         let names = Dictionary(uniqueKeysWithValues: model.parameters().map { ($0.name, $0.parameter.shape) })
         #expect(names["electra.embeddings.word_embeddings.weight"] == [97, 16])
         #expect(names["electra.embeddings_project.weight"] == [32, 16])
@@ -84,8 +86,12 @@ struct ClassifierParityTests {
 
     @Test("RoBERTa numbers real tokens from padding_idx + 1 and gives padding padding_idx")
     func robertaPositions() throws {
-        let model = try #require(try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("roberta")) as? RobertaForSequenceClassification)
-        let batch = try ClassifierBatch(inputIDs: [[0, 44, 17, 2, 1, 1], [0, 38, 2, 1, 1, 1]], attentionMask: [[1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0]])
+        let model = try #require(
+            try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("roberta"))
+                as? RobertaForSequenceClassification)
+        let batch = try ClassifierBatch(
+            inputIDs: [[0, 44, 17, 2, 1, 1], [0, 38, 2, 1, 1, 1]],
+            attentionMask: [[1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0]])
         #expect(model.roberta.embeddings.positionIDs(batch) == [2, 3, 4, 5, 1, 1, 2, 3, 4, 1, 1, 1])
         // The positions matter: the same ids with BERT-style positions would give other logits.
         let expected = try ClassifierFixtures.expected("roberta")
@@ -100,10 +106,15 @@ struct ClassifierParityTests {
         #expect(expected.tokenTypeIDs?.contains { $0.contains(1) } == true)
         let model = try SequenceClassifierModel.load(folder: try ClassifierFixtures.folder("bert"))
         let withTypes = try model.classify(try expected.batch()).logits.values
-        let without = try model.classify(try ClassifierBatch(inputIDs: expected.inputIDs, attentionMask: expected.attentionMask)).logits.values
+        let without = try model.classify(
+            try ClassifierBatch(inputIDs: expected.inputIDs, attentionMask: expected.attentionMask)
+        ).logits.values
         #expect(TestSupport.maxAbsDifference(withTypes, without) > 1e-3)
         let names = Set(model.parameters().map(\.name))
-        #expect(names.isSuperset(of: ["bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"]))
+        #expect(
+            names.isSuperset(of: [
+                "bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias",
+            ]))
     }
 
     @Test("parameter names are the checkpoint's keys verbatim", arguments: ["electra", "roberta", "bert"])

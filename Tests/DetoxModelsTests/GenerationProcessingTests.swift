@@ -1,6 +1,6 @@
-import Foundation
 import DetoxModels
 import DetoxTensor
+import Foundation
 import Testing
 
 /// The logits processors on hand-made rows, with transformers' results worked out by hand
@@ -47,8 +47,11 @@ import Testing
         let suppressed: [Float] = [0.1, -.infinity, 2, 3]
         #expect(row == suppressed)
         #expect(row.withUnsafeBufferPointer { LogitsProcessing.argmax($0.baseAddress!, count: 4) } == 3)
-        #expect([Float](arrayLiteral: 1, 4, 4).withUnsafeBufferPointer { LogitsProcessing.argmax($0.baseAddress!, count: 3) } == 1,
-                "ties go to the first index")
+        #expect(
+            [Float](arrayLiteral: 1, 4, 4).withUnsafeBufferPointer {
+                LogitsProcessing.argmax($0.baseAddress!, count: 3)
+            } == 1,
+            "ties go to the first index")
         let scaled: [Float] = [4, -8]
         #expect(apply([2, -4]) { LogitsProcessing.applyTemperature($0, count: $1, temperature: 0.5) } == scaled)
         // Sampling never draws a suppressed token, and follows the probabilities.
@@ -56,7 +59,10 @@ import Testing
         var counts = [0, 0, 0, 0]
         let scores: [Float] = [0, -.infinity, Float(Self.ln(3)), -.infinity]
         for _ in 0..<4000 {
-            counts[scores.withUnsafeBufferPointer { LogitsProcessing.sample($0.baseAddress!, count: 4, generator: &generator) }] += 1
+            counts[
+                scores.withUnsafeBufferPointer {
+                    LogitsProcessing.sample($0.baseAddress!, count: 4, generator: &generator)
+                }] += 1
         }
         #expect(counts[1] == 0 && counts[3] == 0)
         // Expected 1000 / 3000; 6 standard deviations (~27) is 160.

@@ -1,6 +1,9 @@
-import Foundation
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import DetoxModels
 import DetoxTensor
+import Foundation
 import Testing
 
 /// The T5 fixtures written by `Scripts/fixtures/make_t5_fixtures.py` (transformers 4.46.3,
@@ -54,8 +57,9 @@ enum T5Fixtures {
     }
 
     static func folder(_ name: String) throws -> URL {
-        let url = try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"),
-                               "fixture folder \(name) is missing")
+        let url = try #require(
+            Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"),
+            "fixture folder \(name) is missing")
         return url
     }
 

@@ -1,6 +1,6 @@
-import Foundation
 import DetoxModels
 import DetoxTensor
+import Foundation
 import Testing
 
 /// Generation against transformers' `model.generate` on the fixture models, and the properties of
@@ -12,7 +12,8 @@ import Testing
         let g = try T5Fixtures.reference(name).greedy
         #expect(g.input_ids.count == 20)
         let output = try model.generate(
-            inputIDs: g.input_ids, attentionMask: g.attention_mask, configuration: .greedy(maxNewTokens: g.max_new_tokens))
+            inputIDs: g.input_ids, attentionMask: g.attention_mask,
+            configuration: .greedy(maxNewTokens: g.max_new_tokens))
         #expect(output.sequences == g.sequences, "\(name): greedy ids differ from transformers")
         // Per-row lengths: up to and including EOS, or all max_new_tokens.
         for (row, sequence) in g.sequences.enumerated() {
@@ -53,13 +54,17 @@ import Testing
         let model = try T5Fixtures.model(name)
         let g = try T5Fixtures.reference(name).greedy
         let settings = GenerationConfig.greedy(maxNewTokens: g.max_new_tokens)
-        let batched = try model.generate(inputIDs: g.input_ids, attentionMask: g.attention_mask, configuration: settings)
+        let batched = try model.generate(
+            inputIDs: g.input_ids, attentionMask: g.attention_mask, configuration: settings)
         for row in 0..<g.input_ids.count {
             let length = g.attention_mask[row].reduce(0, +)
             let single = try model.generate(inputIDs: [Array(g.input_ids[row].prefix(length))], configuration: settings)
-            #expect(single.sequences[0] == T5Fixtures.trimmed(batched.sequences[row]), "\(name): row \(row) alone differs")
+            #expect(
+                single.sequences[0] == T5Fixtures.trimmed(batched.sequences[row]), "\(name): row \(row) alone differs")
             if row < g.unpadded_single_sequences.count {
-                #expect(single.sequences[0] == g.unpadded_single_sequences[row], "\(name): row \(row) differs from transformers")
+                #expect(
+                    single.sequences[0] == g.unpadded_single_sequences[row],
+                    "\(name): row \(row) differs from transformers")
             }
         }
     }
@@ -70,7 +75,8 @@ import Testing
         // log-probabilities generation reports equal the forward's (tolerance 1e-4).
         let model = try T5Fixtures.model(name)
         let g = try T5Fixtures.reference(name).greedy
-        let inputs = Array(g.input_ids.prefix(6)), masks = Array(g.attention_mask.prefix(6))
+        let inputs = Array(g.input_ids.prefix(6))
+        let masks = Array(g.attention_mask.prefix(6))
         var settings = GenerationConfig.sampling(maxNewTokens: 10, topK: 0, seed: 3)
         settings.returnLogProbabilities = true
         let output = try model.generate(inputIDs: inputs, attentionMask: masks, configuration: settings)
@@ -79,8 +85,9 @@ import Testing
             sequence.indices.map { $0 <= output.generatedCounts[row] ? 1 : 0 }
         }
         let scored = try Tensor.withNoGrad {
-            try model.logProbabilities(inputIDs: inputs, attentionMask: masks, decoderTokens: output.sequences,
-                                       decoderAttentionMask: decoderMask)
+            try model.logProbabilities(
+                inputIDs: inputs, attentionMask: masks, decoderTokens: output.sequences,
+                decoderAttentionMask: decoderMask)
         }
         let width = output.sequences[0].count - 1
         for row in 0..<inputs.count {
@@ -104,10 +111,12 @@ import Testing
         let third = try model.generate(inputIDs: g.input_ids, attentionMask: g.attention_mask, configuration: other)
         #expect(third.sequences != first.sequences, "a different seed should change some sampled tokens")
         // Pure sampling (top_k 0, top_p 1) differs from greedy somewhere over 20 rows.
-        let pure = try model.generate(inputIDs: g.input_ids, attentionMask: g.attention_mask,
-                                      configuration: .sampling(maxNewTokens: 12, topK: 0, topP: 1, seed: 1))
-        let greedy = try model.generate(inputIDs: g.input_ids, attentionMask: g.attention_mask,
-                                        configuration: .greedy(maxNewTokens: 12))
+        let pure = try model.generate(
+            inputIDs: g.input_ids, attentionMask: g.attention_mask,
+            configuration: .sampling(maxNewTokens: 12, topK: 0, topP: 1, seed: 1))
+        let greedy = try model.generate(
+            inputIDs: g.input_ids, attentionMask: g.attention_mask,
+            configuration: .greedy(maxNewTokens: 12))
         #expect(pure.sequences != greedy.sequences)
     }
 
@@ -148,8 +157,9 @@ import Testing
         let model = try T5Fixtures.model("t5-gated-untied")
         let g = try T5Fixtures.reference("t5-gated-untied").greedy
         model.setTraining(true)
-        let output = try model.generate(inputIDs: g.input_ids, attentionMask: g.attention_mask,
-                                        configuration: .greedy(maxNewTokens: g.max_new_tokens))
+        let output = try model.generate(
+            inputIDs: g.input_ids, attentionMask: g.attention_mask,
+            configuration: .greedy(maxNewTokens: g.max_new_tokens))
         #expect(output.sequences == g.sequences, "dropout must be off while generating")
         let f = try T5Fixtures.reference("t5-gated-untied").forward
         let first = try model(inputIDs: f.input_ids, attentionMask: f.attention_mask, labels: f.labels)
@@ -159,7 +169,8 @@ import Testing
     }
 
     @Test func generationConfigDecodesTransformersNames() throws {
-        let json = #"{"do_sample": true, "top_k": 0, "top_p": 0.9, "max_new_tokens": 32, "eos_token_id": 1, "num_beams": 1}"#
+        let json =
+            #"{"do_sample": true, "top_k": 0, "top_p": 0.9, "max_new_tokens": 32, "eos_token_id": 1, "num_beams": 1}"#
         let settings = try JSONDecoder().decode(GenerationConfig.self, from: Data(json.utf8))
         #expect(settings.doSample && settings.topK == 0 && settings.topP == 0.9 && settings.maxNewTokens == 32)
         #expect(settings.eosTokenID == 1 && settings.temperature == 1 && settings.minNewTokens == 0)

@@ -1,8 +1,8 @@
 import DetoxCheckpoints
-import Foundation
 import DetoxModels
 import DetoxNN
 import DetoxTensor
+import Foundation
 import Testing
 
 /// Configuration decoding, folder loading and its typed errors, module structure.
@@ -22,7 +22,8 @@ import Testing
         #expect(configuration.layerNormEpsilon == 1e-6)
         #expect(configuration.denseActivation == "relu" && !configuration.isGatedActivation)
         #expect(configuration.tieWordEmbeddings)
-        #expect(configuration.decoderStartTokenID == 0 && configuration.eosTokenID == 1 && configuration.padTokenID == 0)
+        #expect(
+            configuration.decoderStartTokenID == 0 && configuration.eosTokenID == 1 && configuration.padTokenID == 0)
         let layers = try JSONDecoder().decode(T5Configuration.self, from: Data(#"{"num_layers": 3}"#.utf8))
         #expect(layers.decoderLayerCount == 3, "num_decoder_layers defaults to num_layers")
     }
@@ -69,8 +70,10 @@ import Testing
         let folder = try T5Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data(#"{"model_type": "bart", "d_model": 32}"#.utf8).write(to: folder.appendingPathComponent("config.json"))
-        #expect(throws: ModelError.unsupportedModelType(
-            file: folder.appendingPathComponent("config.json").path, modelType: "bart", supported: ["t5"])) {
+        #expect(
+            throws: ModelError.unsupportedModelType(
+                file: folder.appendingPathComponent("config.json").path, modelType: "bart", supported: ["t5"])
+        ) {
             try T5ForConditionalGeneration.load(folder: folder)
         }
     }
@@ -82,7 +85,8 @@ import Testing
             try T5ForConditionalGeneration.load(folder: folder)
         }
         let source = try T5Fixtures.folder("t5-relu-tied")
-        try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(
+            at: source.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
         #expect(throws: ModelError.missingFile(folder: folder.path, name: "model.safetensors")) {
             try T5ForConditionalGeneration.load(folder: folder)
         }
@@ -92,8 +96,10 @@ import Testing
         let source = try T5Fixtures.folder("t5-gated-untied")
         let tensors = try SafeTensorsFile(url: source.appendingPathComponent("model.safetensors")).tensors()
         let configuration = try T5Configuration.load(from: source.appendingPathComponent("config.json"))
-        for key in ["decoder.block.2.layer.2.DenseReluDense.wi_1.weight", "lm_head.weight",
-                    "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", "shared.weight"] {
+        for key in [
+            "decoder.block.2.layer.2.DenseReluDense.wi_1.weight", "lm_head.weight",
+            "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", "shared.weight",
+        ] {
             var partial = tensors
             partial[key] = nil
             #expect(throws: ModelError.missingTensor(source: "test", key: key)) {
@@ -102,13 +108,17 @@ import Testing
         }
         var wrong = tensors
         wrong["decoder.final_layer_norm.weight"] = Tensor.zeros([31])
-        #expect(throws: ModelError.shapeMismatch(source: "test", key: "decoder.final_layer_norm.weight", expected: [32], actual: [31])) {
+        #expect(
+            throws: ModelError.shapeMismatch(
+                source: "test", key: "decoder.final_layer_norm.weight", expected: [32], actual: [31])
+        ) {
             try T5ForConditionalGeneration(configuration: configuration, tensors: wrong, source: "test")
         }
         // The folder loader reports the file it read.
         let folder = try T5Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(
+            at: source.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
         var partial = tensors
         partial["encoder.final_layer_norm.weight"] = nil
         let file = folder.appendingPathComponent("model.safetensors")
@@ -133,7 +143,8 @@ import Testing
         let model = try T5ForConditionalGeneration(configuration: configuration, tensors: tensors)
         #expect(model.shared.weight.tensor.values == shared.values)
         #expect(model.lmHead == nil)
-        let state = model.stateDict(), expected = reference.stateDict()
+        let state = model.stateDict()
+        let expected = reference.stateDict()
         #expect(Set(state.keys) == Set(expected.keys))
     }
 
@@ -153,15 +164,21 @@ import Testing
 
         let path = "decoder.block.1.layer.0.SelfAttention.v"
         let g = try T5Fixtures.reference("t5-gated-untied").greedy
-        let before = try model.generate(inputIDs: g.input_ids, attentionMask: g.attention_mask, configuration: .greedy(maxNewTokens: 6))
+        let before = try model.generate(
+            inputIDs: g.input_ids, attentionMask: g.attention_mask, configuration: .greedy(maxNewTokens: 6))
         let zero = Linear(weight: Tensor.zeros([32, 32]))
         try model.replaceLinear(at: path, with: zero)
         #expect(model.linearLayers().first { $0.path == path }?.layer === zero)
         #expect(model.stateDict()[path + ".weight"]?.values == Array(repeating: 0, count: 32 * 32))
-        let after = try model.generate(inputIDs: g.input_ids, attentionMask: g.attention_mask, configuration: .greedy(maxNewTokens: 6))
+        let after = try model.generate(
+            inputIDs: g.input_ids, attentionMask: g.attention_mask, configuration: .greedy(maxNewTokens: 6))
         #expect(after.sequences != before.sequences, "the swapped-in layer must be used by generation")
-        #expect(throws: ModelError.self) { try model.replaceLinear(at: "decoder.block.9.layer.0.SelfAttention.q", with: zero) }
-        #expect(throws: ModelError.self) { try model.replaceLinear(at: path, with: Linear(weight: Tensor.zeros([16, 32]))) }
+        #expect(throws: ModelError.self) {
+            try model.replaceLinear(at: "decoder.block.9.layer.0.SelfAttention.q", with: zero)
+        }
+        #expect(throws: ModelError.self) {
+            try model.replaceLinear(at: path, with: Linear(weight: Tensor.zeros([16, 32])))
+        }
         let tied = try T5Fixtures.model("t5-relu-tied")
         #expect(!tied.linearLayers().contains { $0.path == "lm_head" })
         #expect(throws: ModelError.self) { try tied.replaceLinear(at: "lm_head", with: zero) }

@@ -1,8 +1,8 @@
 import DetoxCheckpoints
-import Foundation
 import DetoxModels
 import DetoxNN
 import DetoxTensor
+import Foundation
 import Testing
 
 /// Forward parity with transformers' `T5ForConditionalGeneration` and TRL's value head on the
@@ -35,18 +35,23 @@ import Testing
     func teacherForcedLogProbabilitiesMatchTransformers(name: String) throws {
         let model = try T5Fixtures.model(name)
         let reference = try T5Fixtures.reference(name)
-        let f = reference.forward, t = reference.teacher_forced
+        let f = reference.forward
+        let t = reference.teacher_forced
         let full = try Tensor.withNoGrad {
-            try model(inputIDs: f.input_ids, attentionMask: f.attention_mask, decoderInputIDs: t.decoder_input_ids,
-                      decoderAttentionMask: t.decoder_attention_mask)
+            try model(
+                inputIDs: f.input_ids, attentionMask: f.attention_mask, decoderInputIDs: t.decoder_input_ids,
+                decoderAttentionMask: t.decoder_attention_mask)
         }
         let logitsDifference = T5Fixtures.maxDifference(full.logits.values, t.logits)
-        #expect(logitsDifference <= Self.tolerance, "\(name): logits with a padded decoder mask differ by \(logitsDifference)")
+        #expect(
+            logitsDifference <= Self.tolerance,
+            "\(name): logits with a padded decoder mask differ by \(logitsDifference)")
 
         let scored = try model.logProbabilities(
             inputIDs: f.input_ids, attentionMask: f.attention_mask, decoderTokens: t.decoder_input_ids,
             decoderAttentionMask: t.decoder_attention_mask)
-        let rows = t.decoder_input_ids.count, width = t.decoder_input_ids[0].count
+        let rows = t.decoder_input_ids.count
+        let width = t.decoder_input_ids[0].count
         #expect(scored.logProbabilities.shape == [rows, width - 1])
         let difference = T5Fixtures.maxDifference(scored.logProbabilities.values, t.token_logprobs)
         #expect(difference <= Self.tolerance, "\(name): token log-probabilities differ by \(difference)")
@@ -63,16 +68,20 @@ import Testing
     func valueHeadMatchesTRL(name: String) throws {
         let folder = try T5Fixtures.folder(name)
         let reference = try T5Fixtures.reference(name)
-        let f = reference.forward, t = reference.teacher_forced
+        let f = reference.forward
+        let t = reference.teacher_forced
         #expect(t.v_head_keys == ["v_head.summary.bias", "v_head.summary.weight"])
         let head = try SafeTensorsFile(url: folder.appendingPathComponent("value_head.safetensors")).tensors()
         let policy = try T5WithValueHead(model: T5Fixtures.model(name), tensors: head, source: "value_head.safetensors")
         #expect(policy.valueHead.dropout.probability == 0.1)
         let keys = Set(policy.stateDict().keys)
-        #expect(keys.contains("v_head.summary.weight") && keys.contains("v_head.summary.bias") && keys.contains("shared.weight"))
+        #expect(
+            keys.contains("v_head.summary.weight") && keys.contains("v_head.summary.bias")
+                && keys.contains("shared.weight"))
         let output = try Tensor.withNoGrad {
-            try policy(inputIDs: f.input_ids, attentionMask: f.attention_mask, decoderInputIDs: t.decoder_input_ids,
-                       decoderAttentionMask: t.decoder_attention_mask)
+            try policy(
+                inputIDs: f.input_ids, attentionMask: f.attention_mask, decoderInputIDs: t.decoder_input_ids,
+                decoderAttentionMask: t.decoder_attention_mask)
         }
         #expect(output.values.shape == [t.decoder_input_ids.count, t.decoder_input_ids[0].count])
         let difference = T5Fixtures.maxDifference(output.values.values, t.values)
@@ -96,18 +105,25 @@ import Testing
         #expect(policy.valueHead.summary.weight.shape == [1, 32] && policy.valueHead.summary.bias?.shape == [1])
         #expect(policy.valueHead.dropout.probability == 0.1)
         let again = try T5WithValueHead.load(folder: T5Fixtures.folder(name), seed: 4)
-        #expect(again.valueHead.summary.weight.tensor.values == policy.valueHead.summary.weight.tensor.values, "seeded init")
-        let f = try T5Fixtures.reference(name).forward, t = try T5Fixtures.reference(name).teacher_forced
+        #expect(
+            again.valueHead.summary.weight.tensor.values == policy.valueHead.summary.weight.tensor.values, "seeded init"
+        )
+        let f = try T5Fixtures.reference(name).forward
+        let t = try T5Fixtures.reference(name).teacher_forced
         let scored = try policy.logProbabilitiesAndValues(
             inputIDs: f.input_ids, attentionMask: f.attention_mask, decoderTokens: t.decoder_input_ids,
             decoderAttentionMask: t.decoder_attention_mask)
         let gradients = try (scored.logProbabilities.sum() + scored.values.sum()).backward()
-        for key in ["shared.weight", "decoder.block.1.layer.1.EncDecAttention.q.weight", "v_head.summary.weight", "v_head.summary.bias"] {
+        for key in [
+            "shared.weight", "decoder.block.1.layer.1.EncDecAttention.q.weight", "v_head.summary.weight",
+            "v_head.summary.bias",
+        ] {
             let parameter = try #require(policy.parameters().first { $0.name == key }?.parameter, "\(key)")
             let gradient = try #require(gradients[parameter.tensor], "\(key) has no gradient")
             #expect(gradient.values.contains { $0 != 0 }, "\(key) gradient is all zero")
         }
-        var bad = try SafeTensorsFile(url: T5Fixtures.folder(name).appendingPathComponent("value_head.safetensors")).tensors()
+        var bad = try SafeTensorsFile(url: T5Fixtures.folder(name).appendingPathComponent("value_head.safetensors"))
+            .tensors()
         bad["v_head.summary.bias"] = nil
         #expect(throws: ModelError.missingTensor(source: "test", key: "v_head.summary.bias")) {
             try T5WithValueHead(model: T5Fixtures.model(name), tensors: bad, source: "test")
@@ -122,11 +138,13 @@ import Testing
         let folder = try T5Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         for file in ["config.json", "pytorch_model.bin"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: folder.appendingPathComponent(file))
+            try FileManager.default.copyItem(
+                at: source.appendingPathComponent(file), to: folder.appendingPathComponent(file))
         }
         let fromBin = try T5ForConditionalGeneration.load(folder: folder)
         let fromSafetensors = try T5Fixtures.model(name)
-        let binState = fromBin.stateDict(), safeState = fromSafetensors.stateDict()
+        let binState = fromBin.stateDict()
+        let safeState = fromSafetensors.stateDict()
         #expect(Set(binState.keys) == Set(safeState.keys))
         for (key, value) in safeState { #expect(binState[key]?.values == value.values, "\(name): \(key)") }
         let f = try T5Fixtures.reference(name).forward

@@ -30,8 +30,9 @@ import Testing
     }
 
     static func fused(_ inputs: [Tensor], dropout: (probability: Float, seed: UInt64)? = nil) -> Tensor {
-        Attention.multiHead(query: inputs[0], key: inputs[1], value: inputs[2], bias: inputs[3],
-                            headCount: heads, dropout: dropout)
+        Attention.multiHead(
+            query: inputs[0], key: inputs[1], value: inputs[2], bias: inputs[3],
+            headCount: heads, dropout: dropout)
     }
 
     @Test(arguments: [1, 2])
@@ -52,8 +53,9 @@ import Testing
             let fusedGrad = try #require(fusedGrads[leaf], "no fused gradient for input \(index)")
             let composedGrad = try #require(composedGrads[leaf], "no composed gradient for input \(index)")
             #expect(fusedGrad.shape == leaf.shape)
-            #expect(TestSupport.closeness(fusedGrad.values, composedGrad.values, rtol: 1e-4, atol: 1e-5) == nil,
-                    "input \(index)")
+            #expect(
+                TestSupport.closeness(fusedGrad.values, composedGrad.values, rtol: 1e-4, atol: 1e-5) == nil,
+                "input \(index)")
         }
     }
 
@@ -62,7 +64,9 @@ import Testing
     @Test(arguments: [[0, 2], [1], [2, 3], [0]])
     func onlyTrainedInputsGetGradients(trained: [Int]) throws {
         let all = Self.inputs(biasBatch: 2, seed: 11).map { $0.requiringGrad() }
-        let some = Self.inputs(biasBatch: 2, seed: 11).enumerated().map { trained.contains($0.offset) ? $0.element.requiringGrad() : $0.element }
+        let some = Self.inputs(biasBatch: 2, seed: 11).enumerated().map {
+            trained.contains($0.offset) ? $0.element.requiringGrad() : $0.element
+        }
         var generator = SeededGenerator(seed: 12)
         let weights = Tensor.randomNormal([Self.batch, Self.queryLength, Self.width], generator: &generator)
         let allGrads = try (Self.fused(all) * weights).sum().backward()
@@ -78,11 +82,15 @@ import Testing
         // A large negative bias on the last key of every query: its value must not reach the output.
         var inputs = Self.inputs(biasBatch: 1, seed: 9)
         var bias = inputs[3].values
-        for row in 0..<(Self.heads * Self.queryLength) { bias[row * Self.keyLength + Self.keyLength - 1] = -Float.greatestFiniteMagnitude }
+        for row in 0..<(Self.heads * Self.queryLength) {
+            bias[row * Self.keyLength + Self.keyLength - 1] = -Float.greatestFiniteMagnitude
+        }
         inputs[3] = Tensor(bias, shape: inputs[3].shape)
         let before = Tensor.withNoGrad { Self.fused(inputs) }.values
         var value = inputs[2].values
-        for b in 0..<Self.batch { for j in 0..<Self.width { value[(b * Self.keyLength + Self.keyLength - 1) * Self.width + j] += 100 } }
+        for b in 0..<Self.batch {
+            for j in 0..<Self.width { value[(b * Self.keyLength + Self.keyLength - 1) * Self.width + j] += 100 }
+        }
         inputs[2] = Tensor(value, shape: inputs[2].shape)
         let after = Tensor.withNoGrad { Self.fused(inputs) }.values
         #expect(before == after)

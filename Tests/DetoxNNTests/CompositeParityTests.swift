@@ -1,7 +1,10 @@
-import Foundation
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import DetoxNN
 import DetoxTensor
 import DetoxTestSupport
+import Foundation
 import Testing
 
 /// Forward values and gradients of a small composite network against PyTorch
@@ -9,8 +12,16 @@ import Testing
 /// Tolerance: 1e-5 relative, with 1e-6 absolute for values near zero.
 @Suite struct CompositeParityTests {
     struct Fixture: Decodable {
-        struct Shapes: Decodable { let x: [Int]; let weight: [Int] }
-        struct RMS: Decodable { let x: [Float]; let weight: [Float]; let output: [Float]; let grad_x: [Float] }
+        struct Shapes: Decodable {
+            let x: [Int]
+            let weight: [Int]
+        }
+        struct RMS: Decodable {
+            let x: [Float]
+            let weight: [Float]
+            let output: [Float]
+            let grad_x: [Float]
+        }
         let shapes: Shapes
         let targets: [Int]
         let x, weight, bias, norm_weight, norm_bias: [Float]
@@ -21,7 +32,8 @@ import Testing
     }
 
     static func load() throws -> Fixture {
-        let url = try #require(Bundle.module.url(forResource: "composite", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "composite", withExtension: "json", subdirectory: "Fixtures"))
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 

@@ -1,7 +1,7 @@
-import Foundation
 import DetoxNN
 import DetoxTensor
 import DetoxTestSupport
+import Foundation
 import Testing
 
 @Suite struct ModuleTests {
@@ -12,7 +12,9 @@ import Testing
             attention = Linear(4, 4, bias: false, generator: &generator)
             norm = RMSNorm(dimension: 4)
         }
-        var namedChildren: [(name: String, module: any Module)] { [("SelfAttention", attention), ("layer_norm", norm)] }
+        var namedChildren: [(name: String, module: any Module)] {
+            [("SelfAttention", attention), ("layer_norm", norm)]
+        }
     }
 
     final class Stack: Module {
@@ -24,16 +26,19 @@ import Testing
             embedding = Embedding(count: 10, dimension: 4, generator: &generator)
             blocks = ModuleList((0..<2).map { _ in Block(generator: &generator) })
         }
-        var namedChildren: [(name: String, module: any Module)] { [("shared", embedding), ("block", blocks), ("dropout", dropout)] }
+        var namedChildren: [(name: String, module: any Module)] {
+            [("shared", embedding), ("block", blocks), ("dropout", dropout)]
+        }
     }
 
     @Test func parameterNamesFollowCheckpointPaths() {
         let names = Stack().parameters().map(\.name)
-        #expect(names == [
-            "shared.weight",
-            "block.0.SelfAttention.weight", "block.0.layer_norm.weight",
-            "block.1.SelfAttention.weight", "block.1.layer_norm.weight",
-        ])
+        #expect(
+            names == [
+                "shared.weight",
+                "block.0.SelfAttention.weight", "block.0.layer_norm.weight",
+                "block.1.SelfAttention.weight", "block.1.layer_norm.weight",
+            ])
     }
 
     @Test func strictLoadingReportsEveryProblemAndAssignsNothing() {
@@ -44,9 +49,12 @@ import Testing
         state.removeValue(forKey: "block.1.layer_norm.weight")
         state["block.0.SelfAttention.weight"] = Tensor.zeros([4, 5])
         state["lm_head.weight"] = Tensor.zeros([1])
-        #expect(throws: NNError.stateMismatch(
-            missing: ["block.1.layer_norm.weight"], unexpected: ["lm_head.weight"],
-            shapeMismatches: [ShapeMismatch(key: "block.0.SelfAttention.weight", expected: [4, 4], actual: [4, 5])])
+        #expect(
+            throws: NNError.stateMismatch(
+                missing: ["block.1.layer_norm.weight"], unexpected: ["lm_head.weight"],
+                shapeMismatches: [
+                    ShapeMismatch(key: "block.0.SelfAttention.weight", expected: [4, 4], actual: [4, 5])
+                ])
         ) { try model.load(state) }
         #expect(model.embedding.weight.tensor.values == before)
     }
@@ -105,7 +113,8 @@ import Testing
         var inputs: [Float] = []
         var labels: [Int] = []
         for _ in 0..<64 {
-            let a = generator.nextUniform() * 2 - 1, b = generator.nextUniform() * 2 - 1
+            let a = generator.nextUniform() * 2 - 1
+            let b = generator.nextUniform() * 2 - 1
             inputs += [a, b]
             labels.append((a > 0) == (b > 0) ? 1 : 0)
         }
@@ -132,16 +141,26 @@ import Testing
 
     /// The fused kernels against the same formula written with primitive ops, forward and gradients.
     @Test func fusedNormsMatchCompositeFormulas() throws {
-        let x = Self.random([3, 2, 8], seed: 1), w = Self.random([8], seed: 2), b = Self.random([8], seed: 3)
+        let x = Self.random([3, 2, 8], seed: 1)
+        let w = Self.random([8], seed: 2)
+        let b = Self.random([8], seed: 3)
         let compositeRMS = x * ((x * x).mean(axis: -1, keepDims: true) + 1e-6).rsqrt() * w
-        #expect(TestSupport.closeness(Normalization.rms(x, weight: w, epsilon: 1e-6).values, compositeRMS.values, rtol: 1e-5, atol: 1e-6) == nil)
+        #expect(
+            TestSupport.closeness(
+                Normalization.rms(x, weight: w, epsilon: 1e-6).values, compositeRMS.values, rtol: 1e-5, atol: 1e-6)
+                == nil)
         let centered = x - x.mean(axis: -1, keepDims: true)
         let compositeLayer = centered * ((centered * centered).mean(axis: -1, keepDims: true) + 1e-5).rsqrt() * w + b
-        #expect(TestSupport.closeness(Normalization.layer(x, weight: w, bias: b, epsilon: 1e-5).values, compositeLayer.values, rtol: 1e-5, atol: 1e-6) == nil)
+        #expect(
+            TestSupport.closeness(
+                Normalization.layer(x, weight: w, bias: b, epsilon: 1e-5).values, compositeLayer.values, rtol: 1e-5,
+                atol: 1e-6) == nil)
 
         let rmsProblem = TestSupport.gradientCheck([x, w]) { Normalization.rms($0[0], weight: $0[1], epsilon: 1e-6) }
         #expect(rmsProblem == nil, "\(rmsProblem ?? "")")
-        let layerProblem = TestSupport.gradientCheck([x, w, b]) { Normalization.layer($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5) }
+        let layerProblem = TestSupport.gradientCheck([x, w, b]) {
+            Normalization.layer($0[0], weight: $0[1], bias: $0[2], epsilon: 1e-5)
+        }
         #expect(layerProblem == nil, "\(layerProblem ?? "")")
     }
 }
@@ -160,7 +179,8 @@ import Testing
     @Test func saveAndLoadSafetensorsRoundTrip() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
-        let a = Tiny(seed: 1), b = Tiny(seed: 2)
+        let a = Tiny(seed: 1)
+        let b = Tiny(seed: 2)
         try a.save(safetensors: url)
         #expect(b.first.weight.tensor.values != a.first.weight.tensor.values)
         try b.load(safetensors: url)

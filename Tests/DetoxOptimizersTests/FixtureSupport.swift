@@ -1,7 +1,10 @@
-import Foundation
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import DetoxNN
 import DetoxOptimizers
 import DetoxTensor
+import Foundation
 import Testing
 
 // MARK: - Tolerance
@@ -15,7 +18,8 @@ enum Tolerance {
     static func mismatch(_ actual: [Float], _ expected: [Float]) -> String? {
         guard actual.count == expected.count else { return "count \(actual.count) vs \(expected.count)" }
         for i in 0..<actual.count {
-            let a = actual[i], e = expected[i]
+            let a = actual[i]
+            let e = expected[i]
             if a.bitPattern == e.bitPattern { continue }
             if !(Swift.abs(a - e) <= absolute + relative * Swift.abs(e)) {
                 return "element \(i): \(a) vs torch \(e) (|diff| \(Swift.abs(a - e)))"
@@ -160,7 +164,9 @@ func runAndCompare(
             let expected = floats(try #require(step.params[name]))
             let actual = parameter.tensor.values
             let problem = Tolerance.mismatch(actual, expected)
-            #expect(problem == nil, "\(fixture.optimizer) step \(index) \(name): \(problem ?? "")", sourceLocation: sourceLocation)
+            #expect(
+                problem == nil, "\(fixture.optimizer) step \(index) \(name): \(problem ?? "")",
+                sourceLocation: sourceLocation)
             for (a, e) in zip(actual, expected) { worst = Swift.max(worst, Swift.abs(a - e)) }
         }
     }

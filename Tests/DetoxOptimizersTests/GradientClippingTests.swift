@@ -1,3 +1,6 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import DetoxNN
 import DetoxOptimizers
 import DetoxTensor
@@ -29,12 +32,16 @@ struct GradientClippingTests {
             }
             var grads = GradStore()
             for (name, parameter) in zip(fixture.names, parameters) {
-                grads.set(try Tensor(shape: parameter.shape, values: floats(try #require(c.grads[name]))), for: parameter.tensor)
+                grads.set(
+                    try Tensor(shape: parameter.shape, values: floats(try #require(c.grads[name]))),
+                    for: parameter.tensor)
             }
             let before = grads
             let norm = GradientClipping.clipGradientNorm(&grads, parameters: parameters, maxNorm: Float(c.max_norm))
             let expectedNorm = Float(c.norm)
-            #expect(Swift.abs(norm - expectedNorm) <= Tolerance.absolute + Tolerance.relative * expectedNorm, "case \(index)")
+            #expect(
+                Swift.abs(norm - expectedNorm) <= Tolerance.absolute + Tolerance.relative * expectedNorm,
+                "case \(index)")
             #expect(GradientClipping.totalNorm(before, parameters: parameters) == norm)
             for (name, parameter) in zip(fixture.names, parameters) {
                 let actual = try #require(grads[parameter.tensor]).values

@@ -125,7 +125,9 @@ struct OptimizerErrorTests {
         #expect(throws: OptimizerError.self) { try AdamW(parameters: [("a", p)], betas: (1.0, 0.999)) }
         #expect(throws: OptimizerError.self) { try Adam(parameters: [("a", p)], learningRate: -1) }
         #expect(throws: OptimizerError.self) { try SGD(parameters: [("a", p)], momentum: 0, nesterov: true) }
-        #expect(throws: OptimizerError.self) { try SGD(parameters: [("a", p)], momentum: 0.9, dampening: 0.1, nesterov: true) }
+        #expect(throws: OptimizerError.self) {
+            try SGD(parameters: [("a", p)], momentum: 0.9, dampening: 0.1, nesterov: true)
+        }
     }
 }
 

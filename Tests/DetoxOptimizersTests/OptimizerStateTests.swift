@@ -1,15 +1,17 @@
-import Foundation
 import DetoxNN
 import DetoxOptimizers
 import DetoxTensor
+import Foundation
 import Testing
 
 // MARK: - Save, restore, resume
 
 @Suite("Optimizer state save and restore")
 struct OptimizerStateTests {
-    static let fixtures = ["adamw_custom", "adamw_amsgrad", "adam_weight_decay", "sgd_nesterov", "sgd_dampening",
-                           "adamw_linear_warmup_clip"]
+    static let fixtures = [
+        "adamw_custom", "adamw_amsgrad", "adam_weight_decay", "sgd_nesterov", "sgd_dampening",
+        "adamw_linear_warmup_clip",
+    ]
 
     /// Copies of the parameters' current values, as fresh parameters (what a checkpoint restores).
     static func copies(_ parameters: [(name: String, parameter: Parameter)]) -> [(name: String, parameter: Parameter)] {
@@ -18,7 +20,9 @@ struct OptimizerStateTests {
 
     /// An optimizer of the same kind with different hyperparameters, so that restoring must
     /// bring back the saved ones.
-    static func differentlyConfigured(_ kind: String, _ parameters: [(name: String, parameter: Parameter)]) throws -> any Optimizer {
+    static func differentlyConfigured(_ kind: String, _ parameters: [(name: String, parameter: Parameter)]) throws
+        -> any Optimizer
+    {
         switch kind {
         case "adamw": return try AdamW(parameters: parameters, learningRate: 0.5, weightDecay: 0)
         case "adam": return try Adam(parameters: parameters, learningRate: 0.5)
@@ -81,10 +85,13 @@ struct OptimizerStateTests {
         #expect(state.metadata.kind == "adamw")
         #expect(state.metadata.hyperparameters["amsgrad"] == 1)
         #expect(state.metadata.hyperparameters["lr"] == 5e-3)
-        #expect(state.metadata.parameters == [
-            ParameterStateRecord(name: "weight", shape: [4, 3], step: 2, buffers: ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]),
-            ParameterStateRecord(name: "bias", shape: [3], step: 2, buffers: ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]),
-        ])
+        #expect(
+            state.metadata.parameters == [
+                ParameterStateRecord(
+                    name: "weight", shape: [4, 3], step: 2, buffers: ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]),
+                ParameterStateRecord(
+                    name: "bias", shape: [3], step: 2, buffers: ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]),
+            ])
         // The exported tensors are copies: stepping again does not change them.
         let snapshot = state.tensors["weight.exp_avg"]?.values ?? []
         try runAndCompare(fixture, optimizer: optimizer, steps: 2..<3)
@@ -103,7 +110,8 @@ struct OptimizerStateTests {
             kind: "sgd", stepCount: 1, learningRate: 0.1,
             hyperparameters: ["lr": 0.1, "momentum": 0.9, "dampening": 0, "weight_decay": 0, "nesterov": 0],
             parameters: [ParameterStateRecord(name: "p", shape: [values.count], step: 1, buffers: ["momentum_buffer"])])
-        let state = OptimizerState(metadata: metadata, tensors: ["p.momentum_buffer": Tensor(values, shape: [values.count])])
+        let state = OptimizerState(
+            metadata: metadata, tensors: ["p.momentum_buffer": Tensor(values, shape: [values.count])])
         let decoded = try OptimizerState(jsonData: state.jsonData())
         #expect(decoded == state)
         let optimizer = try SGD(parameters: [("p", parameter)], momentum: 0.9)

@@ -1,5 +1,8 @@
-import Foundation
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import DetoxOptimizers
+import Foundation
 import Testing
 
 // MARK: - Schedules
@@ -37,7 +40,8 @@ struct ScheduleTests {
             for (step, expected) in c.lrs.enumerated() {
                 let rate = schedule.learningRate(base: c.base_lr, step: step)
                 // Same f64 arithmetic and libm as Python: equal up to the last bit or two.
-                #expect(Swift.abs(rate - expected) <= 1e-15, "\(c.kind) \(c.warmup_steps)/\(c.total_steps) step \(step)")
+                #expect(
+                    Swift.abs(rate - expected) <= 1e-15, "\(c.kind) \(c.warmup_steps)/\(c.total_steps) step \(step)")
                 #expect(
                     Swift.abs(schedule.multiplier(step: step) - c.multipliers[step]) <= 1e-12,
                     "\(c.kind) multiplier at \(step)")

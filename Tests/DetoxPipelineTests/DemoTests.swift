@@ -1,6 +1,6 @@
-import DetoxPipeline
 import DetoxDemo
 import DetoxEvaluation
+import DetoxPipeline
 import Foundation
 import Testing
 
@@ -11,18 +11,22 @@ import Testing
     @Test func quickDemoDetoxifies() throws {
         var options = DemoPipeline.Options()
         options.quick = true
-        options.outputFolder = FileManager.default.temporaryDirectory.appendingPathComponent("detox-demo-\(UUID().uuidString)")
+        options.outputFolder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "detox-demo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: options.outputFolder) }
         var lines: [String] = []
         let summary = try DemoPipeline.run(options) { lines.append($0) }
         let s = summary.report.summary
         #expect(s.toxicityMeanAfter < s.toxicityMeanBefore, "toxicity \(s.toxicityMeanBefore) → \(s.toxicityMeanAfter)")
         #expect((s.toxicityMeanChangePercent ?? 0) < -50)
-        let rougeBefore = s.rougeBefore["rougeL"] ?? 0, rougeAfter = s.rougeAfter["rougeL"] ?? 0
+        let rougeBefore = s.rougeBefore["rougeL"] ?? 0
+        let rougeAfter = s.rougeAfter["rougeL"] ?? 0
         #expect(rougeBefore - rougeAfter < 0.15, "ROUGE-L \(rougeBefore) → \(rougeAfter)")
         #expect(FileManager.default.fileExists(atPath: summary.reportFile.path))
         let html = try String(contentsOf: summary.reportFile, encoding: .utf8)
-        #expect(html.contains(HTMLReport.format(s.toxicityMeanBefore)) && html.contains(HTMLReport.format(s.toxicityMeanAfter)))
+        #expect(
+            html.contains(HTMLReport.format(s.toxicityMeanBefore))
+                && html.contains(HTMLReport.format(s.toxicityMeanAfter)))
         #expect(lines.contains { $0.contains("QLoRA") })
 
         // A second run reuses the world and resumes every stage from its finished checkpoint:

@@ -1,25 +1,29 @@
 import DetoxDatasets
-import DetoxPipeline
 import DetoxDemo
-import Foundation
 import DetoxLoRA
 import DetoxModels
+import DetoxPipeline
 import DetoxTensor
-import Testing
 import DetoxTraining
+import Foundation
+import Testing
 
 /// A minimal world of folders: a random tiny T5 with a word tokenizer, an untrained tiny ELECTRA
 /// reward model, and a few dialogues — enough to drive the PPO stage end to end.
 enum MiniWorld {
     static func build(at folder: URL) throws -> (t5: URL, reward: URL, data: URL) {
-        let t5 = folder.appendingPathComponent("t5"), reward = folder.appendingPathComponent("electra")
+        let t5 = folder.appendingPathComponent("t5")
+        let reward = folder.appendingPathComponent("electra")
         let words = DemoData.vocabulary
         let vocabulary = try WordTokenizerFile.write(words: words, family: .t5, maxLength: 256, to: t5)
         let configuration = try T5Configuration(
-            vocabularySize: (vocabulary + 7) / 8 * 8, modelDimension: 32, keyValueDimension: 8, feedForwardDimension: 64,
+            vocabularySize: (vocabulary + 7) / 8 * 8, modelDimension: 32, keyValueDimension: 8,
+            feedForwardDimension: 64,
             encoderLayerCount: 1, decoderLayerCount: 1, headCount: 4, relativeAttentionBucketCount: 8,
             relativeAttentionMaxDistance: 32, dropoutRate: 0.1)
-        try ModelFolderWriter.write(configuration: configuration, module: try T5ForConditionalGeneration(configuration: configuration, seed: 1), to: t5)
+        try ModelFolderWriter.write(
+            configuration: configuration, module: try T5ForConditionalGeneration(configuration: configuration, seed: 1),
+            to: t5)
         let classifierVocabulary = try WordTokenizerFile.write(words: words, family: .bert, maxLength: 64, to: reward)
         let json = """
             {"model_type": "electra", "vocab_size": \((classifierVocabulary + 7) / 8 * 8), "embedding_size": 16, "hidden_size": 32,
@@ -27,7 +31,8 @@ enum MiniWorld {
              "id2label": {"0": "not offensive", "1": "offensive"}}
             """
         var generator = SeededGenerator(seed: 2)
-        let classifier = try SequenceClassifierModel.make(configuration: try BertConfiguration(jsonData: Data(json.utf8)), generator: &generator)
+        let classifier = try SequenceClassifierModel.make(
+            configuration: try BertConfiguration(jsonData: Data(json.utf8)), generator: &generator)
         try SequenceClassifierModel.save(classifier, to: reward)
         let data = folder.appendingPathComponent("train.csv")
         try DialogueDataset(records: DemoData(seed: 3, scale: 0.05).train).csvData().write(to: data)
@@ -37,7 +42,8 @@ enum MiniWorld {
 
 @Suite(.serialized) struct PPOStageTests {
     static func options(world: (t5: URL, reward: URL, data: URL), output: URL, steps: Int) throws -> PPOStage.Options {
-        var options = try PPOStage.Options(model: world.t5, rewardModel: world.reward, dataFile: world.data, outputFolder: output)
+        var options = try PPOStage.Options(
+            model: world.t5, rewardModel: world.reward, dataFile: world.data, outputFolder: output)
         options.rewardLabel = "not offensive"
         options.adapter = LoRAConfiguration(rank: 2, alpha: 4, dropout: 0.1, targets: .names(["q", "v"]))
         options.ppo.batchSize = 4
@@ -67,13 +73,17 @@ enum MiniWorld {
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try MiniWorld.build(at: root.appendingPathComponent("world"))
 
-        let straight = try PPOStage.run(try Self.options(world: world, output: root.appendingPathComponent("straight"), steps: 4))
+        let straight = try PPOStage.run(
+            try Self.options(world: world, output: root.appendingPathComponent("straight"), steps: 4))
         _ = try PPOStage.run(try Self.options(world: world, output: root.appendingPathComponent("resumed"), steps: 2))
         var lines: [String] = []
-        let resumed = try PPOStage.run(try Self.options(world: world, output: root.appendingPathComponent("resumed"), steps: 4)) { lines.append($0) }
+        let resumed = try PPOStage.run(
+            try Self.options(world: world, output: root.appendingPathComponent("resumed"), steps: 4)
+        ) { lines.append($0) }
         #expect(lines.contains { $0.contains("resuming PPO at step 2") })
 
-        let a = try Self.statistics(straight.logFile), b = try Self.statistics(resumed.logFile)
+        let a = try Self.statistics(straight.logFile)
+        let b = try Self.statistics(resumed.logFile)
         #expect(a.count == 4 && b.count == 4)
         for (step, (x, y)) in zip(a, b).enumerated() {
             #expect(x == y, "step \(step + 1) differs")

@@ -16,12 +16,16 @@ import Testing
 
     /// The shipped recipes parse (their models and data are Hub ids; nothing is downloaded here).
     @Test func shippedRecipesParse() throws {
-        let recipes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let recipes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("recipes")
         let small = try Recipe(contentsOf: recipes.appendingPathComponent("dialogsum-t5-small.yaml"))
         #expect(small.model == "google-t5/t5-small")
-        #expect(small.fineTune?.quantization == .nf4 && small.fineTune?.rank == 32 && small.fineTune?.targets == ["q", "v"])
-        #expect(small.ppo?.rewardModel == "DaNLP/da-electra-hatespeech-detection" && small.ppo?.rewardLabel == "not offensive")
+        #expect(
+            small.fineTune?.quantization == .nf4 && small.fineTune?.rank == 32 && small.fineTune?.targets == ["q", "v"])
+        #expect(
+            small.ppo?.rewardModel == "DaNLP/da-electra-hatespeech-detection"
+                && small.ppo?.rewardLabel == "not offensive")
         #expect(small.evaluate?.toxicityModel == "facebook/roberta-hate-speech-dynabench-r4-target")
         let flan = try Recipe(contentsOf: recipes.appendingPathComponent("dialogsum-flan-t5-base.yaml"))
         #expect(flan.model == "google/flan-t5-base" && flan.ppo?.ppoEpochs == 1 && flan.ppo?.lengths == [100, 400])
@@ -32,17 +36,25 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let base = "output: out\nmodel: m\ndataset: {train: t.csv, test: t.csv}\n"
         let cases: [(String, String, String)] = [
-            (base + "stages:\n  ppo: {reward_model: r, steps: ten}\n", "stages.ppo.steps", "expected an integer, found \"ten\""),
+            (
+                base + "stages:\n  ppo: {reward_model: r, steps: ten}\n", "stages.ppo.steps",
+                "expected an integer, found \"ten\""
+            ),
             (base + "stages:\n  finetune: {lora: {rnak: 4}}\n", "stages.finetune.lora.rnak", "unknown key"),
             (base + "stages:\n  evaluation: {}\n", "stages.evaluation", "unknown key"),
             (base + "seeds: 3\n", "seeds", "unknown key"),
-            (base + "stages:\n  finetune: {quantize: int3}\n", "stages.finetune.quantize", "expected none, nf4 or fp4, found \"int3\""),
+            (
+                base + "stages:\n  finetune: {quantize: int3}\n", "stages.finetune.quantize",
+                "expected none, nf4 or fp4, found \"int3\""
+            ),
             ("model: m\ndataset: {train: t.csv}\n", "output", "missing (the run folder)"),
             (base + "prompt: no placeholder\n", "prompt", "must contain {dialogue}"),
         ]
         for (text, keyPath, reason) in cases {
             let url = try Self.write(text, in: folder)
-            #expect(throws: RecipeError.invalid(file: url.path, keyPath: keyPath, reason: reason)) { try Recipe(contentsOf: url) }
+            #expect(throws: RecipeError.invalid(file: url.path, keyPath: keyPath, reason: reason)) {
+                try Recipe(contentsOf: url)
+            }
         }
     }
 

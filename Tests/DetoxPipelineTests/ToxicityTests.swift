@@ -1,7 +1,10 @@
-import DetoxPipeline
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import DetoxEvaluation
-import Foundation
+import DetoxPipeline
 import DetoxTestSupport
+import Foundation
 import Testing
 
 /// Toxicity as Hugging Face `evaluate`'s `toxicity` measurement computes it: the softmax
@@ -19,8 +22,10 @@ import Testing
     }
 
     @Test func matchesEvaluateToxicity() throws {
-        let folder = try #require(Bundle.module.url(forResource: "toxicity", withExtension: nil, subdirectory: "Fixtures"))
-        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
+        let folder = try #require(
+            Bundle.module.url(forResource: "toxicity", withExtension: nil, subdirectory: "Fixtures"))
+        let expected = try JSONDecoder().decode(
+            Expected.self, from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
         let scores = try EvaluateStage.toxicity(expected.texts, classifierFolder: folder, label: "hate")
         #expect(scores.count == expected.toxicity.count)
         func logOdds(_ p: Double) -> Double { Foundation.log(p) - Foundation.log1p(-p) }

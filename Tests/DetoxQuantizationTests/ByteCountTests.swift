@@ -23,7 +23,7 @@ struct ByteCountTests {
         #expect(q.byteCount == values / 2 + blocks + 4 * nestedBlocks + 4)
         #expect(q.byteCount == 540_932)
         let bytesPerValue = Double(q.byteCount) / Double(values)
-        #expect(abs(bytesPerValue - 0.5159) < 1e-4)  // vs 4 bytes per f32 value
+        #expect(abs(bytesPerValue - 0.5159) < 1e-4) // vs 4 bytes per f32 value
     }
 
     @Test("without double quantization the scales take 4 bytes per block")
@@ -31,7 +31,8 @@ struct ByteCountTests {
         let q = try QuantizedTensor4Bit.quantize(Self.weight(), type: .fp4, blocksize: 64)
         #expect(q.byteCount == 512 * 2048 / 2 + 4 * 16_384)
         #expect(q.byteCount == 589_824)
-        let odd = try QuantizedTensor4Bit.quantize(Tensor.ones([3, 7]), type: .nf4, blocksize: 32, doubleQuantization: true)
+        let odd = try QuantizedTensor4Bit.quantize(
+            Tensor.ones([3, 7]), type: .nf4, blocksize: 32, doubleQuantization: true)
         #expect(odd.packed.count == 11)
         #expect(odd.byteCount == 11 + 1 + 4 + 4)
     }

@@ -41,13 +41,16 @@ struct Linear4BitTests {
             let x = setup.x.requiringGrad()
             let y = layer(x)
             let expectedY = try fixtures.floats("\(variant.key).y")
-            #expect(TestSupport.closeness(y.values, expectedY, rtol: 1e-5, atol: 1e-5) == nil,
-                    "\(variant.key) y: \(TestSupport.closeness(y.values, expectedY, rtol: 1e-5, atol: 1e-5) ?? "")")
+            #expect(
+                TestSupport.closeness(y.values, expectedY, rtol: 1e-5, atol: 1e-5) == nil,
+                "\(variant.key) y: \(TestSupport.closeness(y.values, expectedY, rtol: 1e-5, atol: 1e-5) ?? "")")
             let grads = y.backward(seed: setup.gradOut)
             let gradX = try #require(grads[x])
             let expectedGrad = try fixtures.floats("\(variant.key).grad_x")
-            #expect(TestSupport.closeness(gradX.values, expectedGrad, rtol: 1e-5, atol: 1e-5) == nil,
-                    "\(variant.key) grad x: \(TestSupport.closeness(gradX.values, expectedGrad, rtol: 1e-5, atol: 1e-5) ?? "")")
+            #expect(
+                TestSupport.closeness(gradX.values, expectedGrad, rtol: 1e-5, atol: 1e-5) == nil,
+                "\(variant.key) grad x: \(TestSupport.closeness(gradX.values, expectedGrad, rtol: 1e-5, atol: 1e-5) ?? "")"
+            )
             // Only x receives a gradient: the weight is not a leaf and the bias is frozen.
             #expect(grads.count == 1)
         }
@@ -57,8 +60,9 @@ struct Linear4BitTests {
     /// slices are several smaller `sgemm` calls, which OpenBLAS may sum in another order; they are
     /// held to the rounding bound of a dot product, |Δ| ≤ 2·K·2⁻²⁴·(Σₖ|xₖ||wₖ| + |b|) per element
     /// (a misplaced column would be off by O(1)).
-    @Test("forward equals x·dequant(W)ᵀ + b: within 1e-6 in one slice, within the f32 dot-product bound in many",
-          arguments: [1 << 18, 5 * 128, 128])
+    @Test(
+        "forward equals x·dequant(W)ᵀ + b: within 1e-6 in one slice, within the f32 dot-product bound in many",
+        arguments: [1 << 18, 5 * 128, 128])
     func matchesDenseFormula(chunkElements: Int) throws {
         let setup = try Setup()
         let layer = try Linear4Bit(weight: setup.weight, bias: setup.bias, type: .nf4)
@@ -71,7 +75,9 @@ struct Linear4BitTests {
         if chunkElements >= 48 * 128 {
             #expect(TestSupport.maxAbsDifference(actual, dense) <= 1e-6)
         } else {
-            let x = setup.x.values, weight = w.values, bias = setup.bias.values
+            let x = setup.x.values
+            let weight = w.values
+            let bias = setup.bias.values
             for r in 0..<5 {
                 for o in 0..<48 {
                     var magnitude = abs(bias[o])
@@ -85,7 +91,8 @@ struct Linear4BitTests {
         #expect(layer(setup.x.reshaped([1, 5, 128])).shape == [1, 5, 48])
     }
 
-    @Test("input gradient equals g·dequant(W) within 1e-6 and central finite differences", arguments: [1 << 18, 7 * 128])
+    @Test(
+        "input gradient equals g·dequant(W) within 1e-6 and central finite differences", arguments: [1 << 18, 7 * 128])
     func inputGradient(chunkElements: Int) throws {
         let setup = try Setup()
         let layer = try Linear4Bit(weight: setup.weight, bias: nil, type: .fp4, doubleQuantization: true)
@@ -128,7 +135,8 @@ struct Linear4BitTests {
         #expect(throws: QuantizationError.shapeMismatch(what: "Linear4Bit bias", expected: [48], actual: [47])) {
             try Linear4Bit(weight: setup.weight, bias: Tensor.zeros([47]), type: .nf4)
         }
-        #expect(throws: QuantizationError.shapeMismatch(what: "Linear4Bit weight", expected: [-1, -1], actual: [6144])) {
+        #expect(throws: QuantizationError.shapeMismatch(what: "Linear4Bit weight", expected: [-1, -1], actual: [6144]))
+        {
             try Linear4Bit(weight: setup.weight.reshaped([6144]), type: .nf4)
         }
     }

@@ -1,7 +1,7 @@
 import DetoxCheckpoints
+import DetoxTensor
 import Foundation
 import Testing
-import DetoxTensor
 
 // MARK: - Fixtures
 
@@ -16,9 +16,11 @@ struct QuantizationFixtures: @unchecked Sendable {
     static func load() throws -> QuantizationFixtures { try shared.get() }
 
     private init() throws {
-        guard let tensorsURL = Bundle.module.url(
-            forResource: "quantization", withExtension: "safetensors", subdirectory: "Fixtures"),
-            let jsonURL = Bundle.module.url(forResource: "quantization", withExtension: "json", subdirectory: "Fixtures")
+        guard
+            let tensorsURL = Bundle.module.url(
+                forResource: "quantization", withExtension: "safetensors", subdirectory: "Fixtures"),
+            let jsonURL = Bundle.module.url(
+                forResource: "quantization", withExtension: "json", subdirectory: "Fixtures")
         else { throw FixtureError.missing("Fixtures/quantization.{safetensors,json}") }
         file = try SafeTensorsFile(url: tensorsURL)
         guard let object = try JSONSerialization.jsonObject(with: Data(contentsOf: jsonURL)) as? [String: Any] else {
@@ -48,16 +50,17 @@ struct QuantizationFixtures: @unchecked Sendable {
             guard let list = meta["cases"] as? [[String: Any]] else { throw FixtureError.malformed("cases") }
             return try list.map { entry in
                 guard let name = entry["name"] as? String, let shape = entry["shape"] as? [Int],
-                      let blocksize = entry["blocksize"] as? Int, let variants = entry["variants"] as? [[String: Any]]
+                    let blocksize = entry["blocksize"] as? Int, let variants = entry["variants"] as? [[String: Any]]
                 else { throw FixtureError.malformed("case entry") }
                 return Case(
                     name: name, shape: shape, blocksize: blocksize,
                     variants: try variants.map { v in
                         guard let key = v["key"] as? String, let type = v["quant_type"] as? String,
-                              let double = v["double_quant"] as? Bool,
-                              let matches = v["cpu_kernel_matches_reference"] as? Bool
+                            let double = v["double_quant"] as? Bool,
+                            let matches = v["cpu_kernel_matches_reference"] as? Bool
                         else { throw FixtureError.malformed("variant of \(name)") }
-                        return Variant(key: key, type: type, doubleQuantization: double, cpuKernelMatchesReference: matches)
+                        return Variant(
+                            key: key, type: type, doubleQuantization: double, cpuKernelMatchesReference: matches)
                     })
             }
         }

@@ -1,6 +1,6 @@
-import Foundation
 import DetoxQuantization
 import DetoxTensor
+import Foundation
 import Testing
 
 // MARK: - Parity with bitsandbytes
@@ -31,7 +31,9 @@ struct QuantizedTensor4BitParityTests {
                 let q = try QuantizedTensor4Bit.quantize(
                     input, type: try FourBitType(name: variant.type), blocksize: testCase.blocksize)
                 let packed = try fixtures.bytes("\(variant.key).packed")
-                #expect(firstDifference(q.packed, packed) == nil, "\(variant.key) packed: \(firstDifference(q.packed, packed) ?? "")")
+                #expect(
+                    firstDifference(q.packed, packed) == nil,
+                    "\(variant.key) packed: \(firstDifference(q.packed, packed) ?? "")")
                 let absmax = try fixtures.floats("\(variant.key).absmax")
                 #expect(firstDifference(bits(q.absmax()), bits(absmax)) == nil, "\(variant.key) absmax")
                 guard case .float32 = q.scales else {
@@ -59,11 +61,14 @@ struct QuantizedTensor4BitParityTests {
                     continue
                 }
                 let codes = try fixtures.bytes("\(variant.key).qabsmax")
-                #expect(firstDifference(nested.codes, codes) == nil, "\(variant.key) 8-bit codes: \(firstDifference(nested.codes, codes) ?? "")")
+                #expect(
+                    firstDifference(nested.codes, codes) == nil,
+                    "\(variant.key) 8-bit codes: \(firstDifference(nested.codes, codes) ?? "")")
                 let nestedAbsmax = try fixtures.floats("\(variant.key).nested_absmax")
                 #expect(bits(nested.nestedAbsmax) == bits(nestedAbsmax), "\(variant.key) nested absmax")
                 let offset = try fixtures.floats("\(variant.key).offset")
-                #expect([nested.offset.bitPattern] == bits(offset), "\(variant.key) offset \(nested.offset) vs \(offset)")
+                #expect(
+                    [nested.offset.bitPattern] == bits(offset), "\(variant.key) offset \(nested.offset) vs \(offset)")
                 let absmax = try fixtures.floats("\(variant.key).absmax")
                 #expect(firstDifference(bits(q.absmax()), bits(absmax)) == nil, "\(variant.key) decoded absmax")
                 checked += 1
@@ -83,8 +88,9 @@ struct QuantizedTensor4BitParityTests {
                 #expect(dequantized.shape == testCase.shape)
                 let expected = try fixtures.floats("\(variant.key).dequant")
                 let actual = dequantized.values
-                #expect(firstDifference(bits(actual), bits(expected)) == nil,
-                        "\(variant.key): \(firstDifference(actual, expected) ?? "sign of zero")")
+                #expect(
+                    firstDifference(bits(actual), bits(expected)) == nil,
+                    "\(variant.key): \(firstDifference(actual, expected) ?? "sign of zero")")
             }
         }
     }
@@ -111,7 +117,8 @@ struct QuantizedTensor4BitParityTests {
         let q = try QuantizedTensor4Bit.quantize(input, type: .nf4)
         #expect(q.dequantize().values != cpu)
         // The CPU kernel's value for row r, column c uses absmax[r + c / 64] instead of the flat block.
-        let absmax = q.absmax(), codes = q.codes()
+        let absmax = q.absmax()
+        let codes = q.codes()
         var emulated = [Float](repeating: 0, count: 64 * 96)
         for r in 0..<64 {
             for c in 0..<96 {

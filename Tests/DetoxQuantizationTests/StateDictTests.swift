@@ -1,7 +1,7 @@
 import DetoxCheckpoints
-import Foundation
 import DetoxQuantization
 import DetoxTensor
+import Foundation
 import Testing
 
 // MARK: - bitsandbytes state dicts
@@ -35,7 +35,8 @@ struct StateDictTests {
             #expect(ours[key] == value, "\(key)")
         }
         let json = String(decoding: layer.weight.quantStateJSON().utf8, as: UTF8.self)
-        #expect(json.hasPrefix("{\"quant_type\": \"nf4\", \"blocksize\": 64, \"dtype\": \"float32\", \"shape\": [48, 128]"))
+        #expect(
+            json.hasPrefix("{\"quant_type\": \"nf4\", \"blocksize\": 64, \"dtype\": \"float32\", \"shape\": [48, 128]"))
     }
 
     @Test("a layer read from bitsandbytes' state dict equals one quantized here")
@@ -49,7 +50,8 @@ struct StateDictTests {
         #expect(loaded.trainableParameters().isEmpty)
         // Plain (f32 absmax) FP4 round-trips through its own state dict.
         let fp4 = try QuantizedTensor4Bit.quantize(try fixtures.tensor("odd7x9.input").reshaped([7, 9]), type: .fp4)
-        #expect(try QuantizedTensor4Bit(bitsandbytesStateDict: fp4.bitsandbytesStateDict(prefix: "w"), prefix: "w") == fp4)
+        #expect(
+            try QuantizedTensor4Bit(bitsandbytesStateDict: fp4.bitsandbytesStateDict(prefix: "w"), prefix: "w") == fp4)
     }
 
     @Test("missing or mistyped entries are typed errors")
@@ -60,9 +62,11 @@ struct StateDictTests {
             try QuantizedTensor4Bit(bitsandbytesStateDict: entries)
         }
         entries.removeValue(forKey: "weight.quant_state.bitsandbytes__nf4")
-        #expect(throws: QuantizationError.invalidStateDict(
-            key: "weight.quant_state.bitsandbytes__<nf4|fp4>",
-            reason: "expected exactly one packed quant_state entry, found 0")) {
+        #expect(
+            throws: QuantizationError.invalidStateDict(
+                key: "weight.quant_state.bitsandbytes__<nf4|fp4>",
+                reason: "expected exactly one packed quant_state entry, found 0")
+        ) {
             try QuantizedTensor4Bit(bitsandbytesStateDict: entries)
         }
     }

@@ -1,7 +1,7 @@
-import Foundation
-import Testing
 import DetoxTensor
 import DetoxTestSupport
+import Foundation
+import Testing
 
 /// Finite-difference checks of every differentiable operation, on small shapes that exercise
 /// broadcasting. Tolerance: rtol 1e-2, atol 1e-3 against f64-accumulated central differences with
@@ -38,14 +38,23 @@ import DetoxTestSupport
         Case(name: "pow", inputs: [positive]) { $0[0].pow(2.5) },
         Case(name: "tanh", inputs: [a]) { $0[0].tanh() },
         Case(name: "sigmoid", inputs: [a]) { $0[0].sigmoid() },
-        Case(name: "relu", inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1])]) { $0[0].relu() },
-        Case(name: "relu over a fresh product (in place)", inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1]), b]) {
+        Case(name: "relu", inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1])]) {
+            $0[0].relu()
+        },
+        Case(
+            name: "relu over a fresh product (in place)",
+            inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1]), b]
+        ) {
             ($0[0] * $0[1]).reshaped([6, 4]).relu()
         },
-        Case(name: "abs", inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1])]) { $0[0].abs() },
+        Case(name: "abs", inputs: [random([2, 3, 4], seed: 6, low: 0.05, high: 1) * Tensor([1, -1, 1, -1])]) {
+            $0[0].abs()
+        },
         Case(name: "gelu", inputs: [a * 3]) { $0[0].gelu() },
         Case(name: "gelu_new", inputs: [a * 3]) { $0[0].geluNew() },
-        Case(name: "clamp", inputs: [Tensor([-0.9, -0.3, 0.1, 0.35, 0.8, 1.2], shape: [2, 3])]) { $0[0].clamped(min: -0.5, max: 0.5) },
+        Case(name: "clamp", inputs: [Tensor([-0.9, -0.3, 0.1, 0.35, 0.8, 1.2], shape: [2, 3])]) {
+            $0[0].clamped(min: -0.5, max: 0.5)
+        },
         Case(name: "maximum", inputs: [a, b]) { $0[0].maximum($0[1]) },
         Case(name: "minimum", inputs: [a, column]) { $0[0].minimum($0[1]) },
         Case(name: "maskedFill", inputs: [a]) { $0[0].maskedFill(Tensor([0, 1, 0, 1]), -3) },
@@ -61,16 +70,26 @@ import DetoxTestSupport
         Case(name: "softmax", inputs: [a * 2]) { $0[0].softmax() },
         Case(name: "logSoftmax", inputs: [a * 2]) { $0[0].logSoftmax() },
         Case(name: "matmul", inputs: [random([3, 4], seed: 7), random([4, 5], seed: 8)]) { $0[0].matmul($0[1]) },
-        Case(name: "matmul ᵀ·", inputs: [random([4, 3], seed: 7), random([4, 5], seed: 8)]) { $0[0].matmul($0[1], transposeSelf: true) },
-        Case(name: "matmul ·ᵀ", inputs: [random([3, 4], seed: 7), random([5, 4], seed: 8)]) { $0[0].matmul($0[1], transposeOther: true) },
-        Case(name: "matmul ᵀ·ᵀ", inputs: [random([4, 3], seed: 7), random([5, 4], seed: 8)]) { $0[0].matmul($0[1], transposeSelf: true, transposeOther: true) },
-        Case(name: "batched matmul", inputs: [random([2, 3, 4], seed: 9), random([2, 4, 2], seed: 10)]) { $0[0].matmul($0[1]) },
+        Case(name: "matmul ᵀ·", inputs: [random([4, 3], seed: 7), random([4, 5], seed: 8)]) {
+            $0[0].matmul($0[1], transposeSelf: true)
+        },
+        Case(name: "matmul ·ᵀ", inputs: [random([3, 4], seed: 7), random([5, 4], seed: 8)]) {
+            $0[0].matmul($0[1], transposeOther: true)
+        },
+        Case(name: "matmul ᵀ·ᵀ", inputs: [random([4, 3], seed: 7), random([5, 4], seed: 8)]) {
+            $0[0].matmul($0[1], transposeSelf: true, transposeOther: true)
+        },
+        Case(name: "batched matmul", inputs: [random([2, 3, 4], seed: 9), random([2, 4, 2], seed: 10)]) {
+            $0[0].matmul($0[1])
+        },
         Case(name: "batch-folded matmul", inputs: [a, random([4, 5], seed: 11)]) { $0[0].matmul($0[1]) },
         Case(name: "reshape", inputs: [a]) { $0[0].reshaped([4, -1]) * Tensor.arange(0, 6) },
         Case(name: "permute", inputs: [a]) { $0[0].permuted([2, 0, 1]) * Tensor.arange(0, 3) },
         Case(name: "transpose", inputs: [a]) { $0[0].transposed(0, 1) * Tensor.arange(0, 4) },
         Case(name: "slice", inputs: [a]) { $0[0].slice(axis: 1, 1..<3) },
-        Case(name: "concatenate", inputs: [a, random([2, 1, 4], seed: 12)]) { Tensor.concatenate([$0[0], $0[1], $0[0]], axis: 1) },
+        Case(name: "concatenate", inputs: [a, random([2, 1, 4], seed: 12)]) {
+            Tensor.concatenate([$0[0], $0[1], $0[0]], axis: 1)
+        },
         Case(name: "indexSelect", inputs: [random([5, 3], seed: 13)]) { $0[0].indexSelect([4, 0, 4, 2]) },
         Case(name: "gatherLast", inputs: [a]) { $0[0].gatherLast([0, 3, 1, 1, 2, 0]) },
         Case(name: "broadcasted", inputs: [column]) { $0[0].broadcasted(to: [2, 3, 4]) * Tensor.arange(0, 4) },
@@ -103,7 +122,8 @@ import DetoxTestSupport
         let w = Tensor.randomNormal([5, 4], generator: &generator)
         let b = Tensor.randomNormal([5], generator: &generator)
         let expected = (x.matmul(w, transposeOther: true) + b).values
-        #expect(TestSupport.closeness(Tensor.affine(x, weight: w, bias: b).values, expected, rtol: 1e-6, atol: 1e-6) == nil)
+        #expect(
+            TestSupport.closeness(Tensor.affine(x, weight: w, bias: b).values, expected, rtol: 1e-6, atol: 1e-6) == nil)
         let problem = TestSupport.gradientCheck([x, w, b]) { Tensor.affine($0[0], weight: $0[1], bias: $0[2]) }
         #expect(problem == nil, "\(problem ?? "")")
     }
@@ -112,16 +132,20 @@ import DetoxTestSupport
 @Suite struct LowRankAffineTests {
     static func inputs(seed: UInt64) -> (x: Tensor, w: Tensor, b: Tensor, a: Tensor, up: Tensor) {
         var generator = SeededGenerator(seed: seed)
-        return (Tensor.randomNormal([2, 3, 6], generator: &generator), Tensor.randomNormal([5, 6], generator: &generator),
-                Tensor.randomNormal([5], generator: &generator), Tensor.randomNormal([2, 6], generator: &generator),
-                Tensor.randomNormal([5, 2], generator: &generator))
+        return (
+            Tensor.randomNormal([2, 3, 6], generator: &generator), Tensor.randomNormal([5, 6], generator: &generator),
+            Tensor.randomNormal([5], generator: &generator), Tensor.randomNormal([2, 6], generator: &generator),
+            Tensor.randomNormal([5, 2], generator: &generator)
+        )
     }
 
     /// The fused map equals its composition from products, and its gradients (for every input,
     /// with and without a bias) pass the finite-difference check.
     @Test func matchesTheComposedMapAndItsGradients() {
         let (x, w, b, a, up) = Self.inputs(seed: 6)
-        let composed = (x.matmul(w, transposeOther: true) + b + x.matmul(a, transposeOther: true).matmul(up, transposeOther: true) * 0.75).values
+        let composed =
+            (x.matmul(w, transposeOther: true) + b + x.matmul(a, transposeOther: true).matmul(up, transposeOther: true)
+            * 0.75).values
         let fused = Tensor.lowRankAffine(x, weight: w, bias: b, down: a, up: up, scale: 0.75)
         #expect(fused.shape == [2, 3, 5])
         #expect(TestSupport.closeness(fused.values, composed, rtol: 1e-5, atol: 1e-5) == nil)
@@ -139,11 +163,17 @@ import DetoxTestSupport
     /// input, as in a LoRA layer on the embeddings).
     @Test func frozenInputsGetNoGradient() throws {
         let (x, w, _, a, up) = Self.inputs(seed: 7)
-        let down = a.requiringGrad(), upTrained = up.requiringGrad()
-        let gradients = try Tensor.lowRankAffine(x, weight: w, bias: nil, down: down, up: upTrained, scale: 2).sum().backward()
+        let down = a.requiringGrad()
+        let upTrained = up.requiringGrad()
+        let gradients = try Tensor.lowRankAffine(x, weight: w, bias: nil, down: down, up: upTrained, scale: 2).sum()
+            .backward()
         #expect(gradients.count == 2)
-        let expectedUp = Tensor.withNoGrad { Tensor.ones([6, 5]).matmul(x.reshaped([6, 6]).matmul(a, transposeOther: true) * 2, transposeSelf: true) }
-        #expect(TestSupport.closeness(try #require(gradients[upTrained]).values, expectedUp.values, rtol: 1e-5, atol: 1e-5) == nil)
+        let expectedUp = Tensor.withNoGrad {
+            Tensor.ones([6, 5]).matmul(x.reshaped([6, 6]).matmul(a, transposeOther: true) * 2, transposeSelf: true)
+        }
+        #expect(
+            TestSupport.closeness(try #require(gradients[upTrained]).values, expectedUp.values, rtol: 1e-5, atol: 1e-5)
+                == nil)
     }
 }
 

@@ -1,10 +1,11 @@
-import Testing
 import CDetoxKernels
-#if canImport(Glibc)
-import Glibc
-#endif
 import DetoxTensor
 import DetoxTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct TensorTests {
     @Test func creationChecksCounts() throws {
@@ -52,8 +53,13 @@ import DetoxTestSupport
     @Test func activationsMatchReferenceValues() {
         // Values from torch.nn.functional.gelu (exact and approximate="tanh").
         let x = Tensor([-2, -0.5, 0, 0.5, 2])
-        #expect(TestSupport.closeness(x.gelu().values, [-0.04550026, -0.15426877, 0, 0.34573123, 1.9544997], rtol: 1e-6, atol: 1e-7) == nil)
-        #expect(TestSupport.closeness(x.geluNew().values, [-0.04540231, -0.15428599, 0, 0.34571401, 1.9545977], rtol: 1e-6, atol: 1e-7) == nil)
+        #expect(
+            TestSupport.closeness(
+                x.gelu().values, [-0.04550026, -0.15426877, 0, 0.34573123, 1.9544997], rtol: 1e-6, atol: 1e-7) == nil)
+        #expect(
+            TestSupport.closeness(
+                x.geluNew().values, [-0.04540231, -0.15428599, 0, 0.34571401, 1.9545977], rtol: 1e-6, atol: 1e-7) == nil
+        )
     }
 
     @Test func shapeOps() {
@@ -74,10 +80,16 @@ import DetoxTestSupport
             let a = Tensor.randomNormal([m, k], generator: &generator)
             let b = Tensor.randomNormal([k, n], generator: &generator)
             var expected = [Float](repeating: 0, count: m * n)
-            for i in 0..<m { for j in 0..<n { for l in 0..<k { expected[i * n + j] += a.values[i * k + l] * b.values[l * n + j] } } }
+            for i in 0..<m {
+                for j in 0..<n { for l in 0..<k { expected[i * n + j] += a.values[i * k + l] * b.values[l * n + j] } }
+            }
             #expect(TestSupport.closeness(a.matmul(b).values, expected, rtol: 1e-5, atol: 1e-5) == nil)
-            #expect(TestSupport.closeness(a.transposed().matmul(b, transposeSelf: true).values, expected, rtol: 1e-5, atol: 1e-5) == nil)
-            #expect(TestSupport.closeness(a.matmul(b.transposed(), transposeOther: true).values, expected, rtol: 1e-5, atol: 1e-5) == nil)
+            #expect(
+                TestSupport.closeness(
+                    a.transposed().matmul(b, transposeSelf: true).values, expected, rtol: 1e-5, atol: 1e-5) == nil)
+            #expect(
+                TestSupport.closeness(
+                    a.matmul(b.transposed(), transposeOther: true).values, expected, rtol: 1e-5, atol: 1e-5) == nil)
         }
     }
 
@@ -91,7 +103,9 @@ import DetoxTestSupport
             for (n, k) in [(1, 1), (5, 17), (37, 64), (130, 515)] {
                 for beta: Float in [0, 1, 0.5] {
                     // Leading dimensions wider than the rows: a = [m, k + 3], b = [n, k + 1], c = [m, n + 2].
-                    let lda = k + 3, ldb = k + 1, ldc = n + 2
+                    let lda = k + 3
+                    let ldb = k + 1
+                    let ldc = n + 2
                     let a = Tensor.randomNormal([m * lda], generator: &generator).values
                     let b = Tensor.randomNormal([n * ldb], generator: &generator).values
                     let c0 = Tensor.randomNormal([m * ldc], generator: &generator).values
@@ -105,8 +119,9 @@ import DetoxTestSupport
                     }
                     var c = c0
                     c.withUnsafeMutableBufferPointer { out in
-                        Tensor.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, b: b,
-                                    c: out.baseAddress!, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
+                        Tensor.gemm(
+                            transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, b: b,
+                            c: out.baseAddress!, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
                     }
                     let problem = TestSupport.closeness(c, expected, rtol: 1e-5, atol: 1e-4)
                     #expect(problem == nil, "m \(m) n \(n) k \(k) beta \(beta): \(problem ?? "")")
@@ -120,13 +135,17 @@ import DetoxTestSupport
     /// primitive with other buffers). On Linux the primitive itself must take them.
     @Test func largeProductsMatchF64Reference() {
         var generator = SeededGenerator(seed: 12)
-        let m = 130, n = 260, k = 257
+        let m = 130
+        let n = 260
+        let k = 257
         #expect(m * n * k >= Tensor.largeProductSize)
         for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
             for beta: Float in [0, 1, 0.5] {
                 for _ in 0..<2 {
                     // Stored shapes, each row 2 wider than needed: a is [m, k] or [k, m], b [k, n] or [n, k].
-                    let lda = (transposeA ? m : k) + 2, ldb = (transposeB ? k : n) + 2, ldc = n + 2
+                    let lda = (transposeA ? m : k) + 2
+                    let ldb = (transposeB ? k : n) + 2
+                    let ldc = n + 2
                     let a = Tensor.randomNormal([(transposeA ? k : m) * lda], generator: &generator).values
                     let b = Tensor.randomNormal([(transposeB ? n : k) * ldb], generator: &generator).values
                     let c0 = Tensor.randomNormal([m * ldc], generator: &generator).values
@@ -144,23 +163,27 @@ import DetoxTestSupport
                     }
                     var c = c0
                     c.withUnsafeMutableBufferPointer { out in
-                        Tensor.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, b: b,
-                                    c: out.baseAddress!, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
+                        Tensor.gemm(
+                            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, b: b,
+                            c: out.baseAddress!, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
                     }
                     let label = "transposes \(transposeA) \(transposeB) beta \(beta)"
                     let problem = TestSupport.closeness(c, expected, rtol: 1e-5, atol: 1e-4)
                     #expect(problem == nil, "\(label): \(problem ?? "")")
                     #if os(Linux)
-                    // 1 also means another test's product holds the primitive cache: try again then.
-                    var direct = c0, status: Int32 = 1
-                    for _ in 0..<1000 where status == 1 {
-                        status = direct.withUnsafeMutableBufferPointer { out in
-                            detox_matmul(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, beta, out.baseAddress!, ldc)
+                        // 1 also means another test's product holds the primitive cache: try again then.
+                        var direct = c0
+                        var status: Int32 = 1
+                        for _ in 0..<1000 where status == 1 {
+                            status = direct.withUnsafeMutableBufferPointer { out in
+                                detox_matmul(
+                                    transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, beta,
+                                    out.baseAddress!, ldc)
+                            }
+                            if status == 1 { usleep(1000) }
                         }
-                        if status == 1 { usleep(1000) }
-                    }
-                    #expect(status == 0, "\(label): oneDNN's matmul did not run (status \(status))")
-                    #expect(TestSupport.closeness(direct, expected, rtol: 1e-5, atol: 1e-4) == nil, "\(label)")
+                        #expect(status == 0, "\(label): oneDNN's matmul did not run (status \(status))")
+                        #expect(TestSupport.closeness(direct, expected, rtol: 1e-5, atol: 1e-4) == nil, "\(label)")
                     #endif
                 }
             }
@@ -168,36 +191,38 @@ import DetoxTestSupport
     }
 
     #if os(Linux)
-    /// More shapes than the matmul primitive cache holds (64): the least recently used primitives
-    /// are dropped and made again, and every product stays right.
-    @Test func matmulPrimitiveCacheEvictsAndRemakes() {
-        var generator = SeededGenerator(seed: 13)
-        let n = 256, k = 256
-        let b = Tensor.randomNormal([n * k], generator: &generator).values
-        let a = Tensor.randomNormal([(128 + 70) * k], generator: &generator).values
-        for rows in Array(128..<(128 + 70)) + [128, 129] {
-            #expect(rows * n * k >= Tensor.largeProductSize)
-            var c = [Float](repeating: 0, count: rows * n), status: Int32 = 1
-            // 1 also means another test's product holds the cache: try again then.
-            for _ in 0..<1000 where status == 1 {
-                status = c.withUnsafeMutableBufferPointer {
-                    detox_matmul(0, 1, rows, n, k, a, k, b, k, 0, $0.baseAddress!, n)
+        /// More shapes than the matmul primitive cache holds (64): the least recently used primitives
+        /// are dropped and made again, and every product stays right.
+        @Test func matmulPrimitiveCacheEvictsAndRemakes() {
+            var generator = SeededGenerator(seed: 13)
+            let n = 256
+            let k = 256
+            let b = Tensor.randomNormal([n * k], generator: &generator).values
+            let a = Tensor.randomNormal([(128 + 70) * k], generator: &generator).values
+            for rows in Array(128..<(128 + 70)) + [128, 129] {
+                #expect(rows * n * k >= Tensor.largeProductSize)
+                var c = [Float](repeating: 0, count: rows * n)
+                var status: Int32 = 1
+                // 1 also means another test's product holds the cache: try again then.
+                for _ in 0..<1000 where status == 1 {
+                    status = c.withUnsafeMutableBufferPointer {
+                        detox_matmul(0, 1, rows, n, k, a, k, b, k, 0, $0.baseAddress!, n)
+                    }
+                    if status == 1 { usleep(1000) }
                 }
-                if status == 1 { usleep(1000) }
-            }
-            #expect(status == 0, "\(rows) rows: status \(status)")
-            guard [128, 129, 128 + 69].contains(rows) else { continue }
-            var expected = [Float](repeating: 0, count: rows * n)
-            for i in 0..<rows {
-                for j in 0..<n {
-                    var sum = 0.0
-                    for l in 0..<k { sum += Double(a[i * k + l]) * Double(b[j * k + l]) }
-                    expected[i * n + j] = Float(sum)
+                #expect(status == 0, "\(rows) rows: status \(status)")
+                guard [128, 129, 128 + 69].contains(rows) else { continue }
+                var expected = [Float](repeating: 0, count: rows * n)
+                for i in 0..<rows {
+                    for j in 0..<n {
+                        var sum = 0.0
+                        for l in 0..<k { sum += Double(a[i * k + l]) * Double(b[j * k + l]) }
+                        expected[i * n + j] = Float(sum)
+                    }
                 }
+                #expect(TestSupport.closeness(c, expected, rtol: 1e-5, atol: 1e-4) == nil, "\(rows) rows")
             }
-            #expect(TestSupport.closeness(c, expected, rtol: 1e-5, atol: 1e-4) == nil, "\(rows) rows")
         }
-    }
     #endif
 
     @Test func noGradScopeRecordsNothing() throws {
@@ -225,7 +250,8 @@ import DetoxTestSupport
     }
 
     @Test func seededGeneratorIsReproducible() {
-        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42)
+        var a = SeededGenerator(seed: 42)
+        var b = SeededGenerator(seed: 42)
         #expect(Tensor.randomNormal([10], generator: &a).values == Tensor.randomNormal([10], generator: &b).values)
         var c = SeededGenerator(seed: 1)
         let values = Tensor.randomNormal([20000], generator: &c)

@@ -11,7 +11,8 @@ public enum TestSupport {
             return "count \(actual.count) != expected \(expected.count)"
         }
         for i in 0..<actual.count {
-            let a = actual[i], e = expected[i]
+            let a = actual[i]
+            let e = expected[i]
             if a.isNaN && e.isNaN { continue }
             if a == e { continue }
             if !(Swift.abs(a - e) <= atol + rtol * Swift.abs(e)) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DetoxTokenizers
 
 /// Malformed or unsupported files are typed errors naming the file and the JSON path.
@@ -14,44 +15,55 @@ import Testing
         #expect {
             _ = try load("{\"model\": ")
         } throws: { error in
-            guard case let .malformed(file, path, expected, _) = error as? TokenizerError else { return false }
+            guard case .malformed(let file, let path, let expected, _) = error as? TokenizerError else { return false }
             return file == "tokenizer.json" && path == "$" && expected == "valid JSON"
         }
     }
 
     @Test func unknownStageTypesAreReportedWithTheirPath() {
-        let json = #"{"normalizer":{"type":"Sequence","normalizers":[{"type":"Lowercase"},{"type":"Frobnicate"}]},"model":"#
+        let json =
+            #"{"normalizer":{"type":"Sequence","normalizers":[{"type":"Lowercase"},{"type":"Frobnicate"}]},"model":"#
             + model + "}"
-        #expect(throws: TokenizerError.unsupported(
-            file: "tokenizer.json", path: "$.normalizer.normalizers[1].type", kind: "normalizer", value: "Frobnicate")
+        #expect(
+            throws: TokenizerError.unsupported(
+                file: "tokenizer.json", path: "$.normalizer.normalizers[1].type", kind: "normalizer",
+                value: "Frobnicate")
         ) {
             _ = try load(json)
         }
         let pre = #"{"pre_tokenizer":{"type":"Nope"},"model":"# + model + "}"
-        #expect(throws: TokenizerError.unsupported(
-            file: "tokenizer.json", path: "$.pre_tokenizer.type", kind: "pre-tokenizer", value: "Nope")
+        #expect(
+            throws: TokenizerError.unsupported(
+                file: "tokenizer.json", path: "$.pre_tokenizer.type", kind: "pre-tokenizer", value: "Nope")
         ) {
             _ = try load(pre)
         }
         let decoder = #"{"decoder":{"type":"CTC"},"model":"# + model + "}"
-        #expect(throws: TokenizerError.unsupported(file: "tokenizer.json", path: "$.decoder.type", kind: "decoder", value: "CTC")) {
+        #expect(
+            throws: TokenizerError.unsupported(
+                file: "tokenizer.json", path: "$.decoder.type", kind: "decoder", value: "CTC")
+        ) {
             _ = try load(decoder)
         }
     }
 
     @Test func wrongValueTypesNameExpectedAndActual() {
         let json = #"{"model":{"type":"WordPiece","unk_token":"[UNK]","vocab":{"[UNK]":0,"a":"one"}}}"#
-        #expect(throws: TokenizerError.malformed(
-            file: "tokenizer.json", path: "$.model.vocab.a", expected: "an integer", actual: "string \"one\"")
+        #expect(
+            throws: TokenizerError.malformed(
+                file: "tokenizer.json", path: "$.model.vocab.a", expected: "an integer", actual: "string \"one\"")
         ) {
             _ = try load(json)
         }
     }
 
     @Test func unknownTokensInTemplatesAreReported() {
-        let json = #"{"model":"# + model + #","post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[CLS]","type_id":0}}],"pair":[],"special_tokens":{}}}"#
-        #expect(throws: TokenizerError.unknownToken(
-            file: "tokenizer.json", path: "$.post_processor.single[0].SpecialToken.id", token: "[CLS]")
+        let json =
+            #"{"model":"# + model
+            + #","post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[CLS]","type_id":0}}],"pair":[],"special_tokens":{}}}"#
+        #expect(
+            throws: TokenizerError.unknownToken(
+                file: "tokenizer.json", path: "$.post_processor.single[0].SpecialToken.id", token: "[CLS]")
         ) {
             _ = try load(json)
         }
@@ -69,7 +81,7 @@ import Testing
         #expect {
             _ = try Tokenizer.load(from: temp)
         } throws: { error in
-            guard case let .malformed(file, _, _, _) = error as? TokenizerError else { return false }
+            guard case .malformed(let file, _, _, _) = error as? TokenizerError else { return false }
             return file == "spiece.model"
         }
     }

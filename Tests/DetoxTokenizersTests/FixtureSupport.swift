@@ -1,5 +1,9 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+
+// (fixture fields keep the snake_case keys the Python fixture scripts write)
 import Foundation
 import Testing
+
 @testable import DetoxTokenizers
 
 /// Reference outputs written by `Scripts/fixtures/make_tokenizer_fixtures.py`.
@@ -89,9 +93,12 @@ func mismatch(_ tokenizer: Tokenizer, _ e: Expected.Single, decode: Bool = true)
     let enc = tokenizer.encode(e.text)
     let shown = "text \(String(reflecting: e.text))"
     if enc.ids != e.ids {
-        return "\(shown): ids \(enc.ids) (tokens \(enc.tokens)) != expected \(e.ids) (tokens \(e.ids.map { tokenizer.idToToken($0) ?? "?" }))"
+        return
+            "\(shown): ids \(enc.ids) (tokens \(enc.tokens)) != expected \(e.ids) (tokens \(e.ids.map { tokenizer.idToToken($0) ?? "?" }))"
     }
-    if enc.attentionMask != e.attention_mask { return "\(shown): attention mask \(enc.attentionMask) != \(e.attention_mask)" }
+    if enc.attentionMask != e.attention_mask {
+        return "\(shown): attention mask \(enc.attentionMask) != \(e.attention_mask)"
+    }
     if enc.typeIDs != e.type_ids { return "\(shown): type ids \(enc.typeIDs) != \(e.type_ids)" }
     if enc.specialTokensMask != e.special_tokens_mask {
         return "\(shown): special mask \(enc.specialTokensMask) != \(e.special_tokens_mask)"
@@ -106,7 +113,8 @@ func mismatch(_ tokenizer: Tokenizer, _ e: Expected.Single, decode: Bool = true)
         if d != e.decoded { return "\(shown): decoded \(String(reflecting: d)) != \(String(reflecting: e.decoded))" }
         let d2 = tokenizer.decode(e.ids, skipSpecialTokens: false)
         if d2 != e.decoded_with_special {
-            return "\(shown): decoded with specials \(String(reflecting: d2)) != \(String(reflecting: e.decoded_with_special))"
+            return
+                "\(shown): decoded with specials \(String(reflecting: d2)) != \(String(reflecting: e.decoded_with_special))"
         }
     }
     return nil

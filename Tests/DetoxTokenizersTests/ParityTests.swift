@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DetoxTokenizers
 
 /// Parity with transformers' fast tokenizers on the fixture corpus (see Fixtures/README.md).
@@ -30,9 +31,13 @@ import Testing
         let expected = try Fixtures.expected(name)
         for e in expected.pairs {
             let enc = tokenizer.encode(e.a, pair: e.b)
-            let ok = enc.ids == e.ids && enc.typeIDs == e.type_ids && enc.attentionMask == e.attention_mask
+            let ok =
+                enc.ids == e.ids && enc.typeIDs == e.type_ids && enc.attentionMask == e.attention_mask
                 && enc.specialTokensMask == e.special_tokens_mask && pairs(enc.offsets) == e.offsets
-            #expect(ok, "\(name) pair \(String(reflecting: e.a)) / \(String(reflecting: e.b)): ids \(enc.ids) vs \(e.ids), types \(enc.typeIDs) vs \(e.type_ids), offsets \(pairs(enc.offsets)) vs \(e.offsets)")
+            #expect(
+                ok,
+                "\(name) pair \(String(reflecting: e.a)) / \(String(reflecting: e.b)): ids \(enc.ids) vs \(e.ids), types \(enc.typeIDs) vs \(e.type_ids), offsets \(pairs(enc.offsets)) vs \(e.offsets)"
+            )
             if !ok { break }
         }
     }
@@ -51,7 +56,8 @@ import Testing
             } else {
                 encodings = tokenizer.encodeBatch(batch.texts, padding: padding, truncation: truncation)
             }
-            #expect(encodings.map(\.ids) == batch.ids, "\(name) batch max_length \(batch.max_length) \(batch.padding_side)")
+            #expect(
+                encodings.map(\.ids) == batch.ids, "\(name) batch max_length \(batch.max_length) \(batch.padding_side)")
             #expect(encodings.map(\.attentionMask) == batch.attention_mask)
             #expect(encodings.map(\.typeIDs) == batch.type_ids)
             #expect(encodings.map(\.specialTokensMask) == batch.special_tokens_mask)
@@ -95,6 +101,8 @@ import Testing
         let legacy = try Fixtures.tokenizer(name, legacy: true, bare: true)
         let expected = try Fixtures.expected(name)
         let differing = expected.single.filter { legacy.encode($0.text).ids != $0.ids }
-        #expect(differing.isEmpty, "\(name): \(differing.count) strings differ; first: \(String(reflecting: differing.first?.text ?? ""))")
+        #expect(
+            differing.isEmpty,
+            "\(name): \(differing.count) strings differ; first: \(String(reflecting: differing.first?.text ?? ""))")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DetoxTokenizers
 
 /// Stage-level behaviour not covered by a fixture tokenizer.
@@ -15,24 +16,30 @@ import Testing
     }
 
     @Test func metaspaceReadsLegacyAndCurrentForms() throws {
-        let legacy = try MetaspacePreTokenizer(node(#"{"type":"Metaspace","replacement":"▁","str_rep":"▁","add_prefix_space":true}"#))
+        let legacy = try MetaspacePreTokenizer(
+            node(#"{"type":"Metaspace","replacement":"▁","str_rep":"▁","add_prefix_space":true}"#))
         #expect(legacy.prependScheme == .always)
-        let noPrefix = try MetaspacePreTokenizer(node(#"{"type":"Metaspace","replacement":"▁","add_prefix_space":false}"#))
+        let noPrefix = try MetaspacePreTokenizer(
+            node(#"{"type":"Metaspace","replacement":"▁","add_prefix_space":false}"#))
         #expect(noPrefix.prependScheme == .never)
-        let first = try MetaspacePreTokenizer(node(#"{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false}"#))
+        let first = try MetaspacePreTokenizer(
+            node(#"{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false}"#))
         #expect(first.prependScheme == .first && !first.split)
         #expect(throws: TokenizerError.self) {
-            _ = try MetaspacePreTokenizer(node(#"{"type":"Metaspace","replacement":"▁","add_prefix_space":false,"prepend_scheme":"always"}"#))
+            _ = try MetaspacePreTokenizer(
+                node(#"{"type":"Metaspace","replacement":"▁","add_prefix_space":false,"prepend_scheme":"always"}"#))
         }
         #expect(pieces(legacy, "Hey  you") == ["▁Hey", "▁", "▁you"])
         #expect(pieces(noPrefix, "Hey you") == ["Hey", "▁you"])
     }
 
     @Test func legacyT5PreTokenizerSequence() throws {
-        let p = try PreTokenizerFactory.make(node(#"""
-            {"type":"Sequence","pretokenizers":[{"type":"WhitespaceSplit"},
-             {"type":"Metaspace","replacement":"▁","str_rep":"▁","add_prefix_space":true}]}
-            """#))
+        let p = try PreTokenizerFactory.make(
+            node(
+                #"""
+                {"type":"Sequence","pretokenizers":[{"type":"WhitespaceSplit"},
+                 {"type":"Metaspace","replacement":"▁","str_rep":"▁","add_prefix_space":true}]}
+                """#))
         #expect(pieces(p, " Hello\tbig  world ") == ["▁Hello", "▁big", "▁world"])
     }
 
@@ -68,10 +75,12 @@ import Testing
     }
 
     @Test func extraDecoders() throws {
-        let d = try TokenDecoderFactory.make(node(#"""
-            {"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},
-             {"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]}
-            """#))
+        let d = try TokenDecoderFactory.make(
+            node(
+                #"""
+                {"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},
+                 {"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]}
+                """#))
         #expect(d.decodeChain(["▁Hi", "<0xC3>", "<0xA9>", "▁there", "<0xFF>"]) == ["Hié there\u{FFFD}"])
     }
 }

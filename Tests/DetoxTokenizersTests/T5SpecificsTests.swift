@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import DetoxTokenizers
 
 /// T5 conventions: pad 0, eos 1, unk 2, `<extra_id_N>` in reverse order after the pieces.
@@ -11,7 +12,7 @@ import Testing
         #expect(t.eosTokenID == 1)
         #expect(t.unkTokenID == 2)
         let size = t.vocabularySize
-        #expect(size == 700)  // 600 SentencePiece pieces + 100 sentinels
+        #expect(size == 700) // 600 SentencePiece pieces + 100 sentinels
         #expect(t.tokenToID("<extra_id_0>") == size - 1)
         #expect(t.tokenToID("<extra_id_99>") == size - 100)
         #expect(t.idToToken(size - 1) == "<extra_id_0>")
@@ -27,7 +28,8 @@ import Testing
         // like HF, decoding skips ids without a token.
         let t = try Fixtures.tokenizer("t5", legacy: false)
         let ids = t.encode("Hello world", addSpecialTokens: false).ids
-        #expect(t.decode(ids + [t.vocabularySize + 5], skipSpecialTokens: true) == t.decode(ids, skipSpecialTokens: true))
+        #expect(
+            t.decode(ids + [t.vocabularySize + 5], skipSpecialTokens: true) == t.decode(ids, skipSpecialTokens: true))
     }
 
     @Test func precompiledCharsmapFollowsHuggingFace() throws {

@@ -1,15 +1,16 @@
-import Foundation
 import DetoxModels
 import DetoxTensor
-import Testing
 import DetoxTraining
+import Foundation
+import Testing
 
 @Suite struct ClassifierTrainerTests {
     static func examples(count: Int, offset: Int = 0) -> [LabeledText] {
         let insults = ["idiot", "stupid", "ugly"]
         return (0..<count).map { k in
             let i = k + offset
-            let item = TinyWorld.items[i % TinyWorld.items.count], name = TinyWorld.names[i % TinyWorld.names.count]
+            let item = TinyWorld.items[i % TinyWorld.items.count]
+            let name = TinyWorld.names[i % TinyWorld.names.count]
             if i % 2 == 0 {
                 return LabeledText(text: "\(name) buys a \(item) for \(2 + i % 7) dollars .", label: "not offensive")
             }

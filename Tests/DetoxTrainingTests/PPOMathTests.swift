@@ -1,9 +1,9 @@
 import DetoxCheckpoints
-import Foundation
 import DetoxTensor
 import DetoxTestSupport
-import Testing
 import DetoxTraining
+import Foundation
+import Testing
 
 /// PPO arithmetic against trl 0.11.4's own functions (`Scripts/fixtures/make_ppo_fixtures.py`).
 /// Tolerance: 1e-5 relative and absolute on every value.
@@ -12,16 +12,21 @@ import DetoxTraining
     static let atol: Float = 1e-5
 
     static func tensors() throws -> SafeTensorsFile {
-        try SafeTensorsFile(url: #require(Bundle.module.url(forResource: "ppo_math", withExtension: "safetensors", subdirectory: "Fixtures")))
+        try SafeTensorsFile(
+            url: #require(
+                Bundle.module.url(forResource: "ppo_math", withExtension: "safetensors", subdirectory: "Fixtures")))
     }
 
     static func scalars() throws -> [String: Any] {
-        let url = try #require(Bundle.module.url(forResource: "ppo_math", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "ppo_math", withExtension: "json", subdirectory: "Fixtures"))
         return try #require(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     }
 
     func expectClose(_ actual: Tensor, _ expected: Tensor, _ what: String) {
-        #expect(actual.shape == expected.shape || actual.count == expected.count, "\(what): shape \(actual.shape) vs \(expected.shape)")
+        #expect(
+            actual.shape == expected.shape || actual.count == expected.count,
+            "\(what): shape \(actual.shape) vs \(expected.shape)")
         let problem = TestSupport.closeness(actual.values, expected.values, rtol: Self.rtol, atol: Self.atol)
         #expect(problem == nil, "\(what): \(problem ?? "")")
     }
@@ -37,12 +42,15 @@ import DetoxTraining
 
     @Test func maskedStatistics() throws {
         let f = try Self.tensors()
-        let values = try f.tensor("values"), mask = try f.tensor("mask")
+        let values = try f.tensor("values")
+        let mask = try f.tensor("mask")
         expectClose(PPOMath.maskedMean(values, mask), try f.tensor("masked_mean"), "masked_mean")
         expectClose(PPOMath.maskedMean(values, mask, axis: 1), try f.tensor("masked_mean_axis1"), "masked_mean axis 1")
         expectClose(try PPOMath.maskedVariance(values, mask), try f.tensor("masked_var"), "masked_var")
         expectClose(try PPOMath.maskedWhiten(values, mask), try f.tensor("masked_whiten"), "masked_whiten")
-        expectClose(try PPOMath.maskedWhiten(values, mask, shiftMean: false), try f.tensor("masked_whiten_noshift"), "masked_whiten shift_mean=False")
+        expectClose(
+            try PPOMath.maskedWhiten(values, mask, shiftMean: false), try f.tensor("masked_whiten_noshift"),
+            "masked_whiten shift_mean=False")
         #expect(throws: TrainingError.emptyMask(what: "masked variance")) {
             try PPOMath.maskedVariance(values, Tensor.zeros(mask.shape))
         }
@@ -53,7 +61,8 @@ import DetoxTraining
         let f = try Self.tensors()
         let mask = try f.tensor("mask")
         let scores = try f.tensor("scores").values
-        let (logprobs, refLogprobs) = kind == .full
+        let (logprobs, refLogprobs) =
+            kind == .full
             ? (try f.tensor("full_logprobs"), try f.tensor("ref_full_logprobs"))
             : (try f.tensor("logprobs"), try f.tensor("ref_logprobs"))
         let (rewards, nonScore, kls) = try PPOMath.rewards(
@@ -81,9 +90,12 @@ import DetoxTraining
         let logprobs = try f.tensor("new_logprobs").requiringGrad()
         let vpreds = try f.tensor("vpreds").requiringGrad()
         let (pgLoss, vfLoss, statistics) = try PPOMath.loss(
-            oldLogprobs: try f.tensor("logprobs"), values: try f.tensor("adv_values_plain"), logits: try f.tensor("logits"),
-            vpreds: vpreds, logprobs: logprobs, mask: try f.tensor("mask"), advantages: try f.tensor("advantages_plain"),
-            returns: try f.tensor("returns_plain"), cliprange: 0.2, cliprangeValue: 0.2, vfCoefficient: 0.1, ratioThreshold: 10)
+            oldLogprobs: try f.tensor("logprobs"), values: try f.tensor("adv_values_plain"),
+            logits: try f.tensor("logits"),
+            vpreds: vpreds, logprobs: logprobs, mask: try f.tensor("mask"),
+            advantages: try f.tensor("advantages_plain"),
+            returns: try f.tensor("returns_plain"), cliprange: 0.2, cliprangeValue: 0.2, vfCoefficient: 0.1,
+            ratioThreshold: 10)
         expectClose(pgLoss.item, reference["pg_loss"], "pg_loss")
         expectClose(vfLoss.item, reference["vf_loss_scaled"], "vf_coef·vf_loss")
         for (name, value) in statistics.named {
@@ -117,7 +129,9 @@ import DetoxTraining
         var controller = KLController.adaptive(initial: 0.2, target: 6, horizon: 10000)
         for (kl, value) in zip(klValues, expected) {
             controller.update(current: kl, nSteps: 16)
-            #expect(Swift.abs(controller.value - value) <= 1e-12 * Swift.abs(value), "after kl \(kl): \(controller.value) vs \(value)")
+            #expect(
+                Swift.abs(controller.value - value) <= 1e-12 * Swift.abs(value),
+                "after kl \(kl): \(controller.value) vs \(value)")
         }
         var fixed = KLController.fixed(0.3)
         fixed.update(current: 100, nSteps: 16)

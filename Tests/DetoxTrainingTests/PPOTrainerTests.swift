@@ -1,11 +1,11 @@
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
 import DetoxTensor
-import Testing
 import DetoxTokenizers
 import DetoxTraining
+import Foundation
+import Testing
 
 /// A "classifier" that finds a chosen set of words: logits `[−n, n]` for labels
 /// `[clean, toxic]`, `n` the number of penalized tokens in the text.
@@ -27,7 +27,9 @@ final class TokenPenaltyClassifier: SequenceClassifier {
     static func policy(seed: UInt64 = 9) throws -> T5WithValueHead {
         let model = try T5ForConditionalGeneration(configuration: TinyWorld.configuration(dropout: 0), seed: seed)
         var generator = SeededGenerator(seed: seed)
-        try LoRA.apply(LoRAConfiguration(rank: 4, alpha: 8, targets: .names(["q", "v", "o", "wo"])), to: model, generator: &generator)
+        try LoRA.apply(
+            LoRAConfiguration(rank: 4, alpha: 8, targets: .names(["q", "v", "o", "wo"])), to: model,
+            generator: &generator)
         return T5WithValueHead(model: model, seed: seed)
     }
 
@@ -44,14 +46,18 @@ final class TokenPenaltyClassifier: SequenceClassifier {
     static let prompts = TinyWorld.dialogues(count: 8).map { "summarize: " + $0.dialogue }
 
     /// Generates, scores and steps once; returns the step's statistics and the mean reward.
-    static func rollout(_ trainer: PPOTrainer, reward: RewardModel, tokenizer: Tokenizer, seed: UInt64) throws -> [String: Double] {
+    static func rollout(_ trainer: PPOTrainer, reward: RewardModel, tokenizer: Tokenizer, seed: UInt64) throws
+        -> [String: Double]
+    {
         let queries = prompts.map { tokenizer.encode($0).ids }
         var generation = GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: 6, eosTokenID: -1, seed: seed)
         generation.returnLogProbabilities = false
         let maxLength = queries.map(\.count).max() ?? 0
         let output = try trainer.policy.model.generate(
             inputIDs: queries.map { $0 + Array(repeating: 0, count: maxLength - $0.count) },
-            attentionMask: queries.map { Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: maxLength - $0.count) },
+            attentionMask: queries.map {
+                Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: maxLength - $0.count)
+            },
             configuration: generation)
         let responses = output.sequences
         let texts = responses.map { tokenizer.decode(Array($0.dropFirst()), skipSpecialTokens: true) }
@@ -66,7 +72,8 @@ final class TokenPenaltyClassifier: SequenceClassifier {
     @Test func rewardRisesAndKLStartsAtZero() throws {
         let tokenizer = try TinyWorld.tokenizer()
         let penalized = Set(3..<30)
-        let reward = try RewardModel(classifier: TokenPenaltyClassifier(penalized: penalized), tokenizer: tokenizer, label: "clean")
+        let reward = try RewardModel(
+            classifier: TokenPenaltyClassifier(penalized: penalized), tokenizer: tokenizer, label: "clean")
         let trainer = try PPOTrainer(policy: Self.policy(), configuration: Self.configuration())
         var rewards: [Double] = []
         for step in 0..<30 {
@@ -78,7 +85,8 @@ final class TokenPenaltyClassifier: SequenceClassifier {
             #expect(stats["objective/kl"]?.isFinite == true)
             rewards.append(stats["env/reward_mean"] ?? .nan)
         }
-        let early = rewards.prefix(5).reduce(0, +) / 5, late = rewards.suffix(5).reduce(0, +) / 5
+        let early = rewards.prefix(5).reduce(0, +) / 5
+        let late = rewards.suffix(5).reduce(0, +) / 5
         #expect(late - early >= 0.5 && late > early / 2, "mean reward \(early) → \(late)")
     }
 
@@ -87,14 +95,16 @@ final class TokenPenaltyClassifier: SequenceClassifier {
     /// 1: no approximate KL and nothing clipped. Rows matched up wrongly would show here.
     @Test func oldLogProbabilitiesLineUpWithEachMinibatch() throws {
         let tokenizer = try TinyWorld.tokenizer()
-        let reward = try RewardModel(classifier: TokenPenaltyClassifier(penalized: Set(3..<30)), tokenizer: tokenizer, label: "clean")
+        let reward = try RewardModel(
+            classifier: TokenPenaltyClassifier(penalized: Set(3..<30)), tokenizer: tokenizer, label: "clean")
         var c = Self.configuration()
         c.learningRate = 1e-30
         c.miniBatchSize = 2
         let trainer = try PPOTrainer(policy: Self.policy(), configuration: c)
         for step in 0..<2 {
             let stats = try Self.rollout(trainer, reward: reward, tokenizer: tokenizer, seed: UInt64(step))
-            #expect(stats["ppo/policy/approxkl"] == 0, "approxkl \(stats["ppo/policy/approxkl"] ?? .nan) at step \(step)")
+            #expect(
+                stats["ppo/policy/approxkl"] == 0, "approxkl \(stats["ppo/policy/approxkl"] ?? .nan) at step \(step)")
             #expect(stats["ppo/policy/clipfrac"] == 0)
             #expect(stats["ppo/policy/policykl"] == 0)
         }
@@ -104,12 +114,17 @@ final class TokenPenaltyClassifier: SequenceClassifier {
         var c = Self.configuration()
         c.miniBatchSize = 3
         #expect(throws: TrainingError.self) { try PPOTrainer(policy: Self.policy(), configuration: c) }
-        let plain = T5WithValueHead(model: try T5ForConditionalGeneration(configuration: TinyWorld.configuration(), seed: 1))
+        let plain = T5WithValueHead(
+            model: try T5ForConditionalGeneration(configuration: TinyWorld.configuration(), seed: 1))
         #expect(throws: TrainingError.self) { try PPOTrainer(policy: plain, configuration: Self.configuration()) }
         let trainer = try PPOTrainer(policy: Self.policy(), configuration: Self.configuration())
-        #expect(throws: TrainingError.self) { try trainer.step(PPOBatch(queries: [[1]], responses: [[0, 1]], scores: [0])) }
         #expect(throws: TrainingError.self) {
-            try RewardModel(classifier: TokenPenaltyClassifier(penalized: []), tokenizer: try TinyWorld.tokenizer(), label: "nothate")
+            try trainer.step(PPOBatch(queries: [[1]], responses: [[0, 1]], scores: [0]))
+        }
+        #expect(throws: TrainingError.self) {
+            try RewardModel(
+                classifier: TokenPenaltyClassifier(penalized: []), tokenizer: try TinyWorld.tokenizer(),
+                label: "nothate")
         }
     }
 

@@ -1,11 +1,11 @@
 import DetoxDatasets
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
 import DetoxTensor
-import Testing
 import DetoxTraining
+import Foundation
+import Testing
 
 struct SimulatedKill: Error {}
 
@@ -29,7 +29,8 @@ struct SimulatedKill: Error {}
     static func trainer(steps: Int, folder: URL) throws -> SupervisedTrainer {
         let (model, lora) = try TinyWorld.adaptedModel()
         return try SupervisedTrainer(
-            model: model, tokenizer: try TinyWorld.tokenizer(), train: DialogueDataset(records: TinyWorld.dialogues(count: 32)),
+            model: model, tokenizer: try TinyWorld.tokenizer(),
+            train: DialogueDataset(records: TinyWorld.dialogues(count: 32)),
             validation: DialogueDataset(records: TinyWorld.dialogues(count: 8, offset: 100)),
             template: PromptTemplate("summarize: {dialogue}"), parameters: parameters(steps: steps),
             adapterConfiguration: lora, outputFolder: folder)
@@ -47,7 +48,8 @@ struct SimulatedKill: Error {}
         // Only the adapters trained; the adapter folder is PEFT's format.
         #expect(trainer.model.trainableParameters().allSatisfy { $0.name.contains("lora_") })
         let adapter = folder.appendingPathComponent("adapter")
-        #expect(FileManager.default.fileExists(atPath: adapter.appendingPathComponent("adapter_model.safetensors").path))
+        #expect(
+            FileManager.default.fileExists(atPath: adapter.appendingPathComponent("adapter_model.safetensors").path))
         let lines = try String(contentsOf: trainer.metricsFile, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 30)
     }
@@ -55,7 +57,8 @@ struct SimulatedKill: Error {}
     /// Killing the run after the step-5 checkpoint and resuming reproduces the uninterrupted run's
     /// loss curve exactly (same bits), including the metrics file.
     @Test func resumeReproducesTheUninterruptedRun() throws {
-        let straightFolder = TinyWorld.temporaryFolder(), resumedFolder = TinyWorld.temporaryFolder()
+        let straightFolder = TinyWorld.temporaryFolder()
+        let resumedFolder = TinyWorld.temporaryFolder()
         defer {
             try? FileManager.default.removeItem(at: straightFolder)
             try? FileManager.default.removeItem(at: resumedFolder)
@@ -71,8 +74,11 @@ struct SimulatedKill: Error {}
         try resumed.run()
         #expect(resumed.history.map(\.loss) == straight.history.map(\.loss))
         #expect(resumed.history.map(\.evalLoss) == straight.history.map(\.evalLoss))
-        #expect(try String(contentsOf: resumed.metricsFile, encoding: .utf8) == String(contentsOf: straight.metricsFile, encoding: .utf8))
-        let a = LoRA.adapterTensors(of: straight.model), b = LoRA.adapterTensors(of: resumed.model)
+        #expect(
+            try String(contentsOf: resumed.metricsFile, encoding: .utf8)
+                == String(contentsOf: straight.metricsFile, encoding: .utf8))
+        let a = LoRA.adapterTensors(of: straight.model)
+        let b = LoRA.adapterTensors(of: resumed.model)
         #expect(a.keys.sorted() == b.keys.sorted())
         for key in a.keys { #expect(a[key]?.values == b[key]?.values, "\(key) differs") }
     }
@@ -81,9 +87,15 @@ struct SimulatedKill: Error {}
         var p = Self.parameters(steps: 1)
         p.schedule = "exponential"
         let (model, lora) = try TinyWorld.adaptedModel()
-        #expect(throws: TrainingError.invalidSetting(name: "schedule", reason: "expected linear, cosine or constant, got exponential")) {
-            try SupervisedTrainer(model: model, tokenizer: try TinyWorld.tokenizer(), train: DialogueDataset(records: TinyWorld.dialogues(count: 4)),
-                                  validation: nil, template: .summarize, parameters: p, adapterConfiguration: lora, outputFolder: TinyWorld.temporaryFolder())
+        #expect(
+            throws: TrainingError.invalidSetting(
+                name: "schedule", reason: "expected linear, cosine or constant, got exponential")
+        ) {
+            try SupervisedTrainer(
+                model: model, tokenizer: try TinyWorld.tokenizer(),
+                train: DialogueDataset(records: TinyWorld.dialogues(count: 4)),
+                validation: nil, template: .summarize, parameters: p, adapterConfiguration: lora,
+                outputFolder: TinyWorld.temporaryFolder())
         }
     }
 }

@@ -1,10 +1,10 @@
 import DetoxDatasets
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
 import DetoxTensor
 import DetoxTokenizers
+import Foundation
 
 /// A tiny T5, a word-level tokenizer and a small dialogue set written here, for training tests.
 enum TinyWorld {
@@ -14,17 +14,22 @@ enum TinyWorld {
     static func dialogues(count: Int, offset: Int = 0) -> [DialogueRecord] {
         (0..<count).map { k in
             let i = k + offset
-            let item = items[i % items.count], name = names[(i / items.count) % names.count], price = 2 + i % 7
+            let item = items[i % items.count]
+            let name = names[(i / items.count) % names.count]
+            let price = 2 + i % 7
             return DialogueRecord(
                 id: "d\(i)",
-                dialogue: "#Person1#: hello , i am \(name) . i want to buy a \(item) .\n#Person2#: the \(item) costs \(price) dollars .",
+                dialogue:
+                    "#Person1#: hello , i am \(name) . i want to buy a \(item) .\n#Person2#: the \(item) costs \(price) dollars .",
                 summary: "\(name) buys a \(item) for \(price) dollars .")
         }
     }
 
     static var vocabulary: [String] {
-        var words = ["<pad>", "</s>", "<unk>", "summarize", ":", "#", "person1", "person2", "hello", ",", "i", "am", ".",
-                     "want", "to", "buy", "a", "the", "costs", "dollars", "buys", "for"]
+        var words = [
+            "<pad>", "</s>", "<unk>", "summarize", ":", "#", "person1", "person2", "hello", ",", "i", "am", ".",
+            "want", "to", "buy", "a", "the", "costs", "dollars", "buys", "for",
+        ]
         words += items + names + (2...8).map(String.init)
         return words
     }

@@ -1,8 +1,8 @@
 // Port of transformers src/transformers/models/bert/configuration_bert.py,
 // models/electra/configuration_electra.py, models/roberta/configuration_roberta.py and the
 // label handling of configuration_utils.py (v4.46.3)
-import Foundation
 import DetoxNN
+import Foundation
 
 /// The `config.json` of a BERT, ELECTRA or RoBERTa model, with transformers' defaults for every
 /// missing field.
@@ -86,7 +86,8 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
     public func activation(file: String = "config.json") throws -> Activation {
         do { return try Activation(name: hiddenActivation) } catch {
             throw ModelError.invalidConfiguration(
-                file: file, key: CodingKeys.hiddenActivation.rawValue, reason: "unknown activation \"\(hiddenActivation)\"")
+                file: file, key: CodingKeys.hiddenActivation.rawValue,
+                reason: "unknown activation \"\(hiddenActivation)\"")
         }
     }
 
@@ -102,14 +103,32 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
         architectures = nil
         switch family {
         case .bert:
-            vocabularySize = 30522; hiddenSize = 768; hiddenLayers = 12; attentionHeads = 12
-            intermediateSize = 3072; padTokenID = 0; bosTokenID = nil; eosTokenID = nil
+            vocabularySize = 30522
+            hiddenSize = 768
+            hiddenLayers = 12
+            attentionHeads = 12
+            intermediateSize = 3072
+            padTokenID = 0
+            bosTokenID = nil
+            eosTokenID = nil
         case .electra:
-            vocabularySize = 30522; hiddenSize = 256; hiddenLayers = 12; attentionHeads = 4
-            intermediateSize = 1024; padTokenID = 0; bosTokenID = nil; eosTokenID = nil
+            vocabularySize = 30522
+            hiddenSize = 256
+            hiddenLayers = 12
+            attentionHeads = 4
+            intermediateSize = 1024
+            padTokenID = 0
+            bosTokenID = nil
+            eosTokenID = nil
         case .roberta:
-            vocabularySize = 50265; hiddenSize = 768; hiddenLayers = 12; attentionHeads = 12
-            intermediateSize = 3072; padTokenID = 1; bosTokenID = 0; eosTokenID = 2
+            vocabularySize = 50265
+            hiddenSize = 768
+            hiddenLayers = 12
+            attentionHeads = 12
+            intermediateSize = 3072
+            padTokenID = 1
+            bosTokenID = 0
+            eosTokenID = 2
         }
         embeddingSize = family == .electra ? 128 : hiddenSize
         hiddenActivation = "gelu"
@@ -180,7 +199,8 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
         architectures = try c.decodeIfPresent([String].self, forKey: .architectures)
         vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? vocabularySize
         hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        embeddingSize = family == .electra
+        embeddingSize =
+            family == .electra
             ? try c.decodeIfPresent(Int.self, forKey: .embeddingSize) ?? embeddingSize
             : hiddenSize
         hiddenLayers = try c.decodeIfPresent(Int.self, forKey: .hiddenLayers) ?? hiddenLayers
@@ -198,7 +218,8 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
         if c.contains(.padTokenID) { padTokenID = try c.decodeIfPresent(Int.self, forKey: .padTokenID) }
         if c.contains(.bosTokenID) { bosTokenID = try c.decodeIfPresent(Int.self, forKey: .bosTokenID) }
         if c.contains(.eosTokenID) { eosTokenID = try c.decodeIfPresent(Int.self, forKey: .eosTokenID) }
-        positionEmbeddingType = try c.decodeIfPresent(String.self, forKey: .positionEmbeddingType) ?? positionEmbeddingType
+        positionEmbeddingType =
+            try c.decodeIfPresent(String.self, forKey: .positionEmbeddingType) ?? positionEmbeddingType
         problemType = try c.decodeIfPresent(String.self, forKey: .problemType)
 
         // Labels, as PretrainedConfig.__init__: id2label wins (num_labels is then ignored) and
@@ -207,7 +228,8 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
             var labels: [Int: String] = [:]
             for (key, name) in raw {
                 guard let id = Int(key) else {
-                    throw ModelError.invalidConfiguration(file: file, key: "id2label", reason: "key \"\(key)\" is not an integer")
+                    throw ModelError.invalidConfiguration(
+                        file: file, key: "id2label", reason: "key \"\(key)\" is not an integer")
                 }
                 labels[id] = name
             }
@@ -216,7 +238,8 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
         } else {
             let count = try c.decodeIfPresent(Int.self, forKey: .numLabels) ?? 2
             guard count >= 1 else {
-                throw ModelError.invalidConfiguration(file: file, key: "num_labels", reason: "must be at least 1, found \(count)")
+                throw ModelError.invalidConfiguration(
+                    file: file, key: "num_labels", reason: "must be at least 1, found \(count)")
             }
             id2label = BertConfiguration.defaultLabels(count: count)
             label2id = BertConfiguration.inverse(id2label)
@@ -224,13 +247,18 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
 
         if try c.decodeIfPresent(Bool.self, forKey: .isDecoder) == true {
             throw ModelError.invalidConfiguration(
-                file: file, key: "is_decoder", reason: "decoder (causal) mode is not supported for sequence classification")
+                file: file, key: "is_decoder",
+                reason: "decoder (causal) mode is not supported for sequence classification")
         }
         if try c.decodeIfPresent(Bool.self, forKey: .addCrossAttention) == true {
-            throw ModelError.invalidConfiguration(file: file, key: "add_cross_attention", reason: "cross-attention is not supported")
+            throw ModelError.invalidConfiguration(
+                file: file, key: "add_cross_attention", reason: "cross-attention is not supported")
         }
-        if let pruned = try c.decodeIfPresent([String: [Int]].self, forKey: .prunedHeads), pruned.values.contains(where: { !$0.isEmpty }) {
-            throw ModelError.invalidConfiguration(file: file, key: "pruned_heads", reason: "pruned attention heads are not supported")
+        if let pruned = try c.decodeIfPresent([String: [Int]].self, forKey: .prunedHeads),
+            pruned.values.contains(where: { !$0.isEmpty })
+        {
+            throw ModelError.invalidConfiguration(
+                file: file, key: "pruned_heads", reason: "pruned attention heads are not supported")
         }
         try validate(file: file)
     }
@@ -299,9 +327,11 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
         func path(_ codingPath: [CodingKey]) -> String { codingPath.map(\.stringValue).joined(separator: ".") }
         switch error {
         case .typeMismatch(let type, let context):
-            return .invalidConfiguration(file: file, key: path(context.codingPath), reason: "expected \(type): \(context.debugDescription)")
+            return .invalidConfiguration(
+                file: file, key: path(context.codingPath), reason: "expected \(type): \(context.debugDescription)")
         case .valueNotFound(let type, let context):
-            return .invalidConfiguration(file: file, key: path(context.codingPath), reason: "expected \(type), found null")
+            return .invalidConfiguration(
+                file: file, key: path(context.codingPath), reason: "expected \(type), found null")
         case .keyNotFound(let key, let context):
             return .invalidConfiguration(file: file, key: path(context.codingPath + [key]), reason: "missing")
         case .dataCorrupted(let context):
@@ -318,10 +348,12 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
         func fail(_ key: CodingKeys, _ reason: String) -> ModelError {
             .invalidConfiguration(file: file, key: key.rawValue, reason: reason)
         }
-        for (key, value) in [(CodingKeys.vocabularySize, vocabularySize), (.hiddenSize, hiddenSize),
-                             (.embeddingSize, embeddingSize), (.hiddenLayers, hiddenLayers),
-                             (.attentionHeads, attentionHeads), (.intermediateSize, intermediateSize),
-                             (.maxPositionEmbeddings, maxPositionEmbeddings), (.typeVocabularySize, typeVocabularySize)]
+        for (key, value) in [
+            (CodingKeys.vocabularySize, vocabularySize), (.hiddenSize, hiddenSize),
+            (.embeddingSize, embeddingSize), (.hiddenLayers, hiddenLayers),
+            (.attentionHeads, attentionHeads), (.intermediateSize, intermediateSize),
+            (.maxPositionEmbeddings, maxPositionEmbeddings), (.typeVocabularySize, typeVocabularySize),
+        ]
         where value < 1 {
             throw fail(key, "must be at least 1, found \(value)")
         }
@@ -329,8 +361,10 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
             throw fail(.hiddenSize, "\(hiddenSize) is not a multiple of num_attention_heads \(attentionHeads)")
         }
         _ = try activation(file: file)
-        for (key, value) in [(CodingKeys.hiddenDropout, hiddenDropout), (.attentionDropout, attentionDropout),
-                             (.classifierDropout, classifierDropout ?? 0)]
+        for (key, value) in [
+            (CodingKeys.hiddenDropout, hiddenDropout), (.attentionDropout, attentionDropout),
+            (.classifierDropout, classifierDropout ?? 0),
+        ]
         where !(value >= 0 && value <= 1) {
             throw fail(key, "must be a probability in [0, 1], found \(value)")
         }
@@ -341,7 +375,9 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
             throw fail(.positionEmbeddingType, "only \"absolute\" is supported, found \"\(positionEmbeddingType)\"")
         }
         if let problemType, !BertConfiguration.problemTypes.contains(problemType) {
-            throw fail(.problemType, "must be one of \(BertConfiguration.problemTypes.joined(separator: ", ")), found \"\(problemType)\"")
+            throw fail(
+                .problemType,
+                "must be one of \(BertConfiguration.problemTypes.joined(separator: ", ")), found \"\(problemType)\"")
         }
         guard numLabels >= 1, Set(id2label.keys) == Set(0..<numLabels) else {
             throw fail(.id2label, "keys must be the class ids 0..<\(numLabels), found \(id2label.keys.sorted())")
@@ -350,9 +386,12 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
             throw fail(.padTokenID, "\(pad) is outside the vocabulary 0..<\(vocabularySize)")
         }
         if family == .roberta {
-            guard let pad = padTokenID else { throw fail(.padTokenID, "RoBERTa needs a pad token id (its position ids start after it)") }
+            guard let pad = padTokenID else {
+                throw fail(.padTokenID, "RoBERTa needs a pad token id (its position ids start after it)")
+            }
             guard pad + 1 < maxPositionEmbeddings else {
-                throw fail(.maxPositionEmbeddings, "\(maxPositionEmbeddings) leaves no position after padding_idx \(pad)")
+                throw fail(
+                    .maxPositionEmbeddings, "\(maxPositionEmbeddings) leaves no position after padding_idx \(pad)")
             }
         }
     }

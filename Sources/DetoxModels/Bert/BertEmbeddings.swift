@@ -44,8 +44,10 @@ public final class BertEmbeddings: Module {
     }
 
     public var namedChildren: [(name: String, module: any Module)] {
-        [("word_embeddings", wordEmbeddings), ("position_embeddings", positionEmbeddings),
-         ("token_type_embeddings", tokenTypeEmbeddings), ("LayerNorm", layerNorm), ("dropout", dropout)]
+        [
+            ("word_embeddings", wordEmbeddings), ("position_embeddings", positionEmbeddings),
+            ("token_type_embeddings", tokenTypeEmbeddings), ("LayerNorm", layerNorm), ("dropout", dropout),
+        ]
     }
 
     /// Position ids of `batch`, row-major `[batch, length]`.
@@ -69,7 +71,8 @@ public final class BertEmbeddings: Module {
     func validate(_ batch: ClassifierBatch) throws {
         for (r, row) in batch.inputIDs.enumerated() {
             if let bad = row.first(where: { $0 < 0 || $0 >= wordEmbeddings.count }) {
-                throw ModelError.invalidInput("input_ids row \(r) holds \(bad), outside the vocabulary 0..<\(wordEmbeddings.count)")
+                throw ModelError.invalidInput(
+                    "input_ids row \(r) holds \(bad), outside the vocabulary 0..<\(wordEmbeddings.count)")
             }
         }
         for (r, row) in (batch.tokenTypeIDs ?? []).enumerated() {
@@ -80,7 +83,8 @@ public final class BertEmbeddings: Module {
         }
         if let largest = positionIDs(batch).max(), largest >= positionEmbeddings.count {
             throw ModelError.invalidInput(
-                "a sequence of \(batch.sequenceLength) tokens needs position \(largest), beyond max_position_embeddings \(positionEmbeddings.count)")
+                "a sequence of \(batch.sequenceLength) tokens needs position \(largest), beyond max_position_embeddings \(positionEmbeddings.count)"
+            )
         }
     }
 
@@ -88,13 +92,13 @@ public final class BertEmbeddings: Module {
     public func callAsFunction(_ batch: ClassifierBatch) throws -> Tensor {
         try validate(batch)
         let shape = batch.shape
-        let words = try wordEmbeddings(batch.flatInputIDs, shape: shape)                 // [B, L, E]
-        let types = try tokenTypeEmbeddings(batch.flatTokenTypeIDs, shape: shape)       // [B, L, E]
+        let words = try wordEmbeddings(batch.flatInputIDs, shape: shape) // [B, L, E]
+        let types = try tokenTypeEmbeddings(batch.flatTokenTypeIDs, shape: shape) // [B, L, E]
         let positionTable: Tensor
         switch positions {
-        case .sequential:                                                              // [1, L, E], shared by the rows
+        case .sequential: // [1, L, E], shared by the rows
             positionTable = try positionEmbeddings(Array(0..<batch.sequenceLength), shape: [1, batch.sequenceLength])
-        case .afterPadding:                                                            // [B, L, E]
+        case .afterPadding: // [B, L, E]
             positionTable = try positionEmbeddings(positionIDs(batch), shape: shape)
         }
         let summed = words + types + positionTable

@@ -12,8 +12,11 @@ public final class BertForSequenceClassification: SequenceClassifier {
     public var classifier: any LinearLayer
 
     /// A randomly initialized model (transformers' `_init_weights`), e.g. to fine-tune from scratch.
-    public convenience init(configuration: BertConfiguration, generator: inout SeededGenerator, dropoutSeed: UInt64 = 0) throws {
-        var initializer = BertInitializer.normal(std: configuration.initializerRange, generator: generator, dropoutSeed: dropoutSeed)
+    public convenience init(configuration: BertConfiguration, generator: inout SeededGenerator, dropoutSeed: UInt64 = 0)
+        throws
+    {
+        var initializer = BertInitializer.normal(
+            std: configuration.initializerRange, generator: generator, dropoutSeed: dropoutSeed)
         try self.init(configuration: configuration, initializer: &initializer)
         if let advanced = initializer.currentGenerator { generator = advanced }
     }
@@ -21,7 +24,8 @@ public final class BertForSequenceClassification: SequenceClassifier {
     init(configuration: BertConfiguration, initializer: inout BertInitializer) throws {
         guard configuration.family == .bert else {
             throw ModelError.unsupportedModelType(
-                file: "config.json", modelType: configuration.family.rawValue, supported: [BertConfiguration.Family.bert.rawValue])
+                file: "config.json", modelType: configuration.family.rawValue,
+                supported: [BertConfiguration.Family.bert.rawValue])
         }
         self.configuration = configuration
         bert = try BertModel(configuration: configuration, pooler: true, initializer: &initializer)
@@ -39,6 +43,6 @@ public final class BertForSequenceClassification: SequenceClassifier {
     public func logits(_ batch: ClassifierBatch) throws -> Tensor {
         let (_, pooled) = try bert(batch)
         guard let pooled else { throw ModelError.invalidInput("BERT classifier built without its pooler") }
-        return classifier(dropout(pooled))                                      // [B, numLabels]
+        return classifier(dropout(pooled)) // [B, numLabels]
     }
 }

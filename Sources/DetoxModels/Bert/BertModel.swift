@@ -27,7 +27,8 @@ public final class BertModel: Module {
         let activation = try configuration.activation()
         self.configuration = configuration
         embeddings = BertEmbeddings(configuration: configuration, initializer: &initializer)
-        embeddingsProject = configuration.embeddingSize == configuration.hiddenSize
+        embeddingsProject =
+            configuration.embeddingSize == configuration.hiddenSize
             ? nil : initializer.linear(configuration.embeddingSize, configuration.hiddenSize)
         encoder = BertEncoder(configuration: configuration, activation: activation, initializer: &initializer)
         pooler = withPooler ? BertPooler(configuration: configuration, initializer: &initializer) : nil
@@ -45,7 +46,7 @@ public final class BertModel: Module {
     /// (adding zeros changes nothing).
     public static func extendedAttentionMask(_ batch: ClassifierBatch) -> Tensor? {
         if batch.isUnmasked { return nil }
-        let minimum = -Float.greatestFiniteMagnitude                            // torch.finfo(torch.float32).min
+        let minimum = -Float.greatestFiniteMagnitude // torch.finfo(torch.float32).min
         let mask = batch.attentionMask.flatMap { $0 }
         return Tensor.build(shape: [batch.batchSize, 1, 1, batch.sequenceLength]) { out, n in
             for i in 0..<n { out[i] = (1 - Float(mask[i])) * minimum }
@@ -59,9 +60,9 @@ public final class BertModel: Module {
 
     /// - Returns: `sequence` `[batch, length, hidden]` and, with a pooler, `pooled` `[batch, hidden]`.
     public func callAsFunction(_ batch: ClassifierBatch) throws -> (sequence: Tensor, pooled: Tensor?) {
-        var hidden = try embeddings(batch)                                      // [B, L, E]
-        if let embeddingsProject { hidden = embeddingsProject(hidden) }         // [B, L, H]
-        hidden = encoder(hidden, mask: BertModel.extendedAttentionMask(batch))  // [B, L, H]
+        var hidden = try embeddings(batch) // [B, L, E]
+        if let embeddingsProject { hidden = embeddingsProject(hidden) } // [B, L, H]
+        hidden = encoder(hidden, mask: BertModel.extendedAttentionMask(batch)) // [B, L, H]
         return (hidden, pooler.map { $0(hidden) })
     }
 }

@@ -1,7 +1,7 @@
 // Port of transformers src/transformers/models/bert/modeling_bert.py `BertSelfAttention` (v4.46.3)
-import Foundation
 import DetoxNN
 import DetoxTensor
+import Foundation
 
 /// Multi-head scaled dot-product self-attention with absolute positions (no relative terms):
 /// `softmax(q·kᵀ / √head_dim + mask) · v`, heads concatenated.
@@ -33,7 +33,8 @@ public final class BertSelfAttention: Module {
     ///   - mask: additive mask `[batch, 1, 1, length]` (0 to attend, `finfo(float32).min` to skip), or `nil`.
     /// - Returns: `[batch, length, hidden]`.
     public func callAsFunction(_ x: Tensor, mask: Tensor?) -> Tensor {
-        let batch = x.shape[0], length = x.shape[1]
+        let batch = x.shape[0]
+        let length = x.shape[1]
         // The 1/√d scaling on the queries (exact for power-of-two head sizes), the mask as the bias.
         let bias = mask?.broadcasted(to: [batch, heads, length, length]) ?? Tensor.zeros([1, heads, length, length])
         return Attention.multiHead(

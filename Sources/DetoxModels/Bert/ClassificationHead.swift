@@ -25,7 +25,7 @@ public final class ClassificationHead: Module {
 
     /// `[batch, length, hidden]` → logits `[batch, numLabels]`.
     public func callAsFunction(_ hidden: Tensor) -> Tensor {
-        let first = dropout(BertModel.firstToken(hidden))                       // [B, H]
-        return outProj(dropout(activation(dense(first))))                       // [B, numLabels]
+        let first = dropout(BertModel.firstToken(hidden)) // [B, H]
+        return outProj(dropout(activation(dense(first)))) // [B, numLabels]
     }
 }

@@ -46,10 +46,12 @@ public struct ClassifierBatch: Sendable, Equatable {
         let length = sequences.map(\.count).max() ?? 0
         if let tokenTypeIDs {
             guard tokenTypeIDs.count == sequences.count else {
-                throw ModelError.invalidInput("token_type_ids has \(tokenTypeIDs.count) rows, input_ids has \(sequences.count)")
+                throw ModelError.invalidInput(
+                    "token_type_ids has \(tokenTypeIDs.count) rows, input_ids has \(sequences.count)")
             }
             for (r, (ids, types)) in zip(sequences, tokenTypeIDs).enumerated() where ids.count != types.count {
-                throw ModelError.invalidInput("token_type_ids row \(r) has \(types.count) entries, input_ids row has \(ids.count)")
+                throw ModelError.invalidInput(
+                    "token_type_ids row \(r) has \(types.count) entries, input_ids row has \(ids.count)")
             }
         }
         let pad: ([Int], Int) -> [Int] = { row, value in row + Array(repeating: value, count: length - row.count) }
@@ -85,7 +87,8 @@ public struct ClassifierBatch: Sendable, Equatable {
             throw ModelError.invalidInput("\(name) has \(rows.count) rows, input_ids has \(ids.count)")
         }
         for (r, row) in rows.enumerated() where row.count != ids[r].count {
-            throw ModelError.invalidInput("\(name) row \(r) has \(row.count) entries, input_ids row has \(ids[r].count)")
+            throw ModelError.invalidInput(
+                "\(name) row \(r) has \(row.count) entries, input_ids row has \(ids[r].count)")
         }
     }
 }

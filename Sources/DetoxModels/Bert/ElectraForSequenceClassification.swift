@@ -13,8 +13,11 @@ public final class ElectraForSequenceClassification: SequenceClassifier {
     public let classifier: ClassificationHead
 
     /// A randomly initialized model (transformers' `_init_weights`), e.g. to fine-tune from scratch.
-    public convenience init(configuration: BertConfiguration, generator: inout SeededGenerator, dropoutSeed: UInt64 = 0) throws {
-        var initializer = BertInitializer.normal(std: configuration.initializerRange, generator: generator, dropoutSeed: dropoutSeed)
+    public convenience init(configuration: BertConfiguration, generator: inout SeededGenerator, dropoutSeed: UInt64 = 0)
+        throws
+    {
+        var initializer = BertInitializer.normal(
+            std: configuration.initializerRange, generator: generator, dropoutSeed: dropoutSeed)
         try self.init(configuration: configuration, initializer: &initializer)
         if let advanced = initializer.currentGenerator { generator = advanced }
     }
@@ -22,7 +25,8 @@ public final class ElectraForSequenceClassification: SequenceClassifier {
     init(configuration: BertConfiguration, initializer: inout BertInitializer) throws {
         guard configuration.family == .electra else {
             throw ModelError.unsupportedModelType(
-                file: "config.json", modelType: configuration.family.rawValue, supported: [BertConfiguration.Family.electra.rawValue])
+                file: "config.json", modelType: configuration.family.rawValue,
+                supported: [BertConfiguration.Family.electra.rawValue])
         }
         self.configuration = configuration
         electra = try BertModel(configuration: configuration, pooler: false, initializer: &initializer)
@@ -31,7 +35,9 @@ public final class ElectraForSequenceClassification: SequenceClassifier {
 
     public var labels: [String] { configuration.labels }
 
-    public var namedChildren: [(name: String, module: any Module)] { [("electra", electra), ("classifier", classifier)] }
+    public var namedChildren: [(name: String, module: any Module)] {
+        [("electra", electra), ("classifier", classifier)]
+    }
 
     /// - Returns: logits `[batch, numLabels]`.
     public func logits(_ batch: ClassifierBatch) throws -> Tensor {

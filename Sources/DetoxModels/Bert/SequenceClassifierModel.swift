@@ -1,8 +1,8 @@
 // Port of transformers' `AutoModelForSequenceClassification.from_pretrained` for the BERT family,
 // with the key handling of src/transformers/modeling_utils.py `_load_pretrained_model` (v4.46.3)
-import Foundation
 import DetoxNN
 import DetoxTensor
+import Foundation
 
 /// Loads a BERT, ELECTRA or RoBERTa sequence classifier from a Hugging Face model folder.
 ///
@@ -37,7 +37,8 @@ public enum SequenceClassifierModel {
         }
         let configuration = try BertConfiguration(jsonData: try folder.configData(), file: file)
         if let architectures, !architectures.isEmpty,
-           !architectures.contains(family.sequenceClassificationArchitecture) {
+            !architectures.contains(family.sequenceClassificationArchitecture)
+        {
             throw ModelError.unsupportedModelType(
                 file: file, modelType: architectures.joined(separator: ", "),
                 supported: [family.sequenceClassificationArchitecture])
@@ -70,11 +71,15 @@ public enum SequenceClassifierModel {
         return model
     }
 
-    static func make(configuration: BertConfiguration, initializer: inout BertInitializer) throws -> any SequenceClassifier {
+    static func make(configuration: BertConfiguration, initializer: inout BertInitializer) throws
+        -> any SequenceClassifier
+    {
         switch configuration.family {
         case .bert: return try BertForSequenceClassification(configuration: configuration, initializer: &initializer)
-        case .electra: return try ElectraForSequenceClassification(configuration: configuration, initializer: &initializer)
-        case .roberta: return try RobertaForSequenceClassification(configuration: configuration, initializer: &initializer)
+        case .electra:
+            return try ElectraForSequenceClassification(configuration: configuration, initializer: &initializer)
+        case .roberta:
+            return try RobertaForSequenceClassification(configuration: configuration, initializer: &initializer)
         }
     }
 
@@ -112,7 +117,8 @@ public enum SequenceClassifierModel {
         }
         for (name, parameter) in parameters {
             if let value = renamed[name], value.shape != parameter.shape {
-                throw ModelError.shapeMismatch(source: source, key: name, expected: parameter.shape, actual: value.shape)
+                throw ModelError.shapeMismatch(
+                    source: source, key: name, expected: parameter.shape, actual: value.shape)
             }
         }
         let known = Set(parameters.map(\.name))

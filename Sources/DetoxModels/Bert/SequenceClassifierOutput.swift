@@ -24,7 +24,9 @@ public struct SequenceClassifierOutput: Sendable {
         let width = labels.count
         let values = probabilityTensor.values
         return (0..<batchSize).map { r in
-            Dictionary(labels.enumerated().map { ($0.element, values[r * width + $0.offset]) }, uniquingKeysWith: { a, _ in a })
+            Dictionary(
+                labels.enumerated().map { ($0.element, values[r * width + $0.offset]) }, uniquingKeysWith: { a, _ in a }
+            )
         }
     }
 

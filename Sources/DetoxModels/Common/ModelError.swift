@@ -21,7 +21,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unsupportedModelType(let file, let modelType, let supported):
-            return "\(file): model_type \"\(modelType)\" is not supported (supported: \(supported.joined(separator: ", ")))"
+            return
+                "\(file): model_type \"\(modelType)\" is not supported (supported: \(supported.joined(separator: ", ")))"
         case .missingFile(let folder, let name):
             return "\(folder): missing \(name)"
         case .invalidConfiguration(let file, let key, let reason):

@@ -1,6 +1,6 @@
 import DetoxCheckpoints
-import Foundation
 import DetoxTensor
+import Foundation
 
 /// A Hugging Face model folder on disk (`config.json` plus weights), as `from_pretrained` reads it.
 public struct ModelFolder: Sendable {
@@ -32,7 +32,8 @@ public struct ModelFolder: Sendable {
         }
         guard let modelType = object["model_type"] as? String else {
             throw ModelError.invalidConfiguration(
-                file: configURL.path, key: "model_type", reason: object["model_type"] == nil ? "missing" : "not a string")
+                file: configURL.path, key: "model_type",
+                reason: object["model_type"] == nil ? "missing" : "not a string")
         }
         return (modelType, object["architectures"] as? [String])
     }
@@ -61,10 +62,14 @@ extension ModelFolder {
     /// of `config.json` (less RoBERTa's padding offset of 2), else 512.
     public var maxPositions: Int {
         func json(_ name: String) -> [String: Any]? {
-            guard let data = FileManager.default.contents(atPath: url.appendingPathComponent(name).path) else { return nil }
+            guard let data = FileManager.default.contents(atPath: url.appendingPathComponent(name).path) else {
+                return nil
+            }
             return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         }
-        if let tokenizerConfig = json("tokenizer_config.json"), let length = tokenizerConfig["model_max_length"] as? Int, length < 1_000_000 {
+        if let tokenizerConfig = json("tokenizer_config.json"),
+            let length = tokenizerConfig["model_max_length"] as? Int, length < 1_000_000
+        {
             return length
         }
         if let config = json("config.json"), let positions = config["max_position_embeddings"] as? Int {

@@ -1,8 +1,8 @@
-import DetoxFiles
 import DetoxCheckpoints
-import Foundation
+import DetoxFiles
 import DetoxNN
 import DetoxTensor
+import Foundation
 
 /// Writes a Hugging Face model folder: `config.json` and `model.safetensors`, each atomically, the
 /// way `save_pretrained(safe_serialization=True)` lays it out, so transformers can load it.
@@ -18,7 +18,8 @@ public enum ModelFolderWriter {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let config = try encoder.encode(configuration)
         try AtomicFileWriter.write([UInt8](config), to: folder.appendingPathComponent("config.json"))
-        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent("model.safetensors"))
+        try SafeTensors.write(
+            tensors, metadata: ["format": "pt"], to: folder.appendingPathComponent("model.safetensors"))
     }
 
     /// Writes a module's parameters under their checkpoint names.

@@ -96,8 +96,10 @@ public struct GenerationConfig: Sendable, Equatable, Codable {
         padTokenID = try c.decodeIfPresent(Int.self, forKey: .padTokenID)
         decoderStartTokenID = try c.decodeIfPresent(Int.self, forKey: .decoderStartTokenID)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
-        returnLogProbabilities = try c.decodeIfPresent(Bool.self, forKey: .returnLogProbabilities) ?? returnLogProbabilities
-        logProbabilitySource = try c.decodeIfPresent(LogProbabilitySource.self, forKey: .logProbabilitySource) ?? logProbabilitySource
+        returnLogProbabilities =
+            try c.decodeIfPresent(Bool.self, forKey: .returnLogProbabilities) ?? returnLogProbabilities
+        logProbabilitySource =
+            try c.decodeIfPresent(LogProbabilitySource.self, forKey: .logProbabilitySource) ?? logProbabilitySource
         vocabularyLimit = try c.decodeIfPresent(Int.self, forKey: .vocabularyLimit)
     }
 
@@ -108,22 +110,29 @@ public struct GenerationConfig: Sendable, Equatable, Codable {
 
     /// Sampling with the given warpers (`topK: 0, topP: 1` is pure sampling).
     public static func sampling(
-        maxNewTokens: Int, temperature: Float = 1.0, topK: Int = 0, topP: Float = 1.0, minNewTokens: Int = 0, seed: UInt64 = 0
+        maxNewTokens: Int, temperature: Float = 1.0, topK: Int = 0, topP: Float = 1.0, minNewTokens: Int = 0,
+        seed: UInt64 = 0
     ) -> GenerationConfig {
-        GenerationConfig(doSample: true, temperature: temperature, topK: topK, topP: topP,
-                         minNewTokens: minNewTokens, maxNewTokens: maxNewTokens, seed: seed)
+        GenerationConfig(
+            doSample: true, temperature: temperature, topK: topK, topP: topP,
+            minNewTokens: minNewTokens, maxNewTokens: maxNewTokens, seed: seed)
     }
 
     /// Checks the values as transformers' validation does.
     /// - Throws: ``ModelError/invalidInput(_:)`` naming the bad setting.
     public func validate(vocabularySize: Int) throws {
-        guard maxNewTokens > 0 else { throw ModelError.invalidInput("maxNewTokens must be positive, got \(maxNewTokens)") }
-        guard minNewTokens >= 0 else { throw ModelError.invalidInput("minNewTokens must not be negative, got \(minNewTokens)") }
+        guard maxNewTokens > 0 else {
+            throw ModelError.invalidInput("maxNewTokens must be positive, got \(maxNewTokens)")
+        }
+        guard minNewTokens >= 0 else {
+            throw ModelError.invalidInput("minNewTokens must not be negative, got \(minNewTokens)")
+        }
         guard topK >= 0 else { throw ModelError.invalidInput("topK must not be negative, got \(topK)") }
         guard topP >= 0 && topP <= 1 else { throw ModelError.invalidInput("topP must be in [0, 1], got \(topP)") }
         if doSample {
             guard temperature > 0 && temperature.isFinite else {
-                throw ModelError.invalidInput("temperature must be positive when sampling, got \(temperature) (use doSample = false for greedy)")
+                throw ModelError.invalidInput(
+                    "temperature must be positive when sampling, got \(temperature) (use doSample = false for greedy)")
             }
         }
         if let limit = vocabularyLimit, !(limit > 0 && limit <= vocabularySize) {

@@ -1,13 +1,14 @@
 // Semantics of transformers src/transformers/generation/logits_process.py (v4.46.3):
 // MinNewTokensLengthLogitsProcessor, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper,
 // and the greedy / multinomial choice of `GenerationMixin._sample`.
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import CDetoxKernels
 import DetoxTensor
+
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
 
 /// The per-row logits processors and token choice used by generation, on one row of scores.
 ///
@@ -59,7 +60,7 @@ public enum LogitsProcessing {
             total += e
         }
         let cutoff = 1 - topP
-        var cumulative: Double = 0   // torch's CPU cumsum accumulates floats in double
+        var cumulative: Double = 0 // torch's CPU cumsum accumulates floats in double
         var remove: [Int] = []
         for i in 0..<(count - 1) {
             cumulative += Double(probabilities[i] / total)
@@ -120,7 +121,8 @@ public enum LogitsProcessing {
     private static func siftDown(_ heap: inout [Float], _ start: Int) {
         var parent = start
         while true {
-            let left = 2 * parent + 1, right = left + 1
+            let left = 2 * parent + 1
+            let right = left + 1
             var smallest = parent
             if left < heap.count && heap[left] < heap[smallest] { smallest = left }
             if right < heap.count && heap[right] < heap[smallest] { smallest = right }

@@ -1,10 +1,11 @@
 import CDetoxKernels
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import DetoxTensor
+
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
 
 /// Log-probabilities of chosen tokens, fused: `log_softmax(logits)[target]` without
 /// materialising the full log-softmax, differentiable in the logits.
@@ -33,7 +34,10 @@ public enum TokenLogProbabilities {
             return Tensor.build(shape: Array(logits.shape.dropLast())) { out, _ in
                 Parallel.forChunks(rows, minimum: minimumRows) { start, end in
                     for r in start..<end {
-                        guard targets[r] >= 0 else { out[r] = 0; continue }
+                        guard targets[r] >= 0 else {
+                            out[r] = 0
+                            continue
+                        }
                         let s = source + r * width
                         lse.value[r] = Tensor.logSumExp(s, count: width)
                         out[r] = s[targets[r]] - lse.value[r]
@@ -44,17 +48,22 @@ public enum TokenLogProbabilities {
         return Tensor.record(result, inputs: [logits]) { g in
             // d/dlogits = g · (onehot(target) − softmax).
             let gp = g.storage.pointer
-            return [Tensor.build(shape: logits.shape) { out, _ in
-                Parallel.forChunks(rows, minimum: minimumRows) { start, end in
-                    for r in start..<end {
-                        let o = out + r * width
-                        guard targets[r] >= 0 else { o.initialize(repeating: 0, count: width); continue }
-                        let scale = gp[r]
-                        detox_exp_scaled(source + r * width, width, logSumExp[r], -scale, o)
-                        o[targets[r]] += scale
+            return [
+                Tensor.build(shape: logits.shape) { out, _ in
+                    Parallel.forChunks(rows, minimum: minimumRows) { start, end in
+                        for r in start..<end {
+                            let o = out + r * width
+                            guard targets[r] >= 0 else {
+                                o.initialize(repeating: 0, count: width)
+                                continue
+                            }
+                            let scale = gp[r]
+                            detox_exp_scaled(source + r * width, width, logSumExp[r], -scale, o)
+                            o[targets[r]] += scale
+                        }
                     }
                 }
-            }]
+            ]
         }
     }
 }

@@ -24,19 +24,26 @@ public final class T5Attention: Module, T5LinearSlots {
     public let bucketCount: Int
     public let maxDistance: Int
 
-    init(configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, prefix: String,
-         weights: T5WeightProvider) throws {
-        let inner = c.innerDimension, d = c.modelDimension
+    init(
+        configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, prefix: String,
+        weights: T5WeightProvider
+    ) throws {
+        let inner = c.innerDimension
+        let d = c.modelDimension
         // transformers' `_init_weights` standard deviations, used when no checkpoint supplies the weight.
         let factor = c.initializerFactor
-        q = try weights.linear("\(prefix).q", inFeatures: d, outFeatures: inner, std: factor / Float(d * c.keyValueDimension).squareRoot())
+        q = try weights.linear(
+            "\(prefix).q", inFeatures: d, outFeatures: inner, std: factor / Float(d * c.keyValueDimension).squareRoot())
         k = try weights.linear("\(prefix).k", inFeatures: d, outFeatures: inner, std: factor / Float(d).squareRoot())
         v = try weights.linear("\(prefix).v", inFeatures: d, outFeatures: inner, std: factor / Float(d).squareRoot())
-        o = try weights.linear("\(prefix).o", inFeatures: inner, outFeatures: d, std: factor / Float(inner).squareRoot())
-        relativeAttentionBias = hasRelativeAttentionBias
-            ? Embedding(weight: try weights.tensor(
-                "\(prefix).relative_attention_bias.weight", shape: [c.relativeAttentionBucketCount, c.headCount],
-                std: factor / Float(d).squareRoot()))
+        o = try weights.linear(
+            "\(prefix).o", inFeatures: inner, outFeatures: d, std: factor / Float(inner).squareRoot())
+        relativeAttentionBias =
+            hasRelativeAttentionBias
+            ? Embedding(
+                weight: try weights.tensor(
+                    "\(prefix).relative_attention_bias.weight", shape: [c.relativeAttentionBucketCount, c.headCount],
+                    std: factor / Float(d).squareRoot()))
             : nil
         dropout = weights.dropout(c.dropoutRate)
         headCount = c.headCount
@@ -76,10 +83,10 @@ public final class T5Attention: Module, T5LinearSlots {
         let buckets = T5RelativePosition.buckets(
             queryPositions: queryPositions, keyLength: keyLength, bidirectional: !isDecoder,
             bucketCount: bucketCount, maxDistance: maxDistance)
-        return table.weight.tensor.indexSelect(buckets)      // [Lq·Lk, H]
+        return table.weight.tensor.indexSelect(buckets) // [Lq·Lk, H]
             .reshaped([queryPositions.count, keyLength, headCount])
-            .permuted([2, 0, 1])                             // [H, Lq, Lk]
-            .unsqueezed(0)                                   // [1, H, Lq, Lk]
+            .permuted([2, 0, 1]) // [H, Lq, Lk]
+            .unsqueezed(0) // [1, H, Lq, Lk]
     }
 
     // MARK: - Full-sequence forward
@@ -94,7 +101,7 @@ public final class T5Attention: Module, T5LinearSlots {
     func callAsFunction(_ hidden: Tensor, keyValueStates: Tensor? = nil, positionBias: Tensor) -> Tensor {
         let source = keyValueStates ?? hidden
         let context = Attention.multiHead(
-            query: q(hidden), key: k(source), value: v(source), bias: positionBias,   // [B, L, H·D] each
+            query: q(hidden), key: k(source), value: v(source), bias: positionBias, // [B, L, H·D] each
             headCount: headCount, dropout: dropout.maskSeed())
         return o(context)
     }

@@ -9,12 +9,15 @@ public final class T5Block: Module {
     public let crossAttentionLayer: T5LayerCrossAttention?
     public let feedForwardLayer: T5LayerFF
 
-    init(configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, prefix: String,
-         weights: T5WeightProvider) throws {
+    init(
+        configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, prefix: String,
+        weights: T5WeightProvider
+    ) throws {
         selfAttentionLayer = try T5LayerSelfAttention(
             configuration: c, isDecoder: isDecoder, hasRelativeAttentionBias: hasRelativeAttentionBias,
             prefix: "\(prefix).layer.0", weights: weights)
-        crossAttentionLayer = isDecoder
+        crossAttentionLayer =
+            isDecoder
             ? try T5LayerCrossAttention(configuration: c, prefix: "\(prefix).layer.1", weights: weights)
             : nil
         feedForwardLayer = try T5LayerFF(
@@ -34,7 +37,8 @@ public final class T5Block: Module {
     ///   - encoder: `[B, S, d_model]` (decoder blocks).
     ///   - crossBias: `[B, H, L, S]`, the encoder mask (decoder blocks).
     /// - Returns: `[B, L, d_model]`.
-    func callAsFunction(_ hidden: Tensor, selfBias: Tensor, encoder: Tensor? = nil, crossBias: Tensor? = nil) -> Tensor {
+    func callAsFunction(_ hidden: Tensor, selfBias: Tensor, encoder: Tensor? = nil, crossBias: Tensor? = nil) -> Tensor
+    {
         var h = selfAttentionLayer(hidden, positionBias: selfBias)
         if let crossAttentionLayer, let encoder, let crossBias {
             h = crossAttentionLayer(h, encoder: encoder, positionBias: crossBias)

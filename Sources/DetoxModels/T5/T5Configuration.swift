@@ -1,6 +1,6 @@
 // Port of transformers src/transformers/models/t5/configuration_t5.py (v4.46.3)
-import Foundation
 import DetoxNN
+import Foundation
 
 /// The hyperparameters of a T5 model, decoded from a Hugging Face `config.json`.
 ///
@@ -109,7 +109,8 @@ public struct T5Configuration: Codable, Sendable, Equatable {
         dropoutRate = try c.decodeIfPresent(Float.self, forKey: .dropoutRate) ?? dropoutRate
         layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? layerNormEpsilon
         initializerFactor = try c.decodeIfPresent(Float.self, forKey: .initializerFactor) ?? initializerFactor
-        feedForwardProjection = try c.decodeIfPresent(String.self, forKey: .feedForwardProjection) ?? feedForwardProjection
+        feedForwardProjection =
+            try c.decodeIfPresent(String.self, forKey: .feedForwardProjection) ?? feedForwardProjection
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? tieWordEmbeddings
         decoderStartTokenID = try c.decodeIfPresent(Int.self, forKey: .decoderStartTokenID) ?? decoderStartTokenID
         eosTokenID = try Self.decodeTokenID(c, .eosTokenID) ?? eosTokenID
@@ -134,7 +135,9 @@ public struct T5Configuration: Codable, Sendable, Equatable {
         guard let last = parts.last, !last.isEmpty, parts.count <= 2, parts.count == 1 || parts[0] == "gated" else {
             throw ModelError.invalidConfiguration(
                 file: file, key: "feed_forward_proj",
-                reason: "\"\(value)\" is not of the form \"gated-{ACT_FN}\" or \"{ACT_FN}\" (e.g. \"gated-gelu\", \"relu\")")
+                reason:
+                    "\"\(value)\" is not of the form \"gated-{ACT_FN}\" or \"{ACT_FN}\" (e.g. \"gated-gelu\", \"relu\")"
+            )
         }
         if value == "gated-gelu" { return ("gelu_new", true) }
         return (last, parts.count == 2)
@@ -172,23 +175,29 @@ public struct T5Configuration: Codable, Sendable, Equatable {
         guard relativeAttentionMaxDistance > relativeAttentionBucketCount / 2 else {
             throw ModelError.invalidConfiguration(
                 file: file, key: "relative_attention_max_distance",
-                reason: "must exceed relative_attention_num_buckets / 2 (\(relativeAttentionBucketCount / 2)), got \(relativeAttentionMaxDistance)")
+                reason:
+                    "must exceed relative_attention_num_buckets / 2 (\(relativeAttentionBucketCount / 2)), got \(relativeAttentionMaxDistance)"
+            )
         }
         guard dropoutRate >= 0 && dropoutRate < 1 else {
-            throw ModelError.invalidConfiguration(file: file, key: "dropout_rate", reason: "must be in [0, 1), got \(dropoutRate)")
+            throw ModelError.invalidConfiguration(
+                file: file, key: "dropout_rate", reason: "must be in [0, 1), got \(dropoutRate)")
         }
         guard layerNormEpsilon >= 0 && layerNormEpsilon.isFinite else {
             throw ModelError.invalidConfiguration(
                 file: file, key: "layer_norm_epsilon", reason: "must be a non-negative number, got \(layerNormEpsilon)")
         }
-        for (value, key) in [(decoderStartTokenID, "decoder_start_token_id"), (eosTokenID, "eos_token_id"), (padTokenID, "pad_token_id")] {
+        for (value, key) in [
+            (decoderStartTokenID, "decoder_start_token_id"), (eosTokenID, "eos_token_id"), (padTokenID, "pad_token_id"),
+        ] {
             guard value >= 0 && value < vocabularySize else {
                 throw ModelError.invalidConfiguration(
                     file: file, key: key, reason: "\(value) is outside the vocabulary 0..<\(vocabularySize)")
             }
         }
         if let p = summaryDropoutProbability, !(p >= 0 && p < 1) {
-            throw ModelError.invalidConfiguration(file: file, key: "summary_dropout_prob", reason: "must be in [0, 1), got \(p)")
+            throw ModelError.invalidConfiguration(
+                file: file, key: "summary_dropout_prob", reason: "must be in [0, 1), got \(p)")
         }
         _ = try activation(file: file)
     }
@@ -229,9 +238,9 @@ public struct T5Configuration: Codable, Sendable, Equatable {
     }
 }
 
-fileprivate extension ModelError {
+extension ModelError {
     /// The same error with the file name filled in (configuration parsing does not know it).
-    func withFile(_ file: String) -> ModelError {
+    fileprivate func withFile(_ file: String) -> ModelError {
         if case .invalidConfiguration(_, let key, let reason) = self {
             return .invalidConfiguration(file: file, key: key, reason: reason)
         }

@@ -34,19 +34,24 @@ final class T5DecoderCache {
         let attention = decoder.relativeAttention
         innerDimension = attention.headCount * attention.headDimension
         self.encoderMask = encoderMask
-        var keys: [Tensor] = [], values: [Tensor] = []
+        var keys: [Tensor] = []
+        var values: [Tensor] = []
         for block in decoder.blocks.modules {
             guard let cross = block.crossAttentionLayer?.encDecAttention else { continue }
-            keys.append(cross.k(encoderHidden))     // [B, S, H·D]
+            keys.append(cross.k(encoderHidden)) // [B, S, H·D]
             values.append(cross.v(encoderHidden))
         }
         crossKeys = keys
         crossValues = values
         let size = batch * capacity * innerDimension
-        selfKeys = decoder.blocks.modules.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(size, 1)) }
-        selfValues = decoder.blocks.modules.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(size, 1)) }
+        selfKeys = decoder.blocks.modules.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(size, 1))
+        }
+        selfValues = decoder.blocks.modules.map { _ in
+            UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(size, 1))
+        }
         causalBuckets = (0..<Swift.max(capacity, 1)).map {
-            T5RelativePosition.bucket(-$0, bidirectional: false, bucketCount: attention.bucketCount, maxDistance: attention.maxDistance)
+            T5RelativePosition.bucket(
+                -$0, bidirectional: false, bucketCount: attention.bucketCount, maxDistance: attention.maxDistance)
         }
     }
 

@@ -11,10 +11,12 @@ public final class T5DenseActDense: T5FeedForwardNetwork, T5LinearSlots {
 
     init(configuration c: T5Configuration, prefix: String, weights: T5WeightProvider) throws {
         let factor = c.initializerFactor
-        wi = try weights.linear("\(prefix).wi", inFeatures: c.modelDimension, outFeatures: c.feedForwardDimension,
-                                std: factor / Float(c.modelDimension).squareRoot())
-        wo = try weights.linear("\(prefix).wo", inFeatures: c.feedForwardDimension, outFeatures: c.modelDimension,
-                                std: factor / Float(c.feedForwardDimension).squareRoot())
+        wi = try weights.linear(
+            "\(prefix).wi", inFeatures: c.modelDimension, outFeatures: c.feedForwardDimension,
+            std: factor / Float(c.modelDimension).squareRoot())
+        wo = try weights.linear(
+            "\(prefix).wo", inFeatures: c.feedForwardDimension, outFeatures: c.modelDimension,
+            std: factor / Float(c.feedForwardDimension).squareRoot())
         activation = try c.activation()
         dropout = weights.dropout(c.dropoutRate)
     }

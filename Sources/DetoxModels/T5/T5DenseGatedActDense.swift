@@ -14,10 +14,13 @@ public final class T5DenseGatedActDense: T5FeedForwardNetwork, T5LinearSlots {
     init(configuration c: T5Configuration, prefix: String, weights: T5WeightProvider) throws {
         let factor = c.initializerFactor
         let inStd = factor / Float(c.modelDimension).squareRoot()
-        wi0 = try weights.linear("\(prefix).wi_0", inFeatures: c.modelDimension, outFeatures: c.feedForwardDimension, std: inStd)
-        wi1 = try weights.linear("\(prefix).wi_1", inFeatures: c.modelDimension, outFeatures: c.feedForwardDimension, std: inStd)
-        wo = try weights.linear("\(prefix).wo", inFeatures: c.feedForwardDimension, outFeatures: c.modelDimension,
-                                std: factor / Float(c.feedForwardDimension).squareRoot())
+        wi0 = try weights.linear(
+            "\(prefix).wi_0", inFeatures: c.modelDimension, outFeatures: c.feedForwardDimension, std: inStd)
+        wi1 = try weights.linear(
+            "\(prefix).wi_1", inFeatures: c.modelDimension, outFeatures: c.feedForwardDimension, std: inStd)
+        wo = try weights.linear(
+            "\(prefix).wo", inFeatures: c.feedForwardDimension, outFeatures: c.modelDimension,
+            std: factor / Float(c.feedForwardDimension).squareRoot())
         activation = try c.activation()
         dropout = weights.dropout(c.dropoutRate)
     }

@@ -9,9 +9,12 @@ extension T5ForConditionalGeneration {
     /// Generates a continuation of every input row, greedily or by sampling, seeded by `configuration.seed`.
     ///
     /// See ``generate(inputIDs:attentionMask:configuration:generator:)``.
-    public func generate(inputIDs: [[Int]], attentionMask: [[Int]]? = nil, configuration: GenerationConfig) throws -> GenerationOutput {
+    public func generate(inputIDs: [[Int]], attentionMask: [[Int]]? = nil, configuration: GenerationConfig) throws
+        -> GenerationOutput
+    {
         var generator = SeededGenerator(seed: configuration.seed)
-        return try generate(inputIDs: inputIDs, attentionMask: attentionMask, configuration: configuration, generator: &generator)
+        return try generate(
+            inputIDs: inputIDs, attentionMask: attentionMask, configuration: configuration, generator: &generator)
     }
 
     /// Generates a continuation of every input row.
@@ -55,8 +58,10 @@ extension T5ForConditionalGeneration {
 
         return Tensor.withNoGrad {
             let additive = T5Inputs.additivePaddingMask(mask, batch: batch, length: sourceLength)
-            let embeddings = shared.weight.tensor.indexSelect(ids).reshaped([batch, sourceLength, configuration.modelDimension])
-            let encoderHidden = encoder(embeddings: embeddings, selfMask: additive)   // [B, S, d]
+            let embeddings = shared.weight.tensor.indexSelect(ids).reshaped([
+                batch, sourceLength, configuration.modelDimension,
+            ])
+            let encoderHidden = encoder(embeddings: embeddings, selfMask: additive) // [B, S, d]
             let cache = T5DecoderCache(
                 decoder: decoder, encoderHidden: encoderHidden, encoderMask: additive.values,
                 capacity: settings.maxNewTokens)
@@ -64,7 +69,8 @@ extension T5ForConditionalGeneration {
             var sequences = [[Int]](repeating: [start], count: batch)
             var finished = [Bool](repeating: false, count: batch)
             var counts = [Int](repeating: 0, count: batch)
-            var logProbabilities: [[Float]]? = settings.returnLogProbabilities ? Array(repeating: [], count: batch) : nil
+            var logProbabilities: [[Float]]? =
+                settings.returnLogProbabilities ? Array(repeating: [], count: batch) : nil
             var current = [Int](repeating: start, count: batch)
             var scores = [Float](repeating: 0, count: vocabulary)
             let suppressed = settings.vocabularyLimit.map { Array($0..<vocabulary) } ?? []
@@ -72,7 +78,7 @@ extension T5ForConditionalGeneration {
             for step in 0..<settings.maxNewTokens {
                 // Only unfinished rows go through the decoder; finished ones just get padding.
                 let active = (0..<batch).filter { !finished[$0] }
-                let logits = decoderStep(tokens: active.map { current[$0] }, rows: active, cache: cache)   // [A, vocab]
+                let logits = decoderStep(tokens: active.map { current[$0] }, rows: active, cache: cache) // [A, vocab]
                 let raw = logits.storage.pointer
                 for row in 0..<batch where finished[row] {
                     sequences[row].append(pad)
@@ -94,7 +100,8 @@ extension T5ForConditionalGeneration {
                         return LogitsProcessing.sample(s, count: vocabulary, generator: &generator)
                     }
                     if logProbabilities != nil {
-                        let value = settings.logProbabilitySource == .model
+                        let value =
+                            settings.logProbabilitySource == .model
                             ? LogitsProcessing.logProbability(rowLogits, count: vocabulary, index: token)
                             : scores.withUnsafeBufferPointer {
                                 LogitsProcessing.logProbability($0.baseAddress!, count: vocabulary, index: token)
@@ -108,8 +115,9 @@ extension T5ForConditionalGeneration {
                 }
                 if !finished.contains(false) { break }
             }
-            return GenerationOutput(sequences: sequences, generatedCounts: counts, stoppedAtEOS: finished,
-                                    logProbabilities: logProbabilities)
+            return GenerationOutput(
+                sequences: sequences, generatedCounts: counts, stoppedAtEOS: finished,
+                logProbabilities: logProbabilities)
         }
     }
 
@@ -131,7 +139,8 @@ extension T5ForConditionalGeneration {
         let position = cache.length
         let keyLength = position + 1
         let relative = decoder.relativeAttention
-        let heads = relative.headCount, headDimension = relative.headDimension
+        let heads = relative.headCount
+        let headDimension = relative.headDimension
         // Relative bias of the new query against keys 0...position: [H, keyLength].
         var bias = [Float](repeating: 0, count: heads * keyLength)
         if let table = relative.relativeAttentionBias?.weight.tensor.storage.pointer {
@@ -140,14 +149,14 @@ extension T5ForConditionalGeneration {
                 for h in 0..<heads { bias[h * keyLength + j] = table[bucket * heads + h] }
             }
         }
-        var hidden = shared.weight.tensor.indexSelect(tokens)     // [B, d]
+        var hidden = shared.weight.tensor.indexSelect(tokens) // [B, d]
         var crossIndex = 0
         for (layer, block) in decoder.blocks.modules.enumerated() {
             // Self-attention over the cache plus this position.
             let selfLayer = block.selfAttentionLayer
             let attention = selfLayer.selfAttention
             let normed = selfLayer.layerNorm(hidden)
-            let query = attention.q(normed)                           // [B, H·D]
+            let query = attention.q(normed) // [B, H·D]
             cache.write(layer: layer, rows: rows, keys: attention.k(normed), values: attention.v(normed))
             let context = T5StepAttention.attend(
                 query: query, rows: rows, keys: cache.selfKeyBuffer(layer), values: cache.selfValueBuffer(layer),

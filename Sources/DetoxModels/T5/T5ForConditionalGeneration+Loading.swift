@@ -1,5 +1,5 @@
-import Foundation
 import DetoxTensor
+import Foundation
 
 extension T5ForConditionalGeneration {
     /// Loads a Hugging Face T5 model folder (`config.json` and the weights, see ``T5WeightSource``).

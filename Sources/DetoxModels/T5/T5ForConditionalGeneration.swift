@@ -1,7 +1,7 @@
 // Port of transformers src/transformers/models/t5/modeling_t5.py (v4.46.3), `T5ForConditionalGeneration`
-import Foundation
 import DetoxNN
 import DetoxTensor
+import Foundation
 
 /// T5 encoder–decoder with a language-model head: T5 v1.0 (ReLU feed-forward, `lm_head` tied to
 /// the shared embedding with the `d_model^-0.5` rescale) and v1.1 / flan-t5 (gated-gelu, separate
@@ -39,24 +39,32 @@ public final class T5ForConditionalGeneration: Module {
     /// value head) are ignored, as transformers does.
     /// - Throws: ``ModelError/missingTensor(source:key:)`` or ``ModelError/shapeMismatch(source:key:expected:actual:)``
     ///   naming the first weight that is absent or of the wrong shape.
-    public convenience init(configuration: T5Configuration, tensors: [String: Tensor], source: String = "checkpoint") throws {
+    public convenience init(configuration: T5Configuration, tensors: [String: Tensor], source: String = "checkpoint")
+        throws
+    {
         try configuration.validate(file: "T5Configuration")
         try self.init(configuration: configuration, weights: T5WeightProvider(tensors: tensors, sourceName: source))
     }
 
     init(configuration c: T5Configuration, weights: T5WeightProvider) throws {
         configuration = c
-        shared = Embedding(weight: try weights.tensor("shared.weight", shape: [c.vocabularySize, c.modelDimension],
-                                                       std: c.initializerFactor))
+        shared = Embedding(
+            weight: try weights.tensor(
+                "shared.weight", shape: [c.vocabularySize, c.modelDimension],
+                std: c.initializerFactor))
         encoder = try T5Stack(configuration: c, isDecoder: false, prefix: "encoder", weights: weights)
         decoder = try T5Stack(configuration: c, isDecoder: true, prefix: "decoder", weights: weights)
-        lmHead = c.tieWordEmbeddings
+        lmHead =
+            c.tieWordEmbeddings
             ? nil
-            : try weights.linear("lm_head", inFeatures: c.modelDimension, outFeatures: c.vocabularySize, std: c.initializerFactor)
+            : try weights.linear(
+                "lm_head", inFeatures: c.modelDimension, outFeatures: c.vocabularySize, std: c.initializerFactor)
     }
 
     public var namedChildren: [(name: String, module: any Module)] {
-        var children: [(name: String, module: any Module)] = [("shared", shared), ("encoder", encoder), ("decoder", decoder)]
+        var children: [(name: String, module: any Module)] = [
+            ("shared", shared), ("encoder", encoder), ("decoder", decoder),
+        ]
         if let lmHead { children.append(("lm_head", lmHead)) }
         return children
     }
@@ -87,13 +95,15 @@ public final class T5ForConditionalGeneration: Module {
         guard decoderIDs.count == batch else {
             throw ModelError.invalidInput("decoder inputs have \(decoderIDs.count) rows, the source has \(batch)")
         }
-        let hidden = try decode(decoderInputIDs: decoderIDs, decoderAttentionMask: decoderAttentionMask,
-                                encoderHidden: encoderHidden, encoderMask: encoderMask)
+        let hidden = try decode(
+            decoderInputIDs: decoderIDs, decoderAttentionMask: decoderAttentionMask,
+            encoderHidden: encoderHidden, encoderMask: encoderMask)
         let logits = lmLogits(hidden)
         var loss: Tensor?
         if let labels {
-            let flat = try T5Inputs.flatten(labels, name: "labels", vocabulary: configuration.vocabularySize,
-                                            allowed: [Losses.ignoreIndex])
+            let flat = try T5Inputs.flatten(
+                labels, name: "labels", vocabulary: configuration.vocabularySize,
+                allowed: [Losses.ignoreIndex])
             guard flat.batch == batch, flat.length == hidden.shape[1] else {
                 throw ModelError.invalidInput(
                     "labels are [\(flat.batch), \(flat.length)], the decoder inputs [\(batch), \(hidden.shape[1])]")
@@ -110,7 +120,8 @@ public final class T5ForConditionalGeneration: Module {
 
     /// Encoder output and the additive mask `[B, 1, 1, S]` the decoder's cross-attention uses.
     func encodeWithMask(inputIDs: [[Int]], attentionMask: [[Int]]?) throws -> (hidden: Tensor, mask: Tensor) {
-        let (ids, batch, length) = try T5Inputs.flatten(inputIDs, name: "inputIDs", vocabulary: configuration.vocabularySize)
+        let (ids, batch, length) = try T5Inputs.flatten(
+            inputIDs, name: "inputIDs", vocabulary: configuration.vocabularySize)
         let mask = try T5Inputs.mask(attentionMask, name: "attentionMask", batch: batch, length: length)
         let additive = T5Inputs.additivePaddingMask(mask, batch: batch, length: length)
         let embeddings = try shared(ids, shape: [batch, length])
@@ -118,13 +129,16 @@ public final class T5ForConditionalGeneration: Module {
     }
 
     /// The decoder's last hidden state `[B, T, d_model]` (after the final layer norm) for teacher-forced inputs.
-    func decode(decoderInputIDs: [[Int]], decoderAttentionMask: [[Int]]?, encoderHidden: Tensor, encoderMask: Tensor) throws -> Tensor {
+    func decode(decoderInputIDs: [[Int]], decoderAttentionMask: [[Int]]?, encoderHidden: Tensor, encoderMask: Tensor)
+        throws -> Tensor
+    {
         let (ids, batch, length) = try T5Inputs.flatten(
             decoderInputIDs, name: "decoderInputIDs", vocabulary: configuration.vocabularySize)
         let mask = try T5Inputs.mask(decoderAttentionMask, name: "decoderAttentionMask", batch: batch, length: length)
         let embeddings = try shared(ids, shape: [batch, length])
-        return decoder(embeddings: embeddings, selfMask: T5Inputs.additiveCausalMask(mask, batch: batch, length: length),
-                       encoder: encoderHidden, encoderMask: encoderMask)
+        return decoder(
+            embeddings: embeddings, selfMask: T5Inputs.additiveCausalMask(mask, batch: batch, length: length),
+            encoder: encoderHidden, encoderMask: encoderMask)
     }
 
     /// Vocabulary logits `[..., vocab]` from decoder hidden states `[..., d_model]`: through `lm_head`,
@@ -159,10 +173,12 @@ public final class T5ForConditionalGeneration: Module {
         try replaceLinearLayers(where: { $0 == path }, with: { _, _ in layer })
     }
 
-    private static func checkFeatures(_ current: any LinearLayer, _ replacement: any LinearLayer, _ path: String) throws {
+    private static func checkFeatures(_ current: any LinearLayer, _ replacement: any LinearLayer, _ path: String) throws
+    {
         guard current.inFeatures == replacement.inFeatures, current.outFeatures == replacement.outFeatures else {
             throw ModelError.invalidInput(
-                "\(path) maps \(current.inFeatures) → \(current.outFeatures) features; the replacement maps \(replacement.inFeatures) → \(replacement.outFeatures)")
+                "\(path) maps \(current.inFeatures) → \(current.outFeatures) features; the replacement maps \(replacement.inFeatures) → \(replacement.outFeatures)"
+            )
         }
     }
 }

@@ -16,10 +16,12 @@ enum T5Inputs {
         ids.reserveCapacity(rows.count * length)
         for (r, row) in rows.enumerated() {
             guard row.count == length else {
-                throw ModelError.invalidInput("\(name) row \(r) has \(row.count) tokens, row 0 has \(length) (pad rows to one length)")
+                throw ModelError.invalidInput(
+                    "\(name) row \(r) has \(row.count) tokens, row 0 has \(length) (pad rows to one length)")
             }
             for id in row where (id < 0 || id >= vocabulary) && !allowed.contains(id) {
-                throw ModelError.invalidInput("\(name) row \(r) holds id \(id), outside the vocabulary 0..<\(vocabulary)")
+                throw ModelError.invalidInput(
+                    "\(name) row \(r) holds id \(id), outside the vocabulary 0..<\(vocabulary)")
             }
             ids.append(contentsOf: row)
         }
@@ -38,7 +40,9 @@ enum T5Inputs {
                 throw ModelError.invalidInput("\(name) row \(r) has \(row.count) entries, the ids have \(length)")
             }
             for (j, m) in row.enumerated() {
-                guard m == 0 || m == 1 else { throw ModelError.invalidInput("\(name) row \(r) holds \(m); masks are 0 or 1") }
+                guard m == 0 || m == 1 else {
+                    throw ModelError.invalidInput("\(name) row \(r) holds \(m); masks are 0 or 1")
+                }
                 mask[r * length + j] = Float(m)
             }
         }

@@ -13,8 +13,9 @@ public final class T5LayerCrossAttention: Module {
         encDecAttention = try T5Attention(
             configuration: c, isDecoder: true, hasRelativeAttentionBias: false,
             prefix: "\(prefix).EncDecAttention", weights: weights)
-        layerNorm = try weights.layerNorm("\(prefix).layer_norm", dimension: c.modelDimension,
-                                          epsilon: c.layerNormEpsilon, factor: c.initializerFactor)
+        layerNorm = try weights.layerNorm(
+            "\(prefix).layer_norm", dimension: c.modelDimension,
+            epsilon: c.layerNormEpsilon, factor: c.initializerFactor)
         dropout = weights.dropout(c.dropoutRate)
     }
 

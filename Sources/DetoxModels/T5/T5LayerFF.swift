@@ -9,11 +9,13 @@ public final class T5LayerFF: Module {
     public let dropout: Dropout
 
     init(configuration c: T5Configuration, prefix: String, weights: T5WeightProvider) throws {
-        denseReluDense = c.isGatedActivation
+        denseReluDense =
+            c.isGatedActivation
             ? try T5DenseGatedActDense(configuration: c, prefix: "\(prefix).DenseReluDense", weights: weights)
             : try T5DenseActDense(configuration: c, prefix: "\(prefix).DenseReluDense", weights: weights)
-        layerNorm = try weights.layerNorm("\(prefix).layer_norm", dimension: c.modelDimension,
-                                          epsilon: c.layerNormEpsilon, factor: c.initializerFactor)
+        layerNorm = try weights.layerNorm(
+            "\(prefix).layer_norm", dimension: c.modelDimension,
+            epsilon: c.layerNormEpsilon, factor: c.initializerFactor)
         dropout = weights.dropout(c.dropoutRate)
     }
 

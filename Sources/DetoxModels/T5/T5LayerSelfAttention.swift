@@ -8,13 +8,16 @@ public final class T5LayerSelfAttention: Module {
     public let layerNorm: RMSNorm
     public let dropout: Dropout
 
-    init(configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, prefix: String,
-         weights: T5WeightProvider) throws {
+    init(
+        configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, prefix: String,
+        weights: T5WeightProvider
+    ) throws {
         selfAttention = try T5Attention(
             configuration: c, isDecoder: isDecoder, hasRelativeAttentionBias: hasRelativeAttentionBias,
             prefix: "\(prefix).SelfAttention", weights: weights)
-        layerNorm = try weights.layerNorm("\(prefix).layer_norm", dimension: c.modelDimension,
-                                          epsilon: c.layerNormEpsilon, factor: c.initializerFactor)
+        layerNorm = try weights.layerNorm(
+            "\(prefix).layer_norm", dimension: c.modelDimension,
+            epsilon: c.layerNormEpsilon, factor: c.initializerFactor)
         dropout = weights.dropout(c.dropoutRate)
     }
 

@@ -1,8 +1,8 @@
 // Port of transformers src/transformers/models/t5/modeling_t5.py (v4.46.3), `T5Attention._relative_position_bucket`
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// T5's bucketing of relative positions for the learned attention bias.
@@ -39,11 +39,13 @@ public enum T5RelativePosition {
         queryPositions: Range<Int>, keyLength: Int, bidirectional: Bool, bucketCount: Int, maxDistance: Int
     ) -> [Int] {
         // Every entry depends only on key − query, so compute each distinct offset once.
-        let lowest = 0 - (queryPositions.upperBound - 1), highest = keyLength - 1 - queryPositions.lowerBound
+        let lowest = 0 - (queryPositions.upperBound - 1)
+        let highest = keyLength - 1 - queryPositions.lowerBound
         guard highest >= lowest else { return [] }
         var table = [Int](repeating: 0, count: highest - lowest + 1)
         for offset in lowest...highest {
-            table[offset - lowest] = bucket(offset, bidirectional: bidirectional, bucketCount: bucketCount, maxDistance: maxDistance)
+            table[offset - lowest] = bucket(
+                offset, bidirectional: bidirectional, bucketCount: bucketCount, maxDistance: maxDistance)
         }
         var result = [Int](repeating: 0, count: queryPositions.count * keyLength)
         for (row, query) in queryPositions.enumerated() {

@@ -17,13 +17,15 @@ public final class T5Stack: Module {
         let count = isDecoder ? c.decoderLayerCount : c.encoderLayerCount
         var blocks: [T5Block] = []
         for i in 0..<count {
-            blocks.append(try T5Block(
-                configuration: c, isDecoder: isDecoder, hasRelativeAttentionBias: i == 0,
-                prefix: "\(prefix).block.\(i)", weights: weights))
+            blocks.append(
+                try T5Block(
+                    configuration: c, isDecoder: isDecoder, hasRelativeAttentionBias: i == 0,
+                    prefix: "\(prefix).block.\(i)", weights: weights))
         }
         self.blocks = ModuleList(blocks)
-        finalLayerNorm = try weights.layerNorm("\(prefix).final_layer_norm", dimension: c.modelDimension,
-                                               epsilon: c.layerNormEpsilon, factor: c.initializerFactor)
+        finalLayerNorm = try weights.layerNorm(
+            "\(prefix).final_layer_norm", dimension: c.modelDimension,
+            epsilon: c.layerNormEpsilon, factor: c.initializerFactor)
         dropout = weights.dropout(c.dropoutRate)
         self.isDecoder = isDecoder
         headCount = c.headCount
@@ -43,12 +45,15 @@ public final class T5Stack: Module {
     ///   - selfMask: additive `[B, 1, 1, L]` (encoder padding) or `[B, 1, L, L]` (decoder causal + padding).
     ///   - encoder: `[B, S, d_model]` and `encoderMask` additive `[B, 1, 1, S]` (decoder only).
     /// - Returns: `[B, L, d_model]` after the final layer norm and dropout.
-    func callAsFunction(embeddings: Tensor, selfMask: Tensor, encoder: Tensor? = nil, encoderMask: Tensor? = nil) -> Tensor {
-        let batch = embeddings.shape[0], length = embeddings.shape[1]
+    func callAsFunction(embeddings: Tensor, selfMask: Tensor, encoder: Tensor? = nil, encoderMask: Tensor? = nil)
+        -> Tensor
+    {
+        let batch = embeddings.shape[0]
+        let length = embeddings.shape[1]
         // [1, H, L, L] + mask → [B, H, L, L], shared by all blocks.
         let selfBias = relativeAttention.positionBias(queryPositions: 0..<length, keyLength: length) + selfMask
         let crossBias = encoder.flatMap { encoder in
-            encoderMask?.broadcasted(to: [batch, headCount, length, encoder.shape[1]])   // [B, H, L, S]
+            encoderMask?.broadcasted(to: [batch, headCount, length, encoder.shape[1]]) // [B, H, L, S]
         }
         var hidden = dropout(embeddings)
         for block in blocks.modules {

@@ -1,12 +1,13 @@
 // Single-query attention for cached decoding; the same arithmetic as `T5Attention.forward`
 // (transformers modeling_t5.py v4.46.3) for one new decoder position.
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import CDetoxKernels
 import DetoxTensor
+
+#if canImport(Glibc)
+    import Glibc
+#else
+    import Darwin
+#endif
 
 /// Attention of one new query per row over cached keys and values, without autograd.
 ///
@@ -34,13 +35,16 @@ enum T5StepAttention {
         return Tensor.build(shape: [batch, width]) { out, _ in
             let output = UncheckedSendable(out)
             withBiasAndMask(bias, mask) { biasPointer, maskPointer in
-                let biasBox = UncheckedSendable(biasPointer), maskBox = UncheckedSendable(maskPointer)
+                let biasBox = UncheckedSendable(biasPointer)
+                let maskBox = UncheckedSendable(maskPointer)
                 let rowsBox = UncheckedSendable(rows)
                 Parallel.forChunks(pairs, minimum: work >= 1 << 17 ? 2 : pairs + 1) { start, end in
                     let scores = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(length, 1))
                     defer { scores.deallocate() }
                     for pair in start..<end {
-                        let a = pair / headCount, h = pair % headCount, b = rowsBox.value[a]
+                        let a = pair / headCount
+                        let h = pair % headCount
+                        let b = rowsBox.value[a]
                         // Scores q · k_j + bias + mask, softmax, then Σ_j w_j · v_j.
                         detox_attend_one(
                             q + a * width + h * headDimension,

@@ -20,7 +20,9 @@ public final class T5ValueHead: Module {
     /// A head with given weights `[1, d_model]` and bias `[1]`.
     public init(weight: Tensor, bias: Tensor, dropoutProbability: Float = 0.1, seed: UInt64 = 0) throws {
         guard weight.rank == 2, weight.shape[0] == 1, bias.shape == [1] else {
-            throw ModelError.shapeMismatch(source: "value head", key: "summary.weight", expected: [1, weight.shape.last ?? 0], actual: weight.shape)
+            throw ModelError.shapeMismatch(
+                source: "value head", key: "summary.weight", expected: [1, weight.shape.last ?? 0], actual: weight.shape
+            )
         }
         summary = Linear(weight: weight, bias: bias)
         dropout = Dropout(probability: dropoutProbability, seed: seed &+ 1)

@@ -19,7 +19,7 @@ final class T5WeightProvider {
     /// Keys that stand in for a missing key: `shared.weight` is also stored (or only stored) as the
     /// encoder's and decoder's `embed_tokens.weight`.
     static let aliases: [String: [String]] = [
-        "shared.weight": ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"],
+        "shared.weight": ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
     ]
 
     init(seed: UInt64) { source = .random(SeededGenerator(seed: seed)) }
@@ -35,7 +35,8 @@ final class T5WeightProvider {
     func tensor(_ key: String, shape: [Int], std: Float, fill: Float? = nil) throws -> Tensor {
         switch source {
         case .random(var generator):
-            let value = fill.map { Tensor.full(shape, $0) } ?? Tensor.randomNormal(shape, std: std, generator: &generator)
+            let value =
+                fill.map { Tensor.full(shape, $0) } ?? Tensor.randomNormal(shape, std: std, generator: &generator)
             source = .random(generator)
             return value
         case .checkpoint(let tensors, let name):

@@ -1,5 +1,5 @@
-import Foundation
 import DetoxTensor
+import Foundation
 
 /// Where a T5 model folder's weights come from: the one place T5 loading reads weight files.
 ///

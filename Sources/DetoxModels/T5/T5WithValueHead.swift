@@ -1,7 +1,7 @@
 // Port of trl trl/models/modeling_value_head.py (v0.11.4), `AutoModelForSeq2SeqLMWithValueHead`
-import Foundation
 import DetoxNN
 import DetoxTensor
+import Foundation
 
 /// A T5 policy with TRL's value head on the decoder's last hidden state.
 ///
@@ -20,8 +20,10 @@ public final class T5WithValueHead: Module {
     /// `summary_dropout_prob` from the configuration or 0.1.
     public convenience init(model: T5ForConditionalGeneration, seed: UInt64 = 0) {
         let probability = model.configuration.summaryDropoutProbability ?? 0.1
-        self.init(model: model, valueHead: T5ValueHead(
-            modelDimension: model.configuration.modelDimension, dropoutProbability: probability, seed: seed))
+        self.init(
+            model: model,
+            valueHead: T5ValueHead(
+                modelDimension: model.configuration.modelDimension, dropoutProbability: probability, seed: seed))
     }
 
     /// Checkpoint names of the head's tensors.
@@ -29,7 +31,9 @@ public final class T5WithValueHead: Module {
 
     /// Wraps `model` with the head stored in `tensors` (`v_head.summary.*`), or a fresh one when
     /// the tensors hold no head, as TRL's `from_pretrained` does.
-    public convenience init(model: T5ForConditionalGeneration, tensors: [String: Tensor], source: String = "checkpoint", seed: UInt64 = 0) throws {
+    public convenience init(
+        model: T5ForConditionalGeneration, tensors: [String: Tensor], source: String = "checkpoint", seed: UInt64 = 0
+    ) throws {
         let keys = Self.valueHeadKeys
         let probability = model.configuration.summaryDropoutProbability ?? 0.1
         switch (tensors[keys.weight], tensors[keys.bias]) {
@@ -38,13 +42,16 @@ public final class T5WithValueHead: Module {
         case (let weight?, let bias?):
             let d = model.configuration.modelDimension
             guard weight.shape == [1, d] else {
-                throw ModelError.shapeMismatch(source: source, key: keys.weight, expected: [1, d], actual: weight.shape)
+                throw ModelError.shapeMismatch(
+                    source: source, key: keys.weight, expected: [1, d], actual: weight.shape)
             }
             guard bias.shape == [1] else {
                 throw ModelError.shapeMismatch(source: source, key: keys.bias, expected: [1], actual: bias.shape)
             }
-            self.init(model: model, valueHead: try T5ValueHead(
-                weight: weight, bias: bias, dropoutProbability: probability, seed: seed))
+            self.init(
+                model: model,
+                valueHead: try T5ValueHead(
+                    weight: weight, bias: bias, dropoutProbability: probability, seed: seed))
         case (nil, _):
             throw ModelError.missingTensor(source: source, key: keys.weight)
         case (_, nil):
@@ -61,8 +68,9 @@ public final class T5WithValueHead: Module {
     public func callAsFunction(
         inputIDs: [[Int]], attentionMask: [[Int]]? = nil, decoderInputIDs: [[Int]], decoderAttentionMask: [[Int]]? = nil
     ) throws -> (logits: Tensor, values: Tensor, decoderHiddenState: Tensor) {
-        let output = try model(inputIDs: inputIDs, attentionMask: attentionMask, decoderInputIDs: decoderInputIDs,
-                               decoderAttentionMask: decoderAttentionMask)
+        let output = try model(
+            inputIDs: inputIDs, attentionMask: attentionMask, decoderInputIDs: decoderInputIDs,
+            decoderAttentionMask: decoderAttentionMask)
         return (output.logits, valueHead(output.decoderHiddenState), output.decoderHiddenState)
     }
 
@@ -72,16 +80,19 @@ public final class T5WithValueHead: Module {
     public func logProbabilitiesAndValues(
         inputIDs: [[Int]], attentionMask: [[Int]]? = nil, decoderTokens: [[Int]], decoderAttentionMask: [[Int]]? = nil
     ) throws -> (logProbabilities: Tensor, values: Tensor, logits: Tensor) {
-        let result = try model.logProbabilities(inputIDs: inputIDs, attentionMask: attentionMask,
-                                                decoderTokens: decoderTokens, decoderAttentionMask: decoderAttentionMask)
+        let result = try model.logProbabilities(
+            inputIDs: inputIDs, attentionMask: attentionMask,
+            decoderTokens: decoderTokens, decoderAttentionMask: decoderAttentionMask)
         return (result.logProbabilities, valueHead(result.decoderHiddenState), result.logits)
     }
 
     /// Generation delegates to the wrapped model, as TRL's `generate` does (the head is not used).
     public func generate(
-        inputIDs: [[Int]], attentionMask: [[Int]]? = nil, configuration: GenerationConfig, generator: inout SeededGenerator
+        inputIDs: [[Int]], attentionMask: [[Int]]? = nil, configuration: GenerationConfig,
+        generator: inout SeededGenerator
     ) throws -> GenerationOutput {
-        try model.generate(inputIDs: inputIDs, attentionMask: attentionMask, configuration: configuration, generator: &generator)
+        try model.generate(
+            inputIDs: inputIDs, attentionMask: attentionMask, configuration: configuration, generator: &generator)
     }
 
     /// Loads a model folder; the head comes from the folder's weights when they hold

@@ -1,8 +1,8 @@
 import DetoxDatasets
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxTraining
+import Foundation
 import Yams
 
 /// One YAML file describing an experiment: models, dataset, prompt, each stage's settings, seed and
@@ -102,11 +102,14 @@ public struct Recipe: Sendable {
         } catch {
             throw RecipeError.unreadable(file: file, reason: "not valid YAML: \(error)")
         }
-        guard let parsed, parsed.mapping != nil else { throw RecipeError.invalid(file: file, keyPath: "$", reason: "expected a mapping at the top") }
+        guard let parsed, parsed.mapping != nil else {
+            throw RecipeError.invalid(file: file, keyPath: "$", reason: "expected a mapping at the top")
+        }
         var root = RecipeNode(file: file, path: "", node: parsed)
         let base = url.deletingLastPathComponent()
         func resolve(_ path: String) -> String {
-            path.hasPrefix("/") || path.hasPrefix("~") || !FileManager.default.fileExists(atPath: base.appendingPathComponent(path).path)
+            path.hasPrefix("/") || path.hasPrefix("~")
+                || !FileManager.default.fileExists(atPath: base.appendingPathComponent(path).path)
                 ? path : base.appendingPathComponent(path).path
         }
         self.file = file
@@ -139,7 +142,9 @@ public struct Recipe: Sendable {
             if var node = try stages.child("finetune") {
                 var f = FineTune()
                 if let q = try node.string("quantize") {
-                    guard let mode = BaseQuantization(rawValue: q) else { throw node.error("quantize", "expected none, nf4 or fp4, found \"\(q)\"") }
+                    guard let mode = BaseQuantization(rawValue: q) else {
+                        throw node.error("quantize", "expected none, nf4 or fp4, found \"\(q)\"")
+                    }
                     f.quantization = mode
                 }
                 f.doubleQuantization = try node.bool("double_quant") ?? f.doubleQuantization
@@ -172,7 +177,9 @@ public struct Recipe: Sendable {
                 var p = PPO(rewardModel: resolve(reward))
                 p.rewardLabel = try node.string("reward_label") ?? p.rewardLabel
                 p.rewardOutput = try node.string("reward_output") ?? p.rewardOutput
-                guard RewardModel.Output(rawValue: p.rewardOutput) != nil else { throw node.error("reward_output", "expected logit, probability or margin") }
+                guard RewardModel.Output(rawValue: p.rewardOutput) != nil else {
+                    throw node.error("reward_output", "expected logit, probability or margin")
+                }
                 p.steps = try node.int("steps") ?? p.steps
                 p.batchSize = try node.int("batch_size") ?? p.batchSize
                 p.miniBatchSize = try node.int("mini_batch_size") ?? p.miniBatchSize
@@ -180,10 +187,14 @@ public struct Recipe: Sendable {
                 p.learningRate = try node.double("learning_rate") ?? p.learningRate
                 p.initKLCoef = try node.double("init_kl_coef") ?? p.initKLCoef
                 p.klPenalty = try node.string("kl_penalty") ?? p.klPenalty
-                guard KLPenalty(rawValue: p.klPenalty) != nil else { throw node.error("kl_penalty", "expected kl, abs, mse or full") }
+                guard KLPenalty(rawValue: p.klPenalty) != nil else {
+                    throw node.error("kl_penalty", "expected kl, abs, mse or full")
+                }
                 p.normalizeScores = try node.bool("normalize_scores") ?? p.normalizeScores
                 p.lengths = try node.ints("lengths") ?? p.lengths
-                guard p.lengths.count == 2, p.lengths[0] < p.lengths[1] else { throw node.error("lengths", "expected [min, max] with min < max") }
+                guard p.lengths.count == 2, p.lengths[0] < p.lengths[1] else {
+                    throw node.error("lengths", "expected [min, max] with min < max")
+                }
                 p.minNewTokens = try node.int("min_new_tokens") ?? p.minNewTokens
                 if var lora = try node.child("lora") {
                     p.rank = try lora.int("rank") ?? p.rank
@@ -192,7 +203,9 @@ public struct Recipe: Sendable {
                     try lora.checkNoUnknownKeys()
                 }
                 if let q = try node.string("quantize") {
-                    guard let mode = BaseQuantization(rawValue: q) else { throw node.error("quantize", "expected none, nf4 or fp4, found \"\(q)\"") }
+                    guard let mode = BaseQuantization(rawValue: q) else {
+                        throw node.error("quantize", "expected none, nf4 or fp4, found \"\(q)\"")
+                    }
                     p.quantization = mode
                 }
                 p.checkpointEvery = try node.int("checkpoint_every") ?? p.checkpointEvery
@@ -202,7 +215,9 @@ public struct Recipe: Sendable {
                 ppo = p
             }
             if var node = try stages.child("evaluate") {
-                guard let toxicity = try node.string("toxicity_model") else { throw node.error("toxicity_model", "missing") }
+                guard let toxicity = try node.string("toxicity_model") else {
+                    throw node.error("toxicity_model", "missing")
+                }
                 var e = Evaluate(toxicityModel: resolve(toxicity))
                 e.toxicLabel = try node.string("toxic_label") ?? e.toxicLabel
                 e.rewardModel = try node.string("reward_model").map(resolve)
@@ -216,6 +231,9 @@ public struct Recipe: Sendable {
             try stages.checkNoUnknownKeys()
         }
         try root.checkNoUnknownKeys()
-        if evaluate != nil && test == nil { throw RecipeError.invalid(file: file, keyPath: "dataset.test", reason: "missing (the evaluate stage needs it)") }
+        if evaluate != nil && test == nil {
+            throw RecipeError.invalid(
+                file: file, keyPath: "dataset.test", reason: "missing (the evaluate stage needs it)")
+        }
     }
 }

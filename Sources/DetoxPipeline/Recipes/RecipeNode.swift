@@ -16,7 +16,9 @@ struct RecipeNode {
     }
 
     func error(_ key: String?, _ reason: String) -> RecipeError {
-        .invalid(file: file, keyPath: [path, key].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "."), reason: reason)
+        .invalid(
+            file: file, keyPath: [path, key].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "."),
+            reason: reason)
     }
 
     func describe(_ node: Node) -> String {
@@ -52,21 +54,27 @@ struct RecipeNode {
     mutating func int(_ key: String) throws -> Int? {
         used.insert(key)
         guard let v = value(key) else { return nil }
-        guard case .scalar(let s) = v, let n = Int(s.string) else { throw error(key, "expected an integer, found \(describe(v))") }
+        guard case .scalar(let s) = v, let n = Int(s.string) else {
+            throw error(key, "expected an integer, found \(describe(v))")
+        }
         return n
     }
 
     mutating func double(_ key: String) throws -> Double? {
         used.insert(key)
         guard let v = value(key) else { return nil }
-        guard case .scalar(let s) = v, let n = Double(s.string) else { throw error(key, "expected a number, found \(describe(v))") }
+        guard case .scalar(let s) = v, let n = Double(s.string) else {
+            throw error(key, "expected a number, found \(describe(v))")
+        }
         return n
     }
 
     mutating func bool(_ key: String) throws -> Bool? {
         used.insert(key)
         guard let v = value(key) else { return nil }
-        guard case .scalar(let s) = v, let b = Bool.construct(from: s) else { throw error(key, "expected true or false, found \(describe(v))") }
+        guard case .scalar(let s) = v, let b = Bool.construct(from: s) else {
+            throw error(key, "expected true or false, found \(describe(v))")
+        }
         return b
     }
 
@@ -75,7 +83,9 @@ struct RecipeNode {
         guard let v = value(key) else { return nil }
         guard let items = v.sequence else { throw error(key, "expected a list, found \(describe(v))") }
         return try items.map { item in
-            guard case .scalar(let s) = item else { throw error(key, "expected a list of text, found \(describe(item)) in it") }
+            guard case .scalar(let s) = item else {
+                throw error(key, "expected a list of text, found \(describe(item)) in it")
+            }
             return s.string
         }
     }

@@ -1,11 +1,11 @@
-import DetoxFiles
 import DetoxCheckpoints
 import DetoxDatasets
 import DetoxEvaluation
-import Foundation
+import DetoxFiles
 import DetoxLoRA
 import DetoxModels
 import DetoxTraining
+import Foundation
 
 /// Runs a ``Recipe``: each configured stage writes into its own folder of the run; a stage that
 /// finished with the same settings is skipped (its `stage.json` says so), one that was interrupted
@@ -27,7 +27,8 @@ public enum RecipeRunner {
 
     static func finished<S: Codable & Equatable>(_ folder: URL, _ marker: Marker<S>) -> Bool {
         guard let data = try? Data(contentsOf: folder.appendingPathComponent("stage.json")),
-              let saved = try? JSONDecoder().decode(Marker<S>.self, from: data) else { return false }
+            let saved = try? JSONDecoder().decode(Marker<S>.self, from: data)
+        else { return false }
         return saved == marker
     }
 
@@ -38,8 +39,11 @@ public enum RecipeRunner {
     }
 
     @discardableResult
-    public static func run(_ recipe: Recipe, locator: ModelLocator = HubAccess.locator(), dataFile: (String) throws -> URL = { try HubAccess.dataFile($0) },
-                           log: (String) -> Void = { _ in }) throws -> [StageReport] {
+    public static func run(
+        _ recipe: Recipe, locator: ModelLocator = HubAccess.locator(),
+        dataFile: (String) throws -> URL = { try HubAccess.dataFile($0) },
+        log: (String) -> Void = { _ in }
+    ) throws -> [StageReport] {
         var reports: [StageReport] = []
         try FileManager.default.createDirectory(at: recipe.output, withIntermediateDirectories: true)
         let model = try locator.folder(for: recipe.model)
@@ -49,7 +53,9 @@ public enum RecipeRunner {
 
         // A stage that ran again changes what the stages after it read (the adapters), so they rerun too.
         var upstreamRan = false
-        func stage<S: Codable & Equatable>(_ name: String, _ settings: S, feedsLaterStages: Bool = true, _ body: (URL) throws -> Void) throws {
+        func stage<S: Codable & Equatable>(
+            _ name: String, _ settings: S, feedsLaterStages: Bool = true, _ body: (URL) throws -> Void
+        ) throws {
             let folder = recipe.output.appendingPathComponent(name)
             let marker = Marker(stage: name, settings: settings, model: recipe.model, seed: recipe.seed)
             if !upstreamRan, finished(folder, marker) {
@@ -84,8 +90,9 @@ public enum RecipeRunner {
                 options.template = recipe.prompt
                 options.quantization = f.quantization
                 options.doubleQuantization = f.doubleQuantization
-                options.adapter = LoRAConfiguration(rank: f.rank, alpha: f.alpha, dropout: f.dropout, targets: .names(f.targets),
-                                                    baseModelNameOrPath: recipe.model)
+                options.adapter = LoRAConfiguration(
+                    rank: f.rank, alpha: f.alpha, dropout: f.dropout, targets: .names(f.targets),
+                    baseModelNameOrPath: recipe.model)
                 options.trainer.learningRate = f.learningRate
                 options.trainer.epochs = f.epochs
                 options.trainer.maxSteps = f.steps
@@ -105,12 +112,16 @@ public enum RecipeRunner {
         }
         if let p = recipe.ppo {
             try stage("ppo", p) { folder in
-                var options = try PPOStage.Options(model: model, rewardModel: try locator.folder(for: p.rewardModel), dataFile: train, outputFolder: folder)
+                var options = try PPOStage.Options(
+                    model: model, rewardModel: try locator.folder(for: p.rewardModel), dataFile: train,
+                    outputFolder: folder)
                 options.baseAdapters = sftAdapter.map { [$0] } ?? []
                 options.rewardLabel = p.rewardLabel
                 options.rewardOutput = RewardModel.Output(rawValue: p.rewardOutput) ?? .logit
                 options.template = recipe.prompt
-                options.adapter = LoRAConfiguration(rank: p.rank, alpha: p.alpha, dropout: 0.05, targets: .names(p.targets), baseModelNameOrPath: recipe.model)
+                options.adapter = LoRAConfiguration(
+                    rank: p.rank, alpha: p.alpha, dropout: 0.05, targets: .names(p.targets),
+                    baseModelNameOrPath: recipe.model)
                 options.quantization = p.quantization
                 options.ppo.learningRate = p.learningRate
                 options.ppo.batchSize = p.batchSize
@@ -133,16 +144,19 @@ public enum RecipeRunner {
         if let e = recipe.evaluate, let test {
             try stage("evaluate", e) { folder in
                 let ppoFolder = recipe.output.appendingPathComponent("ppo")
-                var options = EvaluateStage.Options(model: model, after: ppoFolder, toxicityModel: try locator.folder(for: e.toxicityModel),
-                                                    dataFile: test, outputFolder: folder)
+                var options = EvaluateStage.Options(
+                    model: model, after: ppoFolder, toxicityModel: try locator.folder(for: e.toxicityModel),
+                    dataFile: test, outputFolder: folder)
                 options.beforeAdapters = sftAdapter.map { [$0] } ?? []
                 options.toxicLabel = e.toxicLabel
                 options.rewardModel = try e.rewardModel.map { try locator.folder(for: $0) }
                 options.rewardLabel = e.rewardLabel ?? recipe.ppo?.rewardLabel ?? "nothate"
                 options.count = e.count
                 options.template = recipe.prompt
-                options.generation = e.sample
-                    ? GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: e.maxNewTokens, seed: recipe.seed)
+                options.generation =
+                    e.sample
+                    ? GenerationConfig(
+                        doSample: true, topK: 0, topP: 1, maxNewTokens: e.maxNewTokens, seed: recipe.seed)
                     : .greedy(maxNewTokens: e.maxNewTokens)
                 options.trainingLog = ppoFolder.appendingPathComponent("ppo_log.jsonl")
                 let result = try EvaluateStage.run(options) { log("  " + $0) }

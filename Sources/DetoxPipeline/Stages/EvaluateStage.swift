@@ -1,11 +1,11 @@
 import DetoxDatasets
 import DetoxEvaluation
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxTensor
 import DetoxTokenizers
 import DetoxTraining
+import Foundation
 
 /// `detox evaluate`: the same test prompts summarized before and after detoxification, scored for
 /// toxicity (an evaluator classifier, `evaluate`'s `toxicity` semantics), reward and ROUGE, with
@@ -49,12 +49,15 @@ public enum EvaluateStage {
 
     /// Probabilities of `label` from a classifier folder for each text (truncated to the model's
     /// positions), as `evaluate.load("toxicity")` computes them.
-    public static func toxicity(_ texts: [String], classifierFolder: URL, label: String, batchSize: Int = 16) throws -> [Double] {
+    public static func toxicity(_ texts: [String], classifierFolder: URL, label: String, batchSize: Int = 16) throws
+        -> [Double]
+    {
         let classifier = try SequenceClassifierModel.load(folder: classifierFolder)
         let tokenizer = try Tokenizer.load(from: classifierFolder)
         let maxLength = ModelFolder(classifierFolder).maxPositions
-        let reward = try RewardModel(classifier: classifier, tokenizer: tokenizer, label: label, output: .probability,
-                                     maxLength: maxLength, batchSize: batchSize)
+        let reward = try RewardModel(
+            classifier: classifier, tokenizer: tokenizer, label: label, output: .probability,
+            maxLength: maxLength, batchSize: batchSize)
         return try reward.scores(texts).map(Double.init)
     }
 
@@ -63,59 +66,78 @@ public enum EvaluateStage {
         guard !records.isEmpty else { throw DetoxError.invalidSetting(name: "evaluation set", reason: "is empty") }
 
         // Before: the base with the given adapters merged. After: the PPO run's base plus its adapter.
-        let (before, tokenizer) = try PPOStage.loadMergedBase(model: options.model, baseAdapters: options.beforeAdapters, quantization: .none, doubleQuantization: false)
-        let isRun = FileManager.default.fileExists(atPath: options.after.appendingPathComponent("adapter").appendingPathComponent(LoRA.configFileName).path)
+        let (before, tokenizer) = try PPOStage.loadMergedBase(
+            model: options.model, baseAdapters: options.beforeAdapters, quantization: .none, doubleQuantization: false)
+        let isRun = FileManager.default.fileExists(
+            atPath: options.after.appendingPathComponent("adapter").appendingPathComponent(LoRA.configFileName).path)
         let afterAdapter = isRun ? options.after.appendingPathComponent("adapter") : options.after
         let (after, _) = try PPOStage.loadMergedBase(
-            model: options.model, baseAdapters: isRun ? PPOStage.baseAdapters(ofRun: options.after) : [], quantization: .none, doubleQuantization: false)
+            model: options.model, baseAdapters: isRun ? PPOStage.baseAdapters(ofRun: options.after) : [],
+            quantization: .none, doubleQuantization: false)
         try LoRA.load(from: afterAdapter, into: after)
 
         log("summarizing \(records.count) test dialogues before and after")
-        func summarize(_ model: T5ForConditionalGeneration, _ label: String) throws -> [(prompt: String, summary: String, tokens: Int)] {
+        func summarize(_ model: T5ForConditionalGeneration, _ label: String) throws -> [(
+            prompt: String, summary: String, tokens: Int
+        )] {
             let clock = ProgressClock(total: records.count)
             return try SummarizeStage.summarize(
                 records, model: model, tokenizer: tokenizer, template: options.template, batchSize: options.batchSize,
-                maxSourceLength: options.maxSourceLength, generation: options.generation) { done, total in
+                maxSourceLength: options.maxSourceLength, generation: options.generation
+            ) { done, total in
                 log("  \(label): \(done)/\(total) summarized (\(clock.describe(done: done)))")
             }
         }
-        let beforeOut = try summarize(before, "before"), afterOut = try summarize(after, "after")
+        let beforeOut = try summarize(before, "before")
+        let afterOut = try summarize(after, "after")
         let scored = { (outputs: [(prompt: String, summary: String, tokens: Int)]) in
             options.scoreWithPrompt ? outputs.map { $0.prompt + " " + $0.summary } : outputs.map(\.summary)
         }
         log("scoring toxicity with \(options.toxicityModel.lastPathComponent) (label \"\(options.toxicLabel)\")")
         // One load of the evaluator scores both sides.
-        let toxic = try toxicity(scored(beforeOut) + scored(afterOut), classifierFolder: options.toxicityModel, label: options.toxicLabel)
-        let toxicBefore = Array(toxic[..<records.count]), toxicAfter = Array(toxic[records.count...])
-        var rewardBefore = [Double](repeating: .nan, count: records.count), rewardAfter = rewardBefore
+        let toxic = try toxicity(
+            scored(beforeOut) + scored(afterOut), classifierFolder: options.toxicityModel, label: options.toxicLabel)
+        let toxicBefore = Array(toxic[..<records.count])
+        let toxicAfter = Array(toxic[records.count...])
+        var rewardBefore = [Double](repeating: .nan, count: records.count)
+        var rewardAfter = rewardBefore
         if let rewardFolder = options.rewardModel {
-            let reward = try RewardModel(classifier: try SequenceClassifierModel.load(folder: rewardFolder),
-                                         tokenizer: try Tokenizer.load(from: rewardFolder), label: options.rewardLabel,
-                                         maxLength: ModelFolder(rewardFolder).maxPositions)
+            let reward = try RewardModel(
+                classifier: try SequenceClassifierModel.load(folder: rewardFolder),
+                tokenizer: try Tokenizer.load(from: rewardFolder), label: options.rewardLabel,
+                maxLength: ModelFolder(rewardFolder).maxPositions)
             let scores = try reward.scores(scored(beforeOut) + scored(afterOut)).map(Double.init)
             rewardBefore = Array(scores[..<records.count])
             rewardAfter = Array(scores[records.count...])
         }
         let scorer = try RougeScorer(types: [.rouge1, .rouge2, .rougeL, .rougeLsum], useStemmer: true)
         func rouge(_ reference: String, _ summary: String) -> [String: Double] {
-            Dictionary(uniqueKeysWithValues: scorer.score(target: reference, prediction: summary).map { ($0.key.name, $0.value.fmeasure) })
+            Dictionary(
+                uniqueKeysWithValues: scorer.score(target: reference, prediction: summary).map {
+                    ($0.key.name, $0.value.fmeasure)
+                })
         }
         var samples: [SampleComparison] = []
         for (i, record) in records.enumerated() {
-            samples.append(SampleComparison(
-                id: record.id, query: beforeOut[i].prompt, reference: record.summary,
-                responseBefore: beforeOut[i].summary, responseAfter: afterOut[i].summary,
-                rewardBefore: rewardBefore[i], rewardAfter: rewardAfter[i],
-                toxicityBefore: toxicBefore[i], toxicityAfter: toxicAfter[i],
-                rougeBefore: rouge(record.summary, beforeOut[i].summary), rougeAfter: rouge(record.summary, afterOut[i].summary),
-                lengthBefore: beforeOut[i].tokens, lengthAfter: afterOut[i].tokens))
+            samples.append(
+                SampleComparison(
+                    id: record.id, query: beforeOut[i].prompt, reference: record.summary,
+                    responseBefore: beforeOut[i].summary, responseAfter: afterOut[i].summary,
+                    rewardBefore: rewardBefore[i], rewardAfter: rewardAfter[i],
+                    toxicityBefore: toxicBefore[i], toxicityAfter: toxicAfter[i],
+                    rougeBefore: rouge(record.summary, beforeOut[i].summary),
+                    rougeAfter: rouge(record.summary, afterOut[i].summary),
+                    lengthBefore: beforeOut[i].tokens, lengthAfter: afterOut[i].tokens))
         }
         let settings: [String: String] = [
             "model": options.model.path, "before adapters": options.beforeAdapters.map(\.path).joined(separator: ", "),
-            "after": options.after.path, "toxicity model": options.toxicityModel.path, "toxic label": options.toxicLabel,
+            "after": options.after.path, "toxicity model": options.toxicityModel.path,
+            "toxic label": options.toxicLabel,
             "reward model": options.rewardModel?.path ?? "none", "reward label": options.rewardLabel,
-            "samples": "\(records.count)", "generation": options.generation.doSample ? "sampling (seed \(options.generation.seed))" : "greedy",
-            "max new tokens": "\(options.generation.maxNewTokens)", "scored text": options.scoreWithPrompt ? "prompt + summary" : "summary",
+            "samples": "\(records.count)",
+            "generation": options.generation.doSample ? "sampling (seed \(options.generation.seed))" : "greedy",
+            "max new tokens": "\(options.generation.maxNewTokens)",
+            "scored text": options.scoreWithPrompt ? "prompt + summary" : "summary",
         ]
         let report = try ComparisonReport(settings: settings, samples: samples)
         let trainingLog = try options.trainingLog.flatMap { url in

@@ -1,9 +1,9 @@
 import DetoxDatasets
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxQuantization
 import DetoxTraining
+import Foundation
 
 /// `detox finetune`: LoRA (or QLoRA) supervised fine-tuning of T5 on a dialogue set.
 public enum FineTuneStage {
@@ -42,7 +42,11 @@ public enum FineTuneStage {
 
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
         var train = try DialogueDataset.load(options.trainFile, malformedRows: .skip)
-        if !train.skipped.isEmpty { log("skipped \(train.skipped.count) malformed rows of \(options.trainFile.lastPathComponent): \(train.skipped[0])") }
+        if !train.skipped.isEmpty {
+            log(
+                "skipped \(train.skipped.count) malformed rows of \(options.trainFile.lastPathComponent): \(train.skipped[0])"
+            )
+        }
         if let range = options.dialogueLength { train = train.filtered(dialogueLength: range) }
         if let limit = options.limit { train = train.prefix(limit) }
         var validation = try options.validationFile.map { try DialogueDataset.load($0, malformedRows: .skip) }
@@ -58,12 +62,15 @@ public enum FineTuneStage {
         let trainer = try SupervisedTrainer(
             model: model, tokenizer: tokenizer, train: train, validation: validation, template: options.template,
             parameters: options.trainer, adapterConfiguration: adapter, outputFolder: options.outputFolder)
-        log("fine-tuning \(model.trainableParameters().reduce(0) { $0 + $1.parameter.tensor.count }) adapter parameters on \(train.count) dialogues for \(trainer.totalSteps) steps")
+        log(
+            "fine-tuning \(model.trainableParameters().reduce(0) { $0 + $1.parameter.tensor.count }) adapter parameters on \(train.count) dialogues for \(trainer.totalSteps) steps"
+        )
         var clock: ProgressClock?
         try trainer.run(resume: options.resume) { record in
             if clock == nil { clock = ProgressClock(total: trainer.totalSteps, startingAt: record.step - 1) }
-            var line = String(format: "step %4d/%d  loss %.4f  lr %.2e  (%@)", record.step, trainer.totalSteps, record.loss,
-                              record.learningRate, clock?.describe(done: record.step) ?? "")
+            var line = String(
+                format: "step %4d/%d  loss %.4f  lr %.2e  (%@)", record.step, trainer.totalSteps, record.loss,
+                record.learningRate, clock?.describe(done: record.step) ?? "")
             if let eval = record.evalLoss { line += String(format: "  eval_loss %.4f", eval) }
             log(line)
         }

@@ -1,6 +1,6 @@
+import DetoxHub
 import Dispatch
 import Foundation
-import DetoxHub
 
 /// Hub access for the synchronous stages and commands: a ``ModelLocator`` that downloads Hub ids
 /// into the shared cache (or finds them there), configured from the environment like Python's
@@ -16,12 +16,16 @@ public enum HubAccess {
     /// Downloads (or finds in the cache) a model or dataset snapshot. Datasets take their data
     /// files (`*.csv`, `*.jsonl`, `*.json`, `*.parquet`) and README; models the default selection
     /// (configs, tokenizer files and one weights format).
-    public static func download(_ argument: String, revision: String = "main", progress: HubProgressHandler? = nil) throws -> URL {
+    public static func download(_ argument: String, revision: String = "main", progress: HubProgressHandler? = nil)
+        throws -> URL
+    {
         try blocking {
             let client = HubClient.fromEnvironment()
             let repo = try RepoID(parsing: argument)
-            let patterns: [String]? = repo.kind == .dataset ? ["*.csv", "*.jsonl", "*.json", "*.parquet", "README.md"] : nil
-            return try await client.snapshot(repo: repo, revision: revision, allowPatterns: patterns, progress: progress)
+            let patterns: [String]? =
+                repo.kind == .dataset ? ["*.csv", "*.jsonl", "*.json", "*.parquet", "README.md"] : nil
+            return try await client.snapshot(
+                repo: repo, revision: revision, allowPatterns: patterns, progress: progress)
         }
     }
 
@@ -34,7 +38,9 @@ public enum HubAccess {
             done.signal()
         }
         done.wait()
-        guard let result = box.result else { throw DetoxError.invalidSetting(name: "hub", reason: "the download task did not finish") }
+        guard let result = box.result else {
+            throw DetoxError.invalidSetting(name: "hub", reason: "the download task did not finish")
+        }
         return try result.get()
     }
 }
@@ -52,11 +58,13 @@ extension HubAccess {
         if FileManager.default.fileExists(atPath: local.path) { return local }
         let parts = argument.split(separator: "/").map(String.init)
         guard parts.count >= 4, parts[0] == "datasets" else {
-            throw DetoxError.notFound(argument: argument, reason: "is not a file, nor datasets/org/name/<file> on the Hub")
+            throw DetoxError.notFound(
+                argument: argument, reason: "is not a file, nor datasets/org/name/<file> on the Hub")
         }
         return try blocking {
             let repo = try RepoID(parsing: parts[0...2].joined(separator: "/"))
-            return try await HubClient.fromEnvironment().file(repo: repo, path: parts[3...].joined(separator: "/"), revision: revision)
+            return try await HubClient.fromEnvironment().file(
+                repo: repo, path: parts[3...].joined(separator: "/"), revision: revision)
         }
     }
 }

@@ -18,7 +18,11 @@ public struct ModelLocator: Sendable {
             return url
         }
         guard let resolver else {
-            throw DetoxError.notFound(argument: argument, reason: "is not a local folder, and Hub downloads are not available here (pass a folder made with `detox download` or by huggingface_hub)")
+            throw DetoxError.notFound(
+                argument: argument,
+                reason:
+                    "is not a local folder, and Hub downloads are not available here (pass a folder made with `detox download` or by huggingface_hub)"
+            )
         }
         return try resolver(argument)
     }

@@ -1,13 +1,13 @@
-import DetoxFiles
 import DetoxCheckpoints
 import DetoxDatasets
-import Foundation
+import DetoxFiles
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
 import DetoxTensor
 import DetoxTokenizers
 import DetoxTraining
+import Foundation
 
 /// `detox ppo`: detoxify a T5 policy against a classifier's reward with PPO (TRL semantics), with
 /// checkpoints, exact resume and a JSON-lines log of TRL's statistics.
@@ -64,7 +64,9 @@ public enum PPOStage {
     static let baseAdaptersFile = "base_adapters.json"
 
     /// Loads the T5 of `model` with `baseAdapters` merged in (optionally re-quantized).
-    public static func loadMergedBase(model: URL, baseAdapters: [URL], quantization: BaseQuantization, doubleQuantization: Bool) throws -> (T5ForConditionalGeneration, Tokenizer) {
+    public static func loadMergedBase(
+        model: URL, baseAdapters: [URL], quantization: BaseQuantization, doubleQuantization: Bool
+    ) throws -> (T5ForConditionalGeneration, Tokenizer) {
         let (base, tokenizer, _) = try PolicyLoading.load(folder: model)
         for adapter in baseAdapters {
             try LoRA.load(from: adapter, into: base)
@@ -77,7 +79,8 @@ public enum PPOStage {
     /// The adapters an earlier PPO run merged into its base (what evaluation must rebuild).
     public static func baseAdapters(ofRun folder: URL) -> [URL] {
         guard let data = try? Data(contentsOf: folder.appendingPathComponent(baseAdaptersFile)),
-              let paths = try? JSONDecoder().decode([String].self, from: data) else { return [] }
+            let paths = try? JSONDecoder().decode([String].self, from: data)
+        else { return [] }
         return paths.map { URL(fileURLWithPath: $0) }
     }
 
@@ -87,11 +90,14 @@ public enum PPOStage {
         var dataset = try DialogueDataset.load(options.dataFile, malformedRows: .skip)
         if let range = options.dialogueLength { dataset = dataset.filtered(dialogueLength: range) }
         guard dataset.count >= options.ppo.batchSize else {
-            throw DetoxError.invalidSetting(name: "dataset", reason: "has \(dataset.count) dialogues, fewer than batch_size \(options.ppo.batchSize)")
+            throw DetoxError.invalidSetting(
+                name: "dataset",
+                reason: "has \(dataset.count) dialogues, fewer than batch_size \(options.ppo.batchSize)")
         }
 
         let (base, tokenizer) = try loadMergedBase(
-            model: options.model, baseAdapters: options.baseAdapters, quantization: options.quantization, doubleQuantization: options.doubleQuantization)
+            model: options.model, baseAdapters: options.baseAdapters, quantization: options.quantization,
+            doubleQuantization: options.doubleQuantization)
         var adapter = options.adapter
         adapter.baseModelNameOrPath = adapter.baseModelNameOrPath ?? options.model.path
         var generator = SeededGenerator(seed: options.ppo.seed)
@@ -100,8 +106,9 @@ public enum PPOStage {
         let trainer = try PPOTrainer(policy: policy, configuration: options.ppo)
 
         let classifier = try SequenceClassifierModel.load(folder: options.rewardModel)
-        let reward = try RewardModel(classifier: classifier, tokenizer: try Tokenizer.load(from: options.rewardModel),
-                                     label: options.rewardLabel, output: options.rewardOutput)
+        let reward = try RewardModel(
+            classifier: classifier, tokenizer: try Tokenizer.load(from: options.rewardModel),
+            label: options.rewardLabel, output: options.rewardOutput)
 
         let checkpointFolder = options.outputFolder.appendingPathComponent("checkpoint")
         let logFile = options.outputFolder.appendingPathComponent("ppo_log.jsonl")
@@ -112,23 +119,28 @@ public enum PPOStage {
             try LoRA.loadWeights(try SafeTensorsFile(url: adapterFile).tensors(), file: adapterFile.path, into: base)
             try policy.valueHead.load(valueHeadTensors(checkpoint.extraTensors))
             policy.restoreDropoutGenerators(checkpoint.generators)
-            try trainer.restore(state: checkpoint.state, generator: checkpoint.generators["ppo.shuffle"] ?? trainer.generator,
-                                optimizerState: checkpoint.optimizer)
+            try trainer.restore(
+                state: checkpoint.state, generator: checkpoint.generators["ppo.shuffle"] ?? trainer.generator,
+                optimizerState: checkpoint.optimizer)
             sampling = checkpoint.generators["ppo.sampling"] ?? sampling
             log("resuming PPO at step \(trainer.stepCount)")
         }
         let metrics = try MetricsLog(url: logFile, truncateAfterStep: trainer.stepCount)
         let adapterPaths = options.baseAdapters.map(\.path)
-        try AtomicFileWriter.write([UInt8](try JSONEncoder().encode(adapterPaths)), to: options.outputFolder.appendingPathComponent(baseAdaptersFile))
+        try AtomicFileWriter.write(
+            [UInt8](try JSONEncoder().encode(adapterPaths)),
+            to: options.outputFolder.appendingPathComponent(baseAdaptersFile))
 
         let c = options.ppo
-        var firstReward: Double?, lastReward: Double?
+        var firstReward: Double?
+        var lastReward: Double?
         let clock = ProgressClock(total: options.steps, startingAt: trainer.stepCount)
         while trainer.stepCount < options.steps {
             let step = trainer.stepCount
             // Prompts of this step: a seeded shuffle per pass over the data.
             let perEpoch = dataset.count / c.batchSize
-            let epoch = step / perEpoch, position = step % perEpoch
+            let epoch = step / perEpoch
+            let position = step % perEpoch
             var order = Array(0..<dataset.count)
             var shuffle = SeededGenerator(seed: c.seed &+ 1000 &+ UInt64(epoch))
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, shuffle.nextInt(below: i + 1)) }
@@ -147,10 +159,16 @@ public enum PPOStage {
                     doSample: true, topK: 0, topP: 1, minNewTokens: options.minNewTokens,
                     maxNewTokens: options.lengthSampler.sample(&sampling))
                 let output = try base.generate(
-                    inputIDs: chunk.map { $0 + Array(repeating: base.configuration.padTokenID, count: width - $0.count) },
-                    attentionMask: chunk.map { Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: width - $0.count) },
+                    inputIDs: chunk.map {
+                        $0 + Array(repeating: base.configuration.padTokenID, count: width - $0.count)
+                    },
+                    attentionMask: chunk.map {
+                        Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: width - $0.count)
+                    },
                     configuration: generation, generator: &sampling)
-                for (row, count) in zip(output.sequences, output.generatedCounts) { responses.append(Array(row.prefix(count + 1))) }
+                for (row, count) in zip(output.sequences, output.generatedCounts) {
+                    responses.append(Array(row.prefix(count + 1)))
+                }
             }
             let texts = responses.map { tokenizer.decode(Array($0.dropFirst()), skipSpecialTokens: true) }
             let rewardTexts = options.rewardIncludesQuery ? zip(prompts, texts).map { $0 + " " + $1 } : texts
@@ -161,12 +179,17 @@ public enum PPOStage {
             try metrics.append(stats)
             if firstReward == nil { firstReward = stats["env/reward_mean"] }
             lastReward = stats["env/reward_mean"]
-            log(String(format: "step %3d/%d  reward %+.4f  kl %+.4f  kl_coef %.4f  policy %+.4f  value %.4f  (%@)",
-                       trainer.stepCount, options.steps, stats["env/reward_mean"] ?? .nan, stats["objective/kl"] ?? .nan,
-                       stats["objective/kl_coef"] ?? .nan, stats["ppo/loss/policy"] ?? .nan, stats["ppo/loss/value"] ?? .nan,
-                       clock.describe(done: trainer.stepCount)))
+            log(
+                String(
+                    format: "step %3d/%d  reward %+.4f  kl %+.4f  kl_coef %.4f  policy %+.4f  value %.4f  (%@)",
+                    trainer.stepCount, options.steps, stats["env/reward_mean"] ?? .nan, stats["objective/kl"] ?? .nan,
+                    stats["objective/kl_coef"] ?? .nan, stats["ppo/loss/policy"] ?? .nan,
+                    stats["ppo/loss/value"] ?? .nan,
+                    clock.describe(done: trainer.stepCount)))
             let interrupted = Interruption.isRequested && trainer.stepCount < options.steps
-            if trainer.stepCount == options.steps || interrupted || (options.checkpointEvery > 0 && trainer.stepCount % options.checkpointEvery == 0) {
+            if trainer.stepCount == options.steps || interrupted
+                || (options.checkpointEvery > 0 && trainer.stepCount % options.checkpointEvery == 0)
+            {
                 var generators = policy.dropoutGenerators()
                 generators["ppo.shuffle"] = trainer.generator
                 generators["ppo.sampling"] = sampling
@@ -179,8 +202,12 @@ public enum PPOStage {
         }
         let adapterFolder = options.outputFolder.appendingPathComponent("adapter")
         try LoRA.save(base, configuration: adapter, to: adapterFolder)
-        try SafeTensors.write(valueHeadState(policy), metadata: ["format": "pt"], to: options.outputFolder.appendingPathComponent("value_head.safetensors"))
-        return Result(adapterFolder: adapterFolder, logFile: logFile, steps: trainer.stepCount, firstRewardMean: firstReward, lastRewardMean: lastReward)
+        try SafeTensors.write(
+            valueHeadState(policy), metadata: ["format": "pt"],
+            to: options.outputFolder.appendingPathComponent("value_head.safetensors"))
+        return Result(
+            adapterFolder: adapterFolder, logFile: logFile, steps: trainer.stepCount, firstRewardMean: firstReward,
+            lastRewardMean: lastReward)
     }
 
     /// The value head under TRL's names (`v_head.summary.weight`, `v_head.summary.bias`).
@@ -189,8 +216,9 @@ public enum PPOStage {
     }
 
     static func valueHeadTensors(_ tensors: [String: Tensor]) -> [String: Tensor] {
-        Dictionary(uniqueKeysWithValues: tensors.compactMap { key, value in
-            key.hasPrefix("v_head.") ? (String(key.dropFirst("v_head.".count)), value) : nil
-        })
+        Dictionary(
+            uniqueKeysWithValues: tensors.compactMap { key, value in
+                key.hasPrefix("v_head.") ? (String(key.dropFirst("v_head.".count)), value) : nil
+            })
     }
 }

@@ -1,10 +1,10 @@
-import Foundation
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
 import DetoxQuantization
 import DetoxTensor
 import DetoxTokenizers
+import Foundation
 
 /// How the frozen base weights are stored while an adapter trains.
 public enum BaseQuantization: String, Sendable, Codable, CaseIterable {
@@ -18,13 +18,18 @@ public enum PolicyLoading {
     /// `lm_head` (bitsandbytes' default skip list) and the feed-forward `wo` projections, which
     /// transformers keeps in full precision for T5 (`_keep_in_fp32_modules = ["wo"]`). Returns the count.
     @discardableResult
-    public static func quantize(_ model: T5ForConditionalGeneration, as mode: BaseQuantization, doubleQuantization: Bool) throws -> Int {
+    public static func quantize(
+        _ model: T5ForConditionalGeneration, as mode: BaseQuantization, doubleQuantization: Bool
+    ) throws -> Int {
         guard mode != .none else { return 0 }
         let type: FourBitType = mode == .nf4 ? .nf4 : .fp4
-        return try model.replaceLinearLayers(where: { $0 != "lm_head" && !$0.hasSuffix(".wo") }) { _, layer in
-            guard let linear = layer as? Linear else { return layer }
-            return try Linear4Bit(linear: linear, type: type, doubleQuantization: doubleQuantization)
-        }.count
+        return try model.replaceLinearLayers(
+            where: { $0 != "lm_head" && !$0.hasSuffix(".wo") },
+            with: { _, layer in
+                guard let linear = layer as? Linear else { return layer }
+                return try Linear4Bit(linear: linear, type: type, doubleQuantization: doubleQuantization)
+            }
+        ).count
     }
 
     /// Loads `folder`'s T5 and tokenizer, quantizes the base when asked, then applies the adapter in

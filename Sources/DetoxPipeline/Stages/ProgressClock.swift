@@ -18,7 +18,9 @@ public struct ProgressClock: Sendable {
         let steps = Swift.max(done - startStep, 1)
         let perStep = elapsed / Double(steps)
         let left = Int((perStep * Double(Swift.max(total - done, 0))).rounded())
-        let rate = perStep >= 1 ? String(format: "%.1f s/step", perStep) : String(format: "%.1f steps/s", 1 / Swift.max(perStep, 1e-9))
+        let rate =
+            perStep >= 1
+            ? String(format: "%.1f s/step", perStep) : String(format: "%.1f steps/s", 1 / Swift.max(perStep, 1e-9))
         return String(format: "%@, ETA %d:%02d", rate, left / 60, left % 60)
     }
 }

@@ -1,11 +1,11 @@
-import DetoxFiles
 import DetoxCheckpoints
 import DetoxDatasets
 import DetoxEvaluation
-import Foundation
+import DetoxFiles
 import DetoxModels
 import DetoxTensor
 import DetoxTokenizers
+import Foundation
 
 /// `detox summarize`: zero-shot (or adapter) summaries of dialogues, with ROUGE per sample.
 public enum SummarizeStage {
@@ -44,15 +44,17 @@ public enum SummarizeStage {
         defer { progress(result.count, records.count) }
         for start in stride(from: 0, to: records.count, by: Swift.max(1, batchSize)) {
             let chunk = Array(records[start..<Swift.min(start + batchSize, records.count)])
-            let batch = SummarizationBatch(records: chunk, template: template, tokenizer: tokenizer,
-                                           maxSourceLength: maxSourceLength, maxTargetLength: 1, includeTargets: false)
+            let batch = SummarizationBatch(
+                records: chunk, template: template, tokenizer: tokenizer,
+                maxSourceLength: maxSourceLength, maxTargetLength: 1, includeTargets: false)
             let rows = stride(from: 0, to: batch.inputIDs.count, by: Swift.max(batch.sourceLength, 1)).map {
                 Array(batch.inputIDs[$0..<($0 + batch.sourceLength)])
             }
             let masks = stride(from: 0, to: batch.attentionMask.count, by: Swift.max(batch.sourceLength, 1)).map {
                 Array(batch.attentionMask[$0..<($0 + batch.sourceLength)])
             }
-            let output = try model.generate(inputIDs: rows, attentionMask: masks, configuration: generation, generator: &generator)
+            let output = try model.generate(
+                inputIDs: rows, attentionMask: masks, configuration: generation, generator: &generator)
             for (i, response) in output.responses.enumerated() {
                 result.append((batch.prompts[i], tokenizer.decode(response, skipSpecialTokens: true), response.count))
             }
@@ -64,32 +66,41 @@ public enum SummarizeStage {
     /// Dialogues from standard input: JSON lines of DialogSum records, or else the whole input as one dialogue.
     public static func standardInputRecords() throws -> [DialogueRecord] {
         let data = FileHandle.standardInput.readDataToEndOfFile()
-        if let parsed = try? DialogueDataset.jsonLines(data, file: "<stdin>"), !parsed.records.isEmpty { return parsed.records }
+        if let parsed = try? DialogueDataset.jsonLines(data, file: "<stdin>"), !parsed.records.isEmpty {
+            return parsed.records
+        }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw DetoxError.invalidSetting(name: "standard input", reason: "is empty") }
         return [DialogueRecord(id: "stdin", dialogue: text, summary: "")]
     }
 
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> [Row] {
-        let records = options.dataFile.path == "/dev/stdin" || options.dataFile.lastPathComponent == "-"
+        let records =
+            options.dataFile.path == "/dev/stdin" || options.dataFile.lastPathComponent == "-"
             ? Array(try standardInputRecords().prefix(options.limit))
             : try DialogueDataset.load(options.dataFile, malformedRows: .skip).prefix(options.limit).records
         let (model, tokenizer, _) = try PolicyLoading.load(folder: options.model, adapterFolder: options.adapter)
         let scorer = try RougeScorer(types: [.rouge1, .rouge2, .rougeL, .rougeLsum], useStemmer: true)
-        let summaries = try summarize(records, model: model, tokenizer: tokenizer, template: options.template,
-                                      batchSize: options.batchSize, maxSourceLength: options.maxSourceLength, generation: options.generation)
+        let summaries = try summarize(
+            records, model: model, tokenizer: tokenizer, template: options.template,
+            batchSize: options.batchSize, maxSourceLength: options.maxSourceLength, generation: options.generation)
         var rows: [Row] = []
         for (record, output) in zip(records, summaries) {
             let scores = scorer.score(target: record.summary, prediction: output.summary)
-            rows.append(Row(id: record.id, prompt: output.prompt, summary: output.summary, reference: record.summary,
-                            rouge: Dictionary(uniqueKeysWithValues: scores.map { ($0.key.name, $0.value.fmeasure) })))
+            rows.append(
+                Row(
+                    id: record.id, prompt: output.prompt, summary: output.summary, reference: record.summary,
+                    rouge: Dictionary(uniqueKeysWithValues: scores.map { ($0.key.name, $0.value.fmeasure) })))
             log("\(record.id): \(output.summary)")
         }
         if let file = options.outputFile {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             var data = Data()
-            for row in rows { data.append(try encoder.encode(row)); data.append(UInt8(ascii: "\n")) }
+            for row in rows {
+                data.append(try encoder.encode(row))
+                data.append(UInt8(ascii: "\n"))
+            }
             try AtomicFileWriter.write([UInt8](data), to: file)
         }
         return rows
