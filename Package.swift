@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "CDetoxKernels"),
         .target(name: "DetoxTensor", dependencies: ["CDetoxBLAS", "CDetoxKernels"], linkerSettings: blasLinker),
         .target(name: "DetoxNN", dependencies: ["DetoxTensor", "DetoxCheckpoints", "CDetoxKernels"]),
-        .target(name: "DetoxOptimizers", dependencies: ["DetoxNN", "DetoxTensor", "CDetoxKernels"]),
+        .target(name: "DetoxOptimizers", dependencies: ["DetoxNN", "DetoxTensor"]),
 
         // MARK: Formats and files
         .target(name: "DetoxFiles"),
@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "DetoxLoRA", dependencies: ["DetoxNN", "DetoxTensor", "DetoxCheckpoints", "DetoxFiles"]),
         .target(
             name: "DetoxModels",
-            dependencies: ["DetoxNN", "DetoxTensor", "DetoxCheckpoints", "DetoxFiles", "CDetoxKernels"]),
+            dependencies: ["DetoxNN", "DetoxTensor", "DetoxCheckpoints", "DetoxFiles"]),
 
         // MARK: Data, training, evaluation
         .target(name: "DetoxDatasets", dependencies: ["DetoxTokenizers"]),
@@ -61,7 +61,7 @@ let package = Package(
             name: "DetoxTraining",
             dependencies: [
                 "DetoxNN", "DetoxTensor", "DetoxOptimizers", "DetoxLoRA", "DetoxModels", "DetoxDatasets",
-                "DetoxTokenizers", "DetoxCheckpoints", "DetoxFiles", "CDetoxKernels",
+                "DetoxTokenizers", "DetoxCheckpoints", "DetoxFiles",
             ]),
         .target(name: "DetoxEvaluation", dependencies: ["DetoxFiles"]),
 

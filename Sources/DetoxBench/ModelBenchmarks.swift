@@ -147,7 +147,7 @@ enum ModelBenchmarks {
             var adapterGenerator = SeededGenerator(seed: 3)
             try LoRA.apply(loraConfiguration, to: model, generator: &adapterGenerator)
             model.setTraining(true)
-            let optimizer = try AdamW(module: model, learningRate: 1e-4)
+            let optimizer = try Adam(module: model, learningRate: 1e-4, decoupledWeightDecay: true)
             return try time(name, .trainingStep, report: report) {
                 guard let loss = try model(inputIDs: inputIDs, attentionMask: mask, labels: labels).loss else { return }
                 try optimizer.step(grads: try loss.backward())

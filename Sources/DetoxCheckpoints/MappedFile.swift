@@ -13,7 +13,8 @@
 /// The mapping is private and read-only, so the bytes never change under a reader unless another
 /// process shrinks the file while it is mapped (touching the lost pages then raises `SIGBUS`,
 /// which no mapping-based reader can turn into an error). An empty file has no mapping and an
-/// empty ``bytes`` buffer.
+/// empty ``bytes`` buffer. That immutability is what makes the `@unchecked Sendable` sound: every
+/// field is a constant and the mapped bytes are only ever read.
 final class MappedFile: @unchecked Sendable {
     /// The path, as given, for error messages.
     let path: String

@@ -300,7 +300,7 @@ public struct PyTorchBinFile: Sendable {
 // MARK: - StorageTable
 
 /// Where each storage's bytes are: a range of the mapping (STORED entries) or an inflated copy.
-private struct StorageTable: @unchecked Sendable {
+private struct StorageTable: Sendable {
     let mapping: MappedFile
     var regions: [String: Range<Int>] = [:]
     var inflated: [String: [UInt8]] = [:]
@@ -318,7 +318,9 @@ private struct StorageTable: @unchecked Sendable {
             if info.isContiguous { return body(start, count) }
             var gathered = [UInt8](repeating: 0, count: count * elementSize)
             gathered.withUnsafeMutableBytes { output in
-                Self.gather(info, from: start, elementSize: elementSize, into: output.baseAddress!)
+                // `count > 0`, so the gathered bytes are never empty.
+                guard let destination = output.baseAddress else { return }
+                Self.gather(info, from: start, elementSize: elementSize, into: destination)
             }
             return gathered.withUnsafeBytes { body($0.baseAddress, count) }
         }

@@ -85,21 +85,22 @@ public enum SafeTensors {
 
     /// Appends `tensor`'s values in little-endian `type` encoding.
     private static func writeData(of tensor: Tensor, as type: StorageType, to writer: inout AtomicFileWriter) throws {
-        let values = tensor.buffer
-        switch type {
-        case .f32:
-            #if _endian(little)
-                try writer.write(UnsafeRawBufferPointer(values))
-            #else
-                try writeConverted(values, to: &writer) { $0.bitPattern.littleEndian }
-            #endif
-        case .f16:
-            try writeConverted(values, to: &writer) {
-                HalfPrecision.float16Bits(fromFloat32Bits: $0.bitPattern).littleEndian
-            }
-        case .bf16:
-            try writeConverted(values, to: &writer) {
-                HalfPrecision.bfloat16Bits(fromFloat32Bits: $0.bitPattern).littleEndian
+        try tensor.withUnsafeBufferPointer { values in
+            switch type {
+            case .f32:
+                #if _endian(little)
+                    try writer.write(UnsafeRawBufferPointer(values))
+                #else
+                    try writeConverted(values, to: &writer) { $0.bitPattern.littleEndian }
+                #endif
+            case .f16:
+                try writeConverted(values, to: &writer) {
+                    HalfPrecision.float16Bits(fromFloat32Bits: $0.bitPattern).littleEndian
+                }
+            case .bf16:
+                try writeConverted(values, to: &writer) {
+                    HalfPrecision.bfloat16Bits(fromFloat32Bits: $0.bitPattern).littleEndian
+                }
             }
         }
     }

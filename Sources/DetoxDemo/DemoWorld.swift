@@ -79,7 +79,7 @@ public struct DemoWorld: Sendable {
             relativeAttentionMaxDistance: 64, dropoutRate: 0.05)
         let model = try T5ForConditionalGeneration(configuration: configuration, seed: seed)
         let tokenizer = try Tokenizer.load(from: baseModel)
-        let optimizer = try AdamW(module: model, learningRate: 3e-3, weightDecay: 0.01)
+        let optimizer = try Adam(module: model, learningRate: 3e-3, weightDecay: 0.01, decoupledWeightDecay: true)
         let schedule = try LearningRateSchedule.cosine(warmupSteps: steps / 20, totalSteps: steps)
         var generator = SeededGenerator(seed: seed &+ 3)
         let batchSize = 16

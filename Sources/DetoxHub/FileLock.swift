@@ -15,6 +15,7 @@ import Foundation
 /// the same blob at once.
 ///
 /// Waiting polls with `LOCK_NB` and `Task.sleep` rather than blocking a cooperative thread.
+/// `@unchecked Sendable`: the only mutable field, the descriptor, is read and written under `mutex`.
 final class FileLock: @unchecked Sendable {
     /// The lock file.
     let path: String

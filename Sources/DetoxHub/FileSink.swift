@@ -3,6 +3,10 @@ import Foundation
 // MARK: - FileSink
 
 /// Writes a download body to a file, appending from a given offset.
+///
+/// `@unchecked Sendable`: a sink is touched only by the transport's delegate callbacks, which
+/// URLSession delivers one at a time on a queue limited to one operation, so its handle and size
+/// are never used by two threads at once.
 final class FileSink: @unchecked Sendable {
     private let handle: FileHandle
     private(set) var size: Int64

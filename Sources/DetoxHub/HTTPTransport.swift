@@ -99,6 +99,9 @@ final class HTTPTransport: Sendable {
 // MARK: - Task bookkeeping
 
 /// Cancels a URLSession task from a Swift task's cancellation handler.
+///
+/// `@unchecked Sendable`: it holds one immutable reference, and `URLSessionTask.cancel()` may be
+/// called from any thread.
 private final class CancelBox: @unchecked Sendable {
     private let task: URLSessionTask
     init(_ task: URLSessionTask) { self.task = task }

@@ -7,7 +7,7 @@ import Foundation
 // MARK: - TaskOutcome
 
 /// What a finished task hands back.
-struct TaskOutcome: @unchecked Sendable {
+struct TaskOutcome: Sendable {
     let response: HTTPResponse
     let body: Data
 }

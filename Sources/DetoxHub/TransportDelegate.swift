@@ -9,6 +9,8 @@ import Foundation
 /// The URLSession delegate behind `HTTPTransport`: applies each task's redirect rule, streams
 /// download bodies into their `FileSink` (checking a 206's `Content-Range` against the resume
 /// offset), keeps small bodies in memory, and resumes the task's continuation exactly once.
+///
+/// `@unchecked Sendable`: its only mutable field, `states`, is read and written under `lock`.
 final class TransportDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private var states: [Int: TaskState] = [:]
     private let lock = NSLock()

@@ -163,6 +163,9 @@ public struct LoRAConfiguration: Sendable, Equatable {
 }
 
 /// A JSON value kept verbatim.
+///
+/// `@unchecked Sendable`: `jsonObject` is what `JSONSerialization` produced (strings, numbers,
+/// `NSNull`, and arrays and dictionaries of them), never mutated after construction.
 public struct AnyCodableValue: @unchecked Sendable, Equatable {
     let jsonObject: Any
     private let canonical: Data

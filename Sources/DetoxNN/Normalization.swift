@@ -117,7 +117,7 @@ public enum Normalization {
         let wp = weight.storage.pointer
         var inverse = [Float](repeating: 0, count: rows)
         let y = inverse.withUnsafeMutableBufferPointer { rp in
-            let r = UncheckedSendable(rp.baseAddress!)
+            let r = UncheckedSendable(rp)
             return Tensor.build(shape: x.shape) { out, _ in
                 Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) {
                     start, end in
@@ -169,7 +169,7 @@ public enum Normalization {
         var inverse = [Float](repeating: 0, count: rows)
         let np = normalized.storage.pointer
         let y = inverse.withUnsafeMutableBufferPointer { rp in
-            let r = UncheckedSendable(rp.baseAddress!)
+            let r = UncheckedSendable(rp)
             return Tensor.build(shape: x.shape) { out, _ in
                 Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) {
                     start, end in

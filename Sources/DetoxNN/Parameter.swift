@@ -5,7 +5,7 @@ import DetoxTensor
 /// A trainable parameter hands out its value as an autograd leaf, so `loss.backward()[p.tensor]`
 /// reads its gradient. Assigning a new value (an optimizer step, a checkpoint load) makes a new leaf;
 /// tensors already in flight keep the old one.
-public final class Parameter: @unchecked Sendable {
+public final class Parameter {
     /// The current value; an autograd leaf while the parameter is trainable.
     public private(set) var tensor: Tensor
     /// Whether the parameter takes part in gradient computation.

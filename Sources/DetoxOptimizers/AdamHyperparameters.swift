@@ -1,6 +1,6 @@
 // MARK: - Adam hyperparameters
 
-/// The hyperparameters shared by ``Adam`` and ``AdamW`` (PyTorch's `lr`, `betas`, `eps`,
+/// The hyperparameters of ``Adam``, with or without decoupled decay (PyTorch's `lr`, `betas`, `eps`,
 /// `weight_decay`, `amsgrad`).
 public struct AdamHyperparameters: Codable, Sendable, Equatable {
     /// The base learning rate (before any schedule).
@@ -11,7 +11,8 @@ public struct AdamHyperparameters: Codable, Sendable, Equatable {
     public var beta2: Double
     /// Added to the denominator for numerical stability.
     public var epsilon: Double
-    /// Weight decay: decoupled for ``AdamW``, an L2 term added to the gradient for ``Adam``.
+    /// Weight decay: decoupled with ``Adam/decoupledWeightDecay`` (AdamW), else an L2 term added to
+    /// the gradient (Adam).
     public var weightDecay: Double
     /// Use the maximum of past second moments (AMSGrad).
     public var amsgrad: Bool

@@ -26,10 +26,7 @@ public enum GradientClipping {
         let coefficient = maxNorm / (norm + Float(1e-6))
         guard !(coefficient >= 1) else { return norm }
         for (parameter, gradient) in entries {
-            let scaled = Tensor.build(shape: gradient.shape) { out, n in
-                let source = gradient.storage.pointer
-                for i in 0..<n { out[i] = source[i] * coefficient }
-            }
+            let scaled = Tensor.withNoGrad { gradient * coefficient }
             grads.set(scaled, for: parameter.tensor)
         }
         return norm
@@ -59,12 +56,13 @@ public enum GradientClipping {
     }
 
     private static func squaredSum(_ tensor: Tensor) -> Double {
-        let p = tensor.storage.pointer
-        var sum: Double = 0
-        for i in 0..<tensor.count {
-            let x = Double(p[i])
-            sum += x * x
+        tensor.withUnsafeBufferPointer { values in
+            var sum: Double = 0
+            for value in values {
+                let x = Double(value)
+                sum += x * x
+            }
+            return sum
         }
-        return sum
     }
 }

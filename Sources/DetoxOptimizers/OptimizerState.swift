@@ -154,9 +154,10 @@ extension OptimizerState: Equatable {
         guard lhs.metadata == rhs.metadata, lhs.tensors.count == rhs.tensors.count else { return false }
         for (key, a) in lhs.tensors {
             guard let b = rhs.tensors[key], a.shape == b.shape else { return false }
-            let pa = a.storage.pointer
-            let pb = b.storage.pointer
-            for i in 0..<a.count where pa[i].bitPattern != pb[i].bitPattern { return false }
+            let same = a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in zip(pa, pb).allSatisfy { $0.bitPattern == $1.bitPattern } }
+            }
+            guard same else { return false }
         }
         return true
     }

@@ -56,7 +56,7 @@ public final class SGD: Optimizer {
         let work = try slots.pending(grads)
         stepCount += 1
         let h = hyperparameters
-        let scalars = Scalars(
+        let scalars = SGDStepScalars(
             weightDecay: Float(h.weightDecay), applyWeightDecay: h.weightDecay != 0,
             momentum: Float(h.momentum), useMomentum: h.momentum != 0,
             oneMinusDampening: Float(1 - h.dampening), nesterov: h.nesterov,
@@ -66,13 +66,9 @@ public final class SGD: Optimizer {
             let firstStep = slot.buffers.isEmpty
             slot.ensureBuffers(names)
             slot.step += 1
-            let param = slot.parameter.tensor
-            let buffer: UnsafeMutablePointer<Float>? = scalars.useMomentum ? slot.buffers[0].pointer : nil
-            let updated = Tensor.build(shape: param.shape) { out, n in
-                SGD.update(
-                    param: param.storage.pointer, grad: gradient.storage.pointer, out: out,
-                    momentumBuffer: buffer, firstStep: firstStep, count: n, scalars: scalars)
-            }
+            let updated = Tensor.sgdUpdate(
+                parameter: slot.parameter.tensor, gradient: gradient,
+                momentumBuffer: scalars.useMomentum ? slot.buffers[0] : nil, firstStep: firstStep, scalars: scalars)
             slot.parameter.assign(updated)
         }
     }
@@ -95,39 +91,5 @@ public final class SGD: Optimizer {
         hyperparameters = restoredHyperparameters
         learningRate = metadata.learningRate
         stepCount = metadata.stepCount
-    }
-
-    // MARK: - Kernel
-
-    struct Scalars {
-        var weightDecay: Float
-        var applyWeightDecay: Bool
-        var momentum: Float
-        var useMomentum: Bool
-        var oneMinusDampening: Float
-        var nesterov: Bool
-        var negativeLearningRate: Float
-    }
-
-    /// One SGD step over `count` values, following `torch.optim.sgd._single_tensor_sgd`.
-    ///
-    /// Every `add(…, alpha:)` is a fused multiply-add, as in PyTorch's CPU kernel, which makes the
-    /// result bit-identical to `torch.optim.SGD` on x86-64.
-    static func update(
-        param: UnsafePointer<Float>, grad: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-        momentumBuffer: UnsafeMutablePointer<Float>?, firstStep: Bool, count: Int, scalars s: Scalars
-    ) {
-        for i in 0..<count {
-            let p = param[i]
-            var g = grad[i]
-            if s.applyWeightDecay { g = g.addingProduct(s.weightDecay, p) }
-            if let momentumBuffer {
-                // First step: buf = grad.clone(); then buf.mul_(momentum).add_(grad, alpha=1 - dampening).
-                let b = firstStep ? g : (momentumBuffer[i] * s.momentum).addingProduct(s.oneMinusDampening, g)
-                momentumBuffer[i] = b
-                g = s.nesterov ? g.addingProduct(s.momentum, b) : b
-            }
-            out[i] = p.addingProduct(s.negativeLearningRate, g)
-        }
     }
 }

@@ -32,8 +32,8 @@ extension QuantizedTensor4Bit {
         let table = type.codeTable
         table.withUnsafeBufferPointer { tableBuffer in
             packed.withUnsafeBufferPointer { packedBuffer in
-                let code = tableBuffer.baseAddress!
-                let bytes = packedBuffer.baseAddress!
+                // A non-empty range means a non-empty packed array; the code table is fixed.
+                guard let code = tableBuffer.baseAddress, let bytes = packedBuffer.baseAddress else { return }
                 var block = range.lowerBound / blocksize
                 var i = range.lowerBound
                 while i < range.upperBound {

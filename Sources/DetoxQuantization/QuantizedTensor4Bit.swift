@@ -134,13 +134,16 @@ public struct QuantizedTensor4Bit: Sendable, Equatable {
         let order = type.sortOrder
         packed.withUnsafeMutableBufferPointer { packedBuffer in
             absmax.withUnsafeMutableBufferPointer { absmaxBuffer in
-                let packedOut = UncheckedSendable(packedBuffer.baseAddress!)
-                let absmaxOut = UncheckedSendable(absmaxBuffer.baseAddress!)
                 bounds.withUnsafeBufferPointer { boundsBuffer in
                     order.withUnsafeBufferPointer { orderBuffer in
+                        // All four are non-empty: `n > 0` was checked and the type's tables are fixed.
+                        guard let packedBase = packedBuffer.baseAddress, let inputBase = input.baseAddress,
+                            let boundsBase = boundsBuffer.baseAddress, let orderBase = orderBuffer.baseAddress
+                        else { return }
+                        let packedOut = UncheckedSendable(packedBase)
+                        let absmaxOut = UncheckedSendable(absmaxBuffer)
                         let kernel = BlockKernel(
-                            input: input.baseAddress!, count: n, blocksize: blocksize,
-                            bounds: boundsBuffer.baseAddress!, order: orderBuffer.baseAddress!)
+                            input: inputBase, count: n, blocksize: blocksize, bounds: boundsBase, order: orderBase)
                         Parallel.forChunks(blocks, minimum: Swift.max(1, Parallel.minimumParallelCount / blocksize)) {
                             first, last in
                             for block in first..<last {

@@ -38,7 +38,7 @@ public enum TorchFloatSum {
             let start = worker * chunk
             if start < n { partials[worker] = 0 + cascade(base + start, Swift.min(n, start + chunk) - start) }
         }
-        return partials.withUnsafeBufferPointer { 0 + cascade($0.baseAddress!, threads) }
+        return partials.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { 0 + cascade($0, threads) } ?? 0 }
     }
 
     /// `torch.mean(x)` for f32 `x`: the sum divided by the count, in f32.

@@ -5,6 +5,10 @@
 /// A leaf node stands for a tensor whose gradient the caller wants (a parameter). An interior node
 /// holds the nodes of its inputs and a closure that maps the gradient of its output to the gradients
 /// of those inputs; the closure captures only what the backward pass needs.
+///
+/// `@unchecked Sendable` is sound because a node's `inputs` and `backward` are set once, when it is
+/// made, and cleared only by `deinit`, when no other reference to the node exists; the closure
+/// captures immutable tensors and runs only inside ``Tensor/backward(seed:)``, on the calling thread.
 public final class GradNode: @unchecked Sendable {
     /// Input nodes, aligned with the closure's result; `nil` for inputs that need no gradient.
     public private(set) var inputs: [GradNode?]
@@ -61,7 +65,7 @@ extension Tensor {
     /// This is how every differentiable operation, here or in other modules, joins the graph:
     /// `backward` receives the gradient of `result` and returns one gradient per input, shaped like
     /// that input (or `nil`). It runs with recording off.
-    public static func record(
+    package static func record(
         _ result: Tensor, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]
     ) -> Tensor {
         record(result, inputNodes: inputs.map(\.node), backward: backward)
@@ -69,7 +73,7 @@ extension Tensor {
 
     /// `record(_:inputs:backward:)` given the inputs' nodes, for an operation that consumed its
     /// inputs (wrote its result into one of their buffers).
-    public static func record(
+    package static func record(
         _ result: Tensor, inputNodes: [GradNode?], backward: @escaping (Tensor) -> [Tensor?]
     ) -> Tensor {
         guard gradEnabled, inputNodes.contains(where: { $0 != nil }) else { return result }
@@ -81,7 +85,7 @@ extension Tensor {
 // MARK: - Backward
 
 /// Gradients of a scalar with respect to the leaves that produced it.
-public struct GradStore: @unchecked Sendable {
+public struct GradStore: Sendable {
     fileprivate var gradients: [ObjectIdentifier: (node: GradNode, gradient: Tensor)] = [:]
 
     public init() {}

@@ -25,16 +25,25 @@ extension Tensor {
     /// `log Σ exp(row[j])` over `count` values, max-subtracted so large logits do not overflow.
     /// Shared by the fused softmax, cross-entropy and token log-probability kernels.
     @inline(__always)
-    public static func logSumExp(_ row: UnsafePointer<Float>, count: Int) -> Float {
+    package static func logSumExp(_ row: UnsafePointer<Float>, count: Int) -> Float {
         let m = detox_max(row, count)
         if m == -.infinity { return m }
         return m + logf(detox_sum_exp(row, count, m, nil))
     }
 
+    /// `Σ exp(row[j] − shift)` over `count` values, writing each term to `out` when it is given:
+    /// the vectorized exponential sum behind generation's sampling and token log-probabilities.
+    @inline(__always)
+    package static func sumExp(
+        _ row: UnsafePointer<Float>, count: Int, shift: Float, into out: UnsafeMutablePointer<Float>? = nil
+    ) -> Float {
+        detox_sum_exp(row, count, shift, out)
+    }
+
     /// `out = softmax(row)` over `count` values, max-subtracted (`out` may be `row`: in place).
     /// Shared by the softmax operation and the fused attention.
     @inline(__always)
-    public static func softmaxRow(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+    package static func softmaxRow(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
         var m = detox_max(row, count)
         if m == -.infinity { m = 0 }
         let total = detox_sum_exp(row, count, m, out)

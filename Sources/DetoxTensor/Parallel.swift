@@ -10,13 +10,7 @@ import Dispatch
 /// Splits element-wise work across cores when it is large enough to pay for the hand-off.
 public enum Parallel {
     /// Number of worker threads used for large element-wise kernels.
-    public static let coreCount: Int = {
-        #if canImport(Glibc)
-            return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        #else
-            return Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        #endif
-    }()
+    public static let coreCount: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     /// Work below this many elements runs on the calling thread.
     public static let minimumParallelCount = 1 << 16
@@ -77,8 +71,10 @@ public enum Parallel {
 
 /// Carries a value across a concurrency boundary that the caller has proven safe.
 ///
-/// Used only for kernel closures that write disjoint ranges of a buffer.
-public struct UncheckedSendable<Value>: @unchecked Sendable {
-    public let value: Value
-    public init(_ value: Value) { self.value = value }
+/// Used only for kernel closures that write disjoint ranges of a buffer: each chunk of
+/// ``Parallel/forChunks(_:minimum:_:)`` touches only its own indices, and the call returns only
+/// after every chunk has finished, so no value is used by two threads at once in a conflicting way.
+package struct UncheckedSendable<Value>: @unchecked Sendable {
+    package let value: Value
+    package init(_ value: Value) { self.value = value }
 }

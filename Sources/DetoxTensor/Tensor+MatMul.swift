@@ -82,7 +82,7 @@ extension Tensor {
     /// most of t5-small's training products here); the rest runs on BLAS `sgemm`. Inside a
     /// ``Parallel`` chunk every path runs on the calling thread alone (and the matmul primitive
     /// is not used).
-    public static func gemm(
+    package static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
         beta: Float = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
@@ -111,8 +111,11 @@ extension Tensor {
             if status == 0 { return }
         }
         #if os(Linux)
+            // `dnnl_sgemm` takes BLAS's character flags: 'T' transposes an operand, 'N' does not.
+            let transposed = CChar(UInt8(ascii: "T"))
+            let notTransposed = CChar(UInt8(ascii: "N"))
             let status = dnnl_sgemm(
-                transposeA ? 84 : 78, transposeB ? 84 : 78,
+                transposeA ? transposed : notTransposed, transposeB ? transposed : notTransposed,
                 Int64(m), Int64(n), Int64(k),
                 1, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
             precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status)")

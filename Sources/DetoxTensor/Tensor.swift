@@ -5,16 +5,16 @@
 /// A tensor that takes part in gradient computation carries a ``GradNode``; the node records how
 /// the tensor was made so that ``Tensor/backward()`` can walk back to the leaves. Tensors made in a
 /// ``Tensor/withNoGrad(_:)`` scope, or from inputs that need no gradient, carry no node.
-public struct Tensor: @unchecked Sendable {
+public struct Tensor: Sendable {
     /// The size of each dimension; `[]` is a scalar.
     public let shape: [Int]
-    /// The values, row-major.
-    public let storage: TensorStorage
+    /// The values, row-major; read them from outside the engine with ``withUnsafeBufferPointer(_:)``.
+    package let storage: TensorStorage
     /// The autograd record, or `nil` when no gradient flows through this tensor.
     public let node: GradNode?
 
     /// Wraps existing storage. `storage.count` must equal the product of `shape`.
-    public init(storage: TensorStorage, shape: [Int], node: GradNode? = nil) {
+    package init(storage: TensorStorage, shape: [Int], node: GradNode? = nil) {
         precondition(
             storage.count == Tensor.elementCount(of: shape),
             "storage holds \(storage.count) values but shape \(shape) needs \(Tensor.elementCount(of: shape))")
@@ -50,10 +50,17 @@ public struct Tensor: @unchecked Sendable {
     public var rank: Int { shape.count }
     public var count: Int { storage.count }
     public var requiresGrad: Bool { node != nil }
-    public var buffer: UnsafeBufferPointer<Float> { storage.buffer }
 
     /// The values as an array (a copy).
     public var values: [Float] { Array(storage.buffer) }
+
+    /// Calls `body` with the values, row-major, without copying them.
+    ///
+    /// Like `Array.withUnsafeBufferPointer`, the buffer is valid only inside `body` and must not be
+    /// written: tensors are immutable, and the storage may be shared with other tensors.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(storage) { try body(storage.buffer) }
+    }
 
     /// The single value of a one-element tensor.
     public var item: Float {
@@ -97,13 +104,27 @@ public struct Tensor: @unchecked Sendable {
 extension Tensor {
     /// Makes a tensor by letting `fill` write all `count` values into fresh storage.
     @inline(__always)
-    public static func build(
+    package static func build(
         shape: [Int], _ fill: (UnsafeMutablePointer<Float>, Int) -> Void
     ) -> Tensor {
         let n = elementCount(of: shape)
         let storage = TensorStorage(uninitializedCount: n)
         fill(storage.pointer, n)
         return Tensor(storage: storage, shape: shape)
+    }
+
+    /// Makes a tensor of `shape` whose values `initializer` writes, row-major, into fresh storage.
+    ///
+    /// In the spirit of `Array(unsafeUninitializedCapacity:initializingWith:)`: the buffer starts
+    /// uninitialized, `initializer` must write every element, and the buffer must not escape it.
+    /// Throws ``TensorError/invalidShape(_:)`` for a negative dimension, or what `initializer` throws.
+    public init(
+        shape: [Int], initializingWith initializer: (UnsafeMutableBufferPointer<Float>) throws -> Void
+    ) throws {
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorError.invalidShape(shape) }
+        let storage = TensorStorage(uninitializedCount: Tensor.elementCount(of: shape))
+        try initializer(storage.mutableBuffer)
+        self.init(storage: storage, shape: shape)
     }
 
     public static func zeros(_ shape: [Int]) -> Tensor { full(shape, 0) }

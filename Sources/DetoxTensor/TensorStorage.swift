@@ -4,26 +4,31 @@ import CDetoxBLAS
 
 /// The contiguous f32 buffer behind one or more tensors.
 ///
-/// Storage is written only while its tensor is being built (by the kernel that produces it);
-/// after that every tensor that refers to it treats it as immutable. That discipline is what
-/// makes the `@unchecked Sendable` below sound: no two threads ever write the same storage.
-public final class TensorStorage: @unchecked Sendable {
-    public let pointer: UnsafeMutablePointer<Float>
-    public let count: Int
+/// Raw storage is the engine's business: code outside the package reads a tensor through
+/// ``Tensor/withUnsafeBufferPointer(_:)`` and never gets a pointer it could write through.
+///
+/// `@unchecked Sendable` is sound because of how storage is written: only while its tensor is being
+/// built (by the kernel that produces it, before the tensor escapes), or in place by an operation
+/// that holds the only reference (an autograd sum, an optimizer's own moment buffer). After that
+/// every tensor that refers to it treats it as immutable, so no two threads ever write the same
+/// storage, nor read one while it is written.
+package final class TensorStorage: @unchecked Sendable {
+    package let pointer: UnsafeMutablePointer<Float>
+    package let count: Int
 
     /// Allocates `count` uninitialized floats; the caller must write every element.
-    public init(uninitializedCount count: Int) {
+    package init(uninitializedCount count: Int) {
         _ = TensorStorage.allocatorTuned
         self.count = count
         self.pointer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
     }
 
-    public convenience init(repeating value: Float, count: Int) {
+    package convenience init(repeating value: Float, count: Int) {
         self.init(uninitializedCount: count)
         pointer.initialize(repeating: value, count: count)
     }
 
-    public convenience init(copying values: UnsafeBufferPointer<Float>) {
+    package convenience init(copying values: UnsafeBufferPointer<Float>) {
         self.init(uninitializedCount: values.count)
         if let base = values.baseAddress { pointer.initialize(from: base, count: values.count) }
     }
@@ -43,8 +48,8 @@ public final class TensorStorage: @unchecked Sendable {
         return true
     }()
 
-    public var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
-    public var mutableBuffer: UnsafeMutableBufferPointer<Float> {
+    package var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
+    package var mutableBuffer: UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: pointer, count: count)
     }
 }

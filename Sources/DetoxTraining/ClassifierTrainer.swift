@@ -71,8 +71,9 @@ public final class ClassifierTrainer {
     public func train(_ examples: [LabeledText], progress: (Int, Float) -> Void = { _, _ in }) throws -> [Float] {
         guard !examples.isEmpty else { throw TrainingError.invalidSetting(name: "training set", reason: "is empty") }
         let stepsPerEpoch = (examples.count + parameters.batchSize - 1) / parameters.batchSize
-        let optimizer = try AdamW(
-            module: classifier, learningRate: parameters.learningRate, weightDecay: parameters.weightDecay)
+        let optimizer = try Adam(
+            module: classifier, learningRate: parameters.learningRate, weightDecay: parameters.weightDecay,
+            decoupledWeightDecay: true)
         let schedule = try LearningRateSchedule.linear(
             warmupSteps: parameters.warmupSteps, totalSteps: stepsPerEpoch * parameters.epochs)
         var generator = SeededGenerator(seed: parameters.seed)

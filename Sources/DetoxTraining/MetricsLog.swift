@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Opening it for a resumed run drops the lines after the resumed step (they belong to the
 /// interrupted attempt), so the file always equals that of an uninterrupted run.
-public final class MetricsLog: @unchecked Sendable {
+public final class MetricsLog {
     public let url: URL
     private let handle: FileHandle
 

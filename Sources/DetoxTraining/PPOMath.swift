@@ -2,14 +2,7 @@
 // (v0.11.4): KL penalties, per-token rewards, GAE with whitening, the clipped losses and their
 // statistics. Every tensor is `[batch, responseLength]` with a 0/1 `mask` of the same shape.
 
-import CDetoxKernels
 import DetoxTensor
-
-#if canImport(Glibc)
-    import Glibc
-#else
-    import Darwin
-#endif
 
 /// How the per-token KL between the policy and the reference is estimated (`PPOConfig.kl_penalty`).
 public enum KLPenalty: String, Sendable, Codable, CaseIterable {
@@ -94,26 +87,9 @@ public enum PPOMath {
         return shiftMean ? whitened : whitened + mean
     }
 
-    /// `logsumexp(logits) − Σ softmax(logits)·logits` over the last axis, in one pass per row:
-    /// with `m` the row's maximum, `s = Σ e^(x−m)` and `t = Σ e^(x−m)·x`, it is `m + log s − t/s`.
+    /// `logsumexp(logits) − Σ softmax(logits)·logits` over the last axis (``Tensor/softmaxEntropy()``).
     /// A statistic: not differentiable.
-    public static func entropy(logits: Tensor) -> Tensor {
-        let width = logits.shape.last ?? 1
-        let rows = logits.count / Swift.max(width, 1)
-        let source = logits.storage.pointer
-        return Tensor.build(shape: Array(logits.shape.dropLast())) { out, _ in
-            Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) {
-                start, end in
-                for r in start..<end {
-                    let row = source + r * width
-                    let maximum = detox_max(row, width)
-                    var weighted: Float = 0
-                    let total = detox_sum_exp_dot(row, width, maximum, &weighted)
-                    out[r] = maximum + logf(total) - weighted / total
-                }
-            }
-        }
-    }
+    public static func entropy(logits: Tensor) -> Tensor { logits.softmaxEntropy() }
 
     // MARK: - Rewards
 

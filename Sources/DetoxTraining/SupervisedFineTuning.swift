@@ -92,7 +92,7 @@ public final class SupervisedTrainer {
     public let template: PromptTemplate
     public let parameters: Parameters
     public let adapterConfiguration: LoRAConfiguration
-    public let optimizer: AdamW
+    public let optimizer: Adam
     /// Where checkpoints (`checkpoint/`), the final adapter (`adapter/`) and `metrics.jsonl` go.
     public let outputFolder: URL
     public private(set) var step = 0
@@ -117,8 +117,9 @@ public final class SupervisedTrainer {
         self.parameters = parameters
         self.adapterConfiguration = adapterConfiguration
         self.outputFolder = outputFolder
-        self.optimizer = try AdamW(
-            module: model, learningRate: parameters.learningRate, weightDecay: parameters.weightDecay)
+        self.optimizer = try Adam(
+            module: model, learningRate: parameters.learningRate, weightDecay: parameters.weightDecay,
+            decoupledWeightDecay: true)
     }
 
     var batchesPerEpoch: Int { (train.count + parameters.batchSize - 1) / parameters.batchSize }

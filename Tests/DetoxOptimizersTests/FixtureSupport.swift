@@ -93,9 +93,10 @@ struct TrajectoryFixture: Decodable {
         let c = config
         switch optimizer {
         case "adamw":
-            return try AdamW(
+            return try Adam(
                 parameters: parameters, learningRate: c.lr, betas: (try #require(c.beta1), try #require(c.beta2)),
-                epsilon: try #require(c.eps), weightDecay: c.weight_decay, amsgrad: c.amsgrad ?? false)
+                epsilon: try #require(c.eps), weightDecay: c.weight_decay, decoupledWeightDecay: true,
+                amsgrad: c.amsgrad ?? false)
         case "adam":
             return try Adam(
                 parameters: parameters, learningRate: c.lr, betas: (try #require(c.beta1), try #require(c.beta2)),

@@ -24,7 +24,8 @@ struct OptimizerStateTests {
         -> any Optimizer
     {
         switch kind {
-        case "adamw": return try AdamW(parameters: parameters, learningRate: 0.5, weightDecay: 0)
+        case "adamw":
+            return try Adam(parameters: parameters, learningRate: 0.5, weightDecay: 0, decoupledWeightDecay: true)
         case "adam": return try Adam(parameters: parameters, learningRate: 0.5)
         default: return try SGD(parameters: parameters, learningRate: 0.5)
         }

@@ -25,9 +25,9 @@ struct TrajectoryParityTests {
         #expect(optimizer.stepCount == fixture.steps.count)
     }
 
-    @Test("AdamW defaults are PyTorch's")
+    @Test("Adam's defaults are PyTorch's, with AdamW's weight decay when decay is decoupled")
     func adamWDefaults() throws {
-        let optimizer = try AdamW(parameters: [("w", Parameter(Tensor.zeros([2])))])
+        let optimizer = try Adam(parameters: [("w", Parameter(Tensor.zeros([2])))], decoupledWeightDecay: true)
         #expect(
             optimizer.hyperparameters
                 == AdamHyperparameters(
@@ -35,6 +35,7 @@ struct TrajectoryParityTests {
         #expect(optimizer.learningRate == 1e-3)
         let adam = try Adam(parameters: [("w", Parameter(Tensor.zeros([2])))])
         #expect(adam.hyperparameters.weightDecay == 0)
+        #expect(optimizer.kind == "adamw" && adam.kind == "adam")
     }
 
     @Test("Per-parameter step counts follow the gradients a parameter received")

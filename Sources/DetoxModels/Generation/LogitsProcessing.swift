@@ -1,7 +1,6 @@
 // Semantics of transformers src/transformers/generation/logits_process.py (v4.46.3):
 // MinNewTokensLengthLogitsProcessor, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper,
 // and the greedy / multinomial choice of `GenerationMixin._sample`.
-import CDetoxKernels
 import DetoxTensor
 
 #if canImport(Glibc)
@@ -12,21 +11,23 @@ import DetoxTensor
 
 /// The per-row logits processors and token choice used by generation, on one row of scores.
 ///
-/// Each works in place on `count` f32 scores. Removed tokens get `-inf`, as transformers'
-/// `filter_value`.
+/// Each works in place on one row of f32 scores, borrowed for the call (generation keeps one
+/// scratch row and reads the model's logits in place, so no row is copied more than once).
+/// Removed tokens get `-inf`, as transformers' `filter_value`.
 public enum LogitsProcessing {
     /// Sets `scores[id] = -inf` for `id` in `ids` (EOS before `min_new_tokens`; ids past a vocabulary limit).
-    public static func suppress(_ scores: UnsafeMutablePointer<Float>, count: Int, ids: some Sequence<Int>) {
-        for id in ids where id >= 0 && id < count { scores[id] = -.infinity }
+    public static func suppress(_ scores: UnsafeMutableBufferPointer<Float>, ids: some Sequence<Int>) {
+        for id in ids where id >= 0 && id < scores.count { scores[id] = -.infinity }
     }
 
     /// `scores / temperature`.
-    public static func applyTemperature(_ scores: UnsafeMutablePointer<Float>, count: Int, temperature: Float) {
-        for i in 0..<count { scores[i] = scores[i] / temperature }
+    public static func applyTemperature(_ scores: UnsafeMutableBufferPointer<Float>, temperature: Float) {
+        for i in scores.indices { scores[i] = scores[i] / temperature }
     }
 
     /// Keeps the `k` highest scores and every score equal to the k-th (`scores < kth → -inf`).
-    public static func applyTopK(_ scores: UnsafeMutablePointer<Float>, count: Int, k: Int) {
+    public static func applyTopK(_ scores: UnsafeMutableBufferPointer<Float>, k: Int) {
+        let count = scores.count
         guard k > 0, k < count else { return }
         // A min-heap of the k largest values seen; its root is the k-th largest.
         var heap = [Float]()
@@ -47,7 +48,8 @@ public enum LogitsProcessing {
 
     /// Nucleus filtering exactly as transformers computes it: sort ascending, softmax, cumulative
     /// sum; remove tokens whose cumulative probability is `<= 1 - topP`, but never the highest.
-    public static func applyTopP(_ scores: UnsafeMutablePointer<Float>, count: Int, topP: Float) {
+    public static func applyTopP(_ scores: UnsafeMutableBufferPointer<Float>, topP: Float) {
+        let count = scores.count
         guard topP < 1, count > 1 else { return }
         var order = Array(0..<count)
         order.sort { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
@@ -69,23 +71,25 @@ public enum LogitsProcessing {
         for index in remove { scores[index] = -.infinity }
     }
 
-    /// Index of the largest score (the first on ties), as `argmax`.
-    public static func argmax(_ scores: UnsafePointer<Float>, count: Int) -> Int {
+    /// Index of the largest score (the first on ties), as `argmax`; 0 for an empty row.
+    public static func argmax(_ scores: UnsafeBufferPointer<Float>) -> Int {
+        guard var bestValue = scores.first else { return 0 }
         var best = 0
-        var bestValue = scores[0]
-        for i in 1..<count where scores[i] > bestValue || (bestValue.isNaN && !scores[i].isNaN) {
+        for i in 1..<scores.count where scores[i] > bestValue || (bestValue.isNaN && !scores[i].isNaN) {
             best = i
             bestValue = scores[i]
         }
         return best
     }
 
-    /// Draws one index from `softmax(scores)` (multinomial with one sample).
-    public static func sample(_ scores: UnsafePointer<Float>, count: Int, generator: inout SeededGenerator) -> Int {
-        let maximum = scores[argmax(scores, count: count)]
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: Swift.max(count, 1)) { buffer in
+    /// Draws one index from `softmax(scores)` (multinomial with one sample); 0 for an empty row.
+    public static func sample(_ scores: UnsafeBufferPointer<Float>, generator: inout SeededGenerator) -> Int {
+        let count = scores.count
+        guard let row = scores.baseAddress else { return 0 }
+        let maximum = scores[argmax(scores)]
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { buffer in
             guard let weights = buffer.baseAddress else { return 0 }
-            let total = Double(detox_sum_exp(scores, count, maximum, weights))
+            let total = Double(Tensor.sumExp(row, count: count, shift: maximum, into: weights))
             let target = generator.nextDouble() * total
             var cumulative: Double = 0
             var last = 0
@@ -101,9 +105,11 @@ public enum LogitsProcessing {
     }
 
     /// `log_softmax(scores)[index]`.
-    public static func logProbability(_ scores: UnsafePointer<Float>, count: Int, index: Int) -> Float {
-        let maximum = scores[argmax(scores, count: count)]
-        return scores[index] - maximum - logf(detox_sum_exp(scores, count, maximum, nil))
+    public static func logProbability(_ scores: UnsafeBufferPointer<Float>, index: Int) -> Float {
+        precondition(scores.indices.contains(index), "index \(index) outside a row of \(scores.count) scores")
+        guard let row = scores.baseAddress else { return -.infinity }
+        let maximum = scores[argmax(scores)]
+        return scores[index] - maximum - logf(Tensor.sumExp(row, count: scores.count, shift: maximum))
     }
 
     // MARK: - Heap helpers

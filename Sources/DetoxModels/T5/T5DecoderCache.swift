@@ -4,9 +4,9 @@ import DetoxTensor
 /// Key/value cache for step-by-step decoding.
 ///
 /// Cross-attention keys and values are projected from the encoder output once per generation and
-/// kept as `[B, S, H·D]`. Self-attention keys and values live in buffers preallocated for
-/// `capacity` positions, `[B, capacity, H·D]` per layer, written one position per step; nothing
-/// is concatenated or copied as the sequence grows.
+/// kept as `[B, S, H·D]`. Self-attention keys and values live in a ``KeyValueBuffer`` per layer,
+/// preallocated for `capacity` positions and written one position per step; nothing is
+/// concatenated or copied as the sequence grows.
 final class T5DecoderCache {
     let batch: Int
     let capacity: Int
@@ -15,8 +15,8 @@ final class T5DecoderCache {
     /// Positions written so far.
     private(set) var length = 0
 
-    private let selfKeys: [UnsafeMutablePointer<Float>]
-    private let selfValues: [UnsafeMutablePointer<Float>]
+    /// Self-attention keys and values, `[B, capacity, H·D]` per decoder layer.
+    let selfAttention: [KeyValueBuffer]
     /// `[B, S, H·D]` per decoder layer.
     let crossKeys: [Tensor]
     let crossValues: [Tensor]
@@ -43,11 +43,9 @@ final class T5DecoderCache {
         }
         crossKeys = keys
         crossValues = values
-        let size = batch * capacity * innerDimension
-        selfKeys = decoder.blocks.modules.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(size, 1))
-        }
-        selfValues = decoder.blocks.modules.map { _ in
-            UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(size, 1))
+        let (rowCount, width) = (batch, innerDimension)
+        selfAttention = decoder.blocks.modules.map { _ in
+            KeyValueBuffer(batch: rowCount, capacity: capacity, width: width)
         }
         causalBuckets = (0..<Swift.max(capacity, 1)).map {
             T5RelativePosition.bucket(
@@ -55,26 +53,13 @@ final class T5DecoderCache {
         }
     }
 
-    deinit {
-        for p in selfKeys { p.deallocate() }
-        for p in selfValues { p.deallocate() }
-    }
-
     /// Writes this step's keys and values `[A, H·D]` of `layer` at position ``length`` for the
     /// batch rows `rows` (row `a` of the tensors belongs to batch row `rows[a]`).
     func write(layer: Int, rows: [Int], keys: Tensor, values: Tensor) {
         precondition(length < capacity, "decoder cache is full (\(capacity) positions)")
-        let width = innerDimension
-        for (a, b) in rows.enumerated() {
-            let offset = (b * capacity + length) * width
-            (selfKeys[layer] + offset).update(from: keys.storage.pointer + a * width, count: width)
-            (selfValues[layer] + offset).update(from: values.storage.pointer + a * width, count: width)
-        }
+        selfAttention[layer].write(position: length, rows: rows, keys: keys, values: values)
     }
 
     /// Marks the position written by every layer this step as filled.
     func advance() { length += 1 }
-
-    func selfKeyBuffer(_ layer: Int) -> UnsafePointer<Float> { UnsafePointer(selfKeys[layer]) }
-    func selfValueBuffer(_ layer: Int) -> UnsafePointer<Float> { UnsafePointer(selfValues[layer]) }
 }

@@ -79,39 +79,38 @@ extension T5ForConditionalGeneration {
                 // Only unfinished rows go through the decoder; finished ones just get padding.
                 let active = (0..<batch).filter { !finished[$0] }
                 let logits = decoderStep(tokens: active.map { current[$0] }, rows: active, cache: cache) // [A, vocab]
-                let raw = logits.storage.pointer
                 for row in 0..<batch where finished[row] {
                     sequences[row].append(pad)
                     logProbabilities?[row].append(0)
                 }
-                for (index, row) in active.enumerated() {
-                    let rowLogits = raw + index * vocabulary
-                    let token: Int = scores.withUnsafeMutableBufferPointer { buffer in
-                        let s = buffer.baseAddress!
-                        s.update(from: rowLogits, count: vocabulary)
-                        LogitsProcessing.suppress(s, count: vocabulary, ids: suppressed)
-                        if step < settings.minNewTokens { LogitsProcessing.suppress(s, count: vocabulary, ids: [eos]) }
-                        guard settings.doSample else { return LogitsProcessing.argmax(s, count: vocabulary) }
-                        if settings.temperature != 1 {
-                            LogitsProcessing.applyTemperature(s, count: vocabulary, temperature: settings.temperature)
-                        }
-                        if settings.topK != 0 { LogitsProcessing.applyTopK(s, count: vocabulary, k: settings.topK) }
-                        if settings.topP < 1 { LogitsProcessing.applyTopP(s, count: vocabulary, topP: settings.topP) }
-                        return LogitsProcessing.sample(s, count: vocabulary, generator: &generator)
-                    }
-                    if logProbabilities != nil {
-                        let value =
-                            settings.logProbabilitySource == .model
-                            ? LogitsProcessing.logProbability(rowLogits, count: vocabulary, index: token)
-                            : scores.withUnsafeBufferPointer {
-                                LogitsProcessing.logProbability($0.baseAddress!, count: vocabulary, index: token)
+                logits.withUnsafeBufferPointer { raw in
+                    for (index, row) in active.enumerated() {
+                        let rowLogits = UnsafeBufferPointer(
+                            rebasing: raw[(index * vocabulary)..<((index + 1) * vocabulary)])
+                        let token: Int = scores.withUnsafeMutableBufferPointer { s in
+                            _ = s.update(fromContentsOf: rowLogits)
+                            LogitsProcessing.suppress(s, ids: suppressed)
+                            if step < settings.minNewTokens { LogitsProcessing.suppress(s, ids: [eos]) }
+                            guard settings.doSample else { return LogitsProcessing.argmax(UnsafeBufferPointer(s)) }
+                            if settings.temperature != 1 {
+                                LogitsProcessing.applyTemperature(s, temperature: settings.temperature)
                             }
-                        logProbabilities?[row].append(value)
+                            if settings.topK != 0 { LogitsProcessing.applyTopK(s, k: settings.topK) }
+                            if settings.topP < 1 { LogitsProcessing.applyTopP(s, topP: settings.topP) }
+                            return LogitsProcessing.sample(UnsafeBufferPointer(s), generator: &generator)
+                        }
+                        if logProbabilities != nil {
+                            let value =
+                                settings.logProbabilitySource == .model
+                                ? LogitsProcessing.logProbability(rowLogits, index: token)
+                                : scores.withUnsafeBufferPointer { LogitsProcessing.logProbability($0, index: token) }
+                            logProbabilities?[row].append(value)
+                        }
+                        current[row] = token
+                        sequences[row].append(token)
+                        counts[row] += 1
+                        if token == eos { finished[row] = true }
                     }
-                    current[row] = token
-                    sequences[row].append(token)
-                    counts[row] += 1
-                    if token == eos { finished[row] = true }
                 }
                 if !finished.contains(false) { break }
             }
@@ -143,7 +142,7 @@ extension T5ForConditionalGeneration {
         let headDimension = relative.headDimension
         // Relative bias of the new query against keys 0...position: [H, keyLength].
         var bias = [Float](repeating: 0, count: heads * keyLength)
-        if let table = relative.relativeAttentionBias?.weight.tensor.storage.pointer {
+        relative.relativeAttentionBias?.weight.tensor.withUnsafeBufferPointer { table in
             for j in 0..<keyLength {
                 let bucket = cache.causalBuckets[position - j]
                 for h in 0..<heads { bias[h * keyLength + j] = table[bucket * heads + h] }
@@ -158,19 +157,17 @@ extension T5ForConditionalGeneration {
             let normed = selfLayer.layerNorm(hidden)
             let query = attention.q(normed) // [B, H·D]
             cache.write(layer: layer, rows: rows, keys: attention.k(normed), values: attention.v(normed))
-            let context = T5StepAttention.attend(
-                query: query, rows: rows, keys: cache.selfKeyBuffer(layer), values: cache.selfValueBuffer(layer),
-                rowsPerBatch: cache.capacity, length: keyLength, headCount: heads, headDimension: headDimension,
-                bias: bias, mask: nil)
+            let context = StepAttention.attend(
+                query: query, rows: rows, cache: cache.selfAttention[layer], length: keyLength, headCount: heads,
+                headDimension: headDimension, bias: bias, mask: nil)
             hidden = hidden + attention.o(context)
             // Cross-attention over the cached encoder projections.
             if let crossLayer = block.crossAttentionLayer {
                 let cross = crossLayer.encDecAttention
                 let crossQuery = cross.q(crossLayer.layerNorm(hidden))
-                let crossContext = T5StepAttention.attend(
-                    query: crossQuery, rows: rows, keys: cache.crossKeys[crossIndex].storage.pointer,
-                    values: cache.crossValues[crossIndex].storage.pointer, rowsPerBatch: cache.sourceLength,
-                    length: cache.sourceLength, headCount: heads, headDimension: headDimension,
+                let crossContext = StepAttention.attend(
+                    query: crossQuery, rows: rows, keys: cache.crossKeys[crossIndex],
+                    values: cache.crossValues[crossIndex], headCount: heads, headDimension: headDimension,
                     bias: nil, mask: cache.encoderMask)
                 hidden = hidden + cross.o(crossContext)
                 crossIndex += 1

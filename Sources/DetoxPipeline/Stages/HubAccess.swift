@@ -46,6 +46,9 @@ public enum HubAccess {
 }
 
 /// Holds a result written by one task and read after a semaphore says it is there.
+///
+/// `@unchecked Sendable`: the semaphore's signal orders the single write before the single read,
+/// so the two never overlap.
 final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, any Error>?
 }
