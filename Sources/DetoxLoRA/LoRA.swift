@@ -5,8 +5,9 @@ import DetoxTensor
 import Foundation
 
 /// Applying, switching, saving, loading and merging LoRA adapters on any module tree whose blocks
-/// are ``LinearContainer``s — PEFT's `get_peft_model`, `disable_adapter`, `save_pretrained`,
-/// `PeftModel.from_pretrained` and `merge_and_unload`, in PEFT's file format.
+/// are `LinearContainer`s (every `SlottedModule` is one, from its slot table) — PEFT's
+/// `get_peft_model`, `disable_adapter`, `save_pretrained`, `PeftModel.from_pretrained` and
+/// `merge_and_unload`, in PEFT's file format.
 public enum LoRA {
     /// Prefix PEFT puts before module paths in adapter files (`PeftModel.base_model.model`).
     public static let filePrefix = "base_model.model."

@@ -5,8 +5,9 @@ import DetoxTensor
 /// A module that holds linear layers in slots that can be replaced from outside.
 ///
 /// This is how LoRA and 4-bit layers enter a model that knows nothing about them: the model's
-/// blocks conform, and ``Module/replaceLinearLayers(where:with:)`` walks the tree and swaps the
-/// layers whose checkpoint paths match.
+/// blocks conform (a ``SlottedModule`` does so from its slot table, with no code of its own), and
+/// ``Module/replaceLinearLayers(where:with:)`` walks the tree and swaps the layers whose
+/// checkpoint paths match.
 public protocol LinearContainer: Module {
     /// Replaces the direct child `name`, a linear layer, with `layer`. Returns `false` when this
     /// module has no linear slot of that name.

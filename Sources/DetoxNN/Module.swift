@@ -125,6 +125,10 @@ public enum NNError: Error, Equatable, CustomStringConvertible {
     case indexOutOfRange(what: String, index: Int, bound: Int)
     /// An activation name from a config is not known.
     case unknownActivation(String)
+    /// A ``WeightBuilder`` found no tensor `key` in the checkpoint `source`.
+    case missingTensor(source: String, key: String)
+    /// A ``WeightBuilder`` found tensor `key` of `source` with another shape than the model's.
+    case tensorShapeMismatch(source: String, key: String, expected: [Int], actual: [Int])
 
     public var description: String {
         switch self {
@@ -142,6 +146,10 @@ public enum NNError: Error, Equatable, CustomStringConvertible {
             return "\(what) \(index) is out of range 0..<\(bound)"
         case .unknownActivation(let name):
             return "unknown activation \"\(name)\" (expected one of relu, gelu, gelu_new, tanh, sigmoid, silu)"
+        case .missingTensor(let source, let key):
+            return "\(source): missing tensor \(key)"
+        case .tensorShapeMismatch(let source, let key, let expected, let actual):
+            return "\(source): tensor \(key) has shape \(actual), expected \(expected)"
         }
     }
 }

@@ -12,6 +12,12 @@ public final class RMSNorm: Module {
         self.epsilon = epsilon
     }
 
+    /// A norm with a given weight `[dimension]` (from a checkpoint or an initializer).
+    public init(weight: Tensor, epsilon: Float) {
+        self.weight = Parameter(weight)
+        self.epsilon = epsilon
+    }
+
     public var namedParameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -28,6 +34,13 @@ public final class LayerNorm: Module {
     public init(dimension: Int, epsilon: Float = 1e-5) {
         weight = Parameter(Tensor.ones([dimension]))
         bias = Parameter(Tensor.zeros([dimension]))
+        self.epsilon = epsilon
+    }
+
+    /// A norm with a given weight and bias, both `[dimension]` (from a checkpoint or an initializer).
+    public init(weight: Tensor, bias: Tensor, epsilon: Float) {
+        self.weight = Parameter(weight)
+        self.bias = Parameter(bias)
         self.epsilon = epsilon
     }
 

@@ -11,30 +11,23 @@ import Testing
 
 /// The network of `Scripts/fixtures/make_lora_fixtures.py`: two residual blocks whose linear
 /// layers are named like T5's attention projections.
-final class Block: Module, LinearContainer {
+final class Block: SlottedModule {
     var q: any LinearLayer
     var k: any LinearLayer
     var v: any LinearLayer
     var o: any LinearLayer
+
+    static let q = ModuleSlot.linear("q", \Block.q)
+    static let k = ModuleSlot.linear("k", \Block.k)
+    static let v = ModuleSlot.linear("v", \Block.v)
+    static let o = ModuleSlot.linear("o", \Block.o)
+    static let slots = [q, k, v, o]
 
     init(width: Int, inner: Int, generator: inout SeededGenerator) {
         q = Linear(width, inner, bias: false, generator: &generator)
         k = Linear(width, inner, bias: false, generator: &generator)
         v = Linear(width, inner, bias: true, generator: &generator)
         o = Linear(inner, width, bias: false, generator: &generator)
-    }
-
-    var namedChildren: [(name: String, module: any Module)] { [("q", q), ("k", k), ("v", v), ("o", o)] }
-
-    func replaceLinear(named name: String, with layer: any LinearLayer) -> Bool {
-        switch name {
-        case "q": q = layer
-        case "k": k = layer
-        case "v": v = layer
-        case "o": o = layer
-        default: return false
-        }
-        return true
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor { o(q(x).tanh() * v(x) + k(x)) }

@@ -3,16 +3,18 @@ import DetoxNN
 import DetoxTensor
 
 /// Self-attention followed by its output block (checkpoint names `self` and `output`).
-public final class BertAttention: Module {
+public final class BertAttention: SlottedModule {
     public let selfAttention: BertSelfAttention
     public let output: BertSelfOutput
 
-    init(configuration: BertConfiguration, initializer: inout BertInitializer) {
-        selfAttention = BertSelfAttention(configuration: configuration, initializer: &initializer)
-        output = BertSelfOutput(configuration: configuration, initializer: &initializer)
-    }
+    static let selfAttention = ModuleSlot.child("self", \BertAttention.selfAttention)
+    static let output = ModuleSlot.child("output", \BertAttention.output)
+    public static let slots = [selfAttention, output]
 
-    public var namedChildren: [(name: String, module: any Module)] { [("self", selfAttention), ("output", output)] }
+    init(configuration: BertConfiguration, weights: WeightBuilder) throws {
+        selfAttention = try BertSelfAttention(configuration: configuration, weights: weights.scoped(Self.selfAttention))
+        output = try BertSelfOutput(configuration: configuration, weights: weights.scoped(Self.output))
+    }
 
     /// `[batch, length, hidden]` → `[batch, length, hidden]`.
     public func callAsFunction(_ x: Tensor, mask: Tensor?) -> Tensor {

@@ -31,6 +31,16 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
             }
         }
 
+        /// The transformers class of this family's bare encoder (`BertModel`, ...), as `architectures`
+        /// names it in an encoder-only folder such as a sentence-transformers model.
+        public var baseModelArchitecture: String {
+            switch self {
+            case .bert: return "BertModel"
+            case .electra: return "ElectraModel"
+            case .roberta: return "RobertaModel"
+            }
+        }
+
         /// The attribute name of the encoder in a checkpoint (`bert.`, `electra.`, `roberta.`).
         public var checkpointPrefix: String { rawValue }
     }

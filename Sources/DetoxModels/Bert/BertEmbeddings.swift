@@ -10,7 +10,7 @@ import DetoxTensor
 /// BERT and ELECTRA number positions `0..<length`; RoBERTa numbers real tokens from
 /// `padding_idx + 1` and gives padding tokens `padding_idx` (`create_position_ids_from_input_ids`,
 /// which reads the padding from the token ids, not from the attention mask).
-public final class BertEmbeddings: Module {
+public final class BertEmbeddings: SlottedModule {
     /// How position ids are made.
     public enum Positions: Sendable, Equatable {
         /// `0, 1, …, length − 1` for every row (BERT, ELECTRA).
@@ -26,28 +26,33 @@ public final class BertEmbeddings: Module {
     public let dropout: Dropout
     public let positions: Positions
 
-    init(configuration: BertConfiguration, initializer: inout BertInitializer) {
+    static let wordEmbeddings = ModuleSlot.child("word_embeddings", \BertEmbeddings.wordEmbeddings)
+    static let positionEmbeddings = ModuleSlot.child("position_embeddings", \BertEmbeddings.positionEmbeddings)
+    static let tokenTypeEmbeddings = ModuleSlot.child("token_type_embeddings", \BertEmbeddings.tokenTypeEmbeddings)
+    static let layerNorm = ModuleSlot.child("LayerNorm", \BertEmbeddings.layerNorm)
+    static let dropout = ModuleSlot.child("dropout", \BertEmbeddings.dropout)
+    public static let slots = [wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, layerNorm, dropout]
+
+    init(configuration: BertConfiguration, weights: WeightBuilder) throws {
         let width = configuration.embeddingSize
-        wordEmbeddings = initializer.embedding(
-            count: configuration.vocabularySize, dimension: width, paddingIndex: configuration.padTokenID)
+        let std = configuration.initializerRange
+        wordEmbeddings = try weights.embedding(
+            Self.wordEmbeddings, count: configuration.vocabularySize, dimension: width, std: std,
+            paddingIndex: configuration.padTokenID)
         if configuration.family == .roberta, let pad = configuration.padTokenID {
             positions = .afterPadding(paddingIndex: pad)
-            positionEmbeddings = initializer.embedding(
-                count: configuration.maxPositionEmbeddings, dimension: width, paddingIndex: pad)
+            positionEmbeddings = try weights.embedding(
+                Self.positionEmbeddings, count: configuration.maxPositionEmbeddings, dimension: width, std: std,
+                paddingIndex: pad)
         } else {
             positions = .sequential
-            positionEmbeddings = initializer.embedding(count: configuration.maxPositionEmbeddings, dimension: width)
+            positionEmbeddings = try weights.embedding(
+                Self.positionEmbeddings, count: configuration.maxPositionEmbeddings, dimension: width, std: std)
         }
-        tokenTypeEmbeddings = initializer.embedding(count: configuration.typeVocabularySize, dimension: width)
-        layerNorm = LayerNorm(dimension: width, epsilon: configuration.layerNormEpsilon)
-        dropout = initializer.dropout(configuration.hiddenDropout)
-    }
-
-    public var namedChildren: [(name: String, module: any Module)] {
-        [
-            ("word_embeddings", wordEmbeddings), ("position_embeddings", positionEmbeddings),
-            ("token_type_embeddings", tokenTypeEmbeddings), ("LayerNorm", layerNorm), ("dropout", dropout),
-        ]
+        tokenTypeEmbeddings = try weights.embedding(
+            Self.tokenTypeEmbeddings, count: configuration.typeVocabularySize, dimension: width, std: std)
+        layerNorm = try weights.layerNorm(Self.layerNorm, dimension: width, epsilon: configuration.layerNormEpsilon)
+        dropout = weights.dropout(configuration.hiddenDropout)
     }
 
     /// Position ids of `batch`, row-major `[batch, length]`.

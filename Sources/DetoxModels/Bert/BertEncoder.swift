@@ -3,18 +3,22 @@ import DetoxNN
 import DetoxTensor
 
 /// The stack of encoder layers (`encoder.layer.0`, `encoder.layer.1`, …).
-public final class BertEncoder: Module {
+public final class BertEncoder: SlottedModule {
     public let layers: ModuleList<BertLayer>
 
-    init(configuration: BertConfiguration, activation: Activation, initializer: inout BertInitializer) {
+    static let layers = ModuleSlot.child("layer", \BertEncoder.layers)
+    public static let slots = [layers]
+
+    init(configuration: BertConfiguration, activation: Activation, weights: WeightBuilder) throws {
+        let layerWeights = weights.scoped(Self.layers)
         var built: [BertLayer] = []
-        for _ in 0..<configuration.hiddenLayers {
-            built.append(BertLayer(configuration: configuration, activation: activation, initializer: &initializer))
+        for i in 0..<configuration.hiddenLayers {
+            built.append(
+                try BertLayer(
+                    configuration: configuration, activation: activation, weights: layerWeights.scoped(String(i))))
         }
         layers = ModuleList(built)
     }
-
-    public var namedChildren: [(name: String, module: any Module)] { [("layer", layers)] }
 
     /// `[batch, length, hidden]` → `[batch, length, hidden]`.
     public func callAsFunction(_ x: Tensor, mask: Tensor?) -> Tensor {

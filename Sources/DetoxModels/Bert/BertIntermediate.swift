@@ -3,16 +3,19 @@ import DetoxNN
 import DetoxTensor
 
 /// The feed-forward expansion: `hidden_act(dense(x))`.
-public final class BertIntermediate: Module {
+public final class BertIntermediate: SlottedModule {
     public var dense: any LinearLayer
     public let activation: Activation
 
-    init(configuration: BertConfiguration, activation: Activation, initializer: inout BertInitializer) {
-        dense = initializer.linear(configuration.hiddenSize, configuration.intermediateSize)
+    static let dense = ModuleSlot.linear("dense", \BertIntermediate.dense)
+    public static let slots = [dense]
+
+    init(configuration: BertConfiguration, activation: Activation, weights: WeightBuilder) throws {
+        dense = try weights.linear(
+            Self.dense, inFeatures: configuration.hiddenSize, outFeatures: configuration.intermediateSize, bias: true,
+            std: configuration.initializerRange)
         self.activation = activation
     }
-
-    public var namedChildren: [(name: String, module: any Module)] { [("dense", dense)] }
 
     /// `[batch, length, hidden]` → `[batch, length, intermediate]`.
     public func callAsFunction(_ x: Tensor) -> Tensor { activation(dense(x)) }

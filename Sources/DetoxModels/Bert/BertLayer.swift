@@ -3,19 +3,21 @@ import DetoxNN
 import DetoxTensor
 
 /// One post-LayerNorm transformer encoder block: attention, then feed-forward.
-public final class BertLayer: Module {
+public final class BertLayer: SlottedModule {
     public let attention: BertAttention
     public let intermediate: BertIntermediate
     public let output: BertOutput
 
-    init(configuration: BertConfiguration, activation: Activation, initializer: inout BertInitializer) {
-        attention = BertAttention(configuration: configuration, initializer: &initializer)
-        intermediate = BertIntermediate(configuration: configuration, activation: activation, initializer: &initializer)
-        output = BertOutput(configuration: configuration, initializer: &initializer)
-    }
+    static let attention = ModuleSlot.child("attention", \BertLayer.attention)
+    static let intermediate = ModuleSlot.child("intermediate", \BertLayer.intermediate)
+    static let output = ModuleSlot.child("output", \BertLayer.output)
+    public static let slots = [attention, intermediate, output]
 
-    public var namedChildren: [(name: String, module: any Module)] {
-        [("attention", attention), ("intermediate", intermediate), ("output", output)]
+    init(configuration: BertConfiguration, activation: Activation, weights: WeightBuilder) throws {
+        attention = try BertAttention(configuration: configuration, weights: weights.scoped(Self.attention))
+        intermediate = try BertIntermediate(
+            configuration: configuration, activation: activation, weights: weights.scoped(Self.intermediate))
+        output = try BertOutput(configuration: configuration, weights: weights.scoped(Self.output))
     }
 
     /// `[batch, length, hidden]` → `[batch, length, hidden]`.

@@ -14,7 +14,7 @@ import DetoxTensor
 ///
 /// The attention mask becomes the additive `(1 − mask) · finfo(float32).min`, broadcast over
 /// heads and query positions, as `get_extended_attention_mask` builds it.
-public final class BertModel: Module {
+public final class BertModel: SlottedModule {
     public let configuration: BertConfiguration
     public let embeddings: BertEmbeddings
     /// ELECTRA's `embeddings_project`, present only when `embedding_size != hidden_size`.
@@ -22,24 +22,33 @@ public final class BertModel: Module {
     public let encoder: BertEncoder
     public let pooler: BertPooler?
 
-    init(configuration: BertConfiguration, pooler withPooler: Bool, initializer: inout BertInitializer) throws {
+    static let embeddings = ModuleSlot.child("embeddings", \BertModel.embeddings)
+    static let embeddingsProject = ModuleSlot.linear("embeddings_project", \BertModel.embeddingsProject)
+    static let encoder = ModuleSlot.child("encoder", \BertModel.encoder)
+    static let pooler = ModuleSlot.child("pooler", \BertModel.pooler)
+    public static let slots = [embeddings, embeddingsProject, encoder, pooler]
+
+    /// Builds the encoder from `weights` (scoped at the encoder: `embeddings.…` below it).
+    init(configuration: BertConfiguration, pooler withPooler: Bool, weights: WeightBuilder) throws {
         try configuration.validate()
         let activation = try configuration.activation()
         self.configuration = configuration
-        embeddings = BertEmbeddings(configuration: configuration, initializer: &initializer)
+        embeddings = try BertEmbeddings(configuration: configuration, weights: weights.scoped(Self.embeddings))
         embeddingsProject =
             configuration.embeddingSize == configuration.hiddenSize
-            ? nil : initializer.linear(configuration.embeddingSize, configuration.hiddenSize)
-        encoder = BertEncoder(configuration: configuration, activation: activation, initializer: &initializer)
-        pooler = withPooler ? BertPooler(configuration: configuration, initializer: &initializer) : nil
+            ? nil
+            : try weights.linear(
+                Self.embeddingsProject, inFeatures: configuration.embeddingSize,
+                outFeatures: configuration.hiddenSize, bias: true, std: configuration.initializerRange)
+        encoder = try BertEncoder(
+            configuration: configuration, activation: activation, weights: weights.scoped(Self.encoder))
+        pooler =
+            withPooler ? try BertPooler(configuration: configuration, weights: weights.scoped(Self.pooler)) : nil
     }
 
-    public var namedChildren: [(name: String, module: any Module)] {
-        var children: [(name: String, module: any Module)] = [("embeddings", embeddings)]
-        if let embeddingsProject { children.append(("embeddings_project", embeddingsProject)) }
-        children.append(("encoder", encoder))
-        if let pooler { children.append(("pooler", pooler)) }
-        return children
+    /// Whether a checkpoint scoped by `weights` holds a pooler (`pooler.dense.weight`).
+    static func hasPooler(_ weights: WeightBuilder) -> Bool {
+        weights.scoped(pooler).scoped(BertPooler.dense).contains("weight")
     }
 
     /// The additive attention mask `[batch, 1, 1, length]`, or `nil` when nothing is masked

@@ -3,19 +3,23 @@ import DetoxNN
 import DetoxTensor
 
 /// The feed-forward contraction with dropout, residual and post-LayerNorm.
-public final class BertOutput: Module {
+public final class BertOutput: SlottedModule {
     public var dense: any LinearLayer
     public let layerNorm: LayerNorm
     public let dropout: Dropout
 
-    init(configuration: BertConfiguration, initializer: inout BertInitializer) {
-        dense = initializer.linear(configuration.intermediateSize, configuration.hiddenSize)
-        layerNorm = LayerNorm(dimension: configuration.hiddenSize, epsilon: configuration.layerNormEpsilon)
-        dropout = initializer.dropout(configuration.hiddenDropout)
-    }
+    static let dense = ModuleSlot.linear("dense", \BertOutput.dense)
+    static let layerNorm = ModuleSlot.child("LayerNorm", \BertOutput.layerNorm)
+    static let dropout = ModuleSlot.child("dropout", \BertOutput.dropout)
+    public static let slots = [dense, layerNorm, dropout]
 
-    public var namedChildren: [(name: String, module: any Module)] {
-        [("dense", dense), ("LayerNorm", layerNorm), ("dropout", dropout)]
+    init(configuration: BertConfiguration, weights: WeightBuilder) throws {
+        dense = try weights.linear(
+            Self.dense, inFeatures: configuration.intermediateSize, outFeatures: configuration.hiddenSize, bias: true,
+            std: configuration.initializerRange)
+        layerNorm = try weights.layerNorm(
+            Self.layerNorm, dimension: configuration.hiddenSize, epsilon: configuration.layerNormEpsilon)
+        dropout = weights.dropout(configuration.hiddenDropout)
     }
 
     /// `LayerNorm(dropout(dense(x)) + residual)`: `[batch, length, intermediate]` → `[batch, length, hidden]`.

@@ -3,14 +3,17 @@ import DetoxNN
 import DetoxTensor
 
 /// BERT's pooler: `tanh(dense(hidden[:, 0]))`.
-public final class BertPooler: Module {
+public final class BertPooler: SlottedModule {
     public var dense: any LinearLayer
 
-    init(configuration: BertConfiguration, initializer: inout BertInitializer) {
-        dense = initializer.linear(configuration.hiddenSize, configuration.hiddenSize)
-    }
+    static let dense = ModuleSlot.linear("dense", \BertPooler.dense)
+    public static let slots = [dense]
 
-    public var namedChildren: [(name: String, module: any Module)] { [("dense", dense)] }
+    init(configuration: BertConfiguration, weights: WeightBuilder) throws {
+        dense = try weights.linear(
+            Self.dense, inFeatures: configuration.hiddenSize, outFeatures: configuration.hiddenSize, bias: true,
+            std: configuration.initializerRange)
+    }
 
     /// `[batch, length, hidden]` → `[batch, hidden]`.
     public func callAsFunction(_ hidden: Tensor) -> Tensor {

@@ -5,7 +5,7 @@ import Foundation
 
 /// Multi-head scaled dot-product self-attention with absolute positions (no relative terms):
 /// `softmax(q·kᵀ / √head_dim + mask) · v`, heads concatenated.
-public final class BertSelfAttention: Module {
+public final class BertSelfAttention: SlottedModule {
     /// Projections, held as `any LinearLayer` so LoRA or 4-bit layers can be swapped in.
     public var query: any LinearLayer
     public var key: any LinearLayer
@@ -14,18 +14,21 @@ public final class BertSelfAttention: Module {
     public let heads: Int
     public let headSize: Int
 
-    init(configuration: BertConfiguration, initializer: inout BertInitializer) {
+    static let query = ModuleSlot.linear("query", \BertSelfAttention.query)
+    static let key = ModuleSlot.linear("key", \BertSelfAttention.key)
+    static let value = ModuleSlot.linear("value", \BertSelfAttention.value)
+    static let dropout = ModuleSlot.child("dropout", \BertSelfAttention.dropout)
+    public static let slots = [query, key, value, dropout]
+
+    init(configuration: BertConfiguration, weights: WeightBuilder) throws {
         let hidden = configuration.hiddenSize
-        query = initializer.linear(hidden, hidden)
-        key = initializer.linear(hidden, hidden)
-        value = initializer.linear(hidden, hidden)
-        dropout = initializer.dropout(configuration.attentionDropout)
+        let std = configuration.initializerRange
+        query = try weights.linear(Self.query, inFeatures: hidden, outFeatures: hidden, bias: true, std: std)
+        key = try weights.linear(Self.key, inFeatures: hidden, outFeatures: hidden, bias: true, std: std)
+        value = try weights.linear(Self.value, inFeatures: hidden, outFeatures: hidden, bias: true, std: std)
+        dropout = weights.dropout(configuration.attentionDropout)
         heads = configuration.attentionHeads
         headSize = configuration.headSize
-    }
-
-    public var namedChildren: [(name: String, module: any Module)] {
-        [("query", query), ("key", key), ("value", value), ("dropout", dropout)]
     }
 
     /// - Parameters:

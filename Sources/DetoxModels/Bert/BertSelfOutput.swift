@@ -3,19 +3,23 @@ import DetoxNN
 import DetoxTensor
 
 /// The attention output projection with dropout, residual and post-LayerNorm.
-public final class BertSelfOutput: Module {
+public final class BertSelfOutput: SlottedModule {
     public var dense: any LinearLayer
     public let layerNorm: LayerNorm
     public let dropout: Dropout
 
-    init(configuration: BertConfiguration, initializer: inout BertInitializer) {
-        dense = initializer.linear(configuration.hiddenSize, configuration.hiddenSize)
-        layerNorm = LayerNorm(dimension: configuration.hiddenSize, epsilon: configuration.layerNormEpsilon)
-        dropout = initializer.dropout(configuration.hiddenDropout)
-    }
+    static let dense = ModuleSlot.linear("dense", \BertSelfOutput.dense)
+    static let layerNorm = ModuleSlot.child("LayerNorm", \BertSelfOutput.layerNorm)
+    static let dropout = ModuleSlot.child("dropout", \BertSelfOutput.dropout)
+    public static let slots = [dense, layerNorm, dropout]
 
-    public var namedChildren: [(name: String, module: any Module)] {
-        [("dense", dense), ("LayerNorm", layerNorm), ("dropout", dropout)]
+    init(configuration: BertConfiguration, weights: WeightBuilder) throws {
+        dense = try weights.linear(
+            Self.dense, inFeatures: configuration.hiddenSize, outFeatures: configuration.hiddenSize, bias: true,
+            std: configuration.initializerRange)
+        layerNorm = try weights.layerNorm(
+            Self.layerNorm, dimension: configuration.hiddenSize, epsilon: configuration.layerNormEpsilon)
+        dropout = weights.dropout(configuration.hiddenDropout)
     }
 
     /// `LayerNorm(dropout(dense(x)) + residual)`; all `[batch, length, hidden]`.

@@ -15,7 +15,8 @@ import Foundation
 ///   with one) is dropped: `RobertaForSequenceClassification` has none, and transformers ignores
 ///   those keys with a warning;
 /// and old TensorFlow-style `LayerNorm.gamma` / `.beta` names are read as `.weight` / `.bias`.
-/// Anything else missing, extra or of the wrong shape is an error.
+/// Anything else missing, extra or of the wrong shape is an error. The model is built straight from
+/// the checkpoint's tensors through a `WeightBuilder`; no weight is allocated twice.
 public enum SequenceClassifierModel {
     /// The `model_type` values this loader handles.
     public static let supportedModelTypes = BertConfiguration.Family.allCases.map(\.rawValue)
@@ -47,14 +48,16 @@ public enum SequenceClassifierModel {
         return try load(configuration: configuration, weights: weights, source: source)
     }
 
-    /// Builds the classifier `configuration` describes and loads `weights` into it (see the type's
+    /// Builds the classifier `configuration` describes straight from `weights` (see the type's
     /// documentation for the keys tolerated). `source` names the weights in errors.
     public static func load(
         configuration: BertConfiguration, weights: [String: Tensor], source: String
     ) throws -> any SequenceClassifier {
-        var initializer = BertInitializer.zeros(dropoutSeed: 0)
-        let model = try make(configuration: configuration, initializer: &initializer)
-        try loadStrictly(model, family: configuration.family, weights: weights, source: source)
+        let builder = WeightBuilder(
+            checkpoint: normalizedKeys(weights, dropping: toleratedKeys(for: configuration.family)), source: source,
+            dropoutSeeds: DropoutSeeds(first: 0))
+        let model = try ModelError.building { try make(configuration: configuration, weights: builder) }
+        try rejectUnused(builder)
         model.setTraining(false)
         return model
     }
@@ -64,22 +67,27 @@ public enum SequenceClassifierModel {
     public static func make(
         configuration: BertConfiguration, generator: inout SeededGenerator, dropoutSeed: UInt64 = 0
     ) throws -> any SequenceClassifier {
-        var initializer = BertInitializer.normal(
-            std: configuration.initializerRange, generator: generator, dropoutSeed: dropoutSeed)
-        let model = try make(configuration: configuration, initializer: &initializer)
-        if let advanced = initializer.currentGenerator { generator = advanced }
+        let weights = initializer(configuration, generator: generator, dropoutSeed: dropoutSeed)
+        let model = try make(configuration: configuration, weights: weights)
+        if let advanced = weights.generator { generator = advanced }
         return model
     }
 
-    static func make(configuration: BertConfiguration, initializer: inout BertInitializer) throws
-        -> any SequenceClassifier
+    /// The builder of a freshly initialised BERT-family model: `_init_weights` draws from
+    /// `generator` (linear weights and embeddings ~ N(0, initializer_range²), padding rows,
+    /// biases and layer-norm biases zero, layer-norm weights one), dropouts seeded `dropoutSeed`,
+    /// `dropoutSeed + 1`, … in build order.
+    static func initializer(_ configuration: BertConfiguration, generator: SeededGenerator, dropoutSeed: UInt64)
+        -> WeightBuilder
     {
+        WeightBuilder(generator: generator, dropoutSeeds: DropoutSeeds(first: dropoutSeed))
+    }
+
+    static func make(configuration: BertConfiguration, weights: WeightBuilder) throws -> any SequenceClassifier {
         switch configuration.family {
-        case .bert: return try BertForSequenceClassification(configuration: configuration, initializer: &initializer)
-        case .electra:
-            return try ElectraForSequenceClassification(configuration: configuration, initializer: &initializer)
-        case .roberta:
-            return try RobertaForSequenceClassification(configuration: configuration, initializer: &initializer)
+        case .bert: return try BertForSequenceClassification(configuration: configuration, weights: weights)
+        case .electra: return try ElectraForSequenceClassification(configuration: configuration, weights: weights)
+        case .roberta: return try RobertaForSequenceClassification(configuration: configuration, weights: weights)
         }
     }
 
@@ -100,10 +108,9 @@ public enum SequenceClassifierModel {
         return key
     }
 
-    static func loadStrictly(
-        _ model: any SequenceClassifier, family: BertConfiguration.Family, weights: [String: Tensor], source: String
-    ) throws {
-        let tolerated = toleratedKeys(for: family)
+    /// `weights` under their fixed keys (``fixedKey(_:)``), without the `dropping` ones; where two
+    /// names fix to one key, the first in sorted order wins.
+    static func normalizedKeys(_ weights: [String: Tensor], dropping tolerated: Set<String>) -> [String: Tensor] {
         var renamed: [String: Tensor] = [:]
         for name in weights.keys.sorted() {
             guard let value = weights[name] else { continue }
@@ -111,21 +118,14 @@ public enum SequenceClassifierModel {
             if tolerated.contains(key) || renamed[key] != nil { continue }
             renamed[key] = value
         }
-        let parameters = model.parameters()
-        for (name, _) in parameters where renamed[name] == nil {
-            throw ModelError.missingTensor(source: source, key: name)
-        }
-        for (name, parameter) in parameters {
-            if let value = renamed[name], value.shape != parameter.shape {
-                throw ModelError.shapeMismatch(
-                    source: source, key: name, expected: parameter.shape, actual: value.shape)
-            }
-        }
-        let known = Set(parameters.map(\.name))
-        let unexpected = renamed.keys.filter { !known.contains($0) }.sorted()
+        return renamed
+    }
+
+    /// Throws `NNError.stateMismatch` listing the checkpoint keys the built model did not use.
+    static func rejectUnused(_ weights: WeightBuilder) throws {
+        let unexpected = weights.unusedKeys()
         if !unexpected.isEmpty {
             throw NNError.stateMismatch(missing: [], unexpected: unexpected, shapeMismatches: [])
         }
-        try model.load(renamed, strict: true)
     }
 }

@@ -7,7 +7,7 @@ import DetoxTensor
 /// first block of each stack, plus the attention mask) and f32 softmax.
 ///
 /// The projections are `any LinearLayer` slots, so LoRA or 4-bit layers can be swapped in.
-public final class T5Attention: Module, T5LinearSlots {
+public final class T5Attention: SlottedModule {
     public var q: any LinearLayer
     public var k: any LinearLayer
     public var v: any LinearLayer
@@ -24,26 +24,35 @@ public final class T5Attention: Module, T5LinearSlots {
     public let bucketCount: Int
     public let maxDistance: Int
 
-    init(
-        configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, prefix: String,
-        weights: T5WeightProvider
-    ) throws {
+    static let q = ModuleSlot.linear("q", \T5Attention.q)
+    static let k = ModuleSlot.linear("k", \T5Attention.k)
+    static let v = ModuleSlot.linear("v", \T5Attention.v)
+    static let o = ModuleSlot.linear("o", \T5Attention.o)
+    static let relativeAttentionBias = ModuleSlot.child("relative_attention_bias", \T5Attention.relativeAttentionBias)
+    static let dropout = ModuleSlot.child("dropout", \T5Attention.dropout)
+    public static let slots = [q, k, v, o, relativeAttentionBias, dropout]
+
+    init(configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, weights: WeightBuilder)
+        throws
+    {
         let inner = c.innerDimension
         let d = c.modelDimension
         // transformers' `_init_weights` standard deviations, used when no checkpoint supplies the weight.
         let factor = c.initializerFactor
         q = try weights.linear(
-            "\(prefix).q", inFeatures: d, outFeatures: inner, std: factor / Float(d * c.keyValueDimension).squareRoot())
-        k = try weights.linear("\(prefix).k", inFeatures: d, outFeatures: inner, std: factor / Float(d).squareRoot())
-        v = try weights.linear("\(prefix).v", inFeatures: d, outFeatures: inner, std: factor / Float(d).squareRoot())
+            Self.q, inFeatures: d, outFeatures: inner, bias: false,
+            std: factor / Float(d * c.keyValueDimension).squareRoot())
+        k = try weights.linear(
+            Self.k, inFeatures: d, outFeatures: inner, bias: false, std: factor / Float(d).squareRoot())
+        v = try weights.linear(
+            Self.v, inFeatures: d, outFeatures: inner, bias: false, std: factor / Float(d).squareRoot())
         o = try weights.linear(
-            "\(prefix).o", inFeatures: inner, outFeatures: d, std: factor / Float(inner).squareRoot())
+            Self.o, inFeatures: inner, outFeatures: d, bias: false, std: factor / Float(inner).squareRoot())
         relativeAttentionBias =
             hasRelativeAttentionBias
-            ? Embedding(
-                weight: try weights.tensor(
-                    "\(prefix).relative_attention_bias.weight", shape: [c.relativeAttentionBucketCount, c.headCount],
-                    std: factor / Float(d).squareRoot()))
+            ? try weights.embedding(
+                Self.relativeAttentionBias, count: c.relativeAttentionBucketCount, dimension: c.headCount,
+                std: factor / Float(d).squareRoot())
             : nil
         dropout = weights.dropout(c.dropoutRate)
         headCount = c.headCount
@@ -51,25 +60,6 @@ public final class T5Attention: Module, T5LinearSlots {
         self.isDecoder = isDecoder
         bucketCount = c.relativeAttentionBucketCount
         maxDistance = c.relativeAttentionMaxDistance
-    }
-
-    public var namedChildren: [(name: String, module: any Module)] {
-        var children: [(name: String, module: any Module)] = [("q", q), ("k", k), ("v", v), ("o", o)]
-        if let relativeAttentionBias { children.append(("relative_attention_bias", relativeAttentionBias)) }
-        children.append(("dropout", dropout))
-        return children
-    }
-
-    var linearSlotNames: [String] { ["q", "k", "v", "o"] }
-
-    func setLinearSlot(_ name: String, _ layer: any LinearLayer) {
-        switch name {
-        case "q": q = layer
-        case "k": k = layer
-        case "v": v = layer
-        case "o": o = layer
-        default: break
-        }
     }
 
     // MARK: - Position bias

@@ -4,31 +4,37 @@ import DetoxTensor
 
 /// One transformer block: self-attention, cross-attention (decoder only), feed-forward, stored in
 /// checkpoints as `layer.0`, `layer.1`, `layer.2` (the encoder's feed-forward is `layer.1`).
-public final class T5Block: Module {
+public final class T5Block: SlottedModule {
     public let selfAttentionLayer: T5LayerSelfAttention
     public let crossAttentionLayer: T5LayerCrossAttention?
     public let feedForwardLayer: T5LayerFF
 
-    init(
-        configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, prefix: String,
-        weights: T5WeightProvider
-    ) throws {
+    /// The feed-forward where the encoder keeps it (`layer.1`); `nil` in a decoder block.
+    var encoderFeedForwardLayer: T5LayerFF? { crossAttentionLayer == nil ? feedForwardLayer : nil }
+    /// The feed-forward where the decoder keeps it (`layer.2`); `nil` in an encoder block.
+    var decoderFeedForwardLayer: T5LayerFF? { crossAttentionLayer == nil ? nil : feedForwardLayer }
+
+    static let selfAttentionLayer = ModuleSlot.child("layer.0", \T5Block.selfAttentionLayer)
+    static let crossAttentionLayer = ModuleSlot.child("layer.1", \T5Block.crossAttentionLayer)
+    static let encoderFeedForwardLayer = ModuleSlot.child("layer.1", \T5Block.encoderFeedForwardLayer)
+    static let decoderFeedForwardLayer = ModuleSlot.child("layer.2", \T5Block.decoderFeedForwardLayer)
+    public static let slots = [
+        selfAttentionLayer, crossAttentionLayer, encoderFeedForwardLayer, decoderFeedForwardLayer,
+    ]
+
+    init(configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, weights: WeightBuilder)
+        throws
+    {
         selfAttentionLayer = try T5LayerSelfAttention(
             configuration: c, isDecoder: isDecoder, hasRelativeAttentionBias: hasRelativeAttentionBias,
-            prefix: "\(prefix).layer.0", weights: weights)
+            weights: weights.scoped(Self.selfAttentionLayer))
         crossAttentionLayer =
             isDecoder
-            ? try T5LayerCrossAttention(configuration: c, prefix: "\(prefix).layer.1", weights: weights)
+            ? try T5LayerCrossAttention(configuration: c, weights: weights.scoped(Self.crossAttentionLayer))
             : nil
         feedForwardLayer = try T5LayerFF(
-            configuration: c, prefix: "\(prefix).layer.\(isDecoder ? 2 : 1)", weights: weights)
-    }
-
-    public var namedChildren: [(name: String, module: any Module)] {
-        if let crossAttentionLayer {
-            return [("layer.0", selfAttentionLayer), ("layer.1", crossAttentionLayer), ("layer.2", feedForwardLayer)]
-        }
-        return [("layer.0", selfAttentionLayer), ("layer.1", feedForwardLayer)]
+            configuration: c,
+            weights: weights.scoped(isDecoder ? Self.decoderFeedForwardLayer : Self.encoderFeedForwardLayer))
     }
 
     /// - Parameters:

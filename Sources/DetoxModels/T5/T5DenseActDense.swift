@@ -3,38 +3,31 @@ import DetoxNN
 import DetoxTensor
 
 /// `wo(dropout(act(wi(x))))` with bias-free `wi` `[d_ff, d_model]` and `wo` `[d_model, d_ff]`.
-public final class T5DenseActDense: T5FeedForwardNetwork, T5LinearSlots {
+public final class T5DenseActDense: T5FeedForwardNetwork, SlottedModule {
     public var wi: any LinearLayer
     public var wo: any LinearLayer
     public let activation: Activation
     public let dropout: Dropout
 
-    init(configuration c: T5Configuration, prefix: String, weights: T5WeightProvider) throws {
+    static let wi = ModuleSlot.linear("wi", \T5DenseActDense.wi)
+    static let wo = ModuleSlot.linear("wo", \T5DenseActDense.wo)
+    static let dropout = ModuleSlot.child("dropout", \T5DenseActDense.dropout)
+    public static let slots = [wi, wo, dropout]
+
+    init(configuration c: T5Configuration, weights: WeightBuilder) throws {
         let factor = c.initializerFactor
         wi = try weights.linear(
-            "\(prefix).wi", inFeatures: c.modelDimension, outFeatures: c.feedForwardDimension,
+            Self.wi, inFeatures: c.modelDimension, outFeatures: c.feedForwardDimension, bias: false,
             std: factor / Float(c.modelDimension).squareRoot())
         wo = try weights.linear(
-            "\(prefix).wo", inFeatures: c.feedForwardDimension, outFeatures: c.modelDimension,
+            Self.wo, inFeatures: c.feedForwardDimension, outFeatures: c.modelDimension, bias: false,
             std: factor / Float(c.feedForwardDimension).squareRoot())
         activation = try c.activation()
         dropout = weights.dropout(c.dropoutRate)
     }
 
-    public var namedChildren: [(name: String, module: any Module)] { [("wi", wi), ("wo", wo), ("dropout", dropout)] }
-
     /// `[..., d_model]` → `[..., d_model]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         wo(dropout(activation(wi(x))))
-    }
-
-    var linearSlotNames: [String] { ["wi", "wo"] }
-
-    func setLinearSlot(_ name: String, _ layer: any LinearLayer) {
-        switch name {
-        case "wi": wi = layer
-        case "wo": wo = layer
-        default: break
-        }
     }
 }

@@ -11,10 +11,10 @@ import Foundation
 /// `encoder.block.0.layer.0.SelfAttention.q.weight`, ..., `lm_head.weight` when untied), so
 /// ``stateDict()`` is what `save_pretrained` writes. Dropout is active only after
 /// `setTraining(true)`. The attention and feed-forward projections (and an untied `lm_head`) are
-/// `LinearContainer` slots: `linearLayers()` lists them by checkpoint path
+/// linear slots: `linearLayers()` lists them by checkpoint path
 /// (`encoder.block.0.layer.0.SelfAttention.q`, `decoder.block.1.layer.2.DenseReluDense.wi_0`, ...)
 /// and `replaceLinearLayers(where:with:)` or ``replaceLinear(at:with:)`` swaps LoRA or 4-bit layers in.
-public final class T5ForConditionalGeneration: Module {
+public final class T5ForConditionalGeneration: SlottedModule {
     public let configuration: T5Configuration
     /// `[vocab, d_model]`, used by both stacks (and as the output projection when tied).
     public let shared: Embedding
@@ -23,12 +23,31 @@ public final class T5ForConditionalGeneration: Module {
     /// The output projection `[vocab, d_model]`; `nil` when tied to ``shared``.
     public var lmHead: (any LinearLayer)?
 
+    static let shared = ModuleSlot.child("shared", \T5ForConditionalGeneration.shared)
+    static let encoder = ModuleSlot.child("encoder", \T5ForConditionalGeneration.encoder)
+    static let decoder = ModuleSlot.child("decoder", \T5ForConditionalGeneration.decoder)
+    static let lmHead = ModuleSlot.linear("lm_head", \T5ForConditionalGeneration.lmHead)
+    public static let slots = [shared, encoder, decoder, lmHead]
+
+    /// Keys that stand in for a missing key: `shared.weight` is also stored (or only stored) as the
+    /// encoder's and decoder's `embed_tokens.weight`.
+    static let aliases: [String: [String]] = [
+        "shared.weight": ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
+    ]
+
+    /// The dropout seeds of a T5 model built with `seed`: `seed + n·φ` for the n-th dropout
+    /// (n from 1, φ the 64-bit golden ratio), so neighbouring dropouts draw unrelated streams.
+    static func dropoutSeeds(_ seed: UInt64) -> DropoutSeeds {
+        let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return DropoutSeeds(first: seed &+ golden, stride: golden)
+    }
+
     /// A randomly initialised model (transformers' `_init_weights` distributions, seeded).
     public convenience init(configuration: T5Configuration, seed: UInt64 = 0) throws {
         try configuration.validate(file: "T5Configuration")
-        let weights = T5WeightProvider(seed: seed)
-        weights.dropoutSeed = seed
-        try self.init(configuration: configuration, weights: weights)
+        try self.init(
+            configuration: configuration,
+            weights: WeightBuilder(generator: SeededGenerator(seed: seed), dropoutSeeds: Self.dropoutSeeds(seed)))
     }
 
     /// A model built from checkpoint tensors named as in Hugging Face files.
@@ -43,30 +62,27 @@ public final class T5ForConditionalGeneration: Module {
         throws
     {
         try configuration.validate(file: "T5Configuration")
-        try self.init(configuration: configuration, weights: T5WeightProvider(tensors: tensors, sourceName: source))
+        try self.init(
+            configuration: configuration,
+            weights: WeightBuilder(
+                checkpoint: tensors, source: source, aliases: Self.aliases, dropoutSeeds: Self.dropoutSeeds(0)))
     }
 
-    init(configuration c: T5Configuration, weights: T5WeightProvider) throws {
+    init(configuration c: T5Configuration, weights: WeightBuilder) throws {
         configuration = c
-        shared = Embedding(
-            weight: try weights.tensor(
-                "shared.weight", shape: [c.vocabularySize, c.modelDimension],
-                std: c.initializerFactor))
-        encoder = try T5Stack(configuration: c, isDecoder: false, prefix: "encoder", weights: weights)
-        decoder = try T5Stack(configuration: c, isDecoder: true, prefix: "decoder", weights: weights)
-        lmHead =
-            c.tieWordEmbeddings
-            ? nil
-            : try weights.linear(
-                "lm_head", inFeatures: c.modelDimension, outFeatures: c.vocabularySize, std: c.initializerFactor)
-    }
-
-    public var namedChildren: [(name: String, module: any Module)] {
-        var children: [(name: String, module: any Module)] = [
-            ("shared", shared), ("encoder", encoder), ("decoder", decoder),
-        ]
-        if let lmHead { children.append(("lm_head", lmHead)) }
-        return children
+        (shared, encoder, decoder, lmHead) = try ModelError.building {
+            let shared = try weights.embedding(
+                Self.shared, count: c.vocabularySize, dimension: c.modelDimension, std: c.initializerFactor)
+            let encoder = try T5Stack(configuration: c, isDecoder: false, weights: weights.scoped(Self.encoder))
+            let decoder = try T5Stack(configuration: c, isDecoder: true, weights: weights.scoped(Self.decoder))
+            let lmHead: (any LinearLayer)? =
+                c.tieWordEmbeddings
+                ? nil
+                : try weights.linear(
+                    Self.lmHead, inFeatures: c.modelDimension, outFeatures: c.vocabularySize, bias: false,
+                    std: c.initializerFactor)
+            return (shared, encoder, decoder, lmHead)
+        }
     }
 
     // MARK: - Forward

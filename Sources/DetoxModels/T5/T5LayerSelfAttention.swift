@@ -3,26 +3,26 @@ import DetoxNN
 import DetoxTensor
 
 /// Pre-norm self-attention sub-layer: `x + dropout(SelfAttention(layer_norm(x)))`.
-public final class T5LayerSelfAttention: Module {
+public final class T5LayerSelfAttention: SlottedModule {
     public let selfAttention: T5Attention
     public let layerNorm: RMSNorm
     public let dropout: Dropout
 
-    init(
-        configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, prefix: String,
-        weights: T5WeightProvider
-    ) throws {
+    static let selfAttention = ModuleSlot.child("SelfAttention", \T5LayerSelfAttention.selfAttention)
+    static let layerNorm = ModuleSlot.child("layer_norm", \T5LayerSelfAttention.layerNorm)
+    static let dropout = ModuleSlot.child("dropout", \T5LayerSelfAttention.dropout)
+    public static let slots = [selfAttention, layerNorm, dropout]
+
+    init(configuration c: T5Configuration, isDecoder: Bool, hasRelativeAttentionBias: Bool, weights: WeightBuilder)
+        throws
+    {
         selfAttention = try T5Attention(
             configuration: c, isDecoder: isDecoder, hasRelativeAttentionBias: hasRelativeAttentionBias,
-            prefix: "\(prefix).SelfAttention", weights: weights)
-        layerNorm = try weights.layerNorm(
-            "\(prefix).layer_norm", dimension: c.modelDimension,
-            epsilon: c.layerNormEpsilon, factor: c.initializerFactor)
+            weights: weights.scoped(Self.selfAttention))
+        layerNorm = try weights.rmsNorm(
+            Self.layerNorm, dimension: c.modelDimension, epsilon: c.layerNormEpsilon,
+            initialWeight: c.initializerFactor)
         dropout = weights.dropout(c.dropoutRate)
-    }
-
-    public var namedChildren: [(name: String, module: any Module)] {
-        [("SelfAttention", selfAttention), ("layer_norm", layerNorm), ("dropout", dropout)]
     }
 
     /// - Parameters: hidden `[B, L, d_model]`; positionBias `[B, H, L, L]` (bias + mask).

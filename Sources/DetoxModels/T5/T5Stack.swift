@@ -6,33 +6,35 @@ import DetoxTensor
 ///
 /// Block 0's self-attention owns the relative-position table; the bias it yields (plus the mask)
 /// is computed once per forward and shared by every block, as in transformers.
-public final class T5Stack: Module {
+public final class T5Stack: SlottedModule {
     public let blocks: ModuleList<T5Block>
     public let finalLayerNorm: RMSNorm
     public let dropout: Dropout
     public let isDecoder: Bool
     public let headCount: Int
 
-    init(configuration c: T5Configuration, isDecoder: Bool, prefix: String, weights: T5WeightProvider) throws {
+    static let blocks = ModuleSlot.child("block", \T5Stack.blocks)
+    static let finalLayerNorm = ModuleSlot.child("final_layer_norm", \T5Stack.finalLayerNorm)
+    static let dropout = ModuleSlot.child("dropout", \T5Stack.dropout)
+    public static let slots = [blocks, finalLayerNorm, dropout]
+
+    init(configuration c: T5Configuration, isDecoder: Bool, weights: WeightBuilder) throws {
         let count = isDecoder ? c.decoderLayerCount : c.encoderLayerCount
+        let blockWeights = weights.scoped(Self.blocks)
         var blocks: [T5Block] = []
         for i in 0..<count {
             blocks.append(
                 try T5Block(
                     configuration: c, isDecoder: isDecoder, hasRelativeAttentionBias: i == 0,
-                    prefix: "\(prefix).block.\(i)", weights: weights))
+                    weights: blockWeights.scoped(String(i))))
         }
         self.blocks = ModuleList(blocks)
-        finalLayerNorm = try weights.layerNorm(
-            "\(prefix).final_layer_norm", dimension: c.modelDimension,
-            epsilon: c.layerNormEpsilon, factor: c.initializerFactor)
+        finalLayerNorm = try weights.rmsNorm(
+            Self.finalLayerNorm, dimension: c.modelDimension, epsilon: c.layerNormEpsilon,
+            initialWeight: c.initializerFactor)
         dropout = weights.dropout(c.dropoutRate)
         self.isDecoder = isDecoder
         headCount = c.headCount
-    }
-
-    public var namedChildren: [(name: String, module: any Module)] {
-        [("block", blocks), ("final_layer_norm", finalLayerNorm), ("dropout", dropout)]
     }
 
     /// The attention that owns the relative-position table (block 0's self-attention).

@@ -99,7 +99,7 @@ public final class T5WithValueHead: Module {
     /// `v_head.summary.*` (a TRL checkpoint), else it is freshly initialised from `seed`.
     public static func load(folder: URL, seed: UInt64 = 0) throws -> T5WithValueHead {
         let configuration = try T5Configuration.load(from: folder.appendingPathComponent("config.json"))
-        let (tensors, source) = try T5WeightSource.tensors(folder: folder)
+        let (tensors, source) = try ModelFolder(folder).weights()
         let model = try T5ForConditionalGeneration(configuration: configuration, tensors: tensors, source: source)
         return try T5WithValueHead(model: model, tensors: tensors, source: source, seed: seed)
     }
