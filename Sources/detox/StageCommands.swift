@@ -138,8 +138,8 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Validation dialogues for the evaluation loss.") var validation: String?
     @Option(help: "Output folder.") var out: String
     static let defaults = FineTuneStage.Settings()
-    @Option(help: help("Base weights: none, nf4 or fp4.", default: defaults.quantization.rawValue)) var quantize:
-        String?
+    @Option(help: help("Base weights: none, nf4 or fp4.", default: defaults.quantization.rawValue))
+    var quantize: String?
     @Flag(
         inversion: .prefixedNo,
         help: help(
@@ -251,8 +251,8 @@ struct PPOCommand: ParsableCommand {
             default: "\(defaults.lengthSampler.range.lowerBound),\(defaults.lengthSampler.range.upperBound)"))
     var lengths: String?
     @Option(help: help("LoRA rank of the PPO adapter.", default: defaults.adapter.rank)) var loraRank: Int?
-    @Option(help: help("Base weights: none, nf4 or fp4.", default: defaults.quantization.rawValue)) var quantize:
-        String?
+    @Option(help: help("Base weights: none, nf4 or fp4.", default: defaults.quantization.rawValue))
+    var quantize: String?
     @Flag(help: "Normalize scores with running statistics (use_score_scaling + use_score_norm).") var normalizeScores =
         false
     @Option(help: help("Seed.", default: defaults.ppo.seed)) var seed: UInt64?
