@@ -133,6 +133,12 @@ let package = Package(
         .testTarget(name: "DetoxHubTests", dependencies: ["DetoxHub"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DetoxDatasetsTests", dependencies: ["DetoxDatasets", "DetoxTokenizers"]),
         .testTarget(
+            name: "DetoxCommandTests",
+            dependencies: [
+                "detox", "DetoxPipeline", "DetoxTraining",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(
             name: "DetoxPipelineTests",
             dependencies: [
                 "DetoxPipeline", "DetoxDemo", "DetoxTestSupport", "DetoxDatasets", "DetoxModels", "DetoxLoRA",

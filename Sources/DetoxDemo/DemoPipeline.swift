@@ -16,12 +16,17 @@ public enum DemoPipeline {
         public var outputFolder = URL(fileURLWithPath: "demo-out")
         public var quick = false
         public var seed: UInt64 = 7
-        /// PPO settings of the demo (nil: the variant's default).
+        /// PPO steps (nil: ``DemoPipeline/ppoSteps(quick:)``).
         public var ppoSteps: Int?
-        public var ppoLearningRate: Double?
+        /// Far above TRL's default: the demo's tiny models learn in minutes.
+        public var ppoLearningRate = 5e-4
+        /// The initial KL coefficient (nil: TRL's, ``PPOConfiguration/initKLCoef``).
         public var klCoefficient: Double?
         public init() {}
     }
+
+    /// The demo's PPO steps: enough for the reward to move, fewer in the quick variant the tests run.
+    public static func ppoSteps(quick: Bool) -> Int { quick ? 60 : 300 }
 
     public struct Summary: Sendable {
         public var report: ComparisonReport
@@ -115,24 +120,22 @@ public enum DemoPipeline {
         }
 
         log("== PPO against the ELECTRA reward (label \"not offensive\"), KL to the fine-tuned model")
-        var ppo = try PPOStage.Options(
+        var ppo = PPOStage.Options(
             model: world.baseModel, rewardModel: world.rewardModel, dataFile: train,
             outputFolder: root.appendingPathComponent("ppo"))
         ppo.baseAdapters = [sft.adapterFolder]
         ppo.rewardLabel = "not offensive"
         ppo.quantization = .nf4
         ppo.adapter = LoRAConfiguration(rank: 8, alpha: 16, dropout: 0.0, targets: .names(["q", "v"]))
-        ppo.ppo.learningRate = options.ppoLearningRate ?? 5e-4
-        ppo.ppo.batchSize = 16
-        ppo.ppo.miniBatchSize = 4
-        ppo.ppo.ppoEpochs = 4
-        ppo.ppo.initKLCoef = options.klCoefficient ?? 0.2
+        ppo.ppo.learningRate = options.ppoLearningRate
+        // Batches and epochs are the stage's (the course lab's): 16 prompts, mini-batches of 4, 4 epochs.
+        ppo.ppo.initKLCoef = options.klCoefficient ?? ppo.ppo.initKLCoef
         // The reward is a raw logit (±6 here); normalizing it (TRL's use_score_scaling and
         // use_score_norm) keeps the value loss, which shares the decoder with the policy, small.
         ppo.ppo.useScoreScaling = true
         ppo.ppo.useScoreNorm = true
         ppo.ppo.seed = options.seed
-        ppo.steps = options.ppoSteps ?? (options.quick ? 60 : 300)
+        ppo.steps = options.ppoSteps ?? ppoSteps(quick: options.quick)
         ppo.minNewTokens = 3
         ppo.lengthSampler = try LengthSampler(20, 40)
         ppo.generationBatchSize = 16

@@ -45,6 +45,12 @@ public struct PPOConfiguration: Sendable, Codable, Equatable {
 
     public init() {}
 
+    /// TRL's defaults with other batch sizes (the course lab runs 16 prompts a step in mini-batches of 4).
+    public init(batchSize: Int, miniBatchSize: Int) {
+        self.batchSize = batchSize
+        self.miniBatchSize = miniBatchSize
+    }
+
     /// `mini_batch_size × gradient_accumulation_steps`.
     public var backwardBatchSize: Int { miniBatchSize * gradientAccumulationSteps }
 

@@ -93,6 +93,11 @@ public struct LengthSampler: Sendable, Codable, Equatable {
         range = lower..<upper
     }
 
+    /// The course lab's `LengthSampler(100, 400)`, a constant that needs no check.
+    public static let courseLab = LengthSampler(checked: 100..<400)
+
+    private init(checked range: Range<Int>) { self.range = range }
+
     public func sample(_ generator: inout SeededGenerator) -> Int {
         range.lowerBound + generator.nextInt(below: range.count)
     }

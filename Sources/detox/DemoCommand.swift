@@ -3,6 +3,7 @@ import DetoxDemo
 import DetoxEvaluation
 import DetoxPipeline
 import DetoxTensor
+import DetoxTraining
 import Foundation
 
 struct DemoCommand: ParsableCommand {
@@ -27,9 +28,15 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Output folder.") var out = "demo-out"
     @Flag(help: "Print only the summary.") var quiet = false
     @Flag(help: "Print the summary as JSON (implies --quiet).") var json = false
-    @Option(help: "PPO steps (default 60 with --quick, else 300).") var ppoSteps: Int?
-    @Option(help: "PPO learning rate (default 5e-4).") var ppoLearningRate: Double?
-    @Option(help: "Initial KL coefficient (default 0.2).") var klCoefficient: Double?
+    @Option(
+        help: """
+            PPO steps (default \(DemoPipeline.ppoSteps(quick: true)) with --quick, else \
+            \(DemoPipeline.ppoSteps(quick: false))).
+            """)
+    var ppoSteps: Int?
+    @Option(help: help("PPO learning rate.", default: DemoPipeline.Options().ppoLearningRate)) var ppoLearningRate:
+        Double?
+    @Option(help: help("Initial KL coefficient.", default: PPOConfiguration().initKLCoef)) var klCoefficient: Double?
 
     func run() throws {
         var options = DemoPipeline.Options()
@@ -37,7 +44,7 @@ struct DemoCommand: ParsableCommand {
         options.seed = seed
         options.outputFolder = URL(fileURLWithPath: out)
         options.ppoSteps = ppoSteps
-        options.ppoLearningRate = ppoLearningRate
+        options.ppoLearningRate = ppoLearningRate ?? options.ppoLearningRate
         options.klCoefficient = klCoefficient
         let silent = quiet || json
         if !silent { print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores") }

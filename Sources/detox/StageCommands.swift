@@ -48,6 +48,28 @@ func runStage(_ body: () throws -> Void) throws {
     }
 }
 
+/// Help for a flag that overrides a stage setting: the setting's own default, shown the way
+/// ArgumentParser shows the default of a flag that has one.
+func help(_ text: String, default value: Any) -> ArgumentHelp {
+    ArgumentHelp("\(text) (default: \(value))")
+}
+
+/// `q,v`: target module names as the flags take them.
+func commaSeparated(_ targets: LoRAConfiguration.Targets) -> String {
+    switch targets {
+    case .names(let names): return names.joined(separator: ",")
+    case .pattern(let pattern): return pattern
+    }
+}
+
+/// A sampling configuration (top_k 0, top_p 1) when `sample`, else greedy; `--max-new-tokens`
+/// and `--seed` override the stage's defaults.
+func generation(_ defaults: GenerationConfig, sample: Bool, maxNewTokens: Int?, seed: UInt64?) -> GenerationConfig {
+    let maxNewTokens = maxNewTokens ?? defaults.maxNewTokens
+    guard sample else { return .greedy(maxNewTokens: maxNewTokens) }
+    return GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: maxNewTokens, seed: seed ?? defaults.seed)
+}
+
 func existingFile(_ path: String, _ name: String) throws -> URL {
     let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
     guard FileManager.default.fileExists(atPath: url.path) else {
@@ -68,25 +90,29 @@ struct SummarizeCommand: ParsableCommand {
     @Option(help: "An adapter folder (PEFT format) to apply.") var adapter: String?
     @Option(help: "A DialogSum CSV or JSONL file, or - for standard input (JSON lines, or one dialogue as text).")
     var data: String
-    @Option(help: "How many dialogues.") var limit = 20
-    @Option(help: "Dialogues per generation batch.") var batchSize = 8
-    @Option(help: "Generated tokens at most.") var maxNewTokens = 64
+    static let defaults = SummarizeStage.Settings()
+    @Option(help: help("How many dialogues.", default: defaults.limit)) var limit: Int?
+    @Option(help: help("Dialogues per generation batch.", default: defaults.batchSize)) var batchSize: Int?
+    @Option(help: help("Generated tokens at most.", default: defaults.generation.maxNewTokens)) var maxNewTokens: Int?
     @Flag(help: "Sample (top_k 0, top_p 1) instead of greedy decoding.") var sample = false
-    @Option(help: "Sampling seed.") var seed: UInt64 = 0
+    @Option(help: help("Sampling seed.", default: defaults.generation.seed)) var seed: UInt64?
     @Option(help: "Write JSON lines (id, prompt, summary, reference, rouge) here.") var output: String?
     @OptionGroup var outputArguments: OutputArguments
+
+    /// The stage's defaults with the flags that were given.
+    func settings() -> SummarizeStage.Settings {
+        var s = SummarizeStage.Settings()
+        s.limit = limit ?? s.limit
+        s.batchSize = batchSize ?? s.batchSize
+        s.generation = generation(s.generation, sample: sample, maxNewTokens: maxNewTokens, seed: seed)
+        return s
+    }
 
     func run() throws {
         try runStage {
             let dataFile = data == "-" ? URL(fileURLWithPath: "-") : try existingFile(data, "--data")
-            var options = SummarizeStage.Options(model: try model.folder(), dataFile: dataFile)
+            var options = SummarizeStage.Options(model: try model.folder(), dataFile: dataFile, settings: settings())
             options.adapter = try adapter.map { try existingFile($0, "--adapter") }
-            options.limit = limit
-            options.batchSize = batchSize
-            options.generation =
-                sample
-                ? GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: maxNewTokens, seed: seed)
-                : .greedy(maxNewTokens: maxNewTokens)
             options.outputFile = output.map { URL(fileURLWithPath: $0) }
             let rows = try SummarizeStage.run(options, log: outputArguments.log)
             if outputArguments.json { return try outputArguments.emit(rows) }
@@ -111,48 +137,70 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Training dialogues (CSV or JSONL).") var train: String
     @Option(help: "Validation dialogues for the evaluation loss.") var validation: String?
     @Option(help: "Output folder.") var out: String
-    @Option(help: "Base weights: none, nf4 or fp4.") var quantize = "none"
-    @Flag(inversion: .prefixedNo, help: "Double quantization of the 4-bit scales.") var doubleQuant = true
-    @Option(help: "LoRA rank.") var loraRank = 32
-    @Option(help: "LoRA alpha.") var loraAlpha: Float = 32
-    @Option(help: "LoRA dropout.") var loraDropout: Float = 0.05
-    @Option(help: "Comma-separated target modules.") var loraTargets = "q,v"
-    @Option(help: "Learning rate.") var learningRate = 1e-3
-    @Option(help: "Epochs (ignored with --steps).") var epochs = 1
+    static let defaults = FineTuneStage.Settings()
+    @Option(help: help("Base weights: none, nf4 or fp4.", default: defaults.quantization.rawValue))
+    var quantize: String?
+    @Flag(
+        inversion: .prefixedNo,
+        help: help(
+            "Double quantization of the 4-bit scales.",
+            default: defaults.doubleQuantization ? "--double-quant" : "--no-double-quant"))
+    var doubleQuant: Bool?
+    @Option(help: help("LoRA rank.", default: defaults.adapter.rank)) var loraRank: Int?
+    @Option(help: help("LoRA alpha.", default: defaults.adapter.alpha)) var loraAlpha: Float?
+    @Option(help: help("LoRA dropout.", default: defaults.adapter.dropout)) var loraDropout: Float?
+    @Option(help: help("Comma-separated target modules.", default: commaSeparated(defaults.adapter.targets)))
+    var loraTargets: String?
+    @Option(help: help("Learning rate.", default: defaults.trainer.learningRate)) var learningRate: Double?
+    @Option(help: help("Epochs (ignored with --steps).", default: defaults.trainer.epochs)) var epochs: Int?
     @Option(help: "Optimizer steps.") var steps: Int?
-    @Option(help: "Examples per forward pass.") var batchSize = 8
-    @Option(help: "Forward passes per optimizer step.") var gradientAccumulation = 1
-    @Option(help: "Tokens kept of each prompt.") var maxSourceLength = 512
-    @Option(help: "Tokens kept of each summary.") var maxTargetLength = 128
-    @Option(help: "Validation and checkpoint interval in steps.") var evaluateEvery = 0
-    @Option(help: "Seed.") var seed: UInt64 = 42
+    @Option(help: help("Examples per forward pass.", default: defaults.trainer.batchSize)) var batchSize: Int?
+    @Option(help: help("Forward passes per optimizer step.", default: defaults.trainer.gradientAccumulation))
+    var gradientAccumulation: Int?
+    @Option(help: help("Tokens kept of each prompt.", default: defaults.trainer.maxSourceLength))
+    var maxSourceLength: Int?
+    @Option(help: help("Tokens kept of each summary.", default: defaults.trainer.maxTargetLength))
+    var maxTargetLength: Int?
+    @Option(help: help("Validation and checkpoint interval in steps.", default: defaults.trainer.evaluateEvery))
+    var evaluateEvery: Int?
+    @Option(help: help("Seed.", default: defaults.trainer.seed)) var seed: UInt64?
     @Flag(help: "Start over instead of resuming.") var restart = false
     @OptionGroup var outputArguments: OutputArguments
 
-    func run() throws {
-        guard let mode = BaseQuantization(rawValue: quantize) else {
-            throw ValidationError("--quantize must be none, nf4 or fp4, got \(quantize)")
+    /// The stage's defaults with the flags that were given.
+    func settings() throws -> FineTuneStage.Settings {
+        var s = FineTuneStage.Settings()
+        if let quantize {
+            guard let mode = BaseQuantization(rawValue: quantize) else {
+                throw ValidationError("--quantize must be none, nf4 or fp4, got \(quantize)")
+            }
+            s.quantization = mode
         }
+        s.doubleQuantization = doubleQuant ?? s.doubleQuantization
+        s.adapter.rank = loraRank ?? s.adapter.rank
+        s.adapter.alpha = loraAlpha ?? s.adapter.alpha
+        s.adapter.dropout = loraDropout ?? s.adapter.dropout
+        s.adapter.targets = loraTargets.map { .names($0.split(separator: ",").map(String.init)) } ?? s.adapter.targets
+        s.trainer.learningRate = learningRate ?? s.trainer.learningRate
+        s.trainer.epochs = epochs ?? s.trainer.epochs
+        s.trainer.maxSteps = steps ?? s.trainer.maxSteps
+        s.trainer.batchSize = batchSize ?? s.trainer.batchSize
+        s.trainer.gradientAccumulation = gradientAccumulation ?? s.trainer.gradientAccumulation
+        s.trainer.maxSourceLength = maxSourceLength ?? s.trainer.maxSourceLength
+        s.trainer.maxTargetLength = maxTargetLength ?? s.trainer.maxTargetLength
+        s.trainer.evaluateEvery = evaluateEvery ?? s.trainer.evaluateEvery
+        s.trainer.checkpointEvery = s.trainer.evaluateEvery
+        s.trainer.seed = seed ?? s.trainer.seed
+        return s
+    }
+
+    func run() throws {
         try runStage {
+            let settings = try settings()
             var options = FineTuneStage.Options(
                 model: try model.folder(), trainFile: try existingFile(train, "--train"),
-                outputFolder: URL(fileURLWithPath: out))
+                outputFolder: URL(fileURLWithPath: out), settings: settings)
             options.validationFile = try validation.map { try existingFile($0, "--validation") }
-            options.quantization = mode
-            options.doubleQuantization = doubleQuant
-            options.adapter = LoRAConfiguration(
-                rank: loraRank, alpha: loraAlpha, dropout: loraDropout,
-                targets: .names(loraTargets.split(separator: ",").map(String.init)))
-            options.trainer.learningRate = learningRate
-            options.trainer.epochs = epochs
-            options.trainer.maxSteps = steps
-            options.trainer.batchSize = batchSize
-            options.trainer.gradientAccumulation = gradientAccumulation
-            options.trainer.maxSourceLength = maxSourceLength
-            options.trainer.maxTargetLength = maxTargetLength
-            options.trainer.evaluateEvery = evaluateEvery
-            options.trainer.checkpointEvery = evaluateEvery
-            options.trainer.seed = seed
             options.resume = !restart
             let result = try FineTuneStage.run(options, log: outputArguments.log)
             if outputArguments.json {
@@ -183,61 +231,89 @@ struct PPOCommand: ParsableCommand {
     @OptionGroup var model: ModelArguments
     @Option(help: "Fine-tuned adapter merged into the base first.") var adapter: String?
     @Option(help: "Reward classifier folder or Hub id.") var rewardModel: String
-    @Option(help: "Reward label (the non-toxic class).") var rewardLabel = "nothate"
-    @Option(help: "logit, probability or margin.") var rewardOutput = "logit"
+    static let defaults = PPOStage.Settings()
+    @Option(help: help("Reward label (the non-toxic class).", default: defaults.rewardLabel)) var rewardLabel: String?
+    @Option(help: help("logit, probability or margin.", default: defaults.rewardOutput.rawValue))
+    var rewardOutput: String?
     @Option(help: "Prompts (CSV or JSONL).") var data: String
     @Option(help: "Output folder.") var out: String
-    @Option(help: "PPO steps.") var steps = 10
-    @Option(help: "Learning rate.") var learningRate = 1.41e-5
-    @Option(help: "Batch size.") var batchSize = 16
-    @Option(help: "Mini-batch size.") var miniBatchSize = 4
-    @Option(help: "PPO epochs per batch.") var ppoEpochs = 4
-    @Option(help: "Initial KL coefficient.") var initKLCoef = 0.2
-    @Option(help: "kl, abs, mse or full.") var klPenalty = "kl"
-    @Option(help: "Minimum generated tokens.") var minNewTokens = 5
-    @Option(help: "Response length range, min..<max (TRL's LengthSampler).") var lengths = "100,400"
-    @Option(help: "LoRA rank of the PPO adapter.") var loraRank = 32
-    @Option(help: "Base weights: none, nf4 or fp4.") var quantize = "none"
+    @Option(help: help("PPO steps.", default: defaults.steps)) var steps: Int?
+    @Option(help: help("Learning rate.", default: defaults.ppo.learningRate)) var learningRate: Double?
+    @Option(help: help("Batch size.", default: defaults.ppo.batchSize)) var batchSize: Int?
+    @Option(help: help("Mini-batch size.", default: defaults.ppo.miniBatchSize)) var miniBatchSize: Int?
+    @Option(help: help("PPO epochs per batch.", default: defaults.ppo.ppoEpochs)) var ppoEpochs: Int?
+    @Option(help: help("Initial KL coefficient.", default: defaults.ppo.initKLCoef)) var initKLCoef: Double?
+    @Option(help: help("kl, abs, mse or full.", default: defaults.ppo.klPenalty.rawValue)) var klPenalty: String?
+    @Option(help: help("Minimum generated tokens.", default: defaults.minNewTokens)) var minNewTokens: Int?
+    @Option(
+        help: help(
+            "Response length range, min..<max (TRL's LengthSampler).",
+            default: "\(defaults.lengthSampler.range.lowerBound),\(defaults.lengthSampler.range.upperBound)"))
+    var lengths: String?
+    @Option(help: help("LoRA rank of the PPO adapter.", default: defaults.adapter.rank)) var loraRank: Int?
+    @Option(help: help("Base weights: none, nf4 or fp4.", default: defaults.quantization.rawValue))
+    var quantize: String?
     @Flag(help: "Normalize scores with running statistics (use_score_scaling + use_score_norm).") var normalizeScores =
         false
-    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(help: help("Seed.", default: defaults.ppo.seed)) var seed: UInt64?
     @Flag(help: "Start over instead of resuming.") var restart = false
     @OptionGroup var outputArguments: OutputArguments
 
+    /// The stage's defaults with the flags that were given.
+    func settings() throws -> PPOStage.Settings {
+        var s = PPOStage.Settings()
+        if let klPenalty {
+            guard let penalty = KLPenalty(rawValue: klPenalty) else {
+                throw ValidationError("--kl-penalty must be kl, abs, mse or full")
+            }
+            s.ppo.klPenalty = penalty
+        }
+        if let rewardOutput {
+            guard let output = RewardModel.Output(rawValue: rewardOutput) else {
+                throw ValidationError("--reward-output must be logit, probability or margin")
+            }
+            s.rewardOutput = output
+        }
+        if let quantize {
+            guard let mode = BaseQuantization(rawValue: quantize) else {
+                throw ValidationError("--quantize must be none, nf4 or fp4")
+            }
+            s.quantization = mode
+        }
+        if let lengths {
+            let bounds = lengths.split(separator: ",").compactMap { Int($0) }
+            guard bounds.count == 2 else { throw ValidationError("--lengths must be two integers, min,max") }
+            s.lengthSampler = try LengthSampler(bounds[0], bounds[1])
+        }
+        s.rewardLabel = rewardLabel ?? s.rewardLabel
+        if let loraRank {
+            // The adapter's alpha follows its rank, as in the course lab (r 32, alpha 32).
+            s.adapter.rank = loraRank
+            s.adapter.alpha = Float(loraRank)
+        }
+        s.ppo.learningRate = learningRate ?? s.ppo.learningRate
+        s.ppo.batchSize = batchSize ?? s.ppo.batchSize
+        s.ppo.miniBatchSize = miniBatchSize ?? s.ppo.miniBatchSize
+        s.ppo.ppoEpochs = ppoEpochs ?? s.ppo.ppoEpochs
+        s.ppo.initKLCoef = initKLCoef ?? s.ppo.initKLCoef
+        if normalizeScores {
+            s.ppo.useScoreScaling = true
+            s.ppo.useScoreNorm = true
+        }
+        s.ppo.seed = seed ?? s.ppo.seed
+        s.steps = steps ?? s.steps
+        s.minNewTokens = minNewTokens ?? s.minNewTokens
+        return s
+    }
+
     func run() throws {
-        guard let penalty = KLPenalty(rawValue: klPenalty) else {
-            throw ValidationError("--kl-penalty must be kl, abs, mse or full")
-        }
-        guard let output = RewardModel.Output(rawValue: rewardOutput) else {
-            throw ValidationError("--reward-output must be logit, probability or margin")
-        }
-        guard let mode = BaseQuantization(rawValue: quantize) else {
-            throw ValidationError("--quantize must be none, nf4 or fp4")
-        }
-        let bounds = lengths.split(separator: ",").compactMap { Int($0) }
-        guard bounds.count == 2 else { throw ValidationError("--lengths must be two integers, min,max") }
         try runStage {
-            var options = try PPOStage.Options(
+            let settings = try settings()
+            var options = PPOStage.Options(
                 model: try model.folder(), rewardModel: try HubAccess.locator().folder(for: rewardModel),
-                dataFile: try existingFile(data, "--data"), outputFolder: URL(fileURLWithPath: out))
+                dataFile: try existingFile(data, "--data"), outputFolder: URL(fileURLWithPath: out),
+                settings: settings)
             options.baseAdapters = try adapter.map { [try existingFile($0, "--adapter")] } ?? []
-            options.rewardLabel = rewardLabel
-            options.rewardOutput = output
-            options.quantization = mode
-            options.adapter = LoRAConfiguration(
-                rank: loraRank, alpha: Float(loraRank), dropout: 0.05, targets: .names(["q", "v"]))
-            options.ppo.learningRate = learningRate
-            options.ppo.batchSize = batchSize
-            options.ppo.miniBatchSize = miniBatchSize
-            options.ppo.ppoEpochs = ppoEpochs
-            options.ppo.initKLCoef = initKLCoef
-            options.ppo.klPenalty = penalty
-            options.ppo.useScoreScaling = normalizeScores
-            options.ppo.useScoreNorm = normalizeScores
-            options.ppo.seed = seed
-            options.steps = steps
-            options.minNewTokens = minNewTokens
-            options.lengthSampler = try LengthSampler(bounds[0], bounds[1])
             options.resume = !restart
             let result = try PPOStage.run(options, log: outputArguments.log)
             if outputArguments.json {
@@ -263,16 +339,27 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Adapter merged into the base for the 'before' model (omit for the base).") var before: String?
     @Option(help: "The PPO run folder (or an adapter folder) for the 'after' model.") var after: String
     @Option(help: "Toxicity evaluator folder or Hub id.") var toxicityModel: String
-    @Option(help: "The evaluator's toxic label.") var toxicLabel = "hate"
+    static let defaults = EvaluateStage.Settings()
+    @Option(help: help("The evaluator's toxic label.", default: defaults.toxicLabel)) var toxicLabel: String?
     @Option(help: "Reward model for the reward columns.") var rewardModel: String?
-    @Option(help: "Reward label.") var rewardLabel = "nothate"
+    @Option(help: help("Reward label.", default: defaults.rewardLabel)) var rewardLabel: String?
     @Option(help: "Test dialogues (CSV or JSONL).") var data: String
-    @Option(help: "How many.") var count = 20
-    @Option(help: "Generated tokens at most.") var maxNewTokens = 64
+    @Option(help: help("How many.", default: defaults.count)) var count: Int?
+    @Option(help: help("Generated tokens at most.", default: defaults.generation.maxNewTokens)) var maxNewTokens: Int?
     @Flag(help: "Sample with --seed instead of greedy decoding.") var sample = false
-    @Option(help: "Sampling seed.") var seed: UInt64 = 0
+    @Option(help: help("Sampling seed.", default: defaults.generation.seed)) var seed: UInt64?
     @Option(help: "Output folder.") var out: String
     @OptionGroup var outputArguments: OutputArguments
+
+    /// The stage's defaults with the flags that were given.
+    func settings() -> EvaluateStage.Settings {
+        var s = EvaluateStage.Settings()
+        s.toxicLabel = toxicLabel ?? s.toxicLabel
+        s.rewardLabel = rewardLabel ?? s.rewardLabel
+        s.count = count ?? s.count
+        s.generation = generation(s.generation, sample: sample, maxNewTokens: maxNewTokens, seed: seed)
+        return s
+    }
 
     func run() throws {
         try runStage {
@@ -280,16 +367,10 @@ struct EvaluateCommand: ParsableCommand {
             var options = EvaluateStage.Options(
                 model: try model.folder(), after: afterURL,
                 toxicityModel: try HubAccess.locator().folder(for: toxicityModel),
-                dataFile: try existingFile(data, "--data"), outputFolder: URL(fileURLWithPath: out))
+                dataFile: try existingFile(data, "--data"), outputFolder: URL(fileURLWithPath: out),
+                settings: settings())
             options.beforeAdapters = try before.map { [try existingFile($0, "--before")] } ?? []
-            options.toxicLabel = toxicLabel
             options.rewardModel = try rewardModel.map { try HubAccess.locator().folder(for: $0) }
-            options.rewardLabel = rewardLabel
-            options.count = count
-            options.generation =
-                sample
-                ? GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: maxNewTokens, seed: seed)
-                : .greedy(maxNewTokens: maxNewTokens)
             let log = afterURL.appendingPathComponent("ppo_log.jsonl")
             options.trainingLog = FileManager.default.fileExists(atPath: log.path) ? log : nil
             let result = try EvaluateStage.run(options, log: outputArguments.log)

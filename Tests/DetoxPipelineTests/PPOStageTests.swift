@@ -42,7 +42,7 @@ enum MiniWorld {
 
 @Suite(.serialized) struct PPOStageTests {
     static func options(world: (t5: URL, reward: URL, data: URL), output: URL, steps: Int) throws -> PPOStage.Options {
-        var options = try PPOStage.Options(
+        var options = PPOStage.Options(
             model: world.t5, rewardModel: world.reward, dataFile: world.data, outputFolder: output)
         options.rewardLabel = "not offensive"
         options.adapter = LoRAConfiguration(rank: 2, alpha: 4, dropout: 0.1, targets: .names(["q", "v"]))

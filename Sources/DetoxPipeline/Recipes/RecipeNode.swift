@@ -1,3 +1,4 @@
+import DetoxLoRA
 import Yams
 
 /// A typed view of a parsed YAML mapping that reports every problem with its key path
@@ -98,12 +99,38 @@ struct RecipeNode {
         }
     }
 
+    /// Text that must be a case of `T`; `reason` describes what else was found.
+    mutating func choice<T: RawRepresentable>(_ key: String, otherwise reason: (String) -> String) throws -> T?
+    where T.RawValue == String {
+        guard let text = try string(key) else { return nil }
+        guard let value = T(rawValue: text) else { throw error(key, reason(text)) }
+        return value
+    }
+
+    /// `[min, max]`, a range of lengths.
+    mutating func closedRange(_ key: String) throws -> ClosedRange<Int>? {
+        guard let bounds = try ints(key) else { return nil }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else { throw error(key, "expected [min, max]") }
+        return bounds[0]...bounds[1]
+    }
+
     /// Fails on the first key of this mapping that was never read.
     func checkNoUnknownKeys() throws {
         guard let mapping else { return }
         for (k, _) in mapping where !used.contains(k.string ?? "") {
             throw error(k.string ?? "?", "unknown key")
         }
+    }
+}
+
+extension RecipeNode {
+    /// A `lora` mapping: rank, alpha, target modules and, where the stage trains with it, dropout.
+    mutating func readAdapter(into adapter: inout LoRAConfiguration, dropout readsDropout: Bool) throws {
+        adapter.rank = try int("rank") ?? adapter.rank
+        adapter.alpha = Float(try double("alpha") ?? Double(adapter.alpha))
+        if readsDropout { adapter.dropout = Float(try double("dropout") ?? Double(adapter.dropout)) }
+        adapter.targets = try strings("targets").map { .names($0) } ?? adapter.targets
+        try checkNoUnknownKeys()
     }
 }
 

@@ -11,18 +11,12 @@ import Foundation
 /// toxicity (an evaluator classifier, `evaluate`'s `toxicity` semantics), reward and ROUGE, with
 /// the comparison table and the HTML report.
 public enum EvaluateStage {
-    public struct Options: Sendable {
-        public var model: URL
-        /// Adapters merged into the base for the "before" model (e.g. the SFT adapter); empty for the base.
-        public var beforeAdapters: [URL] = []
-        /// The PPO run folder (its `adapter/` and the adapters it merged) or a bare adapter folder.
-        public var after: URL
-        public var toxicityModel: URL
+    /// Everything an evaluation is told apart from its files. The defaults here are the only ones:
+    /// a recipe's `evaluate` section and the command's flags change fields of a `Settings()`.
+    public struct Settings: Sendable, Equatable {
         public var toxicLabel = "hate"
-        public var rewardModel: URL?
-        public var rewardLabel = "nothate"
-        public var dataFile: URL
-        public var outputFolder: URL
+        /// The label PPO trains for, so that the reward columns show what PPO optimized.
+        public var rewardLabel = PPOStage.Settings().rewardLabel
         public var count = 20
         public var template = PromptTemplate.summarize
         /// Greedy by default for a stable comparison.
@@ -31,14 +25,42 @@ public enum EvaluateStage {
         public var maxSourceLength = 512
         /// Score `prompt + " " + summary` rather than the summary alone (what the course lab did).
         public var scoreWithPrompt = false
-        public var trainingLog: URL?
 
-        public init(model: URL, after: URL, toxicityModel: URL, dataFile: URL, outputFolder: URL) {
+        public init() {}
+    }
+
+    /// The models and files of an evaluation and its ``Settings`` (`options.count` reads and
+    /// writes `options.settings.count`).
+    @dynamicMemberLookup
+    public struct Options: Sendable {
+        public var model: URL
+        /// Adapters merged into the base for the "before" model (e.g. the SFT adapter); empty for the base.
+        public var beforeAdapters: [URL] = []
+        /// The PPO run folder (its `adapter/` and the adapters it merged) or a bare adapter folder.
+        public var after: URL
+        public var toxicityModel: URL
+        public var rewardModel: URL?
+        public var dataFile: URL
+        public var outputFolder: URL
+        public var trainingLog: URL?
+        public var settings: Settings
+
+        public init(
+            model: URL, after: URL, toxicityModel: URL, dataFile: URL, outputFolder: URL,
+            settings: Settings = Settings()
+        ) {
             self.model = model
             self.after = after
             self.toxicityModel = toxicityModel
             self.dataFile = dataFile
             self.outputFolder = outputFolder
+            self.settings = settings
+        }
+
+        /// A field of ``settings``, so that code written against the flat options keeps working.
+        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<Settings, Value>) -> Value {
+            get { settings[keyPath: keyPath] }
+            set { settings[keyPath: keyPath] = newValue }
         }
     }
 

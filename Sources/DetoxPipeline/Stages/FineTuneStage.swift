@@ -7,12 +7,11 @@ import Foundation
 
 /// `detox finetune`: LoRA (or QLoRA) supervised fine-tuning of T5 on a dialogue set.
 public enum FineTuneStage {
-    public struct Options: Sendable {
-        public var model: URL
-        public var trainFile: URL
-        public var validationFile: URL?
-        public var outputFolder: URL
+    /// Everything a fine-tuning run is told apart from its files. The defaults here are the only
+    /// ones: a recipe's `finetune` section and the command's flags change fields of a `Settings()`.
+    public struct Settings: Sendable, Equatable {
         public var template = PromptTemplate.summarizeForFineTuning
+        /// The course lab's adapter: rank 32, alpha 32, dropout 0.05 on the attention's q and v.
         public var adapter = LoRAConfiguration(rank: 32, alpha: 32, dropout: 0.05, targets: .names(["q", "v"]))
         public var quantization = BaseQuantization.none
         public var doubleQuantization = true
@@ -20,12 +19,32 @@ public enum FineTuneStage {
         /// Keep dialogues whose length in characters is in this range.
         public var dialogueLength: ClosedRange<Int>?
         public var limit: Int?
+
+        public init() {}
+    }
+
+    /// The files of a run, its ``Settings`` (`options.trainer` reads and writes
+    /// `options.settings.trainer`) and whether to continue from the output folder's checkpoint.
+    @dynamicMemberLookup
+    public struct Options: Sendable {
+        public var model: URL
+        public var trainFile: URL
+        public var validationFile: URL?
+        public var outputFolder: URL
+        public var settings: Settings
         public var resume = true
 
-        public init(model: URL, trainFile: URL, outputFolder: URL) {
+        public init(model: URL, trainFile: URL, outputFolder: URL, settings: Settings = Settings()) {
             self.model = model
             self.trainFile = trainFile
             self.outputFolder = outputFolder
+            self.settings = settings
+        }
+
+        /// A field of ``settings``, so that code written against the flat options keeps working.
+        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<Settings, Value>) -> Value {
+            get { settings[keyPath: keyPath] }
+            set { settings[keyPath: keyPath] = newValue }
         }
     }
 

@@ -17,39 +17,60 @@ import Foundation
 /// fine-tuned model. TRL instead disables *every* adapter, so its reference is the base model
 /// without the fine-tuning (trl#495, #536); that is only right for a freshly initialised adapter.
 public enum PPOStage {
-    public struct Options: Sendable {
-        public var model: URL
-        /// Adapters merged into the base before PPO (the SFT adapter).
-        public var baseAdapters: [URL] = []
-        public var rewardModel: URL
+    /// Everything a PPO run is told apart from its files. The defaults here (and TRL's in
+    /// ``PPOConfiguration``) are the only ones: a recipe's `ppo` section and the command's flags
+    /// change fields of a `Settings()`.
+    public struct Settings: Sendable, Equatable {
         /// The classifier label whose score is the reward (`nothate`, `not offensive`).
         public var rewardLabel = "nothate"
         public var rewardOutput = RewardModel.Output.logit
         /// Score `query + " " + response` instead of the response alone.
         public var rewardIncludesQuery = false
-        public var dataFile: URL
-        public var outputFolder: URL
         public var template = PromptTemplate.summarize
-        public var adapter = LoRAConfiguration(rank: 32, alpha: 32, dropout: 0.05, targets: .names(["q", "v"]))
+        /// The same adapter shape as fine-tuning's.
+        public var adapter = FineTuneStage.Settings().adapter
         public var quantization = BaseQuantization.none
         public var doubleQuantization = true
-        public var ppo = PPOConfiguration()
+        /// TRL's defaults with the course lab's batches: 16 prompts a step in mini-batches of 4.
+        public var ppo = PPOConfiguration(batchSize: 16, miniBatchSize: 4)
         public var steps = 10
         /// Generation: pure sampling (top_k 0, top_p 1) with EOS allowed after `minNewTokens`.
         public var minNewTokens = 5
-        public var lengthSampler: LengthSampler
+        /// The course lab's response lengths, 100..<400 tokens.
+        public var lengthSampler = LengthSampler.courseLab
         public var generationBatchSize = 4
         public var maxSourceLength = 512
         public var dialogueLength: ClosedRange<Int>?
         public var checkpointEvery = 5
+
+        public init() {}
+    }
+
+    /// The files of a run, its ``Settings`` (`options.ppo` reads and writes `options.settings.ppo`)
+    /// and whether to continue from the output folder's checkpoint.
+    @dynamicMemberLookup
+    public struct Options: Sendable {
+        public var model: URL
+        /// Adapters merged into the base before PPO (the SFT adapter).
+        public var baseAdapters: [URL] = []
+        public var rewardModel: URL
+        public var dataFile: URL
+        public var outputFolder: URL
+        public var settings: Settings
         public var resume = true
 
-        public init(model: URL, rewardModel: URL, dataFile: URL, outputFolder: URL) throws {
+        public init(model: URL, rewardModel: URL, dataFile: URL, outputFolder: URL, settings: Settings = Settings()) {
             self.model = model
             self.rewardModel = rewardModel
             self.dataFile = dataFile
             self.outputFolder = outputFolder
-            self.lengthSampler = try LengthSampler(100, 400)
+            self.settings = settings
+        }
+
+        /// A field of ``settings``, so that code written against the flat options keeps working.
+        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<Settings, Value>) -> Value {
+            get { settings[keyPath: keyPath] }
+            set { settings[keyPath: keyPath] = newValue }
         }
     }
 

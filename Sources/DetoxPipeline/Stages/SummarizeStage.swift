@@ -9,20 +9,38 @@ import Foundation
 
 /// `detox summarize`: zero-shot (or adapter) summaries of dialogues, with ROUGE per sample.
 public enum SummarizeStage {
-    public struct Options: Sendable {
-        public var model: URL
-        public var adapter: URL?
-        public var dataFile: URL
-        public var outputFile: URL?
+    /// Everything a summarize run is told apart from its files. The defaults here are the only ones:
+    /// a recipe's `zero_shot` section and the command's flags change fields of a `Settings()`.
+    public struct Settings: Sendable, Equatable {
         public var template = PromptTemplate.summarize
+        /// Dialogues summarized, from the start of the file.
         public var limit = 20
         public var batchSize = 8
         public var maxSourceLength = 512
         public var generation = GenerationConfig.greedy(maxNewTokens: 64)
 
-        public init(model: URL, dataFile: URL) {
+        public init() {}
+    }
+
+    /// The files of a run and its ``Settings`` (`options.limit` reads and writes `options.settings.limit`).
+    @dynamicMemberLookup
+    public struct Options: Sendable {
+        public var model: URL
+        public var adapter: URL?
+        public var dataFile: URL
+        public var outputFile: URL?
+        public var settings: Settings
+
+        public init(model: URL, dataFile: URL, settings: Settings = Settings()) {
             self.model = model
             self.dataFile = dataFile
+            self.settings = settings
+        }
+
+        /// A field of ``settings``, so that code written against the flat options keeps working.
+        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<Settings, Value>) -> Value {
+            get { settings[keyPath: keyPath] }
+            set { settings[keyPath: keyPath] = newValue }
         }
     }
 

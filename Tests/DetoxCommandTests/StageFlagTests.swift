@@ -1,0 +1,81 @@
+import ArgumentParser
+import DetoxPipeline
+import DetoxTraining
+import Testing
+
+@testable import detox
+
+/// A stage command starts from the stage's own settings and changes only what its flags name;
+/// its help shows those settings as the defaults.
+@Suite struct StageFlagTests {
+    static let ppoFiles = ["--model", "m", "--reward-model", "r", "--data", "d.csv", "--out", "o"]
+
+    @Test func withoutFlagsTheStageDefaultsHold() throws {
+        #expect(try PPOCommand.parse(Self.ppoFiles).settings() == PPOStage.Settings())
+        #expect(
+            try FineTuneCommand.parse(["--model", "m", "--train", "t.csv", "--out", "o"]).settings()
+                == FineTuneStage.Settings())
+        #expect(
+            try SummarizeCommand.parse(["--model", "m", "--data", "d.csv"]).settings() == SummarizeStage.Settings())
+        #expect(
+            try EvaluateCommand.parse([
+                "--model", "m", "--after", "a", "--toxicity-model", "t", "--data", "d.csv", "--out", "o",
+            ]).settings() == EvaluateStage.Settings())
+    }
+
+    @Test func aFlagOverridesOnlyItsField() throws {
+        let command = try PPOCommand.parse(
+            Self.ppoFiles + [
+                "--mini-batch-size", "2", "--reward-label", "ok", "--lora-rank", "8", "--lengths", "3,7",
+                "--normalize-scores", "--kl-penalty", "mse", "--seed", "5",
+            ])
+        var expected = PPOStage.Settings()
+        expected.ppo.miniBatchSize = 2
+        expected.rewardLabel = "ok"
+        expected.adapter.rank = 8
+        expected.adapter.alpha = 8
+        expected.lengthSampler = try LengthSampler(3, 7)
+        expected.ppo.useScoreScaling = true
+        expected.ppo.useScoreNorm = true
+        expected.ppo.klPenalty = .mse
+        expected.ppo.seed = 5
+        #expect(try command.settings() == expected)
+
+        let fineTune = try FineTuneCommand.parse([
+            "--model", "m", "--train", "t.csv", "--out", "o", "--no-double-quant", "--lora-targets", "q,k,v",
+            "--evaluate-every", "3",
+        ]).settings()
+        var expectedFineTune = FineTuneStage.Settings()
+        expectedFineTune.doubleQuantization = false
+        expectedFineTune.adapter.targets = .names(["q", "k", "v"])
+        expectedFineTune.trainer.evaluateEvery = 3
+        expectedFineTune.trainer.checkpointEvery = 3
+        #expect(fineTune == expectedFineTune)
+
+        let evaluate = try EvaluateCommand.parse([
+            "--model", "m", "--after", "a", "--toxicity-model", "t", "--data", "d.csv", "--out", "o", "--sample",
+            "--seed", "4",
+        ]).settings()
+        #expect(evaluate.generation.doSample && evaluate.generation.seed == 4)
+        #expect(evaluate.generation.maxNewTokens == EvaluateStage.Settings().generation.maxNewTokens)
+    }
+
+    @Test func badChoicesAreUsageErrors() throws {
+        #expect(throws: ValidationError.self) {
+            try PPOCommand.parse(Self.ppoFiles + ["--quantize", "int3"]).settings()
+        }
+        #expect(throws: ValidationError.self) { try PPOCommand.parse(Self.ppoFiles + ["--lengths", "3"]).settings() }
+    }
+
+    @Test func helpShowsTheStageDefaults() {
+        let help = PPOCommand.helpMessage(columns: 200)
+        #expect(help.contains("Learning rate. (default: \(PPOConfiguration().learningRate))"))
+        #expect(help.contains("Mini-batch size. (default: 4)"))
+        #expect(help.contains("Reward label (the non-toxic class). (default: nothate)"))
+        #expect(help.contains("LoRA rank of the PPO adapter. (default: 32)"))
+        #expect(help.contains("(default: 100,400)"))
+        let fineTune = FineTuneCommand.helpMessage(columns: 200)
+        #expect(fineTune.contains("Double quantization of the 4-bit scales. (default: --double-quant)"))
+        #expect(fineTune.contains("LoRA rank. (default: 32)"))
+    }
+}
