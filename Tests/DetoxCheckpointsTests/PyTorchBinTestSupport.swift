@@ -1,3 +1,4 @@
+import DetoxTestFiles
 import Foundation
 import Testing
 
