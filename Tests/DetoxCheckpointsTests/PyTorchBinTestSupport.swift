@@ -6,7 +6,7 @@ import Testing
 
 // MARK: - Fixtures
 
-/// The URL of a file (or folder) in `Tests/CheckpointsTests/Fixtures/pytorch/`.
+/// The URL of a file (or folder) in `Tests/DetoxCheckpointsTests/Fixtures/pytorch/`.
 func pytorchFixture(_ relativePath: String) throws -> URL {
     let folder = try #require(Bundle.module.url(forResource: "pytorch", withExtension: nil, subdirectory: "Fixtures"))
     let url = folder.appendingPathComponent(relativePath)

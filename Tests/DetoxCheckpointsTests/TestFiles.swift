@@ -5,7 +5,7 @@ import Testing
 
 // MARK: - Fixtures
 
-/// The URL of a committed fixture in `Tests/CheckpointsTests/Fixtures/`.
+/// The URL of a committed fixture in `Tests/DetoxCheckpointsTests/Fixtures/`.
 func fixtureURL(_ name: String, _ ext: String) throws -> URL {
     try #require(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures"))
 }
