@@ -50,6 +50,7 @@ func expectMatches(
     _ file: CheckpointFile, _ expected: [String: ExpectedTensor], sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     #expect(file.names == expected.keys.sorted(by: SafeTensorsHeader.byteOrder), sourceLocation: sourceLocation)
+    try #require(!expected.isEmpty, "the fixture has no tensors", sourceLocation: sourceLocation)
     for (name, entry) in expected {
         #expect(try file.dtype(of: name) == entry.dtype, "\(name)", sourceLocation: sourceLocation)
         #expect(try file.shape(of: name) == entry.shape, "\(name)", sourceLocation: sourceLocation)
