@@ -33,6 +33,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // `swift package generate-documentation` for the DocC catalogs; no target links it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: Engine (C parts are implementation details of DetoxTensor and DetoxNN)
@@ -96,42 +98,52 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "DetoxTestSupport", dependencies: ["DetoxTensor"], path: "Tests/DetoxTestSupport"),
+        // Scratch folders for every test target; Foundation only, so no test links the engine for it.
+        .target(name: "DetoxTestFiles", path: "Tests/DetoxTestFiles"),
         .testTarget(name: "DetoxTensorTests", dependencies: ["DetoxTensor", "CDetoxKernels", "DetoxTestSupport"]),
         .testTarget(
             name: "DetoxCheckpointsTests",
-            dependencies: ["DetoxCheckpoints", "DetoxFiles", "DetoxNN", "DetoxTensor"],
+            dependencies: ["DetoxCheckpoints", "DetoxFiles", "DetoxNN", "DetoxTensor", "DetoxTestFiles"],
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "DetoxNNTests", dependencies: ["DetoxNN", "DetoxTensor", "DetoxTestSupport"],
+            name: "DetoxNNTests", dependencies: ["DetoxNN", "DetoxTensor", "DetoxTestSupport", "DetoxTestFiles"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "DetoxOptimizersTests", dependencies: ["DetoxOptimizers", "DetoxNN", "DetoxTensor"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "DetoxTokenizersTests", dependencies: ["DetoxTokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "DetoxTokenizersTests", dependencies: ["DetoxTokenizers", "DetoxTestFiles"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "DetoxQuantizationTests",
             dependencies: ["DetoxQuantization", "DetoxNN", "DetoxCheckpoints", "DetoxTensor", "DetoxTestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "DetoxModelsTests",
-            dependencies: ["DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxTensor", "DetoxTestSupport"],
+            dependencies: [
+                "DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxTensor", "DetoxTestSupport", "DetoxTestFiles",
+            ],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "DetoxLoRATests",
             dependencies: [
                 "DetoxLoRA", "DetoxModels", "DetoxCheckpoints", "DetoxNN", "DetoxTensor", "DetoxTestSupport",
+                "DetoxTestFiles",
             ],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "DetoxTrainingTests",
             dependencies: [
                 "DetoxTraining", "DetoxModels", "DetoxLoRA", "DetoxNN", "DetoxCheckpoints", "DetoxTensor",
-                "DetoxTokenizers", "DetoxDatasets", "DetoxTestSupport",
+                "DetoxTokenizers", "DetoxDatasets", "DetoxTestSupport", "DetoxTestFiles",
             ],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "DetoxEvaluationTests", dependencies: ["DetoxEvaluation"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DetoxHubTests", dependencies: ["DetoxHub"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DetoxDatasetsTests", dependencies: ["DetoxDatasets", "DetoxTokenizers"]),
+        .testTarget(
+            name: "DetoxEvaluationTests", dependencies: ["DetoxEvaluation", "DetoxTestFiles"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "DetoxHubTests", dependencies: ["DetoxHub", "DetoxTestFiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DetoxDatasetsTests", dependencies: ["DetoxDatasets", "DetoxTokenizers", "DetoxTestFiles"]),
         .testTarget(
             name: "DetoxCommandTests",
             dependencies: [
@@ -142,7 +154,7 @@ let package = Package(
             name: "DetoxPipelineTests",
             dependencies: [
                 "DetoxPipeline", "DetoxDemo", "DetoxTestSupport", "DetoxDatasets", "DetoxModels", "DetoxLoRA",
-                "DetoxTraining", "DetoxEvaluation", "DetoxTensor",
+                "DetoxTraining", "DetoxEvaluation", "DetoxTensor", "DetoxTestFiles",
             ],
             resources: [.copy("Fixtures")]),
     ]

@@ -1,3 +1,4 @@
+import DetoxTokenizers
 import Foundation
 
 /// A list of dialogues read from a DialogSum-style CSV (`train.csv`, `validation.csv`,
@@ -79,48 +80,65 @@ public struct DialogueDataset: Sendable {
     /// Parses JSON Lines: one object per line with string fields `id`, `dialogue` and optionally
     /// `summary`, `topic` (DialogSum's original files use `fname` for the id and `summary1` when
     /// there are several references; both are accepted).
+    ///
+    /// Every character of a string value is kept, a leading U+FEFF included (Foundation's
+    /// `JSONSerialization` drops that one on Linux), so the package's own parser reads each line.
+    /// A byte order mark at the very start of the file is an encoding mark, not data, and is skipped.
     public static func jsonLines(_ data: Data, file: String, malformedRows: MalformedRowPolicy = .fail) throws
         -> DialogueDataset
     {
+        let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let text = data.starts(with: byteOrderMark) ? data.dropFirst(byteOrderMark.count) : data[...]
         var records: [DialogueRecord] = []
         var skipped: [DatasetError] = []
         var lineNumber = 0
-        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             let trimmed = line.last == UInt8(ascii: "\r") ? line.dropLast() : line
             if trimmed.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
             do {
-                guard let object = try JSONSerialization.jsonObject(with: Data(trimmed)) as? [String: Any] else {
-                    throw DatasetError.malformedRecord(file: file, line: lineNumber, reason: "expected a JSON object")
-                }
-                func string(_ keys: [String], required: Bool) throws -> String {
-                    for key in keys {
-                        guard let value = object[key] else { continue }
-                        guard let text = value as? String else {
-                            throw DatasetError.malformedRecord(
-                                file: file, line: lineNumber, reason: "\"\(key)\" is not a string")
-                        }
-                        return text
-                    }
-                    if required { throw DatasetError.missingColumn(file: file, column: keys[0], line: lineNumber) }
-                    return ""
-                }
-                records.append(
-                    DialogueRecord(
-                        id: try string(["id", "fname"], required: true),
-                        dialogue: try string(["dialogue"], required: true),
-                        summary: try string(["summary", "summary1"], required: false),
-                        topic: try string(["topic", "topic1"], required: false)))
-            } catch let problem as DatasetError {
-                if malformedRows == .fail { throw problem }
-                skipped.append(problem)
+                records.append(try record(Data(trimmed), file: file, line: lineNumber))
             } catch {
-                let problem = DatasetError.malformedRecord(file: file, line: lineNumber, reason: "invalid JSON")
-                if malformedRows == .fail { throw problem }
-                skipped.append(problem)
+                if malformedRows == .fail { throw error }
+                skipped.append(error)
             }
         }
         return DialogueDataset(records: records, skipped: skipped)
+    }
+
+    /// One JSON Lines row as a record.
+    private static func record(_ line: Data, file: String, line lineNumber: Int) throws(DatasetError)
+        -> DialogueRecord
+    {
+        let members: [(String, JSONValue)]
+        do {
+            guard case .object(let object) = try JSONParser.parse(line) else {
+                throw DatasetError.malformedRecord(file: file, line: lineNumber, reason: "expected a JSON object")
+            }
+            members = object
+        } catch let problem as DatasetError {
+            throw problem
+        } catch {
+            throw DatasetError.malformedRecord(file: file, line: lineNumber, reason: "invalid JSON")
+        }
+        func string(_ keys: [String], required: Bool) throws(DatasetError) -> String {
+            for key in keys {
+                // Keys compare byte for byte; the last of repeated keys wins, as in Python's json.
+                guard let value = members.last(where: { $0.0.utf8.elementsEqual(key.utf8) })?.1 else { continue }
+                guard case .string(let text) = value else {
+                    throw DatasetError.malformedRecord(
+                        file: file, line: lineNumber, reason: "\"\(key)\" is not a string")
+                }
+                return text
+            }
+            if required { throw DatasetError.missingColumn(file: file, column: keys[0], line: lineNumber) }
+            return ""
+        }
+        return DialogueRecord(
+            id: try string(["id", "fname"], required: true),
+            dialogue: try string(["dialogue"], required: true),
+            summary: try string(["summary", "summary1"], required: false),
+            topic: try string(["topic", "topic1"], required: false))
     }
 
     // MARK: - Selection

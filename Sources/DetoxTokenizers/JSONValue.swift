@@ -4,8 +4,10 @@ import Foundation
 ///
 /// The target parses JSON itself (instead of `JSONSerialization`) so that numbers are read with
 /// Swift's correctly rounded `Double(_:)`, exactly like serde_json: Unigram scores are compared
-/// with strict inequalities and one ulp can change a tokenization.
-enum JSONValue {
+/// with strict inequalities and one ulp can change a tokenization. It is `package`-visible because
+/// JSON Lines datasets need the same exactness for text: Foundation's parser on Linux drops a
+/// leading U+FEFF from a string value, which is data there.
+package enum JSONValue {
     case null
     case bool(Bool)
     case number(Double, isInteger: Bool)
@@ -18,17 +20,17 @@ enum JSONValue {
 // MARK: - Parser
 
 /// A small recursive-descent JSON parser over UTF-8 bytes.
-struct JSONParser {
+package struct JSONParser {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
 
-    struct Failure: Error {
-        let offset: Int
-        let message: String
+    package struct Failure: Error {
+        package let offset: Int
+        package let message: String
     }
 
-    static func parse(_ data: Data) throws(Failure) -> JSONValue {
+    package static func parse(_ data: Data) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes: [UInt8](data))
         parser.skipWhitespace()
         let value = try parser.parseValue()

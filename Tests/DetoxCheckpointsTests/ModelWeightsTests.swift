@@ -1,4 +1,5 @@
 import DetoxTensor
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -21,6 +22,7 @@ struct ModelWeightsTests {
         let expected = try expectedTensors(of: "\(folder)/\(index)")
         #expect(weights.names == expected.keys.sorted(by: SafeTensorsHeader.byteOrder))
         let floats = try ModelWeights.load(folder: url)
+        try #require(!expected.isEmpty, "the fixture has no expected values")
         for (name, entry) in expected {
             if let bits = entry.f32Bits {
                 #expect(floats[name]?.shape == entry.shape, "\(name)")

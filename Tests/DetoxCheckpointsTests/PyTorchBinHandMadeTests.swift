@@ -1,4 +1,5 @@
 import DetoxTensor
+import DetoxTestFiles
 import Foundation
 import Testing
 

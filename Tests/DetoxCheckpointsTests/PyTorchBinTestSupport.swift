@@ -1,3 +1,4 @@
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 
 // MARK: - Fixtures
 
-/// The URL of a file (or folder) in `Tests/CheckpointsTests/Fixtures/pytorch/`.
+/// The URL of a file (or folder) in `Tests/DetoxCheckpointsTests/Fixtures/pytorch/`.
 func pytorchFixture(_ relativePath: String) throws -> URL {
     let folder = try #require(Bundle.module.url(forResource: "pytorch", withExtension: nil, subdirectory: "Fixtures"))
     let url = folder.appendingPathComponent(relativePath)
@@ -49,6 +50,7 @@ func expectMatches(
     _ file: CheckpointFile, _ expected: [String: ExpectedTensor], sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     #expect(file.names == expected.keys.sorted(by: SafeTensorsHeader.byteOrder), sourceLocation: sourceLocation)
+    try #require(!expected.isEmpty, "the fixture has no tensors", sourceLocation: sourceLocation)
     for (name, entry) in expected {
         #expect(try file.dtype(of: name) == entry.dtype, "\(name)", sourceLocation: sourceLocation)
         #expect(try file.shape(of: name) == entry.shape, "\(name)", sourceLocation: sourceLocation)

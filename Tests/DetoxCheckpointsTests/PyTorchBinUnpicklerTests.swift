@@ -77,7 +77,7 @@ struct PyTorchBinUnpicklerTests {
         struct Samples: Decodable { let samples: [DeflateSample] }
         let data = try Data(contentsOf: try pytorchFixture("deflate_samples.json"))
         let samples = try JSONDecoder().decode(Samples.self, from: data).samples
-        #expect(samples.count == 20)
+        try #require(samples.count == 20)
         for sample in samples {
             let input = try #require(Data(base64Encoded: sample.deflated))
             let original = [UInt8](try #require(Data(base64Encoded: sample.original)))

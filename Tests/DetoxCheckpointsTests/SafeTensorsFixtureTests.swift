@@ -1,5 +1,6 @@
 import DetoxCheckpoints
 import DetoxTensor
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -22,6 +23,7 @@ struct SafeTensorsFixtureTests {
         #expect(file.metadata == expected["metadata"] as? [String: String])
         #expect(file.names == tensors.keys.sorted())
 
+        try #require(!tensors.isEmpty, "the fixture has no tensors")
         for (name, entry) in tensors.sorted(by: { $0.key < $1.key }) {
             let info = try file.info(name)
             let dtypeName = try #require(entry["dtype"] as? String)

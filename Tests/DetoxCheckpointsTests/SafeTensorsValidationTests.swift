@@ -1,5 +1,6 @@
 import DetoxCheckpoints
 import DetoxTensor
+import DetoxTestFiles
 import Foundation
 import Testing
 

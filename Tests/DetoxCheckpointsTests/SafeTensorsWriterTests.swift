@@ -1,6 +1,7 @@
 import DetoxCheckpoints
 import DetoxFiles
 import DetoxTensor
+import DetoxTestFiles
 import Foundation
 import Testing
 

@@ -1,10 +1,11 @@
 import DetoxCheckpoints
+import DetoxTestFiles
 import Foundation
 import Testing
 
 // MARK: - Fixtures
 
-/// The URL of a committed fixture in `Tests/CheckpointsTests/Fixtures/`.
+/// The URL of a committed fixture in `Tests/DetoxCheckpointsTests/Fixtures/`.
 func fixtureURL(_ name: String, _ ext: String) throws -> URL {
     try #require(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures"))
 }
@@ -17,28 +18,6 @@ let sourceFixturesFolder = URL(fileURLWithPath: #filePath).deletingLastPathCompo
 func fixtureJSON(_ name: String) throws -> [String: Any] {
     let data = try Data(contentsOf: try fixtureURL(name, "json"))
     return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-}
-
-// MARK: - Temporary folders
-
-/// A fresh empty folder under the system temporary folder; removed by `cleanUp()`.
-struct TemporaryFolder {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("detox-checkpoints-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-
-    /// The names in the folder, hidden ones included.
-    func contents() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
-    }
-
-    func cleanUp() { try? FileManager.default.removeItem(at: url) }
 }
 
 // MARK: - Hand-made files

@@ -1,4 +1,5 @@
 import DetoxDatasets
+import DetoxTestFiles
 import DetoxTokenizers
 import Foundation
 import Testing
@@ -85,9 +86,41 @@ import Testing
             dataset.skipped.last == .malformedRecord(file: "d.jsonl", line: 4, reason: "\"dialogue\" is not a string"))
     }
 
+    /// U+FEFF at the start of a value is a character of the text (a zero-width no-break space), not
+    /// a byte order mark, and must come back from a `.jsonl` file exactly as it was written, whether
+    /// the file holds it raw or escaped and whether or not the file starts with a real BOM.
+    @Test func leadingFEFFInAValueRoundTrips() throws {
+        let record = DialogueRecord(
+            id: "\u{FEFF}bom-1", dialogue: "\u{FEFF}#Person1#: Hi.", summary: "\u{FEFF}\u{FEFF}S", topic: "t")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let encoded = try encoder.encode([
+            "id": record.id, "dialogue": record.dialogue, "summary": record.summary, "topic": record.topic,
+        ])
+        let escaped =
+            #"{"id": "\ufeffbom-1", "dialogue": "\uFEFF#Person1#: Hi.", "summary": "\ufeff\ufeffS", "topic": "t"}"#
+        let fileBOM = Data([0xEF, 0xBB, 0xBF])
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        for (name, contents, rows) in [
+            ("encoded.jsonl", encoded, 1), ("escaped.jsonl", Data(escaped.utf8), 1),
+            ("bom.jsonl", fileBOM + encoded + Data("\n".utf8) + Data(escaped.utf8), 2),
+        ] {
+            let url = folder.file(name)
+            try contents.write(to: url)
+            let loaded = try DialogueDataset.load(url).records
+            try #require(loaded.count == rows, "\(name)")
+            for read in loaded {
+                #expect(Array(read.id.unicodeScalars) == Array(record.id.unicodeScalars), "\(name)")
+                #expect(Array(read.dialogue.unicodeScalars) == Array(record.dialogue.unicodeScalars), "\(name)")
+                #expect(Array(read.summary.unicodeScalars) == Array(record.summary.unicodeScalars), "\(name)")
+                #expect(read.topic == "t", "\(name)")
+            }
+        }
+    }
+
     @Test func loadsFromFilesByExtension() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ds-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         let csvURL = folder.appendingPathComponent("train.csv")
         try Data("id,dialogue,summary,topic\na,d,s,t\n".utf8).write(to: csvURL)

@@ -1,4 +1,5 @@
 import DetoxEvaluation
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -125,7 +126,7 @@ import Testing
     }
 
     @Test func filesAreWrittenAndReadBack() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)")
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         let report = try Self.sampleReport()
         let written = try report.write(to: folder, html: HTMLReport.render(report))
@@ -136,8 +137,9 @@ import Testing
     }
 
     @Test func trainingLogReportsBadLines() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString).jsonl")
-        defer { try? FileManager.default.removeItem(at: url) }
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let url = folder.file("log.jsonl")
         try Data("{\"step\": 1, \"objective/kl\": 0.5}\n\nnot json\n".utf8).write(to: url)
         #expect(throws: EvaluationError.malformedLog(file: url.path, line: 3, reason: "not a JSON object")) {
             try TrainingLog(contentsOf: url)

@@ -32,6 +32,7 @@ import Testing
         let tokenizer = RougeTokenizer(useStemmer: useStemmer)
         var failures = 0
         var first: String? = nil
+        try #require(!fixture.pairs.isEmpty, "the fixture has no pairs")
         for pair in fixture.pairs {
             let expected = try #require(pair.tokens[key])
             let actual = [tokenizer.tokenize(pair.target), tokenizer.tokenize(pair.prediction)]
@@ -63,6 +64,7 @@ import Testing
         var maxError = 0.0
         var exact = 0
         var total = 0
+        try #require(!fixture.pairs.isEmpty, "the fixture has no pairs")
         for pair in fixture.pairs {
             let scores = scorer.score(target: pair.target, prediction: pair.prediction)
             let expected = try #require(pair.scores[key])
@@ -98,6 +100,7 @@ import Testing
         let fixture = try RougeFixtures.scores()
         for (key, useStemmer) in RougeFixtures.settings {
             let scorer = try RougeScorer(types: [.rougeLsum], useStemmer: useStemmer)
+            try #require(!fixture.pairs.isEmpty, "the fixture has no pairs")
             for pair in fixture.pairs {
                 let s = scorer.score(target: pair.target, prediction: pair.prediction)[.rougeLsum]
                 let ok = Self.matches(s, pair.scores[key]?["rougeLsum"])
@@ -112,6 +115,7 @@ import Testing
         let types = try Self.types(fixture.types)
         for (key, useStemmer) in RougeFixtures.settings {
             let scorer = try RougeScorer(types: types, useStemmer: useStemmer)
+            try #require(!fixture.multi.isEmpty, "the fixture has no multi-reference entries")
             for (index, entry) in fixture.multi.enumerated() {
                 let scores = try scorer.scoreMulti(targets: entry.targets, prediction: entry.prediction)
                 for type in types {

@@ -210,14 +210,6 @@ final class FakeHub: @unchecked Sendable {
 
 // MARK: - Helpers
 
-/// A fresh temporary folder, removed by the caller.
-func temporaryFolder(_ name: String = #function) throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("hub-tests-\(name.filter(\.isLetter))-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
 /// Bytes 0..<n, deterministic.
 func bytes(_ count: Int, seed: UInt8 = 7) -> Data {
     Data((0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) })

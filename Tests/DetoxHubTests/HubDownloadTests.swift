@@ -1,3 +1,4 @@
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -30,7 +31,7 @@ struct HubDownloadTests {
     @Test func plainFileThenCacheHit() async throws {
         let hub = try FakeHub(files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = client(hub, cache: cache)
         let repo = try RepoID(parsing: "org/tiny")
@@ -68,7 +69,7 @@ struct HubDownloadTests {
         let vocab = Data("a\nb\n".utf8)
         let hub = try FakeHub(files: ["org/tiny": ["tokenizer/vocab.txt": .init(content: vocab, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let repo = try RepoID(parsing: "org/tiny")
 
@@ -87,7 +88,7 @@ struct HubDownloadTests {
         let content = bytes(300_000)
         let hub = try FakeHub(files: ["org/tiny": ["data.bin": .init(content: content, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let seen = Recorder<(String, Int64, Int64)>()
         _ = try await client(hub, cache: cache).file(repo: RepoID(parsing: "org/tiny"), path: "data.bin") {
@@ -112,7 +113,7 @@ struct HubDownloadTests {
                 ]
             ], options: options)
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let repo = try RepoID(parsing: "DaNLP/da-electra-hatespeech-detection")
 
@@ -136,7 +137,7 @@ struct HubDownloadTests {
         let weights = bytes(70_000)
         let hub = try FakeHub(files: ["org/tiny": ["model.safetensors": .init(content: weights, lfs: true)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
 
         let url = try await client(hub, cache: cache, token: "hf_secret")
@@ -163,7 +164,7 @@ struct HubDownloadTests {
             files: ["org/tiny": ["model.safetensors": .init(content: weights, lfs: true)]],
             options: options)
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
 
         let url = try await client(hub, cache: cache, token: "hf_secret", attempts: 2)
@@ -185,7 +186,7 @@ struct HubDownloadTests {
             files: ["org/tiny": ["model.safetensors": .init(content: weights, lfs: true)]],
             options: options)
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
 
         await #expect {
@@ -212,7 +213,7 @@ struct HubDownloadTests {
             files: ["org/private": ["config.json": .init(content: Self.config, lfs: false)]],
             options: options)
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
 
         await #expect(
@@ -235,7 +236,7 @@ struct HubDownloadTests {
             files: ["org/private": ["config.json": .init(content: Self.config, lfs: false)]],
             options: options)
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
 
         do {
@@ -262,7 +263,7 @@ struct HubDownloadTests {
     @Test func missingFileIs404() async throws {
         let hub = try FakeHub(files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = client(hub, cache: cache)
         let repo = try RepoID(parsing: "org/tiny")
@@ -287,7 +288,7 @@ struct HubDownloadTests {
     @Test func missingRepository() async throws {
         let hub = try FakeHub(files: [:])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         await #expect {
             try await client(hub, cache: cache).file(repo: RepoID(parsing: "nobody/nothing"), path: "config.json")
@@ -308,7 +309,7 @@ struct HubDownloadTests {
         options.dropAfter = 4_000
         let hub = try FakeHub(files: ["org/tiny": ["data.bin": .init(content: content, lfs: false)]], options: options)
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = client(hub, cache: cache, attempts: 1)
         let repo = try RepoID(parsing: "org/tiny")
@@ -348,7 +349,7 @@ struct HubDownloadTests {
             files: ["org/tiny": ["model.safetensors": .init(content: weights, lfs: true)]],
             options: options)
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
 
         let url = try await client(hub, cache: cache, attempts: 3)
@@ -366,7 +367,7 @@ struct HubDownloadTests {
         options.ignoreRange = true
         let hub = try FakeHub(files: ["org/tiny": ["data.bin": .init(content: content, lfs: false)]], options: options)
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let url = try await client(hub, cache: cache, attempts: 2).file(
             repo: RepoID(parsing: "org/tiny"), path: "data.bin")
@@ -380,7 +381,7 @@ struct HubDownloadTests {
     @Test func waitsForAnotherProcessLock() async throws {
         let hub = try FakeHub(files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let etag = FakeHub.etag(of: .init(content: Self.config, lfs: false))
         let other = FileLock(path: cache.appendingPathComponent(".locks/models--org--tiny/\(etag).lock").path)
@@ -403,7 +404,7 @@ struct HubDownloadTests {
     @Test func lockTimeout() async throws {
         let hub = try FakeHub(files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let etag = FakeHub.etag(of: .init(content: Self.config, lfs: false))
         let lockPath = cache.appendingPathComponent(".locks/models--org--tiny/\(etag).lock").path
@@ -423,7 +424,7 @@ struct HubDownloadTests {
     @Test func offlineMode() async throws {
         let hub = try FakeHub(files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let repo = try RepoID(parsing: "org/tiny")
         let online = try await client(hub, cache: cache).file(repo: repo, path: "config.json")
@@ -461,7 +462,7 @@ struct HubDownloadTests {
     /// falls back); an uncached one is fileNotCached naming the file and the cache path.
     @Test func unreachableServerFallsBackOnCache() async throws {
         let hub = try FakeHub(files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]])
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let repo = try RepoID(parsing: "org/tiny")
         let online = try await client(hub, cache: cache).file(repo: repo, path: "config.json")
@@ -485,7 +486,7 @@ struct HubDownloadTests {
     @Test func symlinksDisabledCopies() async throws {
         let hub = try FakeHub(files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = HubClient(
             endpoint: hub.hub.baseURL, cache: HubCache(root: cache, disableSymlinks: true),
@@ -504,7 +505,7 @@ struct HubDownloadTests {
         let content = bytes(200_000)
         let hub = try FakeHub(files: ["org/tiny": ["data.bin": .init(content: content, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = client(hub, cache: cache)
         let repo = try RepoID(parsing: "org/tiny")
@@ -520,7 +521,7 @@ struct HubDownloadTests {
     @Test func folderForArgument() async throws {
         let hub = try FakeHub(files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = client(hub, cache: cache)
         #expect(try await client.folder(for: cache.path) == URL(fileURLWithPath: cache.path, isDirectory: true))
@@ -538,7 +539,7 @@ struct HubDownloadTests {
             files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]],
             options: options)
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let repo = try RepoID(parsing: "org/tiny")
         let patient = HubClient(
@@ -568,7 +569,7 @@ struct HubDownloadTests {
     func pathTraversalRefused(path: String) async throws {
         let hub = try FakeHub(files: ["org/tiny": ["config.json": .init(content: Self.config, lfs: false)]])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         await #expect {
             try await client(hub, cache: cache).file(repo: RepoID(parsing: "org/tiny"), path: path)
@@ -589,7 +590,7 @@ struct HubDownloadTests {
                 ]
             ])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         await #expect {
             try await client(hub, cache: cache).file(repo: RepoID(parsing: "org/tiny"), path: "config.json")

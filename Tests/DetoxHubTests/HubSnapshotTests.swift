@@ -1,3 +1,4 @@
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -31,7 +32,7 @@ struct HubSnapshotTests {
     @Test func defaultModelSelection() async throws {
         let hub = try FakeHub(files: ["google-t5/t5-small": Self.t5Files()])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache), timeout: 10)
 
@@ -71,7 +72,7 @@ struct HubSnapshotTests {
     @Test func allowAndIgnorePatterns() async throws {
         let hub = try FakeHub(files: ["google-t5/t5-small": Self.t5Files()])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache), timeout: 10)
         let folder = try await client.snapshot(
@@ -97,7 +98,7 @@ struct HubSnapshotTests {
             ]
         ])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache), timeout: 10)
         let folder = try await client.snapshot(repo: RepoID(parsing: "datasets/knkarthick/dialogsum"))
@@ -121,7 +122,7 @@ struct HubSnapshotTests {
                 ]
             ], options: options)
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache), timeout: 10)
         let folder = try await client.snapshot(repo: RepoID(parsing: "DaNLP/da-electra-hatespeech-detection"))
@@ -141,7 +142,7 @@ struct HubSnapshotTests {
             ]
         ])
         defer { hub.stop() }
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: cache), timeout: 10)
         await #expect {
@@ -155,7 +156,7 @@ struct HubSnapshotTests {
 
     /// Offline without a cached snapshot: an error naming the repository and the cache folder.
     @Test func offlineWithoutSnapshot() async throws {
-        let cache = try temporaryFolder()
+        let cache = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: cache) }
         let client = HubClient(
             endpoint: URL(string: "http://127.0.0.1:9")!, cache: HubCache(root: cache), offline: true)

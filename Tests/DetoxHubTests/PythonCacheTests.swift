@@ -1,6 +1,7 @@
 // swift-format-ignore-file: AlwaysUseLowerCamelCase
 
 // (fixture fields keep the snake_case keys the Python fixture scripts write)
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -58,7 +59,7 @@ struct PythonCacheTests {
 
     /// A private copy of the Python-made cache (symlinks kept), removed by the caller.
     static func copyOfPythonCache() throws -> URL {
-        let folder = try temporaryFolder("pythoncache")
+        let folder = try TemporaryFolder("pythoncache").url
         let copy = folder.appendingPathComponent("hub")
         try FileManager.default.copyItem(at: fixtures().appendingPathComponent("python-cache"), to: copy)
         return copy
@@ -124,6 +125,7 @@ struct PythonCacheTests {
     @Test func swiftLayoutMatchesPython() async throws {
         let manifest = try Self.manifest()
         var files: [String: [String: FakeHub.File]] = [:]
+        try #require(!manifest.files.isEmpty, "the fixture has no files")
         for (key, entry) in manifest.files {
             let parts = key.components(separatedBy: "::")
             guard parts.count == 2, let content = manifest.content(key) else { continue }
@@ -134,7 +136,7 @@ struct PythonCacheTests {
         options.revisionCommits = ["v1.0": manifest.model_v1_commit]
         let hub = try FakeHub(commit: manifest.model_commit, files: files, options: options)
         defer { hub.stop() }
-        let folder = try temporaryFolder()
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         let client = HubClient(endpoint: hub.hub.baseURL, cache: HubCache(root: folder), timeout: 10)
 

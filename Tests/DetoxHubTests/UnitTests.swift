@@ -1,3 +1,4 @@
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -150,7 +151,7 @@ struct HubEnvironmentTests {
 
     /// The token file under HF_HOME is read when no variable holds a token.
     @Test func tokenFile() throws {
-        let home = try temporaryFolder()
+        let home = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: home) }
         try Data("hf_from_file\r\n".utf8).write(to: home.appendingPathComponent("token"))
         let settings = HubEnvironment(["HOME": "/home/u", "HF_HOME": home.path])

@@ -5,6 +5,7 @@ import DetoxCheckpoints
 import DetoxLoRA
 import DetoxNN
 import DetoxTensor
+import DetoxTestFiles
 import DetoxTestSupport
 import Foundation
 import Testing
@@ -92,6 +93,7 @@ enum Fixtures {
         #expect(
             TestSupport.closeness([Fixtures.loss(y).item], try reference.tensor("loss").values, rtol: 1e-5, atol: 1e-5)
                 == nil)
+        try #require(!LoRA.adapters(in: net).isEmpty, "the model has no LoRA layers")
         for (path, layer) in LoRA.adapters(in: net) {
             for (name, parameter) in [("lora_A", layer.loraA.weight), ("lora_B", layer.loraB.weight)] {
                 let key = "grad.base_model.model.\(path).\(name).weight"
@@ -160,7 +162,7 @@ enum Fixtures {
 
     @Test func writtenAdapterMatchesCommittedFilesAndPeftOutputs() throws {
         let (net, configuration) = try Self.swiftAdapterNet()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("adapter-\(UUID().uuidString)")
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         try LoRA.save(net, configuration: configuration, to: folder)
 
@@ -196,7 +198,7 @@ enum Fixtures {
 
     @Test func badAdapterFilesAreTypedErrors() throws {
         let (net, configuration) = try Self.swiftAdapterNet()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("adapter-\(UUID().uuidString)")
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         try LoRA.save(net, configuration: configuration, to: folder)
         let weights = folder.appendingPathComponent(LoRA.weightsFileName)

@@ -4,6 +4,7 @@
 import DetoxLoRA
 import DetoxModels
 import DetoxTensor
+import DetoxTestFiles
 import DetoxTestSupport
 import Foundation
 import Testing
@@ -72,7 +73,7 @@ import Testing
         let fixture = try T5LoRAFixture(name)
         let (model, configuration) = try Self.swiftAdaptedModel(fixture)
         #expect(Set(LoRA.adapters(in: model).map(\.path)) == Self.expectedPaths(name))
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("t5-adapter-\(UUID().uuidString)")
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         try LoRA.save(model, configuration: configuration, to: folder)
 
@@ -97,7 +98,7 @@ import Testing
                 && reread.targets == configuration.targets)
         #expect(try fixture.logits(reloaded) == ours)
         // The adapter matters.
-        #expect(TestSupport.maxAbsDifference(ours, try fixture.referenceValues("logits_disabled")) > 0.1)
+        #expect(try TestSupport.maxAbsDifference(ours, try fixture.referenceValues("logits_disabled")) > 0.1)
 
         // PEFT read the committed copy and computed these logits.
         struct Check: Decodable {
@@ -111,7 +112,7 @@ import Testing
         #expect(Set(check.adapted_modules) == Self.expectedPaths(name), "\(name): PEFT adapted other modules")
         #expect(check.logits_shape == (try fixture.reference.tensor("logits").shape))
         #expect(check.logits.count == ours.count)
-        let error = TestSupport.maxAbsDifference(ours, check.logits)
+        let error = try TestSupport.maxAbsDifference(ours, check.logits)
         #expect(error <= T5LoRAParityTests.logitsTolerance, "\(name): logits vs PEFT on swift_adapter max |Δ| \(error)")
     }
 }

@@ -41,13 +41,6 @@ enum ClassifierFixtures {
         return try JSONDecoder().decode(Expected.self, from: data)
     }
 
-    /// A fresh empty folder under the temporary directory; the caller removes it.
-    static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("detox-classifier-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Copies fixture `name`'s config.json into `folder` (optionally edited).
     static func copyConfig(_ name: String, to folder: URL, edit: (inout [String: Any]) -> Void = { _ in }) throws {
         let data = try Data(contentsOf: try self.folder(name).appendingPathComponent("config.json"))

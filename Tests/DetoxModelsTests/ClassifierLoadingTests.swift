@@ -2,6 +2,7 @@ import DetoxCheckpoints
 import DetoxModels
 import DetoxNN
 import DetoxTensor
+import DetoxTestFiles
 import DetoxTestSupport
 import Foundation
 import Testing
@@ -14,7 +15,7 @@ struct ClassifierLoadingTests {
     func folder(from name: String, tensors: [String: Tensor]?, edit: (inout [String: Any]) -> Void = { _ in }) throws
         -> URL
     {
-        let url = try ClassifierFixtures.temporaryFolder()
+        let url = try TemporaryFolder().url
         try ClassifierFixtures.copyConfig(name, to: url, edit: edit)
         if let tensors {
             try SafeTensors.write(
@@ -123,7 +124,7 @@ struct ClassifierLoadingTests {
             configuration: try configuration("roberta"), weights: tensors, source: "weights")
         let expected = try ClassifierFixtures.expected("roberta")
         let logits = try model.classify(try expected.batch()).logits.values
-        #expect(TestSupport.maxAbsDifference(logits, expected.logits.flatMap { $0 }) <= 1e-4)
+        #expect(try TestSupport.maxAbsDifference(logits, expected.logits.flatMap { $0 }) <= 1e-4)
         // ELECTRA keeps no pooler: the same key there is unexpected (see unexpectedTensor).
         #expect(!SequenceClassifierModel.toleratedKeys(for: .electra).contains("electra.pooler.dense.weight"))
         #expect(SequenceClassifierModel.toleratedKeys(for: .electra).contains("electra.embeddings.position_ids"))
@@ -131,7 +132,7 @@ struct ClassifierLoadingTests {
 
     @Test("a folder without config.json or weights is a typed error naming the file")
     func missingFiles() throws {
-        let empty = try ClassifierFixtures.temporaryFolder()
+        let empty = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: empty) }
         #expect(throws: ModelError.missingFile(folder: empty.path, name: "config.json")) {
             try SequenceClassifierModel.load(folder: empty)

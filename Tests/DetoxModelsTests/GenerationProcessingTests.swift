@@ -1,5 +1,6 @@
 import DetoxModels
 import DetoxTensor
+import DetoxTestSupport
 import Foundation
 import Testing
 
@@ -76,7 +77,7 @@ import Testing
         let gradient = try #require(try picked.sum().backward()[logits])
         let softmax: [Double] = [1.0, 2.0, 3.0].map { Self.e($0 - lse) }
         let expected: [Float] = [Float(-softmax[0]), Float(-softmax[1]), Float(1 - softmax[2]), 0, 0, 0]
-        let difference: Float = zip(gradient.values, expected).map { Swift.abs($0 - $1) }.max() ?? 0
+        let difference = try TestSupport.maxAbsDifference(gradient.values, expected)
         #expect(difference < 1e-6)
         #expect(throws: ModelError.self) { try TokenLogProbabilities.gather(logits, targets: [3, 0]) }
         #expect(throws: ModelError.self) { try TokenLogProbabilities.gather(logits, targets: [0]) }

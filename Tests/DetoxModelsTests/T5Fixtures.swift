@@ -72,22 +72,9 @@ enum T5Fixtures {
         try T5ForConditionalGeneration.load(folder: folder(name))
     }
 
-    /// Largest absolute difference, or infinity when the counts differ.
-    static func maxDifference(_ actual: [Float], _ expected: [Float]) -> Float {
-        guard actual.count == expected.count else { return .infinity }
-        return zip(actual, expected).reduce(0) { Swift.max($0, Swift.abs($1.0 - $1.1)) }
-    }
-
     /// Drops trailing pad (0) tokens after the first EOS of a generated row, as a batch-1 run returns it.
     static func trimmed(_ row: [Int], eos: Int = 1) -> [Int] {
         guard let end = row.dropFirst().firstIndex(of: eos) else { return row }
         return Array(row[...end])
-    }
-
-    /// A scratch folder removed by the caller.
-    static func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("t5-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 }

@@ -16,6 +16,7 @@ import Testing
             configuration: .greedy(maxNewTokens: g.max_new_tokens))
         #expect(output.sequences == g.sequences, "\(name): greedy ids differ from transformers")
         // Per-row lengths: up to and including EOS, or all max_new_tokens.
+        try #require(!g.sequences.isEmpty, "the fixture has no sequences")
         for (row, sequence) in g.sequences.enumerated() {
             let stop = sequence.dropFirst().firstIndex(of: 1)
             #expect(output.stoppedAtEOS[row] == (stop != nil))

@@ -2,6 +2,7 @@ import DetoxCheckpoints
 import DetoxModels
 import DetoxNN
 import DetoxTensor
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -43,7 +44,7 @@ import Testing
     }
 
     @Test func invalidValuesNameTheFileAndKey() throws {
-        let folder = try T5Fixtures.temporaryFolder()
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         let cases: [(String, String)] = [
             (#"{"model_type": "t5", "d_model": 0}"#, "d_model"),
@@ -67,7 +68,7 @@ import Testing
     }
 
     @Test func unsupportedModelTypeIsNamed() throws {
-        let folder = try T5Fixtures.temporaryFolder()
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data(#"{"model_type": "bart", "d_model": 32}"#.utf8).write(to: folder.appendingPathComponent("config.json"))
         #expect(
@@ -79,7 +80,7 @@ import Testing
     }
 
     @Test func missingFilesAreNamed() throws {
-        let folder = try T5Fixtures.temporaryFolder()
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(throws: ModelError.missingFile(folder: folder.path, name: "config.json")) {
             try T5ForConditionalGeneration.load(folder: folder)
@@ -115,7 +116,7 @@ import Testing
             try T5ForConditionalGeneration(configuration: configuration, tensors: wrong, source: "test")
         }
         // The folder loader reports the file it read.
-        let folder = try T5Fixtures.temporaryFolder()
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.copyItem(
             at: source.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))

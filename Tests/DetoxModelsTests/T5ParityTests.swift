@@ -2,6 +2,8 @@ import DetoxCheckpoints
 import DetoxModels
 import DetoxNN
 import DetoxTensor
+import DetoxTestFiles
+import DetoxTestSupport
 import Foundation
 import Testing
 
@@ -20,11 +22,13 @@ import Testing
         }
         #expect(output.encoderHiddenState.shape == f.encoder_shape)
         #expect(output.logits.shape == f.logits_shape)
-        let encoderDifference = T5Fixtures.maxDifference(output.encoderHiddenState.values, f.encoder_last_hidden_state)
+        let encoderDifference = try TestSupport.maxAbsDifference(
+            output.encoderHiddenState.values, f.encoder_last_hidden_state)
         #expect(encoderDifference <= Self.tolerance, "\(name): encoder output differs by \(encoderDifference)")
-        let logitsDifference = T5Fixtures.maxDifference(output.logits.values, f.logits)
+        let logitsDifference = try TestSupport.maxAbsDifference(output.logits.values, f.logits)
         #expect(logitsDifference <= Self.tolerance, "\(name): logits differ by \(logitsDifference)")
-        let hiddenDifference = T5Fixtures.maxDifference(output.decoderHiddenState.values, f.decoder_last_hidden_state)
+        let hiddenDifference = try TestSupport.maxAbsDifference(
+            output.decoderHiddenState.values, f.decoder_last_hidden_state)
         #expect(hiddenDifference <= Self.tolerance, "\(name): decoder hidden state differs by \(hiddenDifference)")
         let loss = try #require(output.loss)
         #expect(Swift.abs(loss.item - f.loss) <= Self.tolerance, "\(name): loss \(loss.item) vs \(f.loss)")
@@ -42,7 +46,7 @@ import Testing
                 inputIDs: f.input_ids, attentionMask: f.attention_mask, decoderInputIDs: t.decoder_input_ids,
                 decoderAttentionMask: t.decoder_attention_mask)
         }
-        let logitsDifference = T5Fixtures.maxDifference(full.logits.values, t.logits)
+        let logitsDifference = try TestSupport.maxAbsDifference(full.logits.values, t.logits)
         #expect(
             logitsDifference <= Self.tolerance,
             "\(name): logits with a padded decoder mask differ by \(logitsDifference)")
@@ -53,14 +57,14 @@ import Testing
         let rows = t.decoder_input_ids.count
         let width = t.decoder_input_ids[0].count
         #expect(scored.logProbabilities.shape == [rows, width - 1])
-        let difference = T5Fixtures.maxDifference(scored.logProbabilities.values, t.token_logprobs)
+        let difference = try TestSupport.maxAbsDifference(scored.logProbabilities.values, t.token_logprobs)
         #expect(difference <= Self.tolerance, "\(name): token log-probabilities differ by \(difference)")
         // Positions 0..<T of the hidden state are what the value head reads (TRL's values[:, :-1]).
         let dimension = model.configuration.modelDimension
         let expectedHidden = (0..<rows).flatMap { r in
             t.decoder_last_hidden_state[(r * width * dimension)..<((r * width + width - 1) * dimension)]
         }
-        let hiddenDifference = T5Fixtures.maxDifference(scored.decoderHiddenState.values, Array(expectedHidden))
+        let hiddenDifference = try TestSupport.maxAbsDifference(scored.decoderHiddenState.values, Array(expectedHidden))
         #expect(hiddenDifference <= Self.tolerance, "\(name): hidden states differ by \(hiddenDifference)")
     }
 
@@ -84,7 +88,7 @@ import Testing
                 decoderAttentionMask: t.decoder_attention_mask)
         }
         #expect(output.values.shape == [t.decoder_input_ids.count, t.decoder_input_ids[0].count])
-        let difference = T5Fixtures.maxDifference(output.values.values, t.values)
+        let difference = try TestSupport.maxAbsDifference(output.values.values, t.values)
         #expect(difference <= Self.tolerance, "\(name): values differ by \(difference)")
 
         // The PPO helper gives the same values at positions 0..<T and the same log-probabilities.
@@ -93,8 +97,8 @@ import Testing
             decoderAttentionMask: t.decoder_attention_mask)
         let width = t.decoder_input_ids[0].count
         let expected = (0..<t.decoder_input_ids.count).flatMap { r in t.values[(r * width)..<(r * width + width - 1)] }
-        #expect(T5Fixtures.maxDifference(scored.values.values, Array(expected)) <= Self.tolerance)
-        #expect(T5Fixtures.maxDifference(scored.logProbabilities.values, t.token_logprobs) <= Self.tolerance)
+        #expect(try TestSupport.maxAbsDifference(scored.values.values, Array(expected)) <= Self.tolerance)
+        #expect(try TestSupport.maxAbsDifference(scored.logProbabilities.values, t.token_logprobs) <= Self.tolerance)
     }
 
     @Test func valueHeadFolderLoadingAndGradients() throws {
@@ -135,7 +139,7 @@ import Testing
         // A folder with only config.json and pytorch_model.bin (torch.save of the full state dict,
         // tied copies included) loads the same weights and gives transformers' outputs.
         let source = try T5Fixtures.folder(name)
-        let folder = try T5Fixtures.temporaryFolder()
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         for file in ["config.json", "pytorch_model.bin"] {
             try FileManager.default.copyItem(
@@ -151,7 +155,7 @@ import Testing
         let output = try Tensor.withNoGrad {
             try fromBin(inputIDs: f.input_ids, attentionMask: f.attention_mask, labels: f.labels)
         }
-        #expect(T5Fixtures.maxDifference(output.logits.values, f.logits) <= Self.tolerance)
+        #expect(try TestSupport.maxAbsDifference(output.logits.values, f.logits) <= Self.tolerance)
         #expect(Swift.abs((output.loss?.item ?? .nan) - f.loss) <= Self.tolerance)
     }
 

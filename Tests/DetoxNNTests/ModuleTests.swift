@@ -1,5 +1,6 @@
 import DetoxNN
 import DetoxTensor
+import DetoxTestFiles
 import DetoxTestSupport
 import Foundation
 import Testing
@@ -177,8 +178,9 @@ import Testing
     }
 
     @Test func saveAndLoadSafetensorsRoundTrip() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let url = folder.file("tiny.safetensors")
         let a = Tiny(seed: 1)
         let b = Tiny(seed: 2)
         try a.save(safetensors: url)

@@ -146,6 +146,9 @@ func runAndCompare(
 ) throws -> Float {
     let schedule = try fixture.makeSchedule()
     var worst: Float = 0
+    try #require(
+        !range.isEmpty && range.upperBound <= fixture.steps.count, "steps \(range) of \(fixture.steps.count)",
+        sourceLocation: sourceLocation)
     for index in range {
         let step = fixture.steps[index]
         if let schedule { optimizer.applySchedule(schedule) }

@@ -27,7 +27,7 @@ struct ScheduleTests {
     @Test("Multipliers and rates per step")
     func parity() throws {
         let fixture = try loadFixture(ScheduleFixture.self, "schedules")
-        #expect(fixture.cases.count == 13)
+        try #require(fixture.cases.count == 13)
         for c in fixture.cases {
             let schedule: LearningRateSchedule
             switch c.kind {

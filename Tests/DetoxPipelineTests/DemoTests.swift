@@ -1,6 +1,7 @@
 import DetoxDemo
 import DetoxEvaluation
 import DetoxPipeline
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -11,8 +12,7 @@ import Testing
     @Test func quickDemoDetoxifies() throws {
         var options = DemoPipeline.Options()
         options.quick = true
-        options.outputFolder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "detox-demo-\(UUID().uuidString)")
+        options.outputFolder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: options.outputFolder) }
         var lines: [String] = []
         let summary = try DemoPipeline.run(options) { lines.append($0) }

@@ -4,6 +4,7 @@ import DetoxLoRA
 import DetoxModels
 import DetoxPipeline
 import DetoxTensor
+import DetoxTestFiles
 import DetoxTraining
 import Foundation
 import Testing
@@ -69,7 +70,7 @@ enum MiniWorld {
     /// Stopping after the step-2 checkpoint and resuming reproduces the uninterrupted run's
     /// statistics exactly (every non-timing value of every step) and its final adapter.
     @Test func resumeReproducesTheUninterruptedStatistics() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("detox-ppo-\(UUID().uuidString)")
+        let root = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: root) }
         let world = try MiniWorld.build(at: root.appendingPathComponent("world"))
 

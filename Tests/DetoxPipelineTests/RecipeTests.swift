@@ -1,4 +1,5 @@
 import DetoxPipeline
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -8,10 +9,6 @@ import Testing
         let url = folder.appendingPathComponent(name)
         try Data(text.utf8).write(to: url)
         return url
-    }
-
-    static func temporaryFolder() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("detox-recipe-\(UUID().uuidString)")
     }
 
     /// The shipped recipes parse (their models and data are Hub ids; nothing is downloaded here).
@@ -32,7 +29,7 @@ import Testing
     }
 
     @Test func unknownKeysAndWrongTypesNameTheirKeyPath() throws {
-        let folder = Self.temporaryFolder()
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         let base = "output: out\nmodel: m\ndataset: {train: t.csv, test: t.csv}\n"
         let cases: [(String, String, String)] = [
@@ -61,7 +58,7 @@ import Testing
     /// A whole recipe over tiny local models runs end to end; running it again skips every stage;
     /// raising the PPO step count reruns only PPO, which resumes from its checkpoint.
     @Test func recipeRunsSkipsAndResumes() throws {
-        let folder = Self.temporaryFolder()
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         let world = try MiniWorld.build(at: folder.appendingPathComponent("world"))
         func recipe(ppoSteps: Int) -> String {

@@ -25,6 +25,7 @@ struct QuantizedTensor4BitParityTests {
     func plainCodesAndAbsmax() throws {
         let fixtures = try QuantizationFixtures.load()
         var checked = 0
+        try #require(!(try fixtures.cases).isEmpty, "the fixture has no cases")
         for testCase in try fixtures.cases {
             let input = try fixtures.tensor("\(testCase.name).input").reshaped(testCase.shape)
             for variant in testCase.variants where !variant.doubleQuantization {
@@ -50,6 +51,7 @@ struct QuantizedTensor4BitParityTests {
     func doubleQuantizedScales() throws {
         let fixtures = try QuantizationFixtures.load()
         var checked = 0
+        try #require(!(try fixtures.cases).isEmpty, "the fixture has no cases")
         for testCase in try fixtures.cases {
             let input = try fixtures.tensor("\(testCase.name).input").reshaped(testCase.shape)
             for variant in testCase.variants where variant.doubleQuantization {
@@ -80,6 +82,7 @@ struct QuantizedTensor4BitParityTests {
     @Test("dequantized values are bit-identical to bitsandbytes' reference dequantize_4bit")
     func dequantizedValues() throws {
         let fixtures = try QuantizationFixtures.load()
+        try #require(!(try fixtures.cases).isEmpty, "the fixture has no cases")
         for testCase in try fixtures.cases {
             let input = try fixtures.tensor("\(testCase.name).input").reshaped(testCase.shape)
             for variant in testCase.variants {
@@ -104,6 +107,7 @@ struct QuantizedTensor4BitParityTests {
         let fixtures = try QuantizationFixtures.load()
         let capability = try #require(fixtures.meta["cpu_capability"] as? String)
         let avx512 = capability.hasPrefix("AVX512")
+        try #require(!(try fixtures.cases).isEmpty, "the fixture has no cases")
         for testCase in try fixtures.cases {
             let last = testCase.shape.last ?? 0
             let misaligned = avx512 && testCase.shape.count > 1 && last % 16 == 0 && last % testCase.blocksize != 0
@@ -132,7 +136,7 @@ struct QuantizedTensor4BitParityTests {
     func torchMean() throws {
         let fixtures = try QuantizationFixtures.load()
         let entries = try #require(fixtures.meta["torch_mean"] as? [[String: Any]])
-        #expect(entries.count == 18)
+        try #require(entries.count == 18)
         for entry in entries {
             let count = try #require(entry["count"] as? Int)
             let threads = try #require(entry["threads"] as? Int)

@@ -8,7 +8,7 @@ public enum TestSupport {
         _ actual: [Float], _ expected: [Float], rtol: Float, atol: Float
     ) -> String? {
         guard actual.count == expected.count else {
-            return "count \(actual.count) != expected \(expected.count)"
+            return CountMismatch(actual: actual.count, expected: expected.count).description
         }
         for i in 0..<actual.count {
             let a = actual[i]
@@ -22,9 +22,13 @@ public enum TestSupport {
         return nil
     }
 
-    /// Largest absolute difference.
-    public static func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-        zip(a, b).reduce(0) { Swift.max($0, Swift.abs($1.0 - $1.1)) }
+    /// Largest absolute difference between `actual` and `expected`; throws ``CountMismatch`` when
+    /// their lengths differ, since a difference over the common prefix would hide a missing tail.
+    public static func maxAbsDifference(_ actual: [Float], _ expected: [Float]) throws(CountMismatch) -> Float {
+        guard actual.count == expected.count else {
+            throw CountMismatch(actual: actual.count, expected: expected.count)
+        }
+        return zip(actual, expected).reduce(0) { Swift.max($0, Swift.abs($1.0 - $1.1)) }
     }
 
     /// Compares the analytic gradients of `f` at `inputs` with central finite differences.

@@ -1,3 +1,4 @@
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -71,8 +72,7 @@ import Testing
 
     @Test func missingAndTruncatedFiles() throws {
         let fm = FileManager.default
-        let temp = fm.temporaryDirectory.appendingPathComponent("tok-errors-\(UUID().uuidString)")
-        try fm.createDirectory(at: temp, withIntermediateDirectories: true)
+        let temp = try TemporaryFolder().url
         defer { try? fm.removeItem(at: temp) }
         #expect(throws: TokenizerError.self) { _ = try Tokenizer.load(from: temp) }
 

@@ -1,6 +1,7 @@
 // swift-format-ignore-file: AlwaysUseLowerCamelCase
 
 // (fixture fields keep the snake_case keys the Python fixture scripts write)
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -70,8 +71,7 @@ enum Fixtures {
         guard legacy else { return try Tokenizer.load(from: source) }
         // Copy everything but tokenizer.json into a temporary folder.
         let fm = FileManager.default
-        let temp = fm.temporaryDirectory.appendingPathComponent("tok-legacy-\(name)-\(UUID().uuidString)")
-        try fm.createDirectory(at: temp, withIntermediateDirectories: true)
+        let temp = try TemporaryFolder().url
         defer { try? fm.removeItem(at: temp) }
         let modelFiles: Set = ["spiece.model", "vocab.txt", "vocab.json", "merges.txt"]
         for file in try fm.contentsOfDirectory(atPath: source.path)

@@ -13,7 +13,7 @@ import Testing
     func singleSequences(name: String) throws {
         let tokenizer = try Fixtures.tokenizer(name, legacy: false)
         let expected = try Fixtures.expected(name)
-        #expect(expected.single.count >= 500)
+        try #require(expected.single.count >= 500)
         var failures = 0
         var first: String? = nil
         for e in expected.single {
@@ -29,6 +29,7 @@ import Testing
     func pairEncodings(name: String) throws {
         let tokenizer = try Fixtures.tokenizer(name, legacy: false)
         let expected = try Fixtures.expected(name)
+        try #require(!expected.pairs.isEmpty, "the fixture has no pairs")
         for e in expected.pairs {
             let enc = tokenizer.encode(e.a, pair: e.b)
             let ok =
@@ -46,6 +47,7 @@ import Testing
     func batchPaddingAndTruncation(name: String) throws {
         let tokenizer = try Fixtures.tokenizer(name, legacy: false)
         let expected = try Fixtures.expected(name)
+        try #require(!expected.batches.isEmpty, "the fixture has no batches")
         for batch in expected.batches {
             let padding = Padding(.longest, side: batch.padding_side == "left" ? .left : .right)
             let truncation = Truncation(maxLength: batch.max_length)
@@ -82,6 +84,7 @@ import Testing
         let expected = try Fixtures.expected(name)
         var failures = 0
         var first: String? = nil
+        try #require(!expected.single.isEmpty, "the fixture has no single encodings")
         for e in expected.single {
             if let m = mismatch(legacy, e) {
                 failures += 1

@@ -1,5 +1,6 @@
 import DetoxModels
 import DetoxTensor
+import DetoxTestFiles
 import DetoxTraining
 import Foundation
 import Testing
@@ -41,7 +42,7 @@ import Testing
         let accuracy = try trainer.accuracy(Self.examples(count: 24, offset: 100))
         #expect(accuracy >= 0.9, "held-out accuracy \(accuracy)")
 
-        let folder = TinyWorld.temporaryFolder()
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         try SequenceClassifierModel.save(classifier, to: folder)
         let reloaded = try SequenceClassifierModel.load(folder: folder)

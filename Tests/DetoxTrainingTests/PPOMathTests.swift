@@ -98,6 +98,7 @@ import Testing
             ratioThreshold: 10)
         expectClose(pgLoss.item, reference["pg_loss"], "pg_loss")
         expectClose(vfLoss.item, reference["vf_loss_scaled"], "vf_coef·vf_loss")
+        try #require(!statistics.named.isEmpty, "no statistics to compare")
         for (name, value) in statistics.named {
             expectClose(value, reference[name], name)
         }
@@ -127,6 +128,8 @@ import Testing
         let klValues = try #require(reference["kl_values"] as? [Double])
         let expected = try #require(reference["values"] as? [Double])
         var controller = KLController.adaptive(initial: 0.2, target: 6, horizon: 10000)
+        try #require(!klValues.isEmpty, "the fixture has no KL values")
+        try #require(klValues.count == expected.count)
         for (kl, value) in zip(klValues, expected) {
             controller.update(current: kl, nSteps: 16)
             #expect(
@@ -164,6 +167,7 @@ import Testing
             referenceLogprobs: try f.tensor("ref_logprobs"), nonScoreRewards: try f.tensor("non_score_kl"),
             kls: try f.tensor("kls_kl"), mask: mask, queryLengths: queryLengths, responseLengths: responseLengths,
             minibatches: minibatches)
+        try #require(!expected.isEmpty, "the fixture has no expected values")
         for (key, value) in expected.sorted(by: { $0.key < $1.key }) {
             let ours = try #require(stats[key], "\(key) is missing")
             #expect(Swift.abs(ours - value) <= 1e-5 * Swift.max(1, Swift.abs(value)), "\(key): \(ours) vs \(value)")

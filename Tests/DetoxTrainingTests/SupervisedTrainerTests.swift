@@ -3,6 +3,7 @@ import DetoxLoRA
 import DetoxModels
 import DetoxNN
 import DetoxTensor
+import DetoxTestFiles
 import DetoxTraining
 import Foundation
 import Testing
@@ -38,7 +39,7 @@ struct SimulatedKill: Error {}
 
     /// Thirty LoRA steps on the tiny dialogue set must cut the validation loss by at least 30%.
     @Test func fineTuningLowersValidationLoss() throws {
-        let folder = TinyWorld.temporaryFolder()
+        let folder = try TemporaryFolder().url
         defer { try? FileManager.default.removeItem(at: folder) }
         let trainer = try Self.trainer(steps: 30, folder: folder)
         let before = try #require(try trainer.validationLoss())
@@ -57,8 +58,8 @@ struct SimulatedKill: Error {}
     /// Killing the run after the step-5 checkpoint and resuming reproduces the uninterrupted run's
     /// loss curve exactly (same bits), including the metrics file.
     @Test func resumeReproducesTheUninterruptedRun() throws {
-        let straightFolder = TinyWorld.temporaryFolder()
-        let resumedFolder = TinyWorld.temporaryFolder()
+        let straightFolder = try TemporaryFolder().url
+        let resumedFolder = try TemporaryFolder().url
         defer {
             try? FileManager.default.removeItem(at: straightFolder)
             try? FileManager.default.removeItem(at: resumedFolder)
@@ -87,6 +88,8 @@ struct SimulatedKill: Error {}
         var p = Self.parameters(steps: 1)
         p.schedule = "exponential"
         let (model, lora) = try TinyWorld.adaptedModel()
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
         #expect(
             throws: TrainingError.invalidSetting(
                 name: "schedule", reason: "expected linear, cosine or constant, got exponential")
@@ -95,7 +98,7 @@ struct SimulatedKill: Error {}
                 model: model, tokenizer: try TinyWorld.tokenizer(),
                 train: DialogueDataset(records: TinyWorld.dialogues(count: 4)),
                 validation: nil, template: .summarize, parameters: p, adapterConfiguration: lora,
-                outputFolder: TinyWorld.temporaryFolder())
+                outputFolder: folder.url)
         }
     }
 }

@@ -72,8 +72,4 @@ enum TinyWorld {
         try LoRA.apply(lora, to: model, generator: &generator)
         return (model, lora)
     }
-
-    static func temporaryFolder() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("detox-training-\(UUID().uuidString)")
-    }
 }
