@@ -2,6 +2,7 @@ import DetoxCheckpoints
 import DetoxModels
 import DetoxNN
 import DetoxTensor
+import DetoxTestFiles
 import DetoxTestSupport
 import Foundation
 import Testing
@@ -47,7 +48,7 @@ struct TextEncoderTests {
 
     /// A temporary folder holding the fixture's config (edited) and `tensors`.
     static func copy(tensors: [String: Tensor], edit: (inout [String: Any]) -> Void = { _ in }) throws -> URL {
-        let url = try ClassifierFixtures.temporaryFolder()
+        let url = try TemporaryFolder().url
         let data = try Data(contentsOf: try folder().appendingPathComponent("config.json"))
         var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         edit(&object)

@@ -1,5 +1,6 @@
 import DetoxDatasets
 import DetoxLoRA
+import DetoxTestFiles
 import DetoxTraining
 import Foundation
 import Testing
@@ -12,8 +13,9 @@ import Testing
     static let base = "output: out\nmodel: m\ndataset: {train: t.csv, test: t.csv}\n"
 
     static func recipe(_ text: String) throws -> Recipe {
-        let folder = RecipeTests.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let scratch = try TemporaryFolder()
+        defer { scratch.cleanUp() }
+        let folder = scratch.url
         return try Recipe(contentsOf: RecipeTests.write(base + text, in: folder))
     }
 
@@ -78,8 +80,9 @@ import Testing
     }
 
     @Test func badValuesAndUnknownKeysNameTheirKeyPath() throws {
-        let folder = RecipeTests.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let scratch = try TemporaryFolder()
+        defer { scratch.cleanUp() }
+        let folder = scratch.url
         let cases: [(String, String, String)] = [
             ("ppo: {reward_model: r, lora: {rank: x}}", "stages.ppo.lora.rank", "expected an integer, found \"x\""),
             ("ppo: {reward_model: r, lora: {dropout: 0.1}}", "stages.ppo.lora.dropout", "unknown key"),
