@@ -5,7 +5,7 @@ import DetoxQuantization
 import DetoxTraining
 import Foundation
 
-/// `detox finetune`: LoRA (or QLoRA) supervised fine-tuning of T5 on a dialogue set.
+/// `detox finetune`: LoRA (or QLoRA) supervised fine-tuning of a language model (T5 today) on a dialogue set.
 public enum FineTuneStage {
     public struct Options: Sendable {
         public var model: URL
