@@ -37,7 +37,8 @@ public enum LanguageModelLoader {
     static func modelType(of folder: URL) throws -> String? {
         let folder = ModelFolder(folder)
         let file = folder.configURL.path
-        guard let object = (try? JSONSerialization.jsonObject(with: try folder.configData())) as? [String: Any] else {
+        let data = try folder.configData()
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ModelError.invalidConfiguration(file: file, key: "", reason: "not a JSON object")
         }
         guard let value = object["model_type"] else { return nil }

@@ -13,9 +13,13 @@ import DetoxTensor
 /// - Shapes: for `B` rows, ``forward(queries:responses:)`` returns log-probabilities `[B, T]`, values
 ///   `[B, T]`, logits `[B, T, vocab]` and a 0/1 mask `[B, T]`; ``responseMask(queries:responses:)``
 ///   returns that same mask without running the model.
-/// - Alignment: column `t` of a row depends only on that row's query and response, never on the
-///   other rows of the call, and only the width `T` does. So rows evaluated in different groupings
-///   line up once narrower results are padded with zeros on the right (outside the mask).
+/// - Alignment: columns are response-aligned. Column `t` of a row scores that row's response at the
+///   same place whatever other rows share the call; only the width `T` depends on them. The trainer
+///   evaluates minibatches separately and pads narrower results with zeros on the right (outside
+///   the mask) to line them up. A family that packs rows with left padding (decoder-only, TRL's
+///   layout) therefore returns the columns of each response, shifted to start at column 0. That
+///   changes none of TRL's masked quantities: the score still lands on the last masked position,
+///   and generalized advantage estimation sees zero values and rewards after each response.
 /// - Values come from the value head on the hidden state of the position that predicts the token
 ///   (TRL's `values[:, :-1]` alignment with the log-probabilities).
 /// - Dropout follows `setTraining(_:)`; gradients are recorded unless the caller is inside
