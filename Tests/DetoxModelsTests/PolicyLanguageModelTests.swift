@@ -34,6 +34,23 @@ import Testing
         #expect(
             throws: ModelError.invalidConfiguration(file: config.path, key: "model_type", reason: "not a string")
         ) { try LanguageModelLoader.load(folder: other) }
+        // Without model_type, a known architecture names the family; an unknown one is named.
+        try Data(#"{"architectures": ["GPT2LMHeadModel"]}"#.utf8).write(to: config)
+        #expect(
+            throws: ModelError.unsupportedModelType(
+                file: config.path, modelType: "GPT2LMHeadModel",
+                supported: ["T5ForConditionalGeneration", "T5WithLMHeadModel"])
+        ) { try LanguageModelLoader.load(folder: other) }
+        try FileManager.default.copyItem(
+            at: folder.appendingPathComponent("model.safetensors"),
+            to: other.appendingPathComponent("model.safetensors"))
+        var json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("config.json")))
+                as? [String: Any])
+        json["model_type"] = nil
+        json["architectures"] = ["T5ForConditionalGeneration"]
+        try JSONSerialization.data(withJSONObject: json).write(to: config)
+        #expect(try LanguageModelLoader.load(folder: other) is T5ForConditionalGeneration)
         try FileManager.default.removeItem(at: config)
         #expect(throws: ModelError.missingFile(folder: other.path, name: "config.json")) {
             try LanguageModelLoader.load(folder: other)
