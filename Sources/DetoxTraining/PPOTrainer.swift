@@ -1,6 +1,5 @@
-// Follows trl `trl/trainer/ppo_trainer.py` (v0.11.4), `PPOTrainer.step`, for encoder–decoder
-// policies with a value head and a LoRA adapter whose reference model is the same network with
-// the adapter disabled.
+// Follows trl `trl/trainer/ppo_trainer.py` (v0.11.4), `PPOTrainer.step`, for policies with a value
+// head and a LoRA adapter whose reference model is the same network with the adapter disabled.
 
 import DetoxLoRA
 import DetoxModels
@@ -9,8 +8,9 @@ import DetoxOptimizers
 import DetoxTensor
 import Foundation
 
-/// One PPO step's inputs: tokenized queries, the responses as generation returned them
-/// (`[decoder_start, t1, ..., EOS?]`, no padding) and one score per sample.
+/// One PPO step's inputs: tokenized queries, the responses as the policy's generation returned them
+/// (``LanguageModel/generateResponses(queries:configuration:generator:)``: for T5
+/// `[decoder_start, t1, ..., EOS?]`; no padding) and one score per sample.
 public struct PPOBatch: Sendable {
     public var queries: [[Int]]
     public var responses: [[Int]]
@@ -23,15 +23,16 @@ public struct PPOBatch: Sendable {
     }
 }
 
-/// Proximal policy optimization of a T5 policy's trainable parameters (its LoRA adapter and value
-/// head) with a KL penalty to the reference model, as TRL's `PPOTrainer.step`.
+/// Proximal policy optimization of a policy's trainable parameters (its LoRA adapter and value head)
+/// with a KL penalty to the reference model, as TRL's `PPOTrainer.step`.
 ///
-/// Difference from TRL, on purpose: TRL's seq2seq masking (`start = 1`) drops the first generated
-/// token from the KL, the advantages and the loss, so the policy's first word is never trained.
-/// Here every response token takes part: position `t` of the mask covers
-/// `log p(response[t+1] | response[...t])` for every generated token, the last one (EOS) included.
+/// The trainer does TRL's arithmetic on what the policy's forward pass returns; which positions are
+/// scored (the response mask) is the policy family's. For T5, on purpose unlike TRL: TRL's seq2seq
+/// masking (`start = 1`) drops the first generated token from the KL, the advantages and the loss,
+/// so the policy's first word is never trained; here every generated token takes part, EOS included
+/// (see ``PolicyLanguageModel/forward(queries:responses:)`` of `T5WithValueHead`).
 public final class PPOTrainer {
-    public let policy: T5WithValueHead
+    public let policy: any PolicyLanguageModel
     public let configuration: PPOConfiguration
     public let optimizer: Adam
     public private(set) var klController: KLController
@@ -44,7 +45,7 @@ public final class PPOTrainer {
     public var warn: (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
 
     /// The policy must carry LoRA adapters (the reference is the policy with them off).
-    public init(policy: T5WithValueHead, configuration: PPOConfiguration) throws {
+    public init(policy: any PolicyLanguageModel, configuration: PPOConfiguration) throws {
         try configuration.validate()
         guard !LoRA.adapters(in: policy.model).isEmpty else {
             throw TrainingError.invalidSetting(
@@ -61,79 +62,77 @@ public final class PPOTrainer {
         self.generator = SeededGenerator(seed: configuration.seed)
     }
 
-    // MARK: - Inputs
-
-    struct ModelInputs {
-        var inputIDs: [[Int]]
-        var attentionMask: [[Int]]
-        var decoderTokens: [[Int]]
-        var decoderMask: [[Int]]
-        /// `[B, T]` 0/1: which log-probability positions belong to the response.
-        var mask: Tensor
-        var length: Int
-    }
-
-    func inputs(_ batch: PPOBatch, rows: [Int]) -> ModelInputs {
-        let pad = policy.model.configuration.padTokenID
-        let queries = rows.map { batch.queries[$0] }
-        let responses = rows.map { batch.responses[$0] }
-        let sourceLength = queries.map(\.count).max() ?? 0
-        let decoderLength = responses.map(\.count).max() ?? 0
-        let t = decoderLength - 1
-        var mask = [Float](repeating: 0, count: rows.count * Swift.max(t, 0))
-        for (i, response) in responses.enumerated() where response.count >= 2 {
-            for p in 0..<(response.count - 1) { mask[i * t + p] = 1 }
-        }
-        return ModelInputs(
-            inputIDs: queries.map { $0 + Array(repeating: pad, count: sourceLength - $0.count) },
-            attentionMask: queries.map {
-                Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: sourceLength - $0.count)
-            },
-            decoderTokens: responses.map { $0 + Array(repeating: pad, count: decoderLength - $0.count) },
-            decoderMask: responses.map {
-                Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: decoderLength - $0.count)
-            },
-            mask: Tensor(mask, shape: [rows.count, t]), length: t)
-    }
-
-    /// Log-probabilities `[B, T]`, values `[B, T]` and logits of the policy (or, with
-    /// `reference`, of the policy with its adapters off) for `rows`, dropout off.
-    func forward(_ x: ModelInputs, reference: Bool = false) throws -> (logprobs: Tensor, values: Tensor, logits: Tensor)
-    {
-        let run = {
-            try self.policy.logProbabilitiesAndValues(
-                inputIDs: x.inputIDs, attentionMask: x.attentionMask, decoderTokens: x.decoderTokens,
-                decoderAttentionMask: x.decoderMask)
-        }
-        let result = reference ? try LoRA.withAdaptersDisabled(policy.model, run) : try run()
-        return (result.logProbabilities, result.values, result.logits)
-    }
-
     // MARK: - Step
 
     /// One PPO step: forward passes, rewards with the KL penalty, advantages, `ppoEpochs` of
     /// clipped updates over shuffled minibatches, the KL-controller update. Returns TRL's statistics.
     public func step(_ batch: PPOBatch) throws -> [String: Double] {
         let c = configuration
-        guard batch.queries.count == c.batchSize, batch.responses.count == c.batchSize,
-            batch.scores.count == c.batchSize
-        else {
-            throw TrainingError.invalidSetting(
-                name: "batch",
-                reason:
-                    "expected \(c.batchSize) queries, responses and scores, got \(batch.queries.count), \(batch.responses.count), \(batch.scores.count)"
-            )
-        }
-        for (i, response) in batch.responses.enumerated() where response.count < 2 {
-            throw TrainingError.invalidSetting(
-                name: "responses[\(i)]", reason: "needs the start token and at least one generated token")
-        }
+        try validate(batch)
         let start = Date()
         var timing: [String: Double] = [:]
         policy.setTraining(false)
+        let scores = shapedScores(batch.scores)
 
-        // Score shaping.
-        var scores = batch.scores.map(Double.init)
+        var t0 = Date()
+        let firstPermutation = shuffledRows()
+        let rollout: Rollout
+        var reusable: ReusedForward?
+        (rollout, reusable) = try evaluateRollout(batch, order: firstPermutation)
+        timing["time/ppo/forward_pass"] = Date().timeIntervalSince(t0)
+
+        t0 = Date()
+        let (rewards, nonScore, kls) = try PPOMath.rewards(
+            scores: scores.map(Float.init), logprobs: rollout.fullLogprobs ?? rollout.logprobs,
+            refLogprobs: rollout.referenceFull ?? rollout.referenceLogprobs,
+            mask: rollout.mask, klCoefficient: klController.value, kind: c.klPenalty)
+        timing["time/ppo/compute_rewards"] = Date().timeIntervalSince(t0)
+        t0 = Date()
+        let targets = try PPOMath.advantages(
+            values: rollout.values, rewards: rewards, mask: rollout.mask, gamma: c.gamma, lambda: c.lam,
+            whitenRewards: c.whitenRewards)
+        timing["time/ppo/compute_advantages"] = Date().timeIntervalSince(t0)
+
+        t0 = Date()
+        let minibatchStats = try optimize(
+            batch, rollout: rollout, targets: targets, order: firstPermutation, reusable: &reusable)
+        timing["time/ppo/optimize_step"] = Date().timeIntervalSince(t0)
+
+        t0 = Date()
+        var stats = recordStep(
+            batch, scores: scores, rollout: rollout, nonScore: nonScore, kls: kls, minibatches: minibatchStats)
+        timing["time/ppo/calc_stats"] = Date().timeIntervalSince(t0)
+        timing["time/ppo/total"] = Date().timeIntervalSince(start)
+        stats.merge(timing) { a, _ in a }
+        for (key, value) in stats where !value.isFinite && !key.hasPrefix("ppo/val/var_explained") {
+            throw TrainingError.nonFinite(what: key, step: stepCount, value: Float(value))
+        }
+        return stats
+    }
+
+    // MARK: - Phases
+
+    /// One batch of `batchSize` queries, responses and scores, each response long enough to score.
+    func validate(_ batch: PPOBatch) throws {
+        let n = configuration.batchSize
+        guard batch.queries.count == n, batch.responses.count == n, batch.scores.count == n else {
+            throw TrainingError.invalidSetting(
+                name: "batch",
+                reason:
+                    "expected \(n) queries, responses and scores, got \(batch.queries.count), \(batch.responses.count), \(batch.scores.count)"
+            )
+        }
+        let minimum = policy.minimumResponseLength
+        for (i, response) in batch.responses.enumerated() where response.count < minimum {
+            throw TrainingError.invalidSetting(
+                name: "responses[\(i)]", reason: "has \(response.count) tokens, the policy needs at least \(minimum)")
+        }
+    }
+
+    /// Score scaling (running moments, optionally normalized) and clipping, as TRL's step.
+    func shapedScores(_ raw: [Float]) -> [Double] {
+        let c = configuration
+        var scores = raw.map(Double.init)
         if c.useScoreScaling {
             scoreMoments.update(scores)
             let eps = Double(Float.ulpOfOne)
@@ -143,15 +142,18 @@ public final class PPOTrainer {
                 : scores.map { $0 / (scoreMoments.std + eps) }
         }
         if let clip = c.scoreClip { scores = scores.map { Swift.min(Swift.max($0, -clip), clip) } }
+        return scores
+    }
 
-        // Old log-probabilities, values and reference log-probabilities of the whole batch, in
-        // minibatches taken in the first epoch's order. The policy's pass over the first minibatch
-        // records its graph: the first update reuses it, since no parameter has changed before it
-        // (TRL runs that forward pass again and gets the same numbers).
-        var t0 = Date()
-        let all = inputs(batch, rows: Array(0..<c.batchSize))
-        let firstPermutation = shuffledRows()
-        var reusable: (rows: [Int], output: (logprobs: Tensor, values: Tensor, logits: Tensor))?
+    /// The batch's old log-probabilities, values and reference log-probabilities (`[B, T]`, batch row
+    /// order), in minibatches taken in the first epoch's `order`. The policy's pass over the first
+    /// minibatch records its graph and comes back as `reusable`: the first update reuses it, since no
+    /// parameter has changed before it (TRL runs that forward pass again and gets the same numbers).
+    func evaluateRollout(_ batch: PPOBatch, order firstPermutation: [Int]) throws -> (Rollout, ReusedForward?) {
+        let c = configuration
+        let mask = policy.responseMask(queries: batch.queries, responses: batch.responses)
+        let width = mask.shape[1]
+        var reusable: ReusedForward?
         var lp: [Tensor] = []
         var v: [Tensor] = []
         var ref: [Tensor] = []
@@ -159,17 +161,16 @@ public final class PPOTrainer {
         var refFull: [Tensor] = []
         for chunk in stride(from: 0, to: c.batchSize, by: c.miniBatchSize) {
             let rows = Array(firstPermutation[chunk..<Swift.min(chunk + c.miniBatchSize, c.batchSize)])
-            let x = inputs(batch, rows: rows)
-            let policyOut = chunk == 0 ? try forward(x) : try Tensor.withNoGrad { try forward(x) }
+            let policyOut = chunk == 0 ? try forward(batch, rows) : try Tensor.withNoGrad { try forward(batch, rows) }
             if chunk == 0 { reusable = (rows, policyOut) }
-            let referenceOut = try Tensor.withNoGrad { try forward(x, reference: true) }
+            let referenceOut = try Tensor.withNoGrad { try forward(batch, rows, reference: true) }
             Tensor.withNoGrad {
-                lp.append(Self.padded(policyOut.logprobs.detached(), to: all.length))
-                v.append(Self.padded(policyOut.values.detached(), to: all.length))
-                ref.append(Self.padded(referenceOut.logprobs, to: all.length))
+                lp.append(Self.padded(policyOut.logProbabilities.detached(), to: width))
+                v.append(Self.padded(policyOut.values.detached(), to: width))
+                ref.append(Self.padded(referenceOut.logProbabilities, to: width))
                 if c.klPenalty == .full {
-                    full.append(Self.padded(policyOut.logits.detached().logSoftmax(), to: all.length))
-                    refFull.append(Self.padded(referenceOut.logits.logSoftmax(), to: all.length))
+                    full.append(Self.padded(policyOut.logits.detached().logSoftmax(), to: width))
+                    refFull.append(Self.padded(referenceOut.logits.logSoftmax(), to: width))
                 }
             }
         }
@@ -179,27 +180,21 @@ public final class PPOTrainer {
         func unshuffled(_ parts: [Tensor]) -> Tensor {
             Tensor.withNoGrad { Tensor.concatenate(parts, axis: 0).indexSelect(order) }
         }
-        let logprobs = unshuffled(lp)
-        let values = unshuffled(v)
-        let referenceLogprobs = unshuffled(ref)
-        let fullLogprobs = full.isEmpty ? nil : unshuffled(full)
-        let referenceFull = refFull.isEmpty ? nil : unshuffled(refFull)
-        timing["time/ppo/forward_pass"] = Date().timeIntervalSince(t0)
+        let rollout = Rollout(
+            logprobs: unshuffled(lp), values: unshuffled(v), referenceLogprobs: unshuffled(ref),
+            fullLogprobs: full.isEmpty ? nil : unshuffled(full),
+            referenceFull: refFull.isEmpty ? nil : unshuffled(refFull), mask: mask)
+        return (rollout, reusable)
+    }
 
-        t0 = Date()
-        let mask = all.mask
-        let (rewards, nonScore, kls) = try PPOMath.rewards(
-            scores: scores.map(Float.init), logprobs: fullLogprobs ?? logprobs,
-            refLogprobs: referenceFull ?? referenceLogprobs,
-            mask: mask, klCoefficient: klController.value, kind: c.klPenalty)
-        timing["time/ppo/compute_rewards"] = Date().timeIntervalSince(t0)
-        t0 = Date()
-        let (maskedValues, advantages, returns) = try PPOMath.advantages(
-            values: values, rewards: rewards, mask: mask, gamma: c.gamma, lambda: c.lam, whitenRewards: c.whitenRewards)
-        timing["time/ppo/compute_advantages"] = Date().timeIntervalSince(t0)
-
-        // PPO epochs over shuffled minibatches.
-        t0 = Date()
+    /// `ppoEpochs` of clipped updates over shuffled minibatches (the first epoch in `order`), one
+    /// optimizer step per backward batch; stops early when the policy KL passes 1.5 × `targetKL`.
+    /// Consumes `reusable` at the first minibatch.
+    func optimize(
+        _ batch: PPOBatch, rollout: Rollout, targets: (values: Tensor, advantages: Tensor, returns: Tensor),
+        order firstPermutation: [Int], reusable: inout ReusedForward?
+    ) throws -> [PPOLossStatistics] {
+        let c = configuration
         var minibatchStats: [PPOLossStatistics] = []
         epochs: for epoch in 0..<c.ppoEpochs {
             let permutation = epoch == 0 ? firstPermutation : shuffledRows()
@@ -209,26 +204,15 @@ public final class PPOTrainer {
                     from: backwardStart, to: backwardStart + c.backwardBatchSize, by: c.miniBatchSize)
                 {
                     let rows = Array(permutation[miniStart..<(miniStart + c.miniBatchSize)])
-                    let x = inputs(batch, rows: rows)
-                    let current: (logprobs: Tensor, values: Tensor, logits: Tensor)
+                    let current: PolicyForwardPass
                     if let reused = reusable, reused.rows == rows {
                         current = reused.output
                     } else {
-                        current = try forward(x)
+                        current = try forward(batch, rows)
                     }
                     reusable = nil
-                    func pick(_ t: Tensor) -> Tensor { Self.padded(t.indexSelect(rows), to: x.length) }
-                    let (pgLoss, vfLoss, stats) = try PPOMath.loss(
-                        oldLogprobs: pick(logprobs), values: pick(maskedValues), logits: current.logits,
-                        vpreds: current.values, logprobs: current.logprobs, mask: x.mask,
-                        advantages: pick(advantages), returns: pick(returns), cliprange: c.cliprange,
-                        cliprangeValue: c.cliprangeValue, vfCoefficient: c.vfCoef, ratioThreshold: c.ratioThreshold)
-                    let loss = (pgLoss + vfLoss) / Float(c.gradientAccumulationSteps)
-                    guard loss.item.isFinite else {
-                        throw TrainingError.nonFinite(what: "PPO loss", step: stepCount + 1, value: loss.item)
-                    }
-                    grads.accumulate(try loss.backward())
-                    minibatchStats.append(stats)
+                    minibatchStats.append(
+                        try accumulateLoss(current, rows: rows, rollout: rollout, targets: targets, into: &grads))
                 }
                 if let maxNorm = c.maxGradNorm { optimizer.clipGradientNorm(&grads, maxNorm: Float(maxNorm)) }
                 try optimizer.step(grads: grads)
@@ -237,15 +221,41 @@ public final class PPOTrainer {
                 break epochs
             }
         }
-        timing["time/ppo/optimize_step"] = Date().timeIntervalSince(t0)
+        return minibatchStats
+    }
 
-        // Statistics, as record_step_stats.
-        t0 = Date()
+    /// The clipped policy and value loss of one minibatch (`current`, the policy's pass over `rows`),
+    /// back-propagated into `grads`.
+    func accumulateLoss(
+        _ current: PolicyForwardPass, rows: [Int], rollout: Rollout,
+        targets: (values: Tensor, advantages: Tensor, returns: Tensor), into grads: inout GradStore
+    ) throws -> PPOLossStatistics {
+        let c = configuration
+        let width = current.mask.shape[1]
+        func pick(_ t: Tensor) -> Tensor { Self.padded(t.indexSelect(rows), to: width) }
+        let (pgLoss, vfLoss, stats) = try PPOMath.loss(
+            oldLogprobs: pick(rollout.logprobs), values: pick(targets.values), logits: current.logits,
+            vpreds: current.values, logprobs: current.logProbabilities, mask: current.mask,
+            advantages: pick(targets.advantages), returns: pick(targets.returns), cliprange: c.cliprange,
+            cliprangeValue: c.cliprangeValue, vfCoefficient: c.vfCoef, ratioThreshold: c.ratioThreshold)
+        let loss = (pgLoss + vfLoss) / Float(c.gradientAccumulationSteps)
+        guard loss.item.isFinite else {
+            throw TrainingError.nonFinite(what: "PPO loss", step: stepCount + 1, value: loss.item)
+        }
+        grads.accumulate(try loss.backward())
+        return stats
+    }
+
+    /// TRL's `record_step_stats`, the negative-KL warning and the KL-controller update; counts the step.
+    func recordStep(
+        _ batch: PPOBatch, scores: [Double], rollout: Rollout, nonScore: Tensor, kls: Tensor,
+        minibatches: [PPOLossStatistics]
+    ) -> [String: Double] {
         var stats = PPOStatistics.record(
             klCoefficient: klController.value, scores: scores, rawScores: batch.scores.map(Double.init),
-            logprobs: logprobs, referenceLogprobs: referenceLogprobs, nonScoreRewards: nonScore, kls: kls, mask: mask,
-            queryLengths: batch.queries.map(\.count), responseLengths: batch.responses.map(\.count),
-            minibatches: minibatchStats)
+            logprobs: rollout.logprobs, referenceLogprobs: rollout.referenceLogprobs, nonScoreRewards: nonScore,
+            kls: kls, mask: rollout.mask, queryLengths: batch.queries.map(\.count),
+            responseLengths: batch.responses.map(\.count), minibatches: minibatches)
         let meanKL = stats["objective/kl"] ?? 0
         stats["ppo/learning_rate"] = optimizer.learningRate
         if meanKL < -1 {
@@ -255,15 +265,34 @@ public final class PPOTrainer {
                         "KL divergence is starting to become negative: %.2f - this might be a precursor for failed training. "
                         + "sometimes this happens because the generation kwargs are not correctly set.", meanKL))
         }
-        klController.update(current: meanKL, nSteps: c.batchSize)
+        klController.update(current: meanKL, nSteps: configuration.batchSize)
         stepCount += 1
-        timing["time/ppo/calc_stats"] = Date().timeIntervalSince(t0)
-        timing["time/ppo/total"] = Date().timeIntervalSince(start)
-        stats.merge(timing) { a, _ in a }
-        for (key, value) in stats where !value.isFinite && !key.hasPrefix("ppo/val/var_explained") {
-            throw TrainingError.nonFinite(what: key, step: stepCount, value: Float(value))
-        }
         return stats
+    }
+
+    // MARK: - Forward passes
+
+    /// What the first epoch's first minibatch pass leaves for the first update.
+    typealias ReusedForward = (rows: [Int], output: PolicyForwardPass)
+
+    /// The batch as the policy scored it before any update, in batch row order, `[B, T]` (and
+    /// `[B, T, vocab]` log-softmaxes for the full KL penalty).
+    struct Rollout {
+        var logprobs: Tensor
+        var values: Tensor
+        var referenceLogprobs: Tensor
+        var fullLogprobs: Tensor?
+        var referenceFull: Tensor?
+        /// `[B, T]` 0/1: the positions that belong to each response.
+        var mask: Tensor
+    }
+
+    /// The policy's (or, with `reference`, the policy's with its adapters off) pass over `rows`.
+    func forward(_ batch: PPOBatch, _ rows: [Int], reference: Bool = false) throws -> PolicyForwardPass {
+        let queries = rows.map { batch.queries[$0] }
+        let responses = rows.map { batch.responses[$0] }
+        let run = { try self.policy.forward(queries: queries, responses: responses) }
+        return reference ? try LoRA.withAdaptersDisabled(policy.model, run) : try run()
     }
 
     /// A uniformly shuffled `0..<batchSize` (Fisher–Yates on ``generator``), one per epoch.

@@ -8,7 +8,7 @@ import DetoxTensor
 import DetoxTokenizers
 import Foundation
 
-/// Teacher-forced fine-tuning of a T5 model's trainable parameters (its LoRA adapters) on
+/// Teacher-forced fine-tuning of a language model's trainable parameters (its LoRA adapters) on
 /// dialogue/summary pairs, as the course lab's `Seq2SeqTrainer` step, with AdamW, warmup and decay,
 /// gradient clipping and accumulation, periodic validation loss, atomic checkpoints and exact resume.
 public final class SupervisedTrainer {
@@ -85,7 +85,7 @@ public final class SupervisedTrainer {
         }
     }
 
-    public let model: T5ForConditionalGeneration
+    public let model: any LanguageModel
     public let tokenizer: Tokenizer
     public let train: DialogueDataset
     public let validation: DialogueDataset?
@@ -99,7 +99,7 @@ public final class SupervisedTrainer {
     public private(set) var history: [Record] = []
 
     public init(
-        model: T5ForConditionalGeneration, tokenizer: Tokenizer, train: DialogueDataset, validation: DialogueDataset?,
+        model: any LanguageModel, tokenizer: Tokenizer, train: DialogueDataset, validation: DialogueDataset?,
         template: PromptTemplate, parameters: Parameters, adapterConfiguration: LoRAConfiguration, outputFolder: URL
     ) throws {
         try parameters.validate()
@@ -146,14 +146,19 @@ public final class SupervisedTrainer {
         return indices
     }
 
-    func batch(_ records: [DialogueRecord]) -> (inputs: [[Int]], mask: [[Int]], labels: [[Int]]) {
+    /// The records' prompts and target summaries as unpadded token rows (the model packs them).
+    func batch(_ records: [DialogueRecord]) -> (prompts: [[Int]], targets: [[Int]]) {
         let b = SummarizationBatch(
             records: records, template: template, tokenizer: tokenizer,
             maxSourceLength: parameters.maxSourceLength, maxTargetLength: parameters.maxTargetLength)
         func rows(_ flat: [Int], _ width: Int) -> [[Int]] {
             stride(from: 0, to: flat.count, by: Swift.max(width, 1)).map { Array(flat[$0..<($0 + width)]) }
         }
-        return (rows(b.inputIDs, b.sourceLength), rows(b.attentionMask, b.sourceLength), rows(b.labels, b.targetLength))
+        let prompts = zip(rows(b.inputIDs, b.sourceLength), rows(b.attentionMask, b.sourceLength)).map { ids, mask in
+            zip(ids, mask).filter { $1 == 1 }.map(\.0)
+        }
+        let targets = rows(b.labels, b.targetLength).map { $0.filter { $0 != SummarizationBatch.ignoreIndex } }
+        return (prompts, targets)
     }
 
     /// Mean loss over the validation set (dropout off, no gradients), weighted by target tokens.
@@ -164,11 +169,10 @@ public final class SupervisedTrainer {
         var tokens = 0
         try Tensor.withNoGrad {
             for records in validation.batches(of: parameters.batchSize) {
-                let (inputs, mask, labels) = batch(records)
-                let count = labels.joined().filter { $0 != Losses.ignoreIndex }.count
-                guard count > 0, let loss = try model(inputIDs: inputs, attentionMask: mask, labels: labels).loss else {
-                    continue
-                }
+                let (prompts, targets) = batch(records)
+                let count = targets.joined().count
+                guard count > 0 else { continue }
+                let loss = try model.supervisedLoss(prompts: prompts, targets: targets)
                 total += Double(loss.item) * Double(count)
                 tokens += count
             }
@@ -194,8 +198,8 @@ public final class SupervisedTrainer {
             for micro in 0..<parameters.gradientAccumulation {
                 let start = ((firstBatch + micro) % batchesPerEpoch) * parameters.batchSize
                 let indices = order[start..<Swift.min(start + parameters.batchSize, order.count)]
-                let (inputs, mask, labels) = batch(indices.map { train.records[$0] })
-                guard let loss = try model(inputIDs: inputs, attentionMask: mask, labels: labels).loss else { continue }
+                let (prompts, targets) = batch(indices.map { train.records[$0] })
+                let loss = try model.supervisedLoss(prompts: prompts, targets: targets)
                 guard loss.item.isFinite else {
                     throw TrainingError.nonFinite(what: "training loss", step: step + 1, value: loss.item)
                 }

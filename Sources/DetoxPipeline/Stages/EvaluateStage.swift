@@ -99,7 +99,7 @@ public enum EvaluateStage {
         try LoRA.load(from: afterAdapter, into: after)
 
         log("summarizing \(records.count) test dialogues before and after")
-        func summarize(_ model: T5ForConditionalGeneration, _ label: String) throws -> [(
+        func summarize(_ model: any LanguageModel, _ label: String) throws -> [(
             prompt: String, summary: String, tokens: Int
         )] {
             let clock = ProgressClock(total: records.count)

@@ -5,7 +5,7 @@ import DetoxQuantization
 import DetoxTraining
 import Foundation
 
-/// `detox finetune`: LoRA (or QLoRA) supervised fine-tuning of T5 on a dialogue set.
+/// `detox finetune`: LoRA (or QLoRA) supervised fine-tuning of a language model (T5 today) on a dialogue set.
 public enum FineTuneStage {
     /// Everything a fine-tuning run is told apart from its files. The defaults here are the only
     /// ones: a recipe's `finetune` section and the command's flags change fields of a `Settings()`.

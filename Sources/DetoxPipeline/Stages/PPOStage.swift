@@ -9,7 +9,7 @@ import DetoxTokenizers
 import DetoxTraining
 import Foundation
 
-/// `detox ppo`: detoxify a T5 policy against a classifier's reward with PPO (TRL semantics), with
+/// `detox ppo`: detoxify a policy against a classifier's reward with PPO (TRL semantics), with
 /// checkpoints, exact resume and a JSON-lines log of TRL's statistics.
 ///
 /// The starting policy is the base model with the fine-tuned (SFT) adapter merged in, plus a fresh
@@ -84,10 +84,10 @@ public enum PPOStage {
 
     static let baseAdaptersFile = "base_adapters.json"
 
-    /// Loads the T5 of `model` with `baseAdapters` merged in (optionally re-quantized).
+    /// Loads the language model of `model` with `baseAdapters` merged in (optionally re-quantized).
     public static func loadMergedBase(
         model: URL, baseAdapters: [URL], quantization: BaseQuantization, doubleQuantization: Bool
-    ) throws -> (T5ForConditionalGeneration, Tokenizer) {
+    ) throws -> (any LanguageModel, Tokenizer) {
         let (base, tokenizer, _) = try PolicyLoading.load(folder: model)
         for adapter in baseAdapters {
             try LoRA.load(from: adapter, into: base)
@@ -123,7 +123,7 @@ public enum PPOStage {
         adapter.baseModelNameOrPath = adapter.baseModelNameOrPath ?? options.model.path
         var generator = SeededGenerator(seed: options.ppo.seed)
         try LoRA.apply(adapter, to: base, generator: &generator)
-        let policy = T5WithValueHead(model: base, seed: options.ppo.seed &+ 7)
+        let policy = base.withValueHead(seed: options.ppo.seed &+ 7)
         let trainer = try PPOTrainer(policy: policy, configuration: options.ppo)
 
         let classifier = try SequenceClassifierModel.load(folder: options.rewardModel)
@@ -175,23 +175,13 @@ public enum PPOStage {
             var responses: [[Int]] = []
             for start in stride(from: 0, to: queries.count, by: options.generationBatchSize) {
                 let chunk = Array(queries[start..<Swift.min(start + options.generationBatchSize, queries.count)])
-                let width = chunk.map(\.count).max() ?? 0
                 let generation = GenerationConfig(
                     doSample: true, topK: 0, topP: 1, minNewTokens: options.minNewTokens,
                     maxNewTokens: options.lengthSampler.sample(&sampling))
-                let output = try base.generate(
-                    inputIDs: chunk.map {
-                        $0 + Array(repeating: base.configuration.padTokenID, count: width - $0.count)
-                    },
-                    attentionMask: chunk.map {
-                        Array(repeating: 1, count: $0.count) + Array(repeating: 0, count: width - $0.count)
-                    },
-                    configuration: generation, generator: &sampling)
-                for (row, count) in zip(output.sequences, output.generatedCounts) {
-                    responses.append(Array(row.prefix(count + 1)))
-                }
+                responses += try base.generateResponses(
+                    queries: chunk, configuration: generation, generator: &sampling)
             }
-            let texts = responses.map { tokenizer.decode(Array($0.dropFirst()), skipSpecialTokens: true) }
+            let texts = responses.map { tokenizer.decode(base.generatedTokens(of: $0), skipSpecialTokens: true) }
             let rewardTexts = options.rewardIncludesQuery ? zip(prompts, texts).map { $0 + " " + $1 } : texts
             let scores = try reward.scores(rewardTexts)
 
@@ -232,7 +222,7 @@ public enum PPOStage {
     }
 
     /// The value head under TRL's names (`v_head.summary.weight`, `v_head.summary.bias`).
-    static func valueHeadState(_ policy: T5WithValueHead) -> [String: Tensor] {
+    static func valueHeadState(_ policy: any PolicyLanguageModel) -> [String: Tensor] {
         Dictionary(uniqueKeysWithValues: policy.valueHead.stateDict().map { ("v_head.\($0.key)", $0.value) })
     }
 

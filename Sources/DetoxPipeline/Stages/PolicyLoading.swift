@@ -11,20 +11,22 @@ public enum BaseQuantization: String, Sendable, Codable, CaseIterable {
     case none, nf4, fp4
 }
 
-/// Loading a T5 policy as the stages need it: base weights (optionally 4-bit), an adapter
-/// (new, or read from a PEFT folder), and its tokenizer.
+/// Loading a policy's language model as the stages need it: base weights (optionally 4-bit), an
+/// adapter (new, or read from a PEFT folder), and its tokenizer. The family comes from the folder's
+/// `config.json` (``LanguageModelLoader``).
 public enum PolicyLoading {
-    /// Replaces every linear layer of the encoder and decoder stacks with a frozen 4-bit layer, except
-    /// `lm_head` (bitsandbytes' default skip list) and the feed-forward `wo` projections, which
-    /// transformers keeps in full precision for T5 (`_keep_in_fp32_modules = ["wo"]`). Returns the count.
+    /// Replaces every linear layer of the model with a frozen 4-bit layer, except those the family
+    /// keeps in full precision (``LanguageModel/keepsFullPrecision(linearAt:)``: the output projection,
+    /// as bitsandbytes' default skip list, and for T5 the feed-forward `wo` projections, as
+    /// transformers' `_keep_in_fp32_modules = ["wo"]`). Returns the count.
     @discardableResult
     public static func quantize(
-        _ model: T5ForConditionalGeneration, as mode: BaseQuantization, doubleQuantization: Bool
+        _ model: any LanguageModel, as mode: BaseQuantization, doubleQuantization: Bool
     ) throws -> Int {
         guard mode != .none else { return 0 }
         let type: FourBitType = mode == .nf4 ? .nf4 : .fp4
         return try model.replaceLinearLayers(
-            where: { $0 != "lm_head" && !$0.hasSuffix(".wo") },
+            where: { !model.keepsFullPrecision(linearAt: $0) },
             with: { _, layer in
                 guard let linear = layer as? Linear else { return layer }
                 return try Linear4Bit(linear: linear, type: type, doubleQuantization: doubleQuantization)
@@ -32,14 +34,14 @@ public enum PolicyLoading {
         ).count
     }
 
-    /// Loads `folder`'s T5 and tokenizer, quantizes the base when asked, then applies the adapter in
+    /// Loads `folder`'s language model and tokenizer, quantizes the base when asked, then applies the adapter in
     /// `adapterFolder` (PEFT format) or, when `newAdapter` is given, a fresh one. With neither, the
     /// base model is returned as it is.
     public static func load(
         folder: URL, quantization: BaseQuantization = .none, doubleQuantization: Bool = true,
         adapterFolder: URL? = nil, newAdapter: LoRAConfiguration? = nil, seed: UInt64 = 0
-    ) throws -> (model: T5ForConditionalGeneration, tokenizer: Tokenizer, adapter: LoRAConfiguration?) {
-        let model = try T5ForConditionalGeneration.load(folder: folder)
+    ) throws -> (model: any LanguageModel, tokenizer: Tokenizer, adapter: LoRAConfiguration?) {
+        let model = try LanguageModelLoader.load(folder: folder)
         let tokenizer = try Tokenizer.load(from: folder)
         try quantize(model, as: quantization, doubleQuantization: doubleQuantization)
         var adapter: LoRAConfiguration?

@@ -54,7 +54,7 @@ public enum SummarizeStage {
 
     /// Summarizes `records` with `model`, in batches, greedy or sampled as `generation` says.
     public static func summarize(
-        _ records: [DialogueRecord], model: T5ForConditionalGeneration, tokenizer: Tokenizer, template: PromptTemplate,
+        _ records: [DialogueRecord], model: any LanguageModel, tokenizer: Tokenizer, template: PromptTemplate,
         batchSize: Int, maxSourceLength: Int, generation: GenerationConfig, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> [(prompt: String, summary: String, tokens: Int)] {
         var result: [(String, String, Int)] = []
@@ -65,15 +65,14 @@ public enum SummarizeStage {
             let batch = SummarizationBatch(
                 records: chunk, template: template, tokenizer: tokenizer,
                 maxSourceLength: maxSourceLength, maxTargetLength: 1, includeTargets: false)
-            let rows = stride(from: 0, to: batch.inputIDs.count, by: Swift.max(batch.sourceLength, 1)).map {
-                Array(batch.inputIDs[$0..<($0 + batch.sourceLength)])
+            // The prompts' tokens without the tokenizer's padding: the model packs them as its family needs.
+            let queries = stride(from: 0, to: batch.inputIDs.count, by: Swift.max(batch.sourceLength, 1)).map {
+                zip(batch.inputIDs[$0..<($0 + batch.sourceLength)], batch.attentionMask[$0..<($0 + batch.sourceLength)])
+                    .filter { $1 == 1 }.map(\.0)
             }
-            let masks = stride(from: 0, to: batch.attentionMask.count, by: Swift.max(batch.sourceLength, 1)).map {
-                Array(batch.attentionMask[$0..<($0 + batch.sourceLength)])
-            }
-            let output = try model.generate(
-                inputIDs: rows, attentionMask: masks, configuration: generation, generator: &generator)
-            for (i, response) in output.responses.enumerated() {
+            let responses = try model.generateResponses(
+                queries: queries, configuration: generation, generator: &generator)
+            for (i, response) in responses.map(model.generatedTokens(of:)).enumerated() {
                 result.append((batch.prompts[i], tokenizer.decode(response, skipSpecialTokens: true), response.count))
             }
             if result.count < records.count { progress(result.count, records.count) }
