@@ -2,6 +2,8 @@ import DetoxCheckpoints
 import DetoxModels
 import DetoxNN
 import DetoxTensor
+import DetoxTestFiles
+import DetoxTestSupport
 import Foundation
 import Testing
 
@@ -23,8 +25,9 @@ import Testing
         let t5 = try #require(policy as? T5WithValueHead)
         #expect(t5.valueHead.summary.weight.shape == [1, 32])
 
-        let other = try T5Fixtures.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: other) }
+        let scratch = try TemporaryFolder()
+        defer { scratch.cleanUp() }
+        let other = scratch.url
         let config = other.appendingPathComponent("config.json")
         try Data(#"{"model_type": "gpt2", "n_embd": 32}"#.utf8).write(to: config)
         let unsupported = ModelError.unsupportedModelType(file: config.path, modelType: "gpt2", supported: ["t5"])
@@ -78,10 +81,10 @@ import Testing
         let width = t.decoder_input_ids[0].count
         #expect(pass.logProbabilities.shape == [rows, width - 1] && pass.values.shape == [rows, width - 1])
         #expect(pass.logits.shape == [rows, width - 1, reference.forward.logits_shape[2]])
-        let difference = T5Fixtures.maxDifference(pass.logProbabilities.values, t.token_logprobs)
+        let difference = try TestSupport.maxAbsDifference(pass.logProbabilities.values, t.token_logprobs)
         #expect(difference <= Self.tolerance, "\(name): log-probabilities differ by \(difference)")
         let values = (0..<rows).flatMap { r in t.values[(r * width)..<(r * width + width - 1)] }
-        #expect(T5Fixtures.maxDifference(pass.values.values, Array(values)) <= Self.tolerance)
+        #expect(try TestSupport.maxAbsDifference(pass.values.values, Array(values)) <= Self.tolerance)
         let mask = t.decoder_attention_mask.flatMap { $0.dropFirst().map(Float.init) }
         #expect(pass.mask.values == mask)
         #expect(policy.responseMask(queries: queries, responses: responses).values == mask)
