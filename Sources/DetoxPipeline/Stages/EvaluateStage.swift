@@ -31,8 +31,7 @@ public enum EvaluateStage {
 
     /// The models and files of an evaluation and its ``Settings`` (`options.count` reads and
     /// writes `options.settings.count`).
-    @dynamicMemberLookup
-    public struct Options: Sendable {
+    public struct Options: StageOptions, Sendable {
         public var model: URL
         /// Adapters merged into the base for the "before" model (e.g. the SFT adapter); empty for the base.
         public var beforeAdapters: [URL] = []
@@ -55,12 +54,6 @@ public enum EvaluateStage {
             self.dataFile = dataFile
             self.outputFolder = outputFolder
             self.settings = settings
-        }
-
-        /// A field of ``settings``, so that code written against the flat options keeps working.
-        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<Settings, Value>) -> Value {
-            get { settings[keyPath: keyPath] }
-            set { settings[keyPath: keyPath] = newValue }
         }
     }
 

@@ -25,8 +25,7 @@ public enum FineTuneStage {
 
     /// The files of a run, its ``Settings`` (`options.trainer` reads and writes
     /// `options.settings.trainer`) and whether to continue from the output folder's checkpoint.
-    @dynamicMemberLookup
-    public struct Options: Sendable {
+    public struct Options: StageOptions, Sendable {
         public var model: URL
         public var trainFile: URL
         public var validationFile: URL?
@@ -39,12 +38,6 @@ public enum FineTuneStage {
             self.trainFile = trainFile
             self.outputFolder = outputFolder
             self.settings = settings
-        }
-
-        /// A field of ``settings``, so that code written against the flat options keeps working.
-        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<Settings, Value>) -> Value {
-            get { settings[keyPath: keyPath] }
-            set { settings[keyPath: keyPath] = newValue }
         }
     }
 

@@ -48,8 +48,7 @@ public enum PPOStage {
 
     /// The files of a run, its ``Settings`` (`options.ppo` reads and writes `options.settings.ppo`)
     /// and whether to continue from the output folder's checkpoint.
-    @dynamicMemberLookup
-    public struct Options: Sendable {
+    public struct Options: StageOptions, Sendable {
         public var model: URL
         /// Adapters merged into the base before PPO (the SFT adapter).
         public var baseAdapters: [URL] = []
@@ -65,12 +64,6 @@ public enum PPOStage {
             self.dataFile = dataFile
             self.outputFolder = outputFolder
             self.settings = settings
-        }
-
-        /// A field of ``settings``, so that code written against the flat options keeps working.
-        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<Settings, Value>) -> Value {
-            get { settings[keyPath: keyPath] }
-            set { settings[keyPath: keyPath] = newValue }
         }
     }
 

@@ -23,8 +23,7 @@ public enum SummarizeStage {
     }
 
     /// The files of a run and its ``Settings`` (`options.limit` reads and writes `options.settings.limit`).
-    @dynamicMemberLookup
-    public struct Options: Sendable {
+    public struct Options: StageOptions, Sendable {
         public var model: URL
         public var adapter: URL?
         public var dataFile: URL
@@ -35,12 +34,6 @@ public enum SummarizeStage {
             self.model = model
             self.dataFile = dataFile
             self.settings = settings
-        }
-
-        /// A field of ``settings``, so that code written against the flat options keeps working.
-        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<Settings, Value>) -> Value {
-            get { settings[keyPath: keyPath] }
-            set { settings[keyPath: keyPath] = newValue }
         }
     }
 
