@@ -26,7 +26,7 @@ extension QuantizedTensor4Bit {
     ///
     /// The range may start and end anywhere (inside a block, inside a byte); this is how a 4-bit
     /// layer decodes a few rows of its weight at a time without a full f32 copy.
-    public func dequantize(elements range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+    package func dequantize(elements range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "element range \(range) outside 0..<\(count)")
         if range.isEmpty { return }
         let table = type.codeTable

@@ -15,14 +15,14 @@
 /// thread, then a sum of the partials), so the result depends on `torch.get_num_threads()`:
 /// pass the same `threads` to match a given Python process (bitsandbytes tensors of fewer than
 /// 32768 blocks, e.g. weights below 2M elements at block size 64, do not depend on it).
-public enum TorchFloatSum {
+package enum TorchFloatSum {
     /// Elements below which PyTorch never splits a reduction (`at::internal::GRAIN_SIZE`).
-    public static let grainSize = 32768
+    package static let grainSize = 32768
     /// Floats per vector in PyTorch's x86-64 sum kernel.
     static let lanes = 8
 
     /// `torch.sum(x)` for f32 `x` with `threads` PyTorch threads.
-    public static func sum(_ values: UnsafeBufferPointer<Float>, threads: Int = 1) -> Float {
+    package static func sum(_ values: UnsafeBufferPointer<Float>, threads: Int = 1) -> Float {
         let n = values.count
         guard let base = values.baseAddress, n > 0 else { return 0 }
         if n < grainSize || threads <= 1 {
@@ -42,7 +42,7 @@ public enum TorchFloatSum {
     }
 
     /// `torch.mean(x)` for f32 `x`: the sum divided by the count, in f32.
-    public static func mean(_ values: UnsafeBufferPointer<Float>, threads: Int = 1) -> Float {
+    package static func mean(_ values: UnsafeBufferPointer<Float>, threads: Int = 1) -> Float {
         sum(values, threads: threads) / Float(values.count)
     }
 

@@ -14,19 +14,19 @@ import DetoxTensor
 /// Each works in place on one row of f32 scores, borrowed for the call (generation keeps one
 /// scratch row and reads the model's logits in place, so no row is copied more than once).
 /// Removed tokens get `-inf`, as transformers' `filter_value`.
-public enum LogitsProcessing {
+package enum LogitsProcessing {
     /// Sets `scores[id] = -inf` for `id` in `ids` (EOS before `min_new_tokens`; ids past a vocabulary limit).
-    public static func suppress(_ scores: UnsafeMutableBufferPointer<Float>, ids: some Sequence<Int>) {
+    package static func suppress(_ scores: UnsafeMutableBufferPointer<Float>, ids: some Sequence<Int>) {
         for id in ids where id >= 0 && id < scores.count { scores[id] = -.infinity }
     }
 
     /// `scores / temperature`.
-    public static func applyTemperature(_ scores: UnsafeMutableBufferPointer<Float>, temperature: Float) {
+    package static func applyTemperature(_ scores: UnsafeMutableBufferPointer<Float>, temperature: Float) {
         for i in scores.indices { scores[i] = scores[i] / temperature }
     }
 
     /// Keeps the `k` highest scores and every score equal to the k-th (`scores < kth → -inf`).
-    public static func applyTopK(_ scores: UnsafeMutableBufferPointer<Float>, k: Int) {
+    package static func applyTopK(_ scores: UnsafeMutableBufferPointer<Float>, k: Int) {
         let count = scores.count
         guard k > 0, k < count else { return }
         // A min-heap of the k largest values seen; its root is the k-th largest.
@@ -48,7 +48,7 @@ public enum LogitsProcessing {
 
     /// Nucleus filtering exactly as transformers computes it: sort ascending, softmax, cumulative
     /// sum; remove tokens whose cumulative probability is `<= 1 - topP`, but never the highest.
-    public static func applyTopP(_ scores: UnsafeMutableBufferPointer<Float>, topP: Float) {
+    package static func applyTopP(_ scores: UnsafeMutableBufferPointer<Float>, topP: Float) {
         let count = scores.count
         guard topP < 1, count > 1 else { return }
         var order = Array(0..<count)
@@ -72,7 +72,7 @@ public enum LogitsProcessing {
     }
 
     /// Index of the largest score (the first on ties), as `argmax`; 0 for an empty row.
-    public static func argmax(_ scores: UnsafeBufferPointer<Float>) -> Int {
+    package static func argmax(_ scores: UnsafeBufferPointer<Float>) -> Int {
         guard var bestValue = scores.first else { return 0 }
         var best = 0
         for i in 1..<scores.count where scores[i] > bestValue || (bestValue.isNaN && !scores[i].isNaN) {
@@ -83,7 +83,7 @@ public enum LogitsProcessing {
     }
 
     /// Draws one index from `softmax(scores)` (multinomial with one sample); 0 for an empty row.
-    public static func sample(_ scores: UnsafeBufferPointer<Float>, generator: inout SeededGenerator) -> Int {
+    package static func sample(_ scores: UnsafeBufferPointer<Float>, generator: inout SeededGenerator) -> Int {
         let count = scores.count
         guard let row = scores.baseAddress else { return 0 }
         let maximum = scores[argmax(scores)]
@@ -105,7 +105,7 @@ public enum LogitsProcessing {
     }
 
     /// `log_softmax(scores)[index]`.
-    public static func logProbability(_ scores: UnsafeBufferPointer<Float>, index: Int) -> Float {
+    package static func logProbability(_ scores: UnsafeBufferPointer<Float>, index: Int) -> Float {
         precondition(scores.indices.contains(index), "index \(index) outside a row of \(scores.count) scores")
         guard let row = scores.baseAddress else { return -.infinity }
         let maximum = scores[argmax(scores)]
