@@ -3,7 +3,7 @@
 /// One entry of a bitsandbytes 4-bit state dict: packed codes and 8-bit scales are `uint8`,
 /// everything else `float32`.
 ///
-/// Kept apart from ``TensorCore/Tensor`` (which is f32 only) so that codes travel as bytes; a
+/// Kept apart from `Tensor` (which is f32 only) so that codes travel as bytes; a
 /// safetensors reader or writer maps `.uint8` to `U8` and `.float32` to `F32`.
 public enum BitsandbytesTensor: Sendable, Equatable {
     case uint8([UInt8], shape: [Int])
