@@ -86,6 +86,22 @@ import Testing
             dataset.skipped.last == .malformedRecord(file: "d.jsonl", line: 4, reason: "\"dialogue\" is not a string"))
     }
 
+    /// What JSON forbids inside a string — raw control bytes and bytes that are not UTF-8 — makes its
+    /// line malformed instead of being read as something else, and a lone high surrogate escape
+    /// becomes U+FFFD without swallowing the escape that follows it.
+    @Test func jsonLinesRejectControlBytesAndInvalidUTF8() throws {
+        let good = Data(#"{"id": "a", "dialogue": "x\ud800\u0041y", "summary": "s"}"#.utf8)
+        let dataset = try DialogueDataset.jsonLines(good, file: "ok.jsonl")
+        #expect(dataset.records.map(\.dialogue) == ["x\u{FFFD}Ay"])
+        let prefix = Data(#"{"id": "b", "dialogue": "x"#.utf8)
+        let suffix = Data(#"y", "summary": "s"}"#.utf8)
+        for bad in [Data([0x09]), Data([0x00]), Data([0xFF]), Data([0xC3]), Data([0xED, 0xA0, 0x80])] {
+            #expect(throws: DatasetError.malformedRecord(file: "bad.jsonl", line: 1, reason: "invalid JSON")) {
+                try DialogueDataset.jsonLines(prefix + bad + suffix, file: "bad.jsonl")
+            }
+        }
+    }
+
     /// U+FEFF at the start of a value is a character of the text (a zero-width no-break space), not
     /// a byte order mark, and must come back from a `.jsonl` file exactly as it was written, whether
     /// the file holds it raw or escaped and whether or not the file starts with a real BOM.
