@@ -125,18 +125,24 @@ struct SummarizeCommand: ParsableCommand {
 struct FineTuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
-        abstract: "LoRA or QLoRA fine-tuning of T5 on dialogue summaries; writes a PEFT adapter.",
+        abstract: "LoRA or QLoRA fine-tuning on dialogue summaries or prompt/completion pairs; writes a PEFT adapter.",
         discussion: """
-            Resumes from the output folder's checkpoint when there is one.
+            Resumes from the output folder's checkpoint when there is one. Data files are DialogSum
+            dialogues (each rendered by the prompt template, its summary the completion) unless
+            --prompt-field or --completion-field names the fields of a prompt/completion file; the
+            loss is taken on the completion tokens only.
 
             Example:
               detox finetune --model google-t5/t5-small --train train.csv --validation validation.csv \\
                 --quantize nf4 --lora-rank 32 --steps 200 --out runs/sft
             """)
     @OptionGroup var model: ModelArguments
-    @Option(help: "Training dialogues (CSV or JSONL).") var train: String
+    @Option(help: "Training data (CSV or JSONL).") var train: String
     @Option(help: "Validation dialogues for the evaluation loss.") var validation: String?
     @Option(help: "Output folder.") var out: String
+    @Option(help: "The prompt field of a prompt/completion file (default: prompt).") var promptField: String?
+    @Option(help: "The completion field of a prompt/completion file (default: completion).")
+    var completionField: String?
     static let defaults = FineTuneStage.Settings()
     @Option(help: help("Base weights: none, nf4 or fp4.", default: defaults.quantization.rawValue))
     var quantize: String?
@@ -177,6 +183,7 @@ struct FineTuneCommand: ParsableCommand {
             s.quantization = mode
         }
         s.doubleQuantization = doubleQuant ?? s.doubleQuantization
+        s.fields = PromptCompletion.Fields(naming: promptField, completionField) ?? s.fields
         s.adapter.rank = loraRank ?? s.adapter.rank
         s.adapter.alpha = loraAlpha ?? s.adapter.alpha
         s.adapter.dropout = loraDropout ?? s.adapter.dropout
