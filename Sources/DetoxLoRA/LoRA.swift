@@ -28,7 +28,14 @@ public enum LoRA {
                 useRSLoRA: configuration.useRSLoRA, generator: &local)
         }
         generator = local
-        guard !paths.isEmpty else { throw LoRAError.noTargetModules(targets: "\(configuration.targets)") }
+        guard !paths.isEmpty else {
+            var available: [String] = []
+            for (path, _) in model.linearLayers() {
+                let name = String(path.split(separator: ".").last ?? "")
+                if !available.contains(name) { available.append(name) }
+            }
+            throw LoRAError.noTargetModules(targets: configuration.targets.names, available: available)
+        }
         return paths
     }
 

@@ -8,6 +8,14 @@ public struct LoRAConfiguration: Sendable, Equatable {
         case names([String])
         case pattern(String)
 
+        /// The module names (a pattern as its one element), as flags and recipes list them.
+        public var names: [String] {
+            switch self {
+            case .names(let names): return names
+            case .pattern(let pattern): return [pattern]
+            }
+        }
+
         var jsonValue: Any {
             switch self {
             case .names(let names): return names

@@ -138,7 +138,7 @@ enum Fixtures {
             LoRAConfiguration(rank: 2, alpha: 4, targets: .pattern("block\\.1\\.[qo]")), to: net, generator: &generator)
         #expect(LoRA.adapters(in: net).map(\.path) == ["block.1.q", "block.1.o"])
         #expect(Tensor.withNoGrad { net(x) }.values == before)
-        #expect(throws: LoRAError.noTargetModules(targets: "names([\"nothing\"])")) {
+        #expect(throws: LoRAError.noTargetModules(targets: ["nothing"], available: ["q", "k", "v", "o"])) {
             try LoRA.apply(LoRAConfiguration(targets: .names(["nothing"])), to: Net(), generator: &generator)
         }
     }
