@@ -20,6 +20,9 @@ public enum LoRA {
     public static func apply(
         _ configuration: LoRAConfiguration, to model: any Module, generator: inout SeededGenerator
     ) throws -> [String] {
+        if let (name, reason) = configuration.invalidSetting {
+            throw LoRAError.invalidSetting(name: name, reason: reason)
+        }
         model.setTrainable(false)
         var local = generator
         let paths = try model.replaceLinearLayers(where: configuration.targets(path:)) { _, layer in

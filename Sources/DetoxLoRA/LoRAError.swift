@@ -2,6 +2,8 @@
 public enum LoRAError: Error, Equatable, CustomStringConvertible {
     /// `adapter_config.json` is missing a field, has a wrong type or an unsupported value.
     case invalidConfiguration(file: String, key: String, reason: String)
+    /// An adapter setting is out of range (``LoRAConfiguration/invalidSetting``).
+    case invalidSetting(name: String, reason: String)
     /// No layer of the model matches the configured target modules; `available` lists the names
     /// its linear layers do have (the last component of each path, once each).
     case noTargetModules(targets: [String], available: [String])
@@ -17,6 +19,7 @@ public enum LoRAError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidConfiguration(let file, let key, let reason): return "\(file): \(key): \(reason)"
+        case .invalidSetting(let name, let reason): return "LoRA \(name): \(reason)"
         case .noTargetModules(let targets, let available):
             return
                 "no layer of the model matches target_modules \(targets.joined(separator: ", ")); its linear layers are named \(available.joined(separator: ", "))"

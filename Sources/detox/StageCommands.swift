@@ -54,6 +54,11 @@ func help(_ text: String, default value: Any) -> ArgumentHelp {
     ArgumentHelp("\(text) (default: \(value))")
 }
 
+/// Refuses an adapter setting out of range (``LoRAConfiguration/invalidSetting``), naming its flag.
+func checkAdapterFlags(_ adapter: LoRAConfiguration) throws {
+    if let (name, reason) = adapter.invalidSetting { throw ValidationError("--lora-\(name): \(reason)") }
+}
+
 /// A sampling configuration (top_k 0, top_p 1) when `sample`, else greedy; `--max-new-tokens`
 /// and `--seed` override the stage's defaults.
 func generation(_ defaults: GenerationConfig, sample: Bool, maxNewTokens: Int?, seed: UInt64?) -> GenerationConfig {
@@ -191,6 +196,7 @@ struct FineTuneCommand: ParsableCommand {
         s.trainer.evaluateEvery = evaluateEvery ?? s.trainer.evaluateEvery
         s.trainer.checkpointEvery = s.trainer.evaluateEvery
         s.trainer.seed = seed ?? s.trainer.seed
+        try checkAdapterFlags(s.adapter)
         return s
     }
 
@@ -303,6 +309,7 @@ struct PPOCommand: ParsableCommand {
         s.ppo.seed = seed ?? s.ppo.seed
         s.steps = steps ?? s.steps
         s.minNewTokens = minNewTokens ?? s.minNewTokens
+        try checkAdapterFlags(s.adapter)
         return s
     }
 

@@ -141,6 +141,12 @@ enum Fixtures {
         #expect(throws: LoRAError.noTargetModules(targets: ["nothing"], available: ["q", "k", "v", "o"])) {
             try LoRA.apply(LoRAConfiguration(targets: .names(["nothing"])), to: Net(), generator: &generator)
         }
+        #expect(throws: LoRAError.invalidSetting(name: "rank", reason: "expected a positive integer, found 0")) {
+            try LoRA.apply(LoRAConfiguration(rank: 0), to: Net(), generator: &generator)
+        }
+        #expect(throws: LoRAError.invalidSetting(name: "dropout", reason: "expected a value in [0, 1), found 1.0")) {
+            try LoRA.apply(LoRAConfiguration(dropout: 1), to: Net(), generator: &generator)
+        }
     }
 }
 
