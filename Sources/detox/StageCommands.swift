@@ -94,6 +94,8 @@ struct SummarizeCommand: ParsableCommand {
     @Flag(help: "Sample (top_k 0, top_p 1) instead of greedy decoding.") var sample = false
     @Option(help: help("Sampling seed.", default: defaults.generation.seed)) var seed: UInt64?
     @Option(help: "Write JSON lines (id, prompt, summary, reference, rouge) here.") var output: String?
+    @Flag(help: "Leave out malformed data rows (counted in the log) instead of stopping at the first.")
+    var skipBadRows = false
     @OptionGroup var outputArguments: OutputArguments
 
     /// The stage's defaults with the flags that were given.
@@ -102,6 +104,7 @@ struct SummarizeCommand: ParsableCommand {
         s.limit = limit ?? s.limit
         s.batchSize = batchSize ?? s.batchSize
         s.generation = generation(s.generation, sample: sample, maxNewTokens: maxNewTokens, seed: seed)
+        s.malformedRows = skipBadRows ? .skip : s.malformedRows
         return s
     }
 
@@ -169,6 +172,8 @@ struct FineTuneCommand: ParsableCommand {
     var evaluateEvery: Int?
     @Option(help: help("Seed.", default: defaults.trainer.seed)) var seed: UInt64?
     @Flag(help: "Start over instead of resuming.") var restart = false
+    @Flag(help: "Leave out malformed data rows (counted in the log) instead of stopping at the first.")
+    var skipBadRows = false
     @OptionGroup var outputArguments: OutputArguments
 
     /// The stage's defaults with the flags that were given.
@@ -197,6 +202,7 @@ struct FineTuneCommand: ParsableCommand {
         s.trainer.checkpointEvery = s.trainer.evaluateEvery
         s.trainer.seed = seed ?? s.trainer.seed
         try checkAdapterFlags(s.adapter)
+        s.malformedRows = skipBadRows ? .skip : s.malformedRows
         return s
     }
 
@@ -263,6 +269,8 @@ struct PPOCommand: ParsableCommand {
         false
     @Option(help: help("Seed.", default: defaults.ppo.seed)) var seed: UInt64?
     @Flag(help: "Start over instead of resuming.") var restart = false
+    @Flag(help: "Leave out malformed data rows (counted in the log) instead of stopping at the first.")
+    var skipBadRows = false
     @OptionGroup var outputArguments: OutputArguments
 
     /// The stage's defaults with the flags that were given.
@@ -310,6 +318,7 @@ struct PPOCommand: ParsableCommand {
         s.steps = steps ?? s.steps
         s.minNewTokens = minNewTokens ?? s.minNewTokens
         try checkAdapterFlags(s.adapter)
+        s.malformedRows = skipBadRows ? .skip : s.malformedRows
         return s
     }
 
@@ -356,6 +365,8 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Sample with --seed instead of greedy decoding.") var sample = false
     @Option(help: help("Sampling seed.", default: defaults.generation.seed)) var seed: UInt64?
     @Option(help: "Output folder.") var out: String
+    @Flag(help: "Leave out malformed data rows (counted in the log) instead of stopping at the first.")
+    var skipBadRows = false
     @OptionGroup var outputArguments: OutputArguments
 
     /// The stage's defaults with the flags that were given.
@@ -365,6 +376,7 @@ struct EvaluateCommand: ParsableCommand {
         s.rewardLabel = rewardLabel ?? s.rewardLabel
         s.count = count ?? s.count
         s.generation = generation(s.generation, sample: sample, maxNewTokens: maxNewTokens, seed: seed)
+        s.malformedRows = skipBadRows ? .skip : s.malformedRows
         return s
     }
 
@@ -537,6 +549,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: help("Top-p when sampling (1: off).", default: defaults.generation.topP)) var topP: Float?
     @Option(help: help("Sampling seed.", default: defaults.generation.seed)) var seed: UInt64?
     @Option(help: "Write the JSON Lines here instead of standard output.") var output: String?
+    @Flag(help: "Leave out malformed data rows (counted in the log) instead of stopping at the first.")
+    var skipBadRows = false
     @Flag(help: "No progress lines.") var quiet = false
 
     /// The stage's defaults with the flags that were given.
@@ -555,6 +569,7 @@ struct GenerateCommand: ParsableCommand {
         g.topP = topP ?? g.topP
         g.seed = seed ?? g.seed
         s.generation = g
+        s.malformedRows = skipBadRows ? .skip : s.malformedRows
         return s
     }
 

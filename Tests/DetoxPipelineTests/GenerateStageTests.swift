@@ -1,3 +1,4 @@
+import DetoxDatasets
 import DetoxModels
 import DetoxPipeline
 import DetoxTestFiles
@@ -82,5 +83,29 @@ import Testing
         var fineTune = FineTuneStage.Options(model: world.t5, trainFile: world.data, outputFolder: folder.file("sft"))
         fineTune.limit = -1
         #expect(throws: negative) { try FineTuneStage.run(fineTune) }
+    }
+
+    /// A malformed row stops a stage with its file and line unless the settings say to skip such
+    /// rows; then the log counts what was left out.
+    @Test func malformedRowsStopTheStageUnlessSkipped() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let world = try MiniWorld.build(at: folder.url)
+        let data = try String(contentsOf: world.data, encoding: .utf8)
+        try #require(data.hasSuffix("\n"))
+        let bad = folder.file("bad.csv")
+        try Data((data + "only,two\n").utf8).write(to: bad)
+        let badLine = data.filter { $0 == "\n" }.count + 1
+        var options = SummarizeStage.Options(model: world.t5, dataFile: bad)
+        options.limit = 2
+        options.generation.maxNewTokens = 2
+        #expect(throws: DatasetError.raggedRow(file: bad.path, line: badLine, expected: 4, actual: 2)) {
+            try SummarizeStage.run(options)
+        }
+        options.malformedRows = .skip
+        var log: [String] = []
+        let rows = try SummarizeStage.run(options) { log.append($0) }
+        #expect(rows.count == 2)
+        #expect(log.first?.hasPrefix("skipped 1 malformed rows of bad.csv; the first: ") == true)
     }
 }

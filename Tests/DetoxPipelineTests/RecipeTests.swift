@@ -64,6 +64,30 @@ import Testing
         }
     }
 
+    /// `dataset.skip_bad_rows` reaches every stage's settings and is recorded only when set.
+    @Test func skipBadRowsReachesEveryStage() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let stages = "stages: {zero_shot: {}, finetune: {}, ppo: {reward_model: r}, evaluate: {toxicity_model: t}}\n"
+        let skipping = try Recipe(
+            contentsOf: try Self.write(
+                "output: o\nmodel: m\ndataset: {train: t.csv, test: t.csv, skip_bad_rows: true}\n" + stages,
+                in: folder.url))
+        #expect(skipping.zeroShot?.settings.malformedRows == .skip)
+        #expect(skipping.fineTune?.settings.malformedRows == .skip)
+        #expect(skipping.ppo?.settings.malformedRows == .skip)
+        #expect(skipping.evaluate?.settings.malformedRows == .skip)
+        let strict = try Recipe(
+            contentsOf: try Self.write(
+                "output: o\nmodel: m\ndataset: {train: t.csv, test: t.csv}\n" + stages, in: folder.url))
+        #expect(strict.fineTune?.settings.malformedRows == .fail)
+        let encoder = JSONEncoder()
+        let skippingRecord = String(decoding: try encoder.encode(try #require(skipping.fineTune)), as: UTF8.self)
+        let strictRecord = String(decoding: try encoder.encode(try #require(strict.fineTune)), as: UTF8.self)
+        #expect(skippingRecord.contains("\"skipBadRows\":true"))
+        #expect(!strictRecord.contains("skipBadRows"))
+    }
+
     /// Files that would make the YAML composer recurse without bound are refused before parsing:
     /// deep flow nesting (also behind quotes and escapes that try to hide it) and oversized files.
     @Test func deepOrHugeRecipesAreRefusedBeforeParsing() throws {

@@ -26,6 +26,7 @@ extension Recipe {
             toxicityModel = Recipe.resolve(toxicity, in: base)
             var s = EvaluateStage.Settings()
             s.template = recipe.prompt
+            s.malformedRows = recipe.malformedRows
             s.toxicLabel = try node.string("toxic_label") ?? s.toxicLabel
             rewardModel = try node.string("reward_model").map { Recipe.resolve($0, in: base) }
             writtenRewardLabel = try node.string("reward_label")
@@ -50,6 +51,7 @@ extension Recipe {
             try record.encode(settings.count, forKey: "count")
             try record.encode(settings.generation.maxNewTokens, forKey: "maxNewTokens")
             try record.encode(settings.generation.doSample, forKey: "sample")
+            try record.encodeSkippedRows(settings.malformedRows)
         }
     }
 }

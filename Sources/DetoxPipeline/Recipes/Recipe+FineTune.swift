@@ -18,6 +18,7 @@ extension Recipe {
         init(_ node: inout RecipeNode, recipe: Recipe) throws {
             var s = FineTuneStage.Settings()
             s.template = recipe.prompt
+            s.malformedRows = recipe.malformedRows
             s.adapter.baseModelNameOrPath = recipe.model
             s.trainer.seed = recipe.seed
             s.quantization =
@@ -68,6 +69,7 @@ extension Recipe {
             try record.encodeIfPresent(
                 settings.dialogueLength.map { [$0.lowerBound, $0.upperBound] }, forKey: "dialogueLength")
             try record.encodeIfPresent(settings.fields, forKey: "fields")
+            try record.encodeSkippedRows(settings.malformedRows)
         }
     }
 }

@@ -26,6 +26,7 @@ extension Recipe {
             rewardModel = Recipe.resolve(reward, in: base)
             var s = PPOStage.Settings()
             s.template = recipe.prompt
+            s.malformedRows = recipe.malformedRows
             s.adapter.baseModelNameOrPath = recipe.model
             s.ppo.seed = recipe.seed
             s.rewardLabel = try node.string("reward_label") ?? s.rewardLabel
@@ -91,6 +92,7 @@ extension Recipe {
             try record.encodeIfPresent(
                 settings.dialogueLength.map { [$0.lowerBound, $0.upperBound] }, forKey: "dialogueLength")
             try record.encode(settings.maxSourceLength, forKey: "maxSourceLength")
+            try record.encodeSkippedRows(settings.malformedRows)
         }
     }
 }

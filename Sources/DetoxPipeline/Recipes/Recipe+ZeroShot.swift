@@ -10,6 +10,7 @@ extension Recipe {
         init(_ node: inout RecipeNode, recipe: Recipe) throws {
             settings = SummarizeStage.Settings()
             settings.template = recipe.prompt
+            settings.malformedRows = recipe.malformedRows
             settings.limit = try node.int("limit") ?? settings.limit
             settings.generation.maxNewTokens = try node.int("max_new_tokens") ?? settings.generation.maxNewTokens
             try node.checkNoUnknownKeys()
@@ -20,6 +21,7 @@ extension Recipe {
             var record = encoder.container(keyedBy: StageRecordKey.self)
             try record.encode(settings.limit, forKey: "limit")
             try record.encode(settings.generation.maxNewTokens, forKey: "maxNewTokens")
+            try record.encodeSkippedRows(settings.malformedRows)
         }
     }
 }

@@ -29,6 +29,9 @@ public struct Recipe: Sendable {
     public var train: String
     public var validation: String?
     public var test: String?
+    /// `dataset.skip_bad_rows`: every stage leaves out malformed rows (counted in its log) instead
+    /// of stopping at the first.
+    public var malformedRows = DialogueDataset.MalformedRowPolicy.fail
     public var prompt = PromptTemplate.summarize
     public var zeroShot: ZeroShot?
     public var fineTune: FineTune?
@@ -48,7 +51,7 @@ public struct Recipe: Sendable {
         }
         guard let model = try root.string("model") else { throw root.error("model", "missing (a Hub id or a folder)") }
         self.model = Self.resolve(model, in: base)
-        (train, validation, test) = try Self.readDataset(&root, in: base)
+        (train, validation, test, malformedRows) = try Self.readDataset(&root, in: base)
         if let prompt = try root.string("prompt") {
             guard prompt.contains("{dialogue}") else { throw root.error("prompt", "must contain {dialogue}") }
             self.prompt = PromptTemplate(prompt)
@@ -147,13 +150,16 @@ public struct Recipe: Sendable {
     }
 
     /// The `dataset` section: the training file and the optional validation and test files.
-    static func readDataset(_ root: inout RecipeNode, in base: URL) throws -> (String, String?, String?) {
+    static func readDataset(_ root: inout RecipeNode, in base: URL) throws -> (
+        String, String?, String?, DialogueDataset.MalformedRowPolicy
+    ) {
         guard var dataset = try root.child("dataset") else { throw root.error("dataset", "missing") }
         guard let train = try dataset.string("train") else { throw dataset.error("train", "missing") }
         let validation = try dataset.string("validation").map { resolve($0, in: base) }
         let test = try dataset.string("test").map { resolve($0, in: base) }
+        let skip = try dataset.bool("skip_bad_rows") ?? false
         try dataset.checkNoUnknownKeys()
-        return (resolve(train, in: base), validation, test)
+        return (resolve(train, in: base), validation, test, skip ? .skip : .fail)
     }
 
     /// The `stages` sections, each read into its stage's settings on top of the defaults and of

@@ -25,6 +25,9 @@ public enum EvaluateStage {
         public var maxSourceLength = 512
         /// Score `prompt + " " + summary` rather than the summary alone (what the course lab did).
         public var scoreWithPrompt = false
+        /// What a malformed data row does: stop the run naming its file and line (`.fail`), or be
+        /// left out and counted in the log (`.skip`, the `--skip-bad-rows` flag).
+        public var malformedRows = DialogueDataset.MalformedRowPolicy.fail
 
         public init() {}
     }
@@ -78,7 +81,8 @@ public enum EvaluateStage {
 
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
         try DetoxError.requireNonNegative(options.count, "count")
-        let records = try DialogueDataset.load(options.dataFile, malformedRows: .skip).prefix(options.count).records
+        let records = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
+            .prefix(options.count).records
         guard !records.isEmpty else { throw DetoxError.invalidSetting(name: "evaluation set", reason: "is empty") }
 
         // Before: the base with the given adapters merged. After: the PPO run's base plus its adapter.

@@ -24,6 +24,9 @@ public enum FineTuneStage {
         /// Keep dialogues whose length in characters is in this range.
         public var dialogueLength: ClosedRange<Int>?
         public var limit: Int?
+        /// What a malformed data row does: stop the run naming its file and line (`.fail`), or be
+        /// left out and counted in the log (`.skip`, the `--skip-bad-rows` flag).
+        public var malformedRows = DialogueDataset.MalformedRowPolicy.fail
 
         public init() {}
     }
@@ -97,24 +100,22 @@ public enum FineTuneStage {
 
     /// The examples of a data file: prompt/completion pairs as `settings.fields` names them, or
     /// DialogSum dialogues through the template (with `lengthFilter`, only those whose length is in
-    /// `settings.dialogueLength`). Malformed rows are skipped and counted in the log.
+    /// `settings.dialogueLength`). Malformed rows are handled as `settings.malformedRows` says.
     static func examples(_ file: URL, _ settings: Settings, lengthFilter: Bool, log: (String) -> Void) throws
         -> [PromptCompletion]
     {
         let examples: [PromptCompletion]
         let skipped: [DatasetError]
         if let fields = settings.fields {
-            (examples, skipped) = try PromptCompletion.load(file, fields: fields, malformedRows: .skip)
+            (examples, skipped) = try PromptCompletion.load(file, fields: fields, malformedRows: settings.malformedRows)
         } else {
-            var dialogues = try DialogueDataset.load(file, malformedRows: .skip)
+            var dialogues = try DialogueDataset.load(file, malformedRows: settings.malformedRows)
             if lengthFilter, let range = settings.dialogueLength {
                 dialogues = dialogues.filtered(dialogueLength: range)
             }
             (examples, skipped) = (dialogues.examples(template: settings.template), dialogues.skipped)
         }
-        if let first = skipped.first {
-            log("skipped \(skipped.count) malformed rows of \(file.lastPathComponent): \(first)")
-        }
+        DataLoading.reportSkipped(skipped, in: file, log: log)
         return examples
     }
 }

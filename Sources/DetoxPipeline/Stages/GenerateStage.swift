@@ -21,6 +21,9 @@ public enum GenerateStage {
         /// Tokens kept of each prompt (its special tokens included), from the start.
         public var maxPromptLength = 512
         public var generation = GenerationConfig.greedy(maxNewTokens: 30)
+        /// What a malformed data row does: stop the run naming its file and line (`.fail`), or be
+        /// left out and counted in the log (`.skip`, the `--skip-bad-rows` flag).
+        public var malformedRows = DialogueDataset.MalformedRowPolicy.fail
 
         public init() {}
     }
@@ -97,8 +100,10 @@ public enum GenerateStage {
     /// `options.outputFile` is set.
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> [Row] {
         try DetoxError.requireNonNegative(options.limit, "limit")
-        var prompts = try TextTable.load(options.promptsFile, fields: [TextTable.Field(options.promptField)])
-            .rows.map { $0.values[0] ?? "" }
+        let table = try TextTable.load(
+            options.promptsFile, fields: [TextTable.Field(options.promptField)], malformedRows: options.malformedRows)
+        DataLoading.reportSkipped(table.skipped, in: options.promptsFile, log: log)
+        var prompts = table.rows.map { $0.values[0] ?? "" }
         if let limit = options.limit { prompts = Array(prompts.prefix(limit)) }
         let (model, tokenizer, _) = try PolicyLoading.load(folder: options.model, adapterFolder: options.adapter)
         let clock = ProgressClock(total: prompts.count)

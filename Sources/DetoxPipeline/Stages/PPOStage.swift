@@ -42,6 +42,9 @@ public enum PPOStage {
         public var maxSourceLength = 512
         public var dialogueLength: ClosedRange<Int>?
         public var checkpointEvery = 5
+        /// What a malformed data row does: stop the run naming its file and line (`.fail`), or be
+        /// left out and counted in the log (`.skip`, the `--skip-bad-rows` flag).
+        public var malformedRows = DialogueDataset.MalformedRowPolicy.fail
 
         public init() {}
     }
@@ -101,7 +104,7 @@ public enum PPOStage {
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
         let fm = FileManager.default
         try fm.createDirectory(at: options.outputFolder, withIntermediateDirectories: true)
-        var dataset = try DialogueDataset.load(options.dataFile, malformedRows: .skip)
+        var dataset = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
         if let range = options.dialogueLength { dataset = dataset.filtered(dialogueLength: range) }
         guard dataset.count >= options.ppo.batchSize else {
             throw DetoxError.invalidSetting(

@@ -18,6 +18,9 @@ public enum SummarizeStage {
         public var batchSize = 8
         public var maxSourceLength = 512
         public var generation = GenerationConfig.greedy(maxNewTokens: 64)
+        /// What a malformed data row does: stop the run naming its file and line (`.fail`), or be
+        /// left out and counted in the log (`.skip`, the `--skip-bad-rows` flag).
+        public var malformedRows = DialogueDataset.MalformedRowPolicy.fail
 
         public init() {}
     }
@@ -88,7 +91,7 @@ public enum SummarizeStage {
         let records =
             options.dataFile.path == "/dev/stdin" || options.dataFile.lastPathComponent == "-"
             ? Array(try standardInputRecords().prefix(options.limit))
-            : try DialogueDataset.load(options.dataFile, malformedRows: .skip).prefix(options.limit).records
+            : try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log).prefix(options.limit).records
         let (model, tokenizer, _) = try PolicyLoading.load(folder: options.model, adapterFolder: options.adapter)
         let scorer = try RougeScorer(types: [.rouge1, .rouge2, .rougeL, .rougeLsum], useStemmer: true)
         let summaries = try summarize(
