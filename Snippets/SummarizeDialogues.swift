@@ -53,7 +53,7 @@ settings.generation = .greedy(maxNewTokens: 4)
 
 let options = SummarizeStage.Options(model: modelFolder, dataFile: dataFile, settings: settings)
 for row in try SummarizeStage.run(options) {
-    print(row.id, "|", row.summary, "|", row.reference, "|", row.rouge["rouge1"] ?? 0)
+    print(row.id, "|", row.summary, "|", row.reference, "|", row.rouge?["rouge1"] ?? 0)
 }
 // test_0 | hi hi hi hi | They greet. | 0.0
 // test_1 | hi hi hi hi | They greet. | 0.0 (an untrained model, as the hidden setup writes it)

@@ -9,7 +9,7 @@ struct DetoxCommand: ParsableCommand {
         abstract: "Make a seq2seq model's outputs less toxic with reinforcement learning, natively in Swift.",
         discussion: """
             Models are local Hugging Face folders (config.json, weights, tokenizer files) or Hub ids.
-            Exit codes: 0 ok, 1 failure, 2 usage error.
+            Exit codes: 0 ok, 1 failure, 2 usage error, 130 stopped by Ctrl-C (the checkpoint is saved).
 
             Examples:
               detox demo                      # offline end-to-end run, writes demo-out/report/report.html

@@ -37,11 +37,14 @@ struct OutputArguments: ParsableArguments {
 }
 
 /// Turns a library error into a one-line message and exit code 1 (usage errors are 2, by ArgumentParser).
+/// A run stopped by Ctrl-C is left to `main`, which says what was saved and exits 130.
 func runStage(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as ValidationError {
         throw error
+    } catch let error as TrainingError where Interruption.isRequested {
+        throw error // main reports the interruption
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode.failure
@@ -116,8 +119,14 @@ struct SummarizeCommand: ParsableCommand {
             options.outputFile = output.map { URL(fileURLWithPath: $0) }
             let rows = try SummarizeStage.run(options, log: outputArguments.log)
             if outputArguments.json { return try outputArguments.emit(rows) }
-            let mean = rows.isEmpty ? 0 : rows.map { $0.rouge["rougeL"] ?? 0 }.reduce(0, +) / Double(rows.count)
-            print(String(format: "%d summaries, mean ROUGE-L %.4f", rows.count, mean))
+            if let rouge = SummarizeStage.meanRougeL(rows) {
+                print(
+                    String(
+                        format: "%d summaries, mean ROUGE-L %.4f over %d with references", rows.count, rouge.mean,
+                        rouge.count))
+            } else {
+                print("\(rows.count) summaries; the data has no reference summaries, so no ROUGE")
+            }
         }
     }
 }

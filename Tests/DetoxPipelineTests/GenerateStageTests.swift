@@ -108,4 +108,21 @@ import Testing
         #expect(rows.count == 2)
         #expect(log.first?.hasPrefix("skipped 1 malformed rows of bad.csv; the first: ") == true)
     }
+
+    /// Dialogues without reference summaries get no ROUGE rather than a score of 0.
+    @Test func summariesWithoutReferencesHaveNoRouge() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let world = try MiniWorld.build(at: folder.url)
+        let data = folder.file("no-summaries.csv")
+        try Data("id,dialogue\na,hello how are you\nb,good morning\n".utf8).write(to: data)
+        var options = SummarizeStage.Options(model: world.t5, dataFile: data)
+        options.generation.maxNewTokens = 2
+        let rows = try SummarizeStage.run(options)
+        try #require(rows.count == 2)
+        #expect(rows.allSatisfy { $0.rouge == nil })
+        #expect(SummarizeStage.meanRougeL(rows) == nil)
+        let withReference = try SummarizeStage.run(SummarizeStage.Options(model: world.t5, dataFile: world.data))
+        #expect(SummarizeStage.meanRougeL(withReference)?.count == withReference.count)
+    }
 }

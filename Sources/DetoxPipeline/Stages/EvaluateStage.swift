@@ -131,8 +131,11 @@ public enum EvaluateStage {
             rewardAfter = Array(scores[records.count...])
         }
         let scorer = try RougeScorer(types: [.rouge1, .rouge2, .rougeL, .rougeLsum], useStemmer: true)
+        // A row without a reference summary has no ROUGE (not a score of 0), so the means cover
+        // the rows that have one and are absent when none has.
         func rouge(_ reference: String, _ summary: String) -> [String: Double] {
-            Dictionary(
+            guard !reference.isEmpty else { return [:] }
+            return Dictionary(
                 uniqueKeysWithValues: scorer.score(target: reference, prediction: summary).map {
                     ($0.key.name, $0.value.fmeasure)
                 })

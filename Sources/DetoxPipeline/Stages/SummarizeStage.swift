@@ -45,7 +45,16 @@ public enum SummarizeStage {
         public var prompt: String
         public var summary: String
         public var reference: String
-        public var rouge: [String: Double]
+        /// ROUGE F-measures against the reference; `nil` when the data has no reference summary
+        /// for the row (a score against an empty text would only ever be 0).
+        public var rouge: [String: Double]?
+    }
+
+    /// The mean ROUGE-L of the rows that have a reference, and how many those are.
+    public static func meanRougeL(_ rows: [Row]) -> (mean: Double, count: Int)? {
+        let scores = rows.compactMap { $0.rouge?["rougeL"] }
+        guard !scores.isEmpty else { return nil }
+        return (scores.reduce(0, +) / Double(scores.count), scores.count)
     }
 
     /// Summarizes `records` with `model`, in batches, greedy or sampled as `generation` says.
@@ -99,11 +108,11 @@ public enum SummarizeStage {
             batchSize: options.batchSize, maxSourceLength: options.maxSourceLength, generation: options.generation)
         var rows: [Row] = []
         for (record, output) in zip(records, summaries) {
-            let scores = scorer.score(target: record.summary, prediction: output.summary)
+            let rouge = record.summary.isEmpty ? nil : scorer.score(target: record.summary, prediction: output.summary)
             rows.append(
                 Row(
                     id: record.id, prompt: output.prompt, summary: output.summary, reference: record.summary,
-                    rouge: Dictionary(uniqueKeysWithValues: scores.map { ($0.key.name, $0.value.fmeasure) })))
+                    rouge: rouge.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key.name, $0.value.fmeasure) }) }))
             log("\(record.id): \(output.summary)")
         }
         if let file = options.outputFile {
