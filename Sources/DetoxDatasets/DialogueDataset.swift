@@ -26,119 +26,40 @@ public struct DialogueDataset: Sendable {
     /// Reads a `.csv`, `.jsonl` or `.json` (JSON Lines) file. `summary` and `topic` may be absent
     /// from a file (they become empty); `id` and `dialogue` are required.
     public static func load(_ url: URL, malformedRows: MalformedRowPolicy = .fail) throws -> DialogueDataset {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DatasetError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
-        let dataset: DialogueDataset
-        switch url.pathExtension.lowercased() {
-        case "jsonl", "json": dataset = try jsonLines(data, file: url.path, malformedRows: malformedRows)
-        default: dataset = try csv(data, file: url.path, malformedRows: malformedRows)
-        }
-        if dataset.records.isEmpty { throw DatasetError.empty(file: url.path) }
-        return dataset
+        let format: TextTable.Format = TextTable.Format(url: url) == .jsonLines ? .jsonLines : .csv
+        return DialogueDataset(try TextTable.load(url, fields: fields, format: format, malformedRows: malformedRows))
     }
 
     /// Parses CSV with a header row naming the columns (any order, extra columns ignored).
     public static func csv(_ data: Data, file: String, malformedRows: MalformedRowPolicy = .fail) throws
         -> DialogueDataset
     {
-        let rows = try CSVReader(file: file).records(in: data)
-        guard let header = rows.first else { throw DatasetError.empty(file: file) }
-        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
-        func column(_ name: String, required: Bool) throws -> Int? {
-            if let index = columns.firstIndex(of: name) { return index }
-            if required { throw DatasetError.missingColumn(file: file, column: name, line: header.line) }
-            return nil
-        }
-        let idColumn = try column("id", required: true)!
-        let dialogueColumn = try column("dialogue", required: true)!
-        let summaryColumn = try column("summary", required: false)
-        let topicColumn = try column("topic", required: false)
-
-        var records: [DialogueRecord] = []
-        var skipped: [DatasetError] = []
-        for row in rows.dropFirst() {
-            guard row.fields.count == columns.count else {
-                let problem = DatasetError.raggedRow(
-                    file: file, line: row.line, expected: columns.count, actual: row.fields.count)
-                if malformedRows == .fail { throw problem }
-                skipped.append(problem)
-                continue
-            }
-            records.append(
-                DialogueRecord(
-                    id: row.fields[idColumn], dialogue: row.fields[dialogueColumn],
-                    summary: summaryColumn.map { row.fields[$0] } ?? "",
-                    topic: topicColumn.map { row.fields[$0] } ?? ""))
-        }
-        return DialogueDataset(records: records, skipped: skipped)
+        DialogueDataset(try TextTable.csv(data, file: file, fields: fields, malformedRows: malformedRows))
     }
 
     /// Parses JSON Lines: one object per line with string fields `id`, `dialogue` and optionally
     /// `summary`, `topic` (DialogSum's original files use `fname` for the id and `summary1` when
-    /// there are several references; both are accepted).
-    ///
-    /// Every character of a string value is kept, a leading U+FEFF included (Foundation's
-    /// `JSONSerialization` drops that one on Linux), so the package's own parser reads each line.
-    /// A byte order mark at the very start of the file is an encoding mark, not data, and is skipped.
+    /// there are several references; both are accepted). Every character of a value is kept (see
+    /// ``TextTable``).
     public static func jsonLines(_ data: Data, file: String, malformedRows: MalformedRowPolicy = .fail) throws
         -> DialogueDataset
     {
-        let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
-        let text = data.starts(with: byteOrderMark) ? data.dropFirst(byteOrderMark.count) : data[...]
-        var records: [DialogueRecord] = []
-        var skipped: [DatasetError] = []
-        var lineNumber = 0
-        for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let trimmed = line.last == UInt8(ascii: "\r") ? line.dropLast() : line
-            if trimmed.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
-            do {
-                records.append(try record(Data(trimmed), file: file, line: lineNumber))
-            } catch {
-                if malformedRows == .fail { throw error }
-                skipped.append(error)
-            }
-        }
-        return DialogueDataset(records: records, skipped: skipped)
+        DialogueDataset(try TextTable.jsonLines(data, file: file, fields: fields, malformedRows: malformedRows))
     }
 
-    /// One JSON Lines row as a record.
-    private static func record(_ line: Data, file: String, line lineNumber: Int) throws(DatasetError)
-        -> DialogueRecord
-    {
-        let members: [(String, JSONValue)]
-        do {
-            guard case .object(let object) = try JSONParser.parse(line) else {
-                throw DatasetError.malformedRecord(file: file, line: lineNumber, reason: "expected a JSON object")
-            }
-            members = object
-        } catch let problem as DatasetError {
-            throw problem
-        } catch {
-            throw DatasetError.malformedRecord(file: file, line: lineNumber, reason: "invalid JSON")
+    /// DialogSum's fields, with the names its original JSON Lines files use as aliases.
+    static let fields = [
+        TextTable.Field("id", "fname"), TextTable.Field("dialogue"),
+        TextTable.Field("summary", "summary1", required: false), TextTable.Field("topic", "topic1", required: false),
+    ]
+
+    private init(_ table: TextTable) {
+        records = table.rows.map {
+            DialogueRecord(
+                id: $0.values[0] ?? "", dialogue: $0.values[1] ?? "", summary: $0.values[2] ?? "",
+                topic: $0.values[3] ?? "")
         }
-        func string(_ keys: [String], required: Bool) throws(DatasetError) -> String {
-            for key in keys {
-                // Keys compare byte for byte; the last of repeated keys wins, as in Python's json.
-                guard let value = members.last(where: { $0.0.utf8.elementsEqual(key.utf8) })?.1 else { continue }
-                guard case .string(let text) = value else {
-                    throw DatasetError.malformedRecord(
-                        file: file, line: lineNumber, reason: "\"\(key)\" is not a string")
-                }
-                return text
-            }
-            if required { throw DatasetError.missingColumn(file: file, column: keys[0], line: lineNumber) }
-            return ""
-        }
-        return DialogueRecord(
-            id: try string(["id", "fname"], required: true),
-            dialogue: try string(["dialogue"], required: true),
-            summary: try string(["summary", "summary1"], required: false),
-            topic: try string(["topic", "topic1"], required: false))
+        skipped = table.skipped
     }
 
     // MARK: - Selection

@@ -88,18 +88,11 @@ public struct DemoWorld: Sendable {
         var recent: [Float] = []
         for step in 0..<steps {
             let records = (0..<batchSize).map { _ in data.train[generator.nextInt(below: data.train.count)] }
-            let batch = SummarizationBatch(
-                records: records, template: .summarize, tokenizer: tokenizer, maxSourceLength: 256, maxTargetLength: 64)
-            let rows = stride(from: 0, to: batch.inputIDs.count, by: batch.sourceLength).map {
-                Array(batch.inputIDs[$0..<($0 + batch.sourceLength)])
+            let tokens = records.map {
+                PromptCompletion(prompt: PromptTemplate.summarize.render($0), completion: $0.summary).tokens(
+                    tokenizer: tokenizer, eos: model.eosTokenID, maxPromptLength: 256, maxCompletionLength: 64)
             }
-            let masks = stride(from: 0, to: batch.attentionMask.count, by: batch.sourceLength).map {
-                Array(batch.attentionMask[$0..<($0 + batch.sourceLength)])
-            }
-            let labels = stride(from: 0, to: batch.labels.count, by: batch.targetLength).map {
-                Array(batch.labels[$0..<($0 + batch.targetLength)])
-            }
-            guard let loss = try model(inputIDs: rows, attentionMask: masks, labels: labels).loss else { continue }
+            let loss = try model.supervisedLoss(prompts: tokens.map(\.prompt), targets: tokens.map(\.completion))
             guard loss.item.isFinite else {
                 throw TrainingError.nonFinite(what: "base model loss", step: step + 1, value: loss.item)
             }

@@ -197,6 +197,7 @@ package struct JSONParser {
                 index += 1
                 break
             }
+            if b < 0x20 { throw fail("unescaped control character in string") }
             if b != UInt8(ascii: "\\") {
                 buffer.append(b)
                 index += 1
@@ -227,6 +228,8 @@ package struct JSONParser {
                         if low >= 0xDC00, low < 0xE000 {
                             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                         } else {
+                            // A lone high surrogate: the escape after it is read again on its own.
+                            index -= 6
                             code = 0xFFFD
                         }
                     } else {
@@ -241,6 +244,7 @@ package struct JSONParser {
                 throw fail("invalid escape")
             }
         }
-        return String(decoding: buffer, as: UTF8.self)
+        guard let text = String(validating: buffer, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
+        return text
     }
 }

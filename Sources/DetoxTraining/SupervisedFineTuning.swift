@@ -9,7 +9,8 @@ import DetoxTokenizers
 import Foundation
 
 /// Teacher-forced fine-tuning of a language model's trainable parameters (its LoRA adapters) on
-/// dialogue/summary pairs, as the course lab's `Seq2SeqTrainer` step, with AdamW, warmup and decay,
+/// prompt/completion pairs (dialogues and their summaries in the course lab, as its `Seq2SeqTrainer`
+/// step; prompts and continuations for a decoder-only model, loss on the completion only), with AdamW, warmup and decay,
 /// gradient clipping and accumulation, periodic validation loss, atomic checkpoints and exact resume.
 public final class SupervisedTrainer {
     /// Settings of a fine-tuning run (transformers `TrainingArguments` names in the docs).
@@ -87,9 +88,10 @@ public final class SupervisedTrainer {
 
     public let model: any LanguageModel
     public let tokenizer: Tokenizer
-    public let train: DialogueDataset
-    public let validation: DialogueDataset?
-    public let template: PromptTemplate
+    /// The training examples (a dialogue set becomes examples through its prompt template:
+    /// ``DialogueDataset/examples(template:)``).
+    public let train: [PromptCompletion]
+    public let validation: [PromptCompletion]?
     public let parameters: Parameters
     public let adapterConfiguration: LoRAConfiguration
     public let optimizer: Adam
@@ -99,11 +101,11 @@ public final class SupervisedTrainer {
     public private(set) var history: [Record] = []
 
     public init(
-        model: any LanguageModel, tokenizer: Tokenizer, train: DialogueDataset, validation: DialogueDataset?,
-        template: PromptTemplate, parameters: Parameters, adapterConfiguration: LoRAConfiguration, outputFolder: URL
+        model: any LanguageModel, tokenizer: Tokenizer, train: [PromptCompletion], validation: [PromptCompletion]?,
+        parameters: Parameters, adapterConfiguration: LoRAConfiguration, outputFolder: URL
     ) throws {
         try parameters.validate()
-        guard !train.records.isEmpty else {
+        guard !train.isEmpty else {
             throw TrainingError.invalidSetting(name: "training set", reason: "is empty")
         }
         guard !model.trainableParameters().isEmpty else {
@@ -113,7 +115,6 @@ public final class SupervisedTrainer {
         self.tokenizer = tokenizer
         self.train = train
         self.validation = validation
-        self.template = template
         self.parameters = parameters
         self.adapterConfiguration = adapterConfiguration
         self.outputFolder = outputFolder
@@ -146,30 +147,26 @@ public final class SupervisedTrainer {
         return indices
     }
 
-    /// The records' prompts and target summaries as unpadded token rows (the model packs them).
-    func batch(_ records: [DialogueRecord]) -> (prompts: [[Int]], targets: [[Int]]) {
-        let b = SummarizationBatch(
-            records: records, template: template, tokenizer: tokenizer,
-            maxSourceLength: parameters.maxSourceLength, maxTargetLength: parameters.maxTargetLength)
-        func rows(_ flat: [Int], _ width: Int) -> [[Int]] {
-            stride(from: 0, to: flat.count, by: Swift.max(width, 1)).map { Array(flat[$0..<($0 + width)]) }
+    /// The examples' prompts and completions as unpadded token rows (the model packs them).
+    func batch(_ examples: some Collection<PromptCompletion>) -> (prompts: [[Int]], targets: [[Int]]) {
+        let rows = examples.map {
+            $0.tokens(
+                tokenizer: tokenizer, eos: model.eosTokenID, maxPromptLength: parameters.maxSourceLength,
+                maxCompletionLength: parameters.maxTargetLength)
         }
-        let prompts = zip(rows(b.inputIDs, b.sourceLength), rows(b.attentionMask, b.sourceLength)).map { ids, mask in
-            zip(ids, mask).filter { $1 == 1 }.map(\.0)
-        }
-        let targets = rows(b.labels, b.targetLength).map { $0.filter { $0 != SummarizationBatch.ignoreIndex } }
-        return (prompts, targets)
+        return (rows.map(\.prompt), rows.map(\.completion))
     }
 
     /// Mean loss over the validation set (dropout off, no gradients), weighted by target tokens.
     public func validationLoss() throws -> Float? {
-        guard let validation, !validation.records.isEmpty else { return nil }
+        guard let validation, !validation.isEmpty else { return nil }
         model.setTraining(false)
         var total: Double = 0
         var tokens = 0
         try Tensor.withNoGrad {
-            for records in validation.batches(of: parameters.batchSize) {
-                let (prompts, targets) = batch(records)
+            for start in stride(from: 0, to: validation.count, by: parameters.batchSize) {
+                let (prompts, targets) = batch(
+                    validation[start..<Swift.min(start + parameters.batchSize, validation.count)])
                 let count = targets.joined().count
                 guard count > 0 else { continue }
                 let loss = try model.supervisedLoss(prompts: prompts, targets: targets)
@@ -198,7 +195,7 @@ public final class SupervisedTrainer {
             for micro in 0..<parameters.gradientAccumulation {
                 let start = ((firstBatch + micro) % batchesPerEpoch) * parameters.batchSize
                 let indices = order[start..<Swift.min(start + parameters.batchSize, order.count)]
-                let (prompts, targets) = batch(indices.map { train.records[$0] })
+                let (prompts, targets) = batch(indices.map { train[$0] })
                 let loss = try model.supervisedLoss(prompts: prompts, targets: targets)
                 guard loss.item.isFinite else {
                     throw TrainingError.nonFinite(what: "training loss", step: step + 1, value: loss.item)

@@ -14,6 +14,7 @@ struct DetoxCommand: ParsableCommand {
             Examples:
               detox demo                      # offline end-to-end run, writes demo-out/report/report.html
               detox demo --quick
+              detox generate --model FOLDER --prompts prompts.txt --max-new-tokens 30
               detox summarize --model FOLDER --data test.csv --limit 5
               detox finetune --model FOLDER --train train.csv --quantize nf4 --out runs/sft
               detox ppo --model FOLDER --adapter runs/sft/adapter --reward-model CLASSIFIER --data train.csv --out runs/ppo
@@ -21,7 +22,8 @@ struct DetoxCommand: ParsableCommand {
             """,
         version: Detox.version,
         subcommands: [
-            DemoCommand.self, RunCommand.self, DownloadCommand.self, SummarizeCommand.self, FineTuneCommand.self,
+            DemoCommand.self, RunCommand.self, DownloadCommand.self, GenerateCommand.self, SummarizeCommand.self,
+            FineTuneCommand.self,
             PPOCommand.self, EvaluateCommand.self, TrainClassifierCommand.self,
         ]
     )

@@ -125,18 +125,24 @@ struct SummarizeCommand: ParsableCommand {
 struct FineTuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
-        abstract: "LoRA or QLoRA fine-tuning of T5 on dialogue summaries; writes a PEFT adapter.",
+        abstract: "LoRA or QLoRA fine-tuning on dialogue summaries or prompt/completion pairs; writes a PEFT adapter.",
         discussion: """
-            Resumes from the output folder's checkpoint when there is one.
+            Resumes from the output folder's checkpoint when there is one. Data files are DialogSum
+            dialogues (each rendered by the prompt template, its summary the completion) unless
+            --prompt-field or --completion-field names the fields of a prompt/completion file; the
+            loss is taken on the completion tokens only.
 
             Example:
               detox finetune --model google-t5/t5-small --train train.csv --validation validation.csv \\
                 --quantize nf4 --lora-rank 32 --steps 200 --out runs/sft
             """)
     @OptionGroup var model: ModelArguments
-    @Option(help: "Training dialogues (CSV or JSONL).") var train: String
+    @Option(help: "Training data (CSV or JSONL).") var train: String
     @Option(help: "Validation dialogues for the evaluation loss.") var validation: String?
     @Option(help: "Output folder.") var out: String
+    @Option(help: "The prompt field of a prompt/completion file (default: prompt).") var promptField: String?
+    @Option(help: "The completion field of a prompt/completion file (default: completion).")
+    var completionField: String?
     static let defaults = FineTuneStage.Settings()
     @Option(help: help("Base weights: none, nf4 or fp4.", default: defaults.quantization.rawValue))
     var quantize: String?
@@ -177,6 +183,7 @@ struct FineTuneCommand: ParsableCommand {
             s.quantization = mode
         }
         s.doubleQuantization = doubleQuant ?? s.doubleQuantization
+        s.fields = PromptCompletion.Fields(naming: promptField, completionField) ?? s.fields
         s.adapter.rank = loraRank ?? s.adapter.rank
         s.adapter.alpha = loraAlpha ?? s.adapter.alpha
         s.adapter.dropout = loraDropout ?? s.adapter.dropout
@@ -495,6 +502,74 @@ struct RunCommand: ParsableCommand {
             for report in reports {
                 print(
                     "\(report.name): \(report.skipped ? "skipped (already finished)" : "done") → \(report.folder.path)")
+            }
+        }
+    }
+}
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Continue prompts with a language model; writes JSON Lines.",
+        discussion: """
+            Prompts come from JSON Lines or CSV (the field named by --prompt-field) or a plain-text file
+            (one prompt per line). Each output line holds the prompt, the continuation (special tokens
+            left out) and the token counts of both. Progress goes to standard error.
+
+            Example:
+              detox generate --model EleutherAI/gpt-neo-125M --prompts prompts.txt --sample --top-k 0 --seed 1
+            """)
+    @OptionGroup var model: ModelArguments
+    @Option(help: "An adapter folder (PEFT format) to apply.") var adapter: String?
+    @Option(help: "Prompts: JSON Lines, CSV or plain text.") var prompts: String
+    static let defaults = GenerateStage.Settings()
+    @Option(help: help("The prompt field of a JSON Lines or CSV file.", default: defaults.promptField))
+    var promptField: String?
+    @Option(help: "How many prompts, from the start of the file (default: all).") var limit: Int?
+    @Option(help: help("Prompts per generation batch.", default: defaults.batchSize)) var batchSize: Int?
+    @Option(help: help("Tokens kept of each prompt.", default: defaults.maxPromptLength)) var maxPromptLength: Int?
+    @Option(help: help("Generated tokens at most.", default: defaults.generation.maxNewTokens)) var maxNewTokens: Int?
+    @Option(help: help("Generated tokens before EOS is allowed.", default: defaults.generation.minNewTokens))
+    var minNewTokens: Int?
+    @Flag(help: "Sample instead of greedy decoding.") var sample = false
+    @Option(help: help("Sampling temperature.", default: defaults.generation.temperature)) var temperature: Float?
+    @Option(help: help("Top-k when sampling (0: off).", default: defaults.generation.topK)) var topK: Int?
+    @Option(help: help("Top-p when sampling (1: off).", default: defaults.generation.topP)) var topP: Float?
+    @Option(help: help("Sampling seed.", default: defaults.generation.seed)) var seed: UInt64?
+    @Option(help: "Write the JSON Lines here instead of standard output.") var output: String?
+    @Flag(help: "No progress lines.") var quiet = false
+
+    /// The stage's defaults with the flags that were given.
+    func settings() -> GenerateStage.Settings {
+        var s = GenerateStage.Settings()
+        s.promptField = promptField ?? s.promptField
+        s.limit = limit ?? s.limit
+        s.batchSize = batchSize ?? s.batchSize
+        s.maxPromptLength = maxPromptLength ?? s.maxPromptLength
+        var g = s.generation
+        g.doSample = sample
+        g.maxNewTokens = maxNewTokens ?? g.maxNewTokens
+        g.minNewTokens = minNewTokens ?? g.minNewTokens
+        g.temperature = temperature ?? g.temperature
+        g.topK = topK ?? g.topK
+        g.topP = topP ?? g.topP
+        g.seed = seed ?? g.seed
+        s.generation = g
+        return s
+    }
+
+    func run() throws {
+        try runStage {
+            var options = GenerateStage.Options(
+                model: try model.folder(), promptsFile: try existingFile(prompts, "--prompts"), settings: settings())
+            options.adapter = try adapter.map { try existingFile($0, "--adapter") }
+            options.outputFile = output.map { URL(fileURLWithPath: $0) }
+            let silent = quiet
+            let rows = try GenerateStage.run(options) { line in
+                if !silent { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            }
+            if options.outputFile == nil {
+                FileHandle.standardOutput.write(Data(try GenerateStage.jsonLines(rows)))
             }
         }
     }

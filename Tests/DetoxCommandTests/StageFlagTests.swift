@@ -18,6 +18,8 @@ import Testing
         #expect(
             try SummarizeCommand.parse(["--model", "m", "--data", "d.csv"]).settings() == SummarizeStage.Settings())
         #expect(
+            try GenerateCommand.parse(["--model", "m", "--prompts", "p.txt"]).settings() == GenerateStage.Settings())
+        #expect(
             try EvaluateCommand.parse([
                 "--model", "m", "--after", "a", "--toxicity-model", "t", "--data", "d.csv", "--out", "o",
             ]).settings() == EvaluateStage.Settings())
@@ -51,6 +53,16 @@ import Testing
         expectedFineTune.trainer.evaluateEvery = 3
         expectedFineTune.trainer.checkpointEvery = 3
         #expect(fineTune == expectedFineTune)
+
+        let generate = try GenerateCommand.parse([
+            "--model", "m", "--prompts", "p.txt", "--sample", "--top-k", "0", "--temperature", "0.7", "--limit", "3",
+        ]).settings()
+        var expectedGenerate = GenerateStage.Settings()
+        expectedGenerate.generation.doSample = true
+        expectedGenerate.generation.topK = 0
+        expectedGenerate.generation.temperature = 0.7
+        expectedGenerate.limit = 3
+        #expect(generate == expectedGenerate)
 
         let evaluate = try EvaluateCommand.parse([
             "--model", "m", "--after", "a", "--toxicity-model", "t", "--data", "d.csv", "--out", "o", "--sample",

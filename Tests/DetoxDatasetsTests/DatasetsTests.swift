@@ -86,6 +86,22 @@ import Testing
             dataset.skipped.last == .malformedRecord(file: "d.jsonl", line: 4, reason: "\"dialogue\" is not a string"))
     }
 
+    /// What JSON forbids inside a string — raw control bytes and bytes that are not UTF-8 — makes its
+    /// line malformed instead of being read as something else, and a lone high surrogate escape
+    /// becomes U+FFFD without swallowing the escape that follows it.
+    @Test func jsonLinesRejectControlBytesAndInvalidUTF8() throws {
+        let good = Data(#"{"id": "a", "dialogue": "x\ud800\u0041y", "summary": "s"}"#.utf8)
+        let dataset = try DialogueDataset.jsonLines(good, file: "ok.jsonl")
+        #expect(dataset.records.map(\.dialogue) == ["x\u{FFFD}Ay"])
+        let prefix = Data(#"{"id": "b", "dialogue": "x"#.utf8)
+        let suffix = Data(#"y", "summary": "s"}"#.utf8)
+        for bad in [Data([0x09]), Data([0x00]), Data([0xFF]), Data([0xC3]), Data([0xED, 0xA0, 0x80])] {
+            #expect(throws: DatasetError.malformedRecord(file: "bad.jsonl", line: 1, reason: "invalid JSON")) {
+                try DialogueDataset.jsonLines(prefix + bad + suffix, file: "bad.jsonl")
+            }
+        }
+    }
+
     /// U+FEFF at the start of a value is a character of the text (a zero-width no-break space), not
     /// a byte order mark, and must come back from a `.jsonl` file exactly as it was written, whether
     /// the file holds it raw or escaped and whether or not the file starts with a real BOM.
@@ -162,44 +178,5 @@ import Testing
             PromptTemplate("{topic}: {dialogue} / {dialogue}").render(record)
                 == "greeting: #Person1#: Hi. / #Person1#: Hi.")
         #expect(!PromptTemplate("no placeholder").isValid)
-    }
-}
-
-@Suite struct SummarizationBatchTests {
-    /// A tiny WordPiece tokenizer written inline (no fixture needed for batching logic).
-    static let tokenizerJSON = """
-        {"version":"1.0","truncation":null,"padding":null,
-         "added_tokens":[{"id":0,"content":"[PAD]","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true},
-                         {"id":1,"content":"[UNK]","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}],
-         "normalizer":{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true},
-         "pre_tokenizer":{"type":"BertPreTokenizer"},
-         "post_processor":null,
-         "decoder":{"type":"WordPiece","prefix":"##","cleanup":true},
-         "model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,
-                  "vocab":{"[PAD]":0,"[UNK]":1,"summarize":2,":":3,"hi":4,"there":5,"#":6,"person":7,"##1":8,"a":9,"greeting":10}}}
-        """
-
-    @Test func padsPromptsAndMasksLabelPadding() throws {
-        let tokenizer = try Tokenizer(tokenizerJSONData: Data(Self.tokenizerJSON.utf8))
-        let records = [
-            DialogueRecord(id: "a", dialogue: "hi there", summary: "a greeting"),
-            DialogueRecord(id: "b", dialogue: "hi", summary: "greeting"),
-        ]
-        let batch = SummarizationBatch(
-            records: records, template: PromptTemplate("summarize: {dialogue}"), tokenizer: tokenizer,
-            maxSourceLength: 16, maxTargetLength: 16)
-        #expect(batch.count == 2)
-        #expect(batch.sourceLength == 4)
-        #expect(batch.inputIDs == [2, 3, 4, 5, 2, 3, 4, 0])
-        #expect(batch.attentionMask == [1, 1, 1, 1, 1, 1, 1, 0])
-        #expect(batch.targetLength == 2)
-        #expect(batch.labels == [9, 10, 10, -100])
-
-        let truncated = SummarizationBatch(
-            records: records, template: PromptTemplate("summarize: {dialogue}"), tokenizer: tokenizer,
-            maxSourceLength: 3, maxTargetLength: 1, includeTargets: true)
-        #expect(truncated.inputIDs == [2, 3, 4, 2, 3, 4])
-        #expect(truncated.labels == [9, 10])
-        #expect(DialogueDataset(records: records + records + records).batches(of: 4).map(\.count) == [4, 2])
     }
 }

@@ -99,11 +99,15 @@ struct TextEncoderTests {
         #expect(names.contains("pooler.dense.weight"))
     }
 
-    @Test("a bert.-prefixed checkpoint (saved from a model with a head) loads to the same encoder")
+    @Test(
+        "a bert.-prefixed checkpoint (saved from a model with a head, head weights included) loads to the same encoder")
     func prefixedCheckpoint() throws {
         var tensors: [String: Tensor] = [:]
         for (key, value) in try Self.fixtureTensors() { tensors["bert.\(key)"] = value }
         tensors["bert.embeddings.position_ids"] = Tensor.arange(0, 16).reshaped([1, 16])
+        // A head's weights sit beside the prefixed encoder; a bare model leaves them out.
+        tensors["classifier.weight"] = Tensor.zeros([2, 32])
+        tensors["cls.predictions.bias"] = Tensor.zeros([7])
         let url = try Self.copy(tensors: tensors)
         defer { try? FileManager.default.removeItem(at: url) }
         let expected = try Self.expected()

@@ -27,13 +27,16 @@ struct SimulatedKill: Error {}
         return p
     }
 
+    static let template = PromptTemplate("summarize: {dialogue}")
+
     static func trainer(steps: Int, folder: URL) throws -> SupervisedTrainer {
         let (model, lora) = try TinyWorld.adaptedModel()
         return try SupervisedTrainer(
             model: model, tokenizer: try TinyWorld.tokenizer(),
-            train: DialogueDataset(records: TinyWorld.dialogues(count: 32)),
-            validation: DialogueDataset(records: TinyWorld.dialogues(count: 8, offset: 100)),
-            template: PromptTemplate("summarize: {dialogue}"), parameters: parameters(steps: steps),
+            train: DialogueDataset(records: TinyWorld.dialogues(count: 32)).examples(template: template),
+            validation: DialogueDataset(records: TinyWorld.dialogues(count: 8, offset: 100)).examples(
+                template: template),
+            parameters: parameters(steps: steps),
             adapterConfiguration: lora, outputFolder: folder)
     }
 
@@ -96,8 +99,8 @@ struct SimulatedKill: Error {}
         ) {
             try SupervisedTrainer(
                 model: model, tokenizer: try TinyWorld.tokenizer(),
-                train: DialogueDataset(records: TinyWorld.dialogues(count: 4)),
-                validation: nil, template: .summarize, parameters: p, adapterConfiguration: lora,
+                train: DialogueDataset(records: TinyWorld.dialogues(count: 4)).examples(template: .summarize),
+                validation: nil, parameters: p, adapterConfiguration: lora,
                 outputFolder: folder.url)
         }
     }

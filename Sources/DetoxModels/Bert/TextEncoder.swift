@@ -75,12 +75,15 @@ public final class TextEncoder: LinearContainer {
         let family = configuration.family
         // transformers' `has_prefix_module`: a checkpoint saved from a model with a head keeps the
         // encoder under `bert.` (or `electra.`, `roberta.`), and a bare model reads it from there.
+        // The head's weights (`classifier.*`, `cls.*`, …) are not the encoder's, and are left out as
+        // transformers leaves them; in an unprefixed checkpoint every key must be the encoder's.
         let prefix = family.checkpointPrefix
         let isPrefixed = weights.keys.contains { $0.hasPrefix("\(prefix).") }
         let root = isPrefixed ? "\(prefix)." : ""
+        let encoderWeights = isPrefixed ? weights.filter { $0.key.hasPrefix(root) } : weights
         let builder = WeightBuilder(
             checkpoint: SequenceClassifierModel.normalizedKeys(
-                weights, dropping: ["\(root)embeddings.position_ids", "\(root)embeddings.token_type_ids"]),
+                encoderWeights, dropping: ["\(root)embeddings.position_ids", "\(root)embeddings.token_type_ids"]),
             source: source, dropoutSeeds: DropoutSeeds(first: 0))
         let scope = isPrefixed ? builder.scoped(prefix) : builder
         let model = try ModelError.building {
@@ -106,22 +109,24 @@ public final class TextEncoder: LinearContainer {
     public func embeddings(_ batch: ClassifierBatch, normalize: Bool = false) throws -> Tensor {
         let hidden = try hiddenStates(batch)
         let (rows, length, width) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
+        // `ClassifierBatch` guarantees a 0/1 mask of the ids' shape.
         let states = hidden.values
         var pooled = [Float](repeating: 0, count: rows * width)
-        for r in 0..<rows {
-            let mask = batch.attentionMask[r]
-            var sum = [Float](repeating: 0, count: width)
+        for (r, mask) in batch.attentionMask.enumerated() {
+            let row = r * width
             for t in 0..<length where mask[t] == 1 {
-                for j in 0..<width { sum[j] += states[(r * length + t) * width + j] }
+                let state = (r * length + t) * width
+                for j in 0..<width { pooled[row + j] += states[state + j] }
             }
             // sentence-transformers clamps the token count at 1e-9.
             let count = max(Float(mask.reduce(0, +)), 1e-9)
-            var row = sum.map { $0 / count }
+            for j in 0..<width { pooled[row + j] /= count }
             if normalize {
-                let norm = max(row.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
-                row = row.map { $0 / norm }
+                var squares: Float = 0
+                for j in 0..<width { squares += pooled[row + j] * pooled[row + j] }
+                let norm = max(squares.squareRoot(), 1e-12)
+                for j in 0..<width { pooled[row + j] /= norm }
             }
-            pooled.replaceSubrange((r * width)..<((r + 1) * width), with: row)
         }
         return Tensor(pooled, shape: [rows, width])
     }

@@ -1,3 +1,4 @@
+import DetoxDatasets
 import DetoxLoRA
 import Foundation
 
@@ -37,6 +38,9 @@ extension Recipe {
             s.trainer.checkpointEvery = s.trainer.evaluateEvery
             s.limit = try node.int("limit") ?? s.limit
             s.dialogueLength = try node.closedRange("dialogue_length") ?? s.dialogueLength
+            s.fields =
+                PromptCompletion.Fields(naming: try node.string("prompt_field"), try node.string("completion_field"))
+                ?? s.fields
             try node.checkNoUnknownKeys()
             settings = s
         }
@@ -63,6 +67,7 @@ extension Recipe {
             try record.encodeIfPresent(settings.limit, forKey: "limit")
             try record.encodeIfPresent(
                 settings.dialogueLength.map { [$0.lowerBound, $0.upperBound] }, forKey: "dialogueLength")
+            try record.encodeIfPresent(settings.fields, forKey: "fields")
         }
     }
 }

@@ -5,12 +5,17 @@ import DetoxQuantization
 import DetoxTraining
 import Foundation
 
-/// `detox finetune`: LoRA (or QLoRA) supervised fine-tuning of a language model (T5 today) on a dialogue set.
+/// `detox finetune`: LoRA (or QLoRA) supervised fine-tuning of a language model on a dialogue set
+/// (each dialogue rendered by the prompt template, its summary the completion) or on a file of
+/// prompt/completion pairs.
 public enum FineTuneStage {
     /// Everything a fine-tuning run is told apart from its files. The defaults here are the only
     /// ones: a recipe's `finetune` section and the command's flags change fields of a `Settings()`.
     public struct Settings: Sendable, Equatable {
         public var template = PromptTemplate.summarizeForFineTuning
+        /// The prompt and completion fields of the data files; `nil` reads DialogSum dialogues and
+        /// renders each with ``template``.
+        public var fields: PromptCompletion.Fields?
         /// The course lab's adapter: rank 32, alpha 32, dropout 0.05 on the attention's q and v.
         public var adapter = LoRAConfiguration(rank: 32, alpha: 32, dropout: 0.05, targets: .names(["q", "v"]))
         public var quantization = BaseQuantization.none
@@ -53,16 +58,12 @@ public enum FineTuneStage {
     }
 
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
-        var train = try DialogueDataset.load(options.trainFile, malformedRows: .skip)
-        if !train.skipped.isEmpty {
-            log(
-                "skipped \(train.skipped.count) malformed rows of \(options.trainFile.lastPathComponent): \(train.skipped[0])"
-            )
+        var train = try examples(options.trainFile, options.settings, lengthFilter: true, log: log)
+        if let limit = options.limit { train = Array(train.prefix(limit)) }
+        var validation = try options.validationFile.map {
+            try examples($0, options.settings, lengthFilter: false, log: log)
         }
-        if let range = options.dialogueLength { train = train.filtered(dialogueLength: range) }
-        if let limit = options.limit { train = train.prefix(limit) }
-        var validation = try options.validationFile.map { try DialogueDataset.load($0, malformedRows: .skip) }
-        if let limit = options.limit, let v = validation { validation = v.prefix(Swift.max(1, limit / 4)) }
+        if let limit = options.limit, let v = validation { validation = Array(v.prefix(Swift.max(1, limit / 4))) }
 
         var adapter = options.adapter
         adapter.baseModelNameOrPath = adapter.baseModelNameOrPath ?? options.model.path
@@ -72,10 +73,10 @@ public enum FineTuneStage {
         let footprint = model.quantizedFootprint
         log("base weights: \(footprint)")
         let trainer = try SupervisedTrainer(
-            model: model, tokenizer: tokenizer, train: train, validation: validation, template: options.template,
-            parameters: options.trainer, adapterConfiguration: adapter, outputFolder: options.outputFolder)
+            model: model, tokenizer: tokenizer, train: train, validation: validation, parameters: options.trainer,
+            adapterConfiguration: adapter, outputFolder: options.outputFolder)
         log(
-            "fine-tuning \(model.trainableParameters().reduce(0) { $0 + $1.parameter.tensor.count }) adapter parameters on \(train.count) dialogues for \(trainer.totalSteps) steps"
+            "fine-tuning \(model.trainableParameters().reduce(0) { $0 + $1.parameter.tensor.count }) adapter parameters on \(train.count) examples for \(trainer.totalSteps) steps"
         )
         var clock: ProgressClock?
         try trainer.run(resume: options.resume) { record in
@@ -91,5 +92,28 @@ public enum FineTuneStage {
             firstLoss: trainer.history.first?.loss, finalLoss: trainer.history.last?.loss,
             firstValidationLoss: trainer.history.first(where: { $0.evalLoss != nil })?.evalLoss,
             finalValidationLoss: trainer.history.last(where: { $0.evalLoss != nil })?.evalLoss, footprint: footprint)
+    }
+
+    /// The examples of a data file: prompt/completion pairs as `settings.fields` names them, or
+    /// DialogSum dialogues through the template (with `lengthFilter`, only those whose length is in
+    /// `settings.dialogueLength`). Malformed rows are skipped and counted in the log.
+    static func examples(_ file: URL, _ settings: Settings, lengthFilter: Bool, log: (String) -> Void) throws
+        -> [PromptCompletion]
+    {
+        let examples: [PromptCompletion]
+        let skipped: [DatasetError]
+        if let fields = settings.fields {
+            (examples, skipped) = try PromptCompletion.load(file, fields: fields, malformedRows: .skip)
+        } else {
+            var dialogues = try DialogueDataset.load(file, malformedRows: .skip)
+            if lengthFilter, let range = settings.dialogueLength {
+                dialogues = dialogues.filtered(dialogueLength: range)
+            }
+            (examples, skipped) = (dialogues.examples(template: settings.template), dialogues.skipped)
+        }
+        if let first = skipped.first {
+            log("skipped \(skipped.count) malformed rows of \(file.lastPathComponent): \(first)")
+        }
+        return examples
     }
 }

@@ -55,18 +55,14 @@ public enum SummarizeStage {
         defer { progress(result.count, records.count) }
         for start in stride(from: 0, to: records.count, by: Swift.max(1, batchSize)) {
             let chunk = Array(records[start..<Swift.min(start + batchSize, records.count)])
-            let batch = SummarizationBatch(
-                records: chunk, template: template, tokenizer: tokenizer,
-                maxSourceLength: maxSourceLength, maxTargetLength: 1, includeTargets: false)
-            // The prompts' tokens without the tokenizer's padding: the model packs them as its family needs.
-            let queries = stride(from: 0, to: batch.inputIDs.count, by: Swift.max(batch.sourceLength, 1)).map {
-                zip(batch.inputIDs[$0..<($0 + batch.sourceLength)], batch.attentionMask[$0..<($0 + batch.sourceLength)])
-                    .filter { $1 == 1 }.map(\.0)
+            let prompts = chunk.map { template.render($0) }
+            let queries = prompts.map {
+                tokenizer.encode($0, pair: nil, truncation: Truncation(maxLength: maxSourceLength)).ids
             }
             let responses = try model.generateResponses(
                 queries: queries, configuration: generation, generator: &generator)
             for (i, response) in responses.map(model.generatedTokens(of:)).enumerated() {
-                result.append((batch.prompts[i], tokenizer.decode(response, skipSpecialTokens: true), response.count))
+                result.append((prompts[i], tokenizer.decode(response, skipSpecialTokens: true), response.count))
             }
             if result.count < records.count { progress(result.count, records.count) }
         }

@@ -1,0 +1,126 @@
+import DetoxDatasets
+import DetoxFiles
+import DetoxModels
+import DetoxTensor
+import DetoxTokenizers
+import Foundation
+
+/// `detox generate`: continuations of prompts read from a file, by any language model the loader
+/// knows (with an adapter if given), written as JSON Lines.
+public enum GenerateStage {
+    /// Everything a generate run is told apart from its files. The defaults here are the only ones:
+    /// the command's flags change fields of a `Settings()`.
+    public struct Settings: Sendable, Equatable {
+        /// The prompt's field in a JSON Lines or CSV file (dots reach into nested objects); a
+        /// plain-text file has one prompt per line.
+        public var promptField = "prompt"
+        /// Prompts read, from the start of the file; `nil` reads them all.
+        public var limit: Int?
+        /// Prompts per generation batch.
+        public var batchSize = 8
+        /// Tokens kept of each prompt (its special tokens included), from the start.
+        public var maxPromptLength = 512
+        public var generation = GenerationConfig.greedy(maxNewTokens: 30)
+
+        public init() {}
+    }
+
+    /// The files of a run and its ``Settings``.
+    public struct Options: StageOptions, Sendable {
+        public var model: URL
+        public var adapter: URL?
+        public var promptsFile: URL
+        /// Where the JSON Lines go; `nil` returns the rows only.
+        public var outputFile: URL?
+        public var settings: Settings
+
+        public init(model: URL, promptsFile: URL, settings: Settings = Settings()) {
+            self.model = model
+            self.promptsFile = promptsFile
+            self.settings = settings
+        }
+    }
+
+    /// One line of the output.
+    public struct Row: Sendable, Codable, Equatable {
+        public var prompt: String
+        /// The generated text, special tokens left out.
+        public var continuation: String
+        /// Tokens of the prompt as the model read it (after truncation, special tokens included).
+        public var promptTokens: Int
+        /// Tokens generated, an EOS that ended the row included.
+        public var continuationTokens: Int
+
+        enum CodingKeys: String, CodingKey {
+            case prompt, continuation
+            case promptTokens = "prompt_tokens"
+            case continuationTokens = "continuation_tokens"
+        }
+    }
+
+    /// Continues each prompt with `model`, in batches, greedy or sampled as `settings.generation`
+    /// says (one random stream from its seed across the batches). Calls `progress` with the rows
+    /// done and the total.
+    public static func generate(
+        _ prompts: [String], model: any LanguageModel, tokenizer: Tokenizer, settings: Settings,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> [Row] {
+        guard settings.batchSize > 0 else {
+            throw DetoxError.invalidSetting(name: "batch size", reason: "must be positive, got \(settings.batchSize)")
+        }
+        guard settings.maxPromptLength > 0 else {
+            throw DetoxError.invalidSetting(
+                name: "max prompt length", reason: "must be positive, got \(settings.maxPromptLength)")
+        }
+        var rows: [Row] = []
+        var generator = SeededGenerator(seed: settings.generation.seed)
+        for start in stride(from: 0, to: prompts.count, by: settings.batchSize) {
+            let chunk = prompts[start..<Swift.min(start + settings.batchSize, prompts.count)]
+            let queries = chunk.map {
+                tokenizer.encode($0, pair: nil, truncation: Truncation(maxLength: settings.maxPromptLength)).ids
+            }
+            let responses = try model.generateResponses(
+                queries: queries, configuration: settings.generation, generator: &generator)
+            for (prompt, (query, response)) in zip(chunk, zip(queries, responses)) {
+                let generated = model.generatedTokens(of: response)
+                rows.append(
+                    Row(
+                        prompt: prompt, continuation: tokenizer.decode(generated, skipSpecialTokens: true),
+                        promptTokens: query.count, continuationTokens: generated.count))
+            }
+            progress(rows.count, prompts.count)
+        }
+        return rows
+    }
+
+    /// Reads the prompts, loads the model, generates, and writes the rows (atomically) when
+    /// `options.outputFile` is set.
+    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> [Row] {
+        var prompts = try TextTable.load(options.promptsFile, fields: [TextTable.Field(options.promptField)])
+            .rows.map { $0.values[0] ?? "" }
+        if let limit = options.limit {
+            guard limit >= 0 else { throw DetoxError.invalidSetting(name: "limit", reason: "must not be negative") }
+            prompts = Array(prompts.prefix(limit))
+        }
+        let (model, tokenizer, _) = try PolicyLoading.load(folder: options.model, adapterFolder: options.adapter)
+        let clock = ProgressClock(total: prompts.count)
+        let rows = try generate(prompts, model: model, tokenizer: tokenizer, settings: options.settings) {
+            done, total in
+            log("generated \(done)/\(total) (\(clock.describe(done: done)))")
+        }
+        if let file = options.outputFile { try AtomicFileWriter.write(try jsonLines(rows), to: file) }
+        return rows
+    }
+
+    /// The rows as JSON Lines, keys sorted.
+    public static func jsonLines(_ rows: [Row]) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var bytes: [UInt8] = []
+        for row in rows {
+            bytes += try encoder.encode(row)
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,63 @@
+import DetoxModels
+import DetoxPipeline
+import DetoxTestFiles
+import DetoxTokenizers
+import Foundation
+import Testing
+
+@Suite struct GenerateStageTests {
+    static let prompts = ["hello how are you", "good morning", "thank you very much for the help today", "yes"]
+
+    /// Greedy continuations do not depend on how prompts are batched (each row is padded apart from
+    /// the others' lengths), the rows carry the tokenizer's counts, and the file holds one JSON
+    /// object per prompt with the documented keys.
+    @Test func writesOneRowPerPromptWhateverTheBatching() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let world = try MiniWorld.build(at: folder.url)
+        let promptsFile = folder.file("prompts.txt")
+        try Data((Self.prompts.joined(separator: "\n") + "\n").utf8).write(to: promptsFile)
+        var options = GenerateStage.Options(model: world.t5, promptsFile: promptsFile)
+        options.generation.maxNewTokens = 6
+        options.batchSize = 3
+        options.outputFile = folder.file("out.jsonl")
+        let rows = try GenerateStage.run(options)
+        try #require(rows.count == Self.prompts.count)
+        #expect(rows.map(\.prompt) == Self.prompts)
+
+        let tokenizer = try Tokenizer.load(from: world.t5)
+        #expect(rows.map(\.promptTokens) == Self.prompts.map { tokenizer.encode($0).ids.count })
+        #expect(rows.allSatisfy { $0.continuationTokens >= 1 && $0.continuationTokens <= 6 })
+
+        options.batchSize = 1
+        options.outputFile = nil
+        #expect(try GenerateStage.run(options) == rows)
+
+        let lines = try String(contentsOf: folder.file("out.jsonl"), encoding: .utf8).split(separator: "\n")
+        try #require(lines.count == rows.count)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(Set(first.keys) == ["prompt", "continuation", "prompt_tokens", "continuation_tokens"])
+        #expect(first["prompt"] as? String == Self.prompts[0])
+    }
+
+    @Test func readsANamedFieldAndHonoursTheLimit() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let world = try MiniWorld.build(at: folder.url)
+        let promptsFile = folder.file("prompts.jsonl")
+        let lines = Self.prompts.map { #"{"prompt": {"text": "\#($0)"}, "id": 1}"# }
+        try Data(lines.joined(separator: "\n").utf8).write(to: promptsFile)
+        var options = GenerateStage.Options(model: world.t5, promptsFile: promptsFile)
+        options.promptField = "prompt.text"
+        options.limit = 2
+        options.generation = .sampling(maxNewTokens: 4, seed: 7)
+        let rows = try GenerateStage.run(options)
+        #expect(rows.map(\.prompt) == Array(Self.prompts.prefix(2)))
+        #expect(try GenerateStage.run(options) == rows)
+
+        options.batchSize = 0
+        #expect(throws: DetoxError.invalidSetting(name: "batch size", reason: "must be positive, got 0")) {
+            try GenerateStage.run(options)
+        }
+    }
+}
