@@ -24,6 +24,8 @@ enum LlamaFixtures {
         let loss: Float
         let max_new_tokens: Int
         let generated: [[Int]]
+        /// The loss's gradient for a few weights, by parameter name.
+        let gradients: [String: [Float]]
 
         /// Flat indices `[B·L]` of the real (unpadded) tokens.
         var realTokens: [Int] {

@@ -34,6 +34,28 @@ import Testing
         #expect(TestSupport.closeness(loss, [reference.loss], rtol: 1e-5, atol: 1e-5) == nil, "\(name) loss")
     }
 
+    /// The loss's gradients (through the SwiGLU MLP, RMS norms, grouped-query attention and the
+    /// rotary embedding) for the weights the fixture lists, 1e-4 relative with 1e-5 absolute.
+    @Test(arguments: LlamaFixtures.modelNames)
+    func lossGradientsMatchTransformers(name: String) throws {
+        let reference = try LlamaFixtures.reference(name)
+        let model = try LlamaForCausalLM.load(folder: LlamaFixtures.folder(name))
+        try #require(!reference.gradients.isEmpty)
+        let loss = try #require(
+            try model(
+                inputIDs: reference.input_ids, attentionMask: reference.attention_mask,
+                positionIDs: reference.position_ids, labels: reference.labels
+            ).loss)
+        let gradients = try loss.backward()
+        let parameters = Dictionary(uniqueKeysWithValues: model.parameters().map { ($0.name, $0.parameter) })
+        for (key, expected) in reference.gradients {
+            let parameter = try #require(parameters[key], "\(name): no parameter \(key)")
+            let gradient = try #require(gradients[parameter.tensor], "\(name): no gradient for \(key)")
+            let problem = TestSupport.closeness(gradient.values, expected, rtol: 1e-4, atol: 1e-5)
+            #expect(problem == nil, "\(name) \(key): \(problem ?? "")")
+        }
+    }
+
     /// The settings each fixture's configuration maps to: grouped heads, biases, tying, scaling.
     @Test func configurationsMapToTheLayerSettings() throws {
         let untied = try LlamaForCausalLM.settings(
