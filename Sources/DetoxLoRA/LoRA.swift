@@ -20,6 +20,9 @@ public enum LoRA {
     public static func apply(
         _ configuration: LoRAConfiguration, to model: any Module, generator: inout SeededGenerator
     ) throws -> [String] {
+        if let (name, reason) = configuration.invalidSetting {
+            throw LoRAError.invalidSetting(name: name, reason: reason)
+        }
         model.setTrainable(false)
         var local = generator
         let paths = try model.replaceLinearLayers(where: configuration.targets(path:)) { _, layer in
@@ -28,7 +31,14 @@ public enum LoRA {
                 useRSLoRA: configuration.useRSLoRA, generator: &local)
         }
         generator = local
-        guard !paths.isEmpty else { throw LoRAError.noTargetModules(targets: "\(configuration.targets)") }
+        guard !paths.isEmpty else {
+            var available: [String] = []
+            for (path, _) in model.linearLayers() {
+                let name = String(path.split(separator: ".").last ?? "")
+                if !available.contains(name) { available.append(name) }
+            }
+            throw LoRAError.noTargetModules(targets: configuration.targets.names, available: available)
+        }
         return paths
     }
 

@@ -8,6 +8,14 @@ public struct LoRAConfiguration: Sendable, Equatable {
         case names([String])
         case pattern(String)
 
+        /// The module names (a pattern as its one element), as flags and recipes list them.
+        public var names: [String] {
+            switch self {
+            case .names(let names): return names
+            case .pattern(let pattern): return [pattern]
+            }
+        }
+
         var jsonValue: Any {
             switch self {
             case .names(let names): return names
@@ -53,6 +61,20 @@ public struct LoRAConfiguration: Sendable, Equatable {
         }
     }
 
+    /// The first setting an adapter cannot be built with, named as recipes name it (`rank`,
+    /// `alpha`, `dropout`): rank at least 1, alpha positive and finite, dropout in [0, 1). The
+    /// adapter file reader, ``LoRA/apply(_:to:generator:)``, the command-line flags and recipes all
+    /// apply these rules.
+    public var invalidSetting: (name: String, reason: String)? {
+        if rank < 1 { return ("rank", "expected a positive integer, found \(rank)") }
+        if !(alpha > 0 && alpha.isFinite) { return ("alpha", "expected a positive number, found \(alpha)") }
+        if !(dropout >= 0 && dropout < 1) { return ("dropout", "expected a value in [0, 1), found \(dropout)") }
+        return nil
+    }
+
+    /// The `adapter_config.json` key of each setting ``invalidSetting`` names.
+    static let fileKeys = ["rank": "r", "alpha": "lora_alpha", "dropout": "lora_dropout"]
+
     // MARK: - adapter_config.json
 
     static let knownKeys: Set<String> = [
@@ -97,9 +119,8 @@ public struct LoRAConfiguration: Sendable, Equatable {
         rank = Int(r)
         alpha = Float(try number("lora_alpha", default: 8))
         dropout = Float(try number("lora_dropout", default: 0))
-        guard (0..<1).contains(dropout) else {
-            throw LoRAError.invalidConfiguration(
-                file: file, key: "lora_dropout", reason: "expected a value in [0, 1), found \(dropout)")
+        if let (name, reason) = invalidSetting {
+            throw LoRAError.invalidConfiguration(file: file, key: Self.fileKeys[name] ?? name, reason: reason)
         }
         switch object["target_modules"] {
         case let names as [String]: targets = .names(names)

@@ -15,3 +15,13 @@ public enum DetoxError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension DetoxError {
+    /// Refuses a negative count (a limit, a number of samples): taking a prefix of `-1` items has
+    /// no meaning and would trap.
+    static func requireNonNegative(_ value: Int?, _ name: String) throws {
+        if let value, value < 0 {
+            throw DetoxError.invalidSetting(name: name, reason: "must not be negative, got \(value)")
+        }
+    }
+}

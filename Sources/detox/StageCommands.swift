@@ -54,12 +54,9 @@ func help(_ text: String, default value: Any) -> ArgumentHelp {
     ArgumentHelp("\(text) (default: \(value))")
 }
 
-/// `q,v`: target module names as the flags take them.
-func commaSeparated(_ targets: LoRAConfiguration.Targets) -> String {
-    switch targets {
-    case .names(let names): return names.joined(separator: ",")
-    case .pattern(let pattern): return pattern
-    }
+/// Refuses an adapter setting out of range (``LoRAConfiguration/invalidSetting``), naming its flag.
+func checkAdapterFlags(_ adapter: LoRAConfiguration) throws {
+    if let (name, reason) = adapter.invalidSetting { throw ValidationError("--lora-\(name): \(reason)") }
 }
 
 /// A sampling configuration (top_k 0, top_p 1) when `sample`, else greedy; `--max-new-tokens`
@@ -67,7 +64,7 @@ func commaSeparated(_ targets: LoRAConfiguration.Targets) -> String {
 func generation(_ defaults: GenerationConfig, sample: Bool, maxNewTokens: Int?, seed: UInt64?) -> GenerationConfig {
     let maxNewTokens = maxNewTokens ?? defaults.maxNewTokens
     guard sample else { return .greedy(maxNewTokens: maxNewTokens) }
-    return GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: maxNewTokens, seed: seed ?? defaults.seed)
+    return .sampling(maxNewTokens: maxNewTokens, seed: seed ?? defaults.seed)
 }
 
 func existingFile(_ path: String, _ name: String) throws -> URL {
@@ -155,7 +152,8 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: help("LoRA rank.", default: defaults.adapter.rank)) var loraRank: Int?
     @Option(help: help("LoRA alpha.", default: defaults.adapter.alpha)) var loraAlpha: Float?
     @Option(help: help("LoRA dropout.", default: defaults.adapter.dropout)) var loraDropout: Float?
-    @Option(help: help("Comma-separated target modules.", default: commaSeparated(defaults.adapter.targets)))
+    @Option(
+        help: help("Comma-separated target modules.", default: defaults.adapter.targets.names.joined(separator: ",")))
     var loraTargets: String?
     @Option(help: help("Learning rate.", default: defaults.trainer.learningRate)) var learningRate: Double?
     @Option(help: help("Epochs (ignored with --steps).", default: defaults.trainer.epochs)) var epochs: Int?
@@ -198,6 +196,7 @@ struct FineTuneCommand: ParsableCommand {
         s.trainer.evaluateEvery = evaluateEvery ?? s.trainer.evaluateEvery
         s.trainer.checkpointEvery = s.trainer.evaluateEvery
         s.trainer.seed = seed ?? s.trainer.seed
+        try checkAdapterFlags(s.adapter)
         return s
     }
 
@@ -310,6 +309,7 @@ struct PPOCommand: ParsableCommand {
         s.ppo.seed = seed ?? s.ppo.seed
         s.steps = steps ?? s.steps
         s.minNewTokens = minNewTokens ?? s.minNewTokens
+        try checkAdapterFlags(s.adapter)
         return s
     }
 

@@ -79,6 +79,37 @@ import Testing
         #expect(throws: ValidationError.self) { try PPOCommand.parse(Self.ppoFiles + ["--lengths", "3"]).settings() }
     }
 
+    /// Adapter flags out of range are usage errors naming the flag, before anything is loaded.
+    @Test func adapterFlagsOutOfRangeNameTheFlag() throws {
+        let fineTune = ["--model", "m", "--train", "t.csv", "--out", "o"]
+        for (flags, message) in [
+            (["--lora-rank", "0"], "--lora-rank: expected a positive integer, found 0"),
+            (["--lora-rank=-3"], "--lora-rank: expected a positive integer, found -3"),
+            (["--lora-alpha", "0"], "--lora-alpha: expected a positive number, found 0.0"),
+            (["--lora-alpha", "nan"], "--lora-alpha: expected a positive number, found nan"),
+            (["--lora-dropout", "1"], "--lora-dropout: expected a value in [0, 1), found 1.0"),
+            (["--lora-dropout=-0.1"], "--lora-dropout: expected a value in [0, 1), found -0.1"),
+        ] {
+            expectUsageError(message) { _ = try FineTuneCommand.parse(fineTune + flags).settings() }
+        }
+        expectUsageError("--lora-rank: expected a positive integer, found 0") {
+            _ = try PPOCommand.parse(Self.ppoFiles + ["--lora-rank", "0"]).settings()
+        }
+    }
+
+    func expectUsageError(
+        _ message: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
+    ) {
+        do {
+            try body()
+            Issue.record("no error; expected \(message)", sourceLocation: sourceLocation)
+        } catch let error as ValidationError {
+            #expect(error.message == message, sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("unexpected \(error); expected \(message)", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test func helpShowsTheStageDefaults() {
         let help = PPOCommand.helpMessage(columns: 200)
         #expect(help.contains("Learning rate. (default: \(PPOConfiguration().learningRate))"))

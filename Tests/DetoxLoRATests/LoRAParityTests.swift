@@ -138,8 +138,14 @@ enum Fixtures {
             LoRAConfiguration(rank: 2, alpha: 4, targets: .pattern("block\\.1\\.[qo]")), to: net, generator: &generator)
         #expect(LoRA.adapters(in: net).map(\.path) == ["block.1.q", "block.1.o"])
         #expect(Tensor.withNoGrad { net(x) }.values == before)
-        #expect(throws: LoRAError.noTargetModules(targets: "names([\"nothing\"])")) {
+        #expect(throws: LoRAError.noTargetModules(targets: ["nothing"], available: ["q", "k", "v", "o"])) {
             try LoRA.apply(LoRAConfiguration(targets: .names(["nothing"])), to: Net(), generator: &generator)
+        }
+        #expect(throws: LoRAError.invalidSetting(name: "rank", reason: "expected a positive integer, found 0")) {
+            try LoRA.apply(LoRAConfiguration(rank: 0), to: Net(), generator: &generator)
+        }
+        #expect(throws: LoRAError.invalidSetting(name: "dropout", reason: "expected a value in [0, 1), found 1.0")) {
+            try LoRA.apply(LoRAConfiguration(dropout: 1), to: Net(), generator: &generator)
         }
     }
 }

@@ -79,6 +79,13 @@ struct ClassifierConfigurationTests {
         #expect(c.problemType == "single_label_classification")
     }
 
+    @Test("a label2id left with names id2label no longer uses still loads")
+    func staleLabel2id() throws {
+        let c = try decode(
+            #"{"model_type": "bert", "id2label": {"0": "neg", "1": "pos"}, "label2id": {"LABEL_0": 0, "LABEL_1": 1}}"#)
+        #expect(c.labels == ["neg", "pos"])
+    }
+
     @Test("num_labels without id2label names LABEL_i; id2label wins over num_labels")
     func numLabels() throws {
         #expect(try decode(#"{"model_type": "bert", "num_labels": 3}"#).labels == ["LABEL_0", "LABEL_1", "LABEL_2"])
@@ -116,6 +123,9 @@ struct ClassifierConfigurationTests {
             (#"{"model_type": "bert", "hidden_act": "mish"}"#, "hidden_act"),
             (#"{"model_type": "bert", "id2label": {"zero": "a"}}"#, "id2label"),
             (#"{"model_type": "bert", "id2label": {"0": "a", "2": "b"}}"#, "id2label"),
+            (#"{"model_type": "bert", "id2label": {"0": "toxic", "1": "toxic"}}"#, "id2label"),
+            (#"{"model_type": "bert", "id2label": {"0": "a", "1": "b"}, "label2id": {"a": 1, "b": 0}}"#, "label2id"),
+            (#"{"model_type": "bert", "id2label": {"0": "a", "1": "b"}, "label2id": {"a": 0, "b": 7}}"#, "label2id"),
             (#"{"model_type": "bert", "problem_type": "ranking"}"#, "problem_type"),
             (#"{"model_type": "bert", "hidden_dropout_prob": 1.5}"#, "hidden_dropout_prob"),
             (#"{"model_type": "bert", "num_hidden_layers": 0}"#, "num_hidden_layers"),

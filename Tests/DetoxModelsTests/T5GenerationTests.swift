@@ -38,6 +38,20 @@ import Testing
         #expect(unmasked == explicit)
     }
 
+    /// A length that cannot fit in memory is refused before anything is allocated.
+    @Test func hugeMaxNewTokensIsAnErrorNotACrash() throws {
+        let model = try T5Fixtures.model("t5-gated-untied")
+        let g = try T5Fixtures.reference("t5-gated-untied").greedy
+        for maxNewTokens in [100_000_000_000, Int.max] {
+            do {
+                _ = try model.generate(inputIDs: g.input_ids, configuration: .greedy(maxNewTokens: maxNewTokens))
+                Issue.record("generated \(maxNewTokens) tokens")
+            } catch ModelError.invalidInput(let reason) {
+                #expect(reason.contains("\(maxNewTokens) positions") && reason.contains("key/value cache"), "\(reason)")
+            }
+        }
+    }
+
     @Test(arguments: T5Fixtures.modelNames)
     func minNewTokensMatchesTransformers(name: String) throws {
         let model = try T5Fixtures.model(name)

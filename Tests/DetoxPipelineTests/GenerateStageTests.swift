@@ -60,4 +60,27 @@ import Testing
             try GenerateStage.run(options)
         }
     }
+
+    /// A negative limit or a batch size below one is a typed error naming the setting, not a trap.
+    @Test func negativeLimitsAndEmptyBatchesAreRefused() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let world = try MiniWorld.build(at: folder.url)
+        let negative = DetoxError.invalidSetting(name: "limit", reason: "must not be negative, got -1")
+        var generate = GenerateStage.Options(model: world.t5, promptsFile: world.data)
+        generate.promptField = "dialogue"
+        generate.limit = -1
+        #expect(throws: negative) { try GenerateStage.run(generate) }
+        var summarize = SummarizeStage.Options(model: world.t5, dataFile: world.data)
+        summarize.limit = -1
+        #expect(throws: negative) { try SummarizeStage.run(summarize) }
+        summarize.limit = 2
+        summarize.batchSize = 0
+        #expect(throws: DetoxError.invalidSetting(name: "batch size", reason: "must be positive, got 0")) {
+            try SummarizeStage.run(summarize)
+        }
+        var fineTune = FineTuneStage.Options(model: world.t5, trainFile: world.data, outputFolder: folder.file("sft"))
+        fineTune.limit = -1
+        #expect(throws: negative) { try FineTuneStage.run(fineTune) }
+    }
 }

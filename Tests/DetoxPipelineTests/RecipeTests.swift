@@ -1,7 +1,8 @@
-import DetoxPipeline
 import DetoxTestFiles
 import Foundation
 import Testing
+
+@testable import DetoxPipeline
 
 @Suite(.serialized) struct RecipeTests {
     static func write(_ text: String, in folder: URL, name: String = "recipe.yaml") throws -> URL {
@@ -46,6 +47,14 @@ import Testing
             ),
             ("model: m\ndataset: {train: t.csv}\n", "output", "missing (the run folder)"),
             (base + "prompt: no placeholder\n", "prompt", "must contain {dialogue}"),
+            (
+                base + "stages:\n  finetune: {lora: {rank: 0}}\n", "stages.finetune.lora.rank",
+                "expected a positive integer, found 0"
+            ),
+            (
+                base + "stages:\n  ppo: {reward_model: r, lora: {alpha: -1}}\n", "stages.ppo.lora.alpha",
+                "expected a positive number, found -1.0"
+            ),
         ]
         for (text, keyPath, reason) in cases {
             let url = try Self.write(text, in: folder)
@@ -53,6 +62,38 @@ import Testing
                 try Recipe(contentsOf: url)
             }
         }
+    }
+
+    /// Files that would make the YAML composer recurse without bound are refused before parsing:
+    /// deep flow nesting (also behind quotes and escapes that try to hide it) and oversized files.
+    @Test func deepOrHugeRecipesAreRefusedBeforeParsing() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+        let hidden =
+            "a: \"\\\"\" \n" + "b: " + String(repeating: "{x: ", count: 3000) + "1"
+            + String(repeating: "}", count: 3000)
+        for text in [deep, "output: " + deep, hidden] {
+            let url = try Self.write(text, in: folder.url)
+            #expect(
+                throws: RecipeError.unreadable(
+                    file: url.path,
+                    reason:
+                        "brackets nest \(text.filter { $0 == "[" || $0 == "{" }.count) deep, more than a recipe's 64")
+            ) {
+                try Recipe(contentsOf: url)
+            }
+        }
+        let hugeText = "output: out\n# " + String(repeating: "x", count: 300_000) + "\n"
+        let huge = try Self.write(hugeText, in: folder.url)
+        #expect(
+            throws: RecipeError.unreadable(
+                file: huge.path, reason: "\(hugeText.utf8.count) bytes, more than a recipe's 262144")
+        ) {
+            try Recipe(contentsOf: huge)
+        }
+        // Brackets inside quotes and comments do not count.
+        #expect(Recipe.flowNestingDepth("a: '[[[['\nb: \"{{{\\\"{\" # [[[[\nc: [1, [2]]") == 2)
     }
 
     /// A whole recipe over tiny local models runs end to end; running it again skips every stage;

@@ -392,6 +392,19 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
         guard numLabels >= 1, Set(id2label.keys) == Set(0..<numLabels) else {
             throw fail(.id2label, "keys must be the class ids 0..<\(numLabels), found \(id2label.keys.sorted())")
         }
+        let names = labels
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw fail(.id2label, "names \"\(repeated)\" for more than one class: \(names)")
+        }
+        // label2id may keep names id2label no longer uses (configs whose id2label was renamed), but
+        // a name both maps use must point at the same class.
+        for (name, id) in label2id.sorted(by: { $0.value < $1.value }) where names.contains(name) {
+            guard names.indices.contains(id), names[id] == name else {
+                throw fail(
+                    .label2id,
+                    "maps \"\(name)\" to \(id), but id2label has it as class \(names.firstIndex(of: name) ?? -1)")
+            }
+        }
         if let pad = padTokenID, pad < 0 || pad >= vocabularySize {
             throw fail(.padTokenID, "\(pad) is outside the vocabulary 0..<\(vocabularySize)")
         }

@@ -51,6 +51,11 @@ extension T5ForConditionalGeneration {
             mask = ids.map { $0 == pad ? 0 : 1 }
         }
 
+        let attention = decoder.relativeAttention
+        try CacheBudget.check(
+            layers: decoder.blocks.modules.count, batch: batch, positions: settings.maxNewTokens,
+            width: attention.headCount * attention.headDimension)
+
         // Evaluation behaviour for the whole generation; each dropout's mode is restored after.
         let training = dropoutModules.filter(\.isTraining)
         for dropout in training { dropout.setTraining(false) }

@@ -34,7 +34,7 @@ extension Recipe {
             let maxNewTokens = try node.int("max_new_tokens") ?? s.generation.maxNewTokens
             s.generation =
                 try node.bool("sample") ?? s.generation.doSample
-                ? GenerationConfig(doSample: true, topK: 0, topP: 1, maxNewTokens: maxNewTokens, seed: recipe.seed)
+                ? .sampling(maxNewTokens: maxNewTokens, seed: recipe.seed)
                 : .greedy(maxNewTokens: maxNewTokens)
             try node.checkNoUnknownKeys()
             settings = s

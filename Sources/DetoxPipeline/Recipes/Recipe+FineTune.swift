@@ -13,7 +13,7 @@ extension Recipe {
         public var quantization: BaseQuantization { settings.quantization }
         /// `lora.rank` and `lora.targets`.
         public var rank: Int { settings.adapter.rank }
-        public var targets: [String] { settings.adapter.targets.recordedNames }
+        public var targets: [String] { settings.adapter.targets.names }
 
         init(_ node: inout RecipeNode, recipe: Recipe) throws {
             var s = FineTuneStage.Settings()
@@ -68,16 +68,6 @@ extension Recipe {
             try record.encodeIfPresent(
                 settings.dialogueLength.map { [$0.lowerBound, $0.upperBound] }, forKey: "dialogueLength")
             try record.encodeIfPresent(settings.fields, forKey: "fields")
-        }
-    }
-}
-
-extension LoRAConfiguration.Targets {
-    /// The module names as a recipe lists them (a pattern, which a recipe cannot write, as itself).
-    var recordedNames: [String] {
-        switch self {
-        case .names(let names): return names
-        case .pattern(let pattern): return [pattern]
         }
     }
 }

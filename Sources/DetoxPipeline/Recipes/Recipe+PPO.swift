@@ -85,7 +85,7 @@ extension Recipe {
             try record.encode(settings.minNewTokens, forKey: "minNewTokens")
             try record.encode(settings.adapter.rank, forKey: "rank")
             try record.encode(settings.adapter.alpha, forKey: "alpha")
-            try record.encode(settings.adapter.targets.recordedNames, forKey: "targets")
+            try record.encode(settings.adapter.targets.names, forKey: "targets")
             try record.encode(settings.quantization, forKey: "quantization")
             try record.encode(settings.checkpointEvery, forKey: "checkpointEvery")
             try record.encodeIfPresent(

@@ -75,6 +75,17 @@ public struct Recipe: Sendable {
         } catch {
             throw RecipeError.unreadable(file: file, reason: error.localizedDescription)
         }
+        // The YAML composer recurses once per level of nesting: a recipe is a few small mappings,
+        // so its size and depth are capped before the text reaches it.
+        guard text.utf8.count <= maximumRecipeBytes else {
+            throw RecipeError.unreadable(
+                file: file, reason: "\(text.utf8.count) bytes, more than a recipe's \(maximumRecipeBytes)")
+        }
+        let depth = flowNestingDepth(text)
+        if depth > maximumNesting {
+            throw RecipeError.unreadable(
+                file: file, reason: "brackets nest \(depth) deep, more than a recipe's \(maximumNesting)")
+        }
         let parsed: Node?
         do {
             parsed = try Yams.compose(yaml: text)
@@ -85,6 +96,47 @@ public struct Recipe: Sendable {
             throw RecipeError.invalid(file: file, keyPath: "$", reason: "expected a mapping at the top")
         }
         return RecipeNode(file: file, path: "", node: parsed)
+    }
+
+    /// The largest recipe file read (block indentation can then nest at most a few hundred levels).
+    static let maximumRecipeBytes = 256 * 1024
+    /// The deepest nesting of flow collections (`[` and `{`) allowed.
+    static let maximumNesting = 64
+
+    /// How deep `[` and `{` nest outside quoted scalars and comments (an over-estimate is fine: it
+    /// only decides whether to refuse the file).
+    static func flowNestingDepth(_ text: String) -> Int {
+        var depth = 0
+        var deepest = 0
+        var quote: UInt8?
+        var escaped = false
+        var comment = false
+        for byte in text.utf8 {
+            if comment {
+                if byte == UInt8(ascii: "\n") { comment = false }
+                continue
+            }
+            if let open = quote {
+                if escaped {
+                    escaped = false
+                } else if open == UInt8(ascii: "\""), byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == open {
+                    quote = nil
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
+            case UInt8(ascii: "#"): comment = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(depth - 1, 0)
+            default: break
+            }
+        }
+        return deepest
     }
 
     /// A path relative to the recipe's folder when a file is there, else as written (a Hub id).

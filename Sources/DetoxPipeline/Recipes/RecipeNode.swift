@@ -130,6 +130,7 @@ extension RecipeNode {
         adapter.alpha = Float(try double("alpha") ?? Double(adapter.alpha))
         if readsDropout { adapter.dropout = Float(try double("dropout") ?? Double(adapter.dropout)) }
         adapter.targets = try strings("targets").map { .names($0) } ?? adapter.targets
+        if let (name, reason) = adapter.invalidSetting { throw error(name, reason) }
         try checkNoUnknownKeys()
     }
 }

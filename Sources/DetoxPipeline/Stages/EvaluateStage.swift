@@ -77,6 +77,7 @@ public enum EvaluateStage {
     }
 
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
+        try DetoxError.requireNonNegative(options.count, "count")
         let records = try DialogueDataset.load(options.dataFile, malformedRows: .skip).prefix(options.count).records
         guard !records.isEmpty else { throw DetoxError.invalidSetting(name: "evaluation set", reason: "is empty") }
 

@@ -58,6 +58,7 @@ public enum FineTuneStage {
     }
 
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
+        try DetoxError.requireNonNegative(options.limit, "limit")
         var train = try examples(options.trainFile, options.settings, lengthFilter: true, log: log)
         if let limit = options.limit { train = Array(train.prefix(limit)) }
         var validation = try options.validationFile.map {

@@ -96,12 +96,10 @@ public enum GenerateStage {
     /// Reads the prompts, loads the model, generates, and writes the rows (atomically) when
     /// `options.outputFile` is set.
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> [Row] {
+        try DetoxError.requireNonNegative(options.limit, "limit")
         var prompts = try TextTable.load(options.promptsFile, fields: [TextTable.Field(options.promptField)])
             .rows.map { $0.values[0] ?? "" }
-        if let limit = options.limit {
-            guard limit >= 0 else { throw DetoxError.invalidSetting(name: "limit", reason: "must not be negative") }
-            prompts = Array(prompts.prefix(limit))
-        }
+        if let limit = options.limit { prompts = Array(prompts.prefix(limit)) }
         let (model, tokenizer, _) = try PolicyLoading.load(folder: options.model, adapterFolder: options.adapter)
         let clock = ProgressClock(total: prompts.count)
         let rows = try generate(prompts, model: model, tokenizer: tokenizer, settings: options.settings) {

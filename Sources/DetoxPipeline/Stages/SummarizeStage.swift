@@ -53,7 +53,10 @@ public enum SummarizeStage {
         var result: [(String, String, Int)] = []
         var generator = SeededGenerator(seed: generation.seed)
         defer { progress(result.count, records.count) }
-        for start in stride(from: 0, to: records.count, by: Swift.max(1, batchSize)) {
+        guard batchSize > 0 else {
+            throw DetoxError.invalidSetting(name: "batch size", reason: "must be positive, got \(batchSize)")
+        }
+        for start in stride(from: 0, to: records.count, by: batchSize) {
             let chunk = Array(records[start..<Swift.min(start + batchSize, records.count)])
             let prompts = chunk.map { template.render($0) }
             let queries = prompts.map {
@@ -81,6 +84,7 @@ public enum SummarizeStage {
     }
 
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> [Row] {
+        try DetoxError.requireNonNegative(options.limit, "limit")
         let records =
             options.dataFile.path == "/dev/stdin" || options.dataFile.lastPathComponent == "-"
             ? Array(try standardInputRecords().prefix(options.limit))
