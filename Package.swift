@@ -121,7 +121,8 @@ let package = Package(
         .testTarget(
             name: "DetoxModelsTests",
             dependencies: [
-                "DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxTensor", "DetoxTestSupport", "DetoxTestFiles",
+                "DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxQuantization", "DetoxTensor", "DetoxTestSupport",
+                "DetoxTestFiles",
             ],
             resources: [.copy("Fixtures")]),
         .testTarget(

@@ -10,16 +10,22 @@ import DetoxTensor
 /// backward pass (`[B, H, Lq, Lk]`, as an unfused graph would keep them); the dropout mask is
 /// regenerated from its seed. No `1/√d` scaling: T5 folds it into its initialisation (scale `query` for
 /// other models).
+///
+/// Grouped-query attention (Llama's `num_key_value_heads`): with `Hkv` key/value heads, query head
+/// `h` reads key/value head `h / (H / Hkv)`, as transformers' `repeat_kv` does, without repeating
+/// anything in memory; the key and value gradients sum over each group.
 public enum Attention {
     /// - Parameters:
     ///   - query: `[B, Lq, H·D]`.
-    ///   - key, value: `[B, Lk, H·D]`.
-    ///   - bias: `[1 or B, H, Lq, Lk]` added to the scores (position bias plus additive mask).
+    ///   - key, value: `[B, Lk, Hkv·D]`.
+    ///   - bias: `[1 or B, 1 or H, Lq, Lk]` added to the scores (position bias plus additive mask);
+    ///     one head's block serves every head when its second axis is 1.
     ///   - headCount: `H`.
+    ///   - keyValueHeadCount: `Hkv`, a divisor of `H`; `nil` means `H`.
     ///   - dropout: probability of zeroing an attention weight (training), and the seed of its mask.
     /// - Returns: `[B, Lq, H·D]`.
     public static func multiHead(
-        query: Tensor, key: Tensor, value: Tensor, bias: Tensor, headCount: Int,
+        query: Tensor, key: Tensor, value: Tensor, bias: Tensor, headCount: Int, keyValueHeadCount: Int? = nil,
         dropout: (probability: Float, seed: UInt64)? = nil
     ) -> Tensor {
         let batch = query.shape[0]
@@ -27,19 +33,25 @@ public enum Attention {
         let width = query.shape[2]
         let keyLength = key.shape[1]
         let headDimension = width / headCount
-        precondition(
-            key.shape == [batch, keyLength, width] && value.shape == key.shape,
-            "attention: key \(key.shape) and value \(value.shape) do not fit query \(query.shape)")
+        let keyValueHeads = keyValueHeadCount ?? headCount
         precondition(width % headCount == 0, "attention: width \(width) is not a multiple of \(headCount) heads")
-        let biasBatch = bias.shape[0]
         precondition(
-            bias.shape == [biasBatch, headCount, queryLength, keyLength] && (biasBatch == 1 || biasBatch == batch),
+            keyValueHeads > 0 && headCount % keyValueHeads == 0,
+            "attention: \(headCount) heads do not split into groups over \(keyValueHeads) key/value heads")
+        precondition(
+            key.shape == [batch, keyLength, keyValueHeads * headDimension] && value.shape == key.shape,
+            "attention: key \(key.shape) and value \(value.shape) do not fit query \(query.shape)")
+        let biasBatch = bias.shape[0]
+        let biasHeads = bias.rank == 4 ? bias.shape[1] : 0
+        precondition(
+            bias.shape == [biasBatch, biasHeads, queryLength, keyLength] && (biasBatch == 1 || biasBatch == batch)
+                && (biasHeads == 1 || biasHeads == headCount),
             "attention: bias \(bias.shape) does not fit [\(batch), \(headCount), \(queryLength), \(keyLength)]")
         let pairs = batch * headCount
         let square = queryLength * keyLength
         let shape = Shape(
-            batch: batch, heads: headCount, queryLength: queryLength, keyLength: keyLength,
-            headDimension: headDimension, biasBatch: biasBatch)
+            batch: batch, heads: headCount, keyValueHeads: keyValueHeads, queryLength: queryLength,
+            keyLength: keyLength, headDimension: headDimension, biasBatch: biasBatch, biasHeads: biasHeads)
         let drop = dropout.flatMap {
             $0.probability > 0 ? DropoutMask(probability: $0.probability, seed: $0.seed) : nil
         }
@@ -67,7 +79,7 @@ public enum Attention {
                     let head = shape.offsets(pair)
                     Tensor.gemm(
                         transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: headDimension,
-                        a: q + head.query, b: k + head.key, c: p, lda: width, ldb: width)
+                        a: q + head.query, b: k + head.key, c: p, lda: width, ldb: shape.keyValueWidth)
                     detox_softmax_rows(p, b + head.bias, queryLength, keyLength)
                     var used = UnsafePointer(p)
                     if let drop {
@@ -76,7 +88,7 @@ public enum Attention {
                     }
                     Tensor.gemm(
                         transposeA: false, transposeB: false, m: queryLength, n: headDimension, k: keyLength,
-                        a: used, b: v + head.key, c: out + head.query, ldb: width, ldc: width)
+                        a: used, b: v + head.key, c: out + head.query, ldb: shape.keyValueWidth, ldc: width)
                 }
             }
         }
@@ -91,8 +103,11 @@ public enum Attention {
 
     /// The sizes of one call and where each (batch row, head) pair lives in each buffer.
     struct Shape {
-        let batch, heads, queryLength, keyLength, headDimension, biasBatch: Int
+        let batch, heads, keyValueHeads, queryLength, keyLength, headDimension, biasBatch, biasHeads: Int
         var width: Int { heads * headDimension }
+        var keyValueWidth: Int { keyValueHeads * headDimension }
+        /// Query heads per key/value head.
+        var groupSize: Int { heads / keyValueHeads }
 
         /// Element offsets of a pair's first query/context row, first key/value row and bias block.
         func offsets(_ pair: Int) -> (query: Int, key: Int, bias: Int) {
@@ -100,8 +115,8 @@ public enum Attention {
             let h = pair % heads
             return (
                 b * queryLength * width + h * headDimension,
-                b * keyLength * width + h * headDimension,
-                ((biasBatch == 1 ? 0 : b) * heads + h) * queryLength * keyLength
+                b * keyLength * keyValueWidth + (h / groupSize) * headDimension,
+                ((biasBatch == 1 ? 0 : b) * biasHeads + (biasHeads == 1 ? 0 : h)) * queryLength * keyLength
             )
         }
     }
@@ -121,6 +136,9 @@ public enum Attention {
 
     /// Gradients for query, key, value and bias, each only where `needs` asks for it (a key
     /// projected from the embeddings by a frozen weight needs none, nor does a constant bias).
+    ///
+    /// Work is split by (batch row, key/value head): the query heads of one group run in turn on one
+    /// thread, the first writing the key and value gradients and the others adding to them.
     static func backward(
         _ g: Tensor, query: Tensor, key: Tensor, value: Tensor, weights: Tensor,
         drop: DropoutMask?, shape: Shape, needs: (query: Bool, key: Bool, value: Bool, bias: Bool)
@@ -129,7 +147,9 @@ public enum Attention {
         let keyLength = shape.keyLength
         let d = shape.headDimension
         let width = shape.width
-        let pairs = shape.batch * shape.heads
+        let keyValueWidth = shape.keyValueWidth
+        let groups = shape.batch * shape.keyValueHeads
+        let groupSize = shape.groupSize
         let square = queryLength * keyLength
         let q = query.storage.pointer
         let k = key.storage.pointer
@@ -139,57 +159,66 @@ public enum Attention {
         let gradQuery = needs.query ? TensorStorage(uninitializedCount: query.count) : nil
         let gradKey = needs.key ? TensorStorage(uninitializedCount: key.count) : nil
         let gradValue = needs.value ? TensorStorage(uninitializedCount: value.count) : nil
-        // dScores per pair, summed over the batch afterwards when one bias serves every row.
-        let gradScores = needs.bias ? TensorStorage(uninitializedCount: pairs * square) : nil
+        // dScores per pair, summed over the batch (and heads) afterwards when the bias is broadcast.
+        let gradScores = needs.bias ? TensorStorage(uninitializedCount: shape.batch * shape.heads * square) : nil
         let needsScores = needs.query || needs.key || needs.bias
-        Parallel.forChunks(pairs, minimum: 2) { start, end in
+        Parallel.forChunks(groups, minimum: 2) { start, end in
             let dWeights = UnsafeMutablePointer<Float>.allocate(capacity: square)
             let dropped = UnsafeMutablePointer<Float>.allocate(capacity: drop == nil ? 1 : square)
             defer {
                 dWeights.deallocate()
                 dropped.deallocate()
             }
-            for pair in start..<end {
-                let head = shape.offsets(pair)
-                let p = w + pair * square
-                var used = UnsafePointer(p)
-                if let drop {
-                    drop.apply(p, to: dropped, count: square, pair: pair)
-                    used = UnsafePointer(dropped)
-                }
-                // dV = dropout(P)ᵀ · dC ; d(dropout(P)) = dC · Vᵀ
-                if let gradValue {
+            for group in start..<end {
+                let b = group / shape.keyValueHeads
+                let firstHead = (group % shape.keyValueHeads) * groupSize
+                for member in 0..<groupSize {
+                    let pair = b * shape.heads + firstHead + member
+                    let beta: Float = member == 0 ? 0 : 1
+                    let head = shape.offsets(pair)
+                    let p = w + pair * square
+                    var used = UnsafePointer(p)
+                    if let drop {
+                        drop.apply(p, to: dropped, count: square, pair: pair)
+                        used = UnsafePointer(dropped)
+                    }
+                    // dV = dropout(P)ᵀ · dC ; d(dropout(P)) = dC · Vᵀ
+                    if let gradValue {
+                        Tensor.gemm(
+                            transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
+                            a: used, b: gp + head.query, c: gradValue.pointer + head.key, beta: beta,
+                            lda: keyLength, ldb: width, ldc: keyValueWidth)
+                    }
+                    guard needsScores else { continue }
                     Tensor.gemm(
-                        transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
-                        a: used, b: gp + head.query, c: gradValue.pointer + head.key,
-                        lda: keyLength, ldb: width, ldc: width)
-                }
-                guard needsScores else { continue }
-                Tensor.gemm(
-                    transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: d,
-                    a: gp + head.query, b: v + head.key, c: dWeights, lda: width, ldb: width)
-                drop?.apply(dWeights, to: dWeights, count: square, pair: pair)
-                // dS = P ⊙ (dP − Σ_j dP·P), row by row.
-                detox_softmax_backward_rows(p, dWeights, queryLength, keyLength)
-                if let gradScores { (gradScores.pointer + pair * square).update(from: dWeights, count: square) }
-                // dQ = dS · K ; dK = dSᵀ · Q
-                if let gradQuery {
-                    Tensor.gemm(
-                        transposeA: false, transposeB: false, m: queryLength, n: d, k: keyLength,
-                        a: dWeights, b: k + head.key, c: gradQuery.pointer + head.query, ldb: width, ldc: width)
-                }
-                if let gradKey {
-                    Tensor.gemm(
-                        transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
-                        a: dWeights, b: q + head.query, c: gradKey.pointer + head.key,
-                        lda: keyLength, ldb: width, ldc: width)
+                        transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: d,
+                        a: gp + head.query, b: v + head.key, c: dWeights, lda: width, ldb: keyValueWidth)
+                    drop?.apply(dWeights, to: dWeights, count: square, pair: pair)
+                    // dS = P ⊙ (dP − Σ_j dP·P), row by row.
+                    detox_softmax_backward_rows(p, dWeights, queryLength, keyLength)
+                    if let gradScores { (gradScores.pointer + pair * square).update(from: dWeights, count: square) }
+                    // dQ = dS · K ; dK = dSᵀ · Q
+                    if let gradQuery {
+                        Tensor.gemm(
+                            transposeA: false, transposeB: false, m: queryLength, n: d, k: keyLength,
+                            a: dWeights, b: k + head.key, c: gradQuery.pointer + head.query, ldb: keyValueWidth,
+                            ldc: width)
+                    }
+                    if let gradKey {
+                        Tensor.gemm(
+                            transposeA: true, transposeB: false, m: keyLength, n: d, k: queryLength,
+                            a: dWeights, b: q + head.query, c: gradKey.pointer + head.key, beta: beta,
+                            lda: keyLength, ldb: width, ldc: keyValueWidth)
+                    }
                 }
             }
         }
         var gradBias: Tensor?
         if let gradScores {
-            let scores = Tensor(storage: gradScores, shape: [shape.batch, shape.heads, queryLength, keyLength])
-            gradBias = shape.biasBatch == 1 ? scores.sum(axis: 0).unsqueezed(0) : scores
+            var scores = Tensor(storage: gradScores, shape: [shape.batch, shape.heads, queryLength, keyLength])
+            if shape.biasHeads == 1 { scores = scores.sum(axis: 1, keepDims: true) }
+            if shape.biasBatch == 1 { scores = scores.sum(axis: 0, keepDims: true) }
+            gradBias = scores
         }
         return [
             gradQuery.map { Tensor(storage: $0, shape: query.shape) },

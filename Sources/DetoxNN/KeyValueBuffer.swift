@@ -41,4 +41,18 @@ public final class KeyValueBuffer {
             (values.pointer + offset).update(from: newValues.storage.pointer + a * width, count: width)
         }
     }
+
+    /// Writes the keys and values `[B, L, width]` of a whole prefix (a prompt's prefill) at
+    /// positions `0..<L` of every batch row.
+    public func writePrefix(keys newKeys: Tensor, values newValues: Tensor) {
+        let length = newKeys.rank == 3 ? newKeys.shape[1] : -1
+        precondition(
+            newKeys.shape == [batch, length, width] && newValues.shape == newKeys.shape && length <= capacity,
+            "keys \(newKeys.shape) and values \(newValues.shape) must be [\(batch), ≤ \(capacity), \(width)]")
+        let span = length * width
+        for b in 0..<batch {
+            (keys.pointer + b * capacity * width).update(from: newKeys.storage.pointer + b * span, count: span)
+            (values.pointer + b * capacity * width).update(from: newValues.storage.pointer + b * span, count: span)
+        }
+    }
 }

@@ -12,10 +12,11 @@ import DetoxTensor
 /// Attention of one new query per row over cached keys and values, for a decoding step; no
 /// autograd.
 ///
-/// Keys and values are read in place from `[B, positions, H·D]` memory (row `j` of head `h` starts
-/// at `(b · positions + j) · H·D + h · D`), so neither the cache nor the query is permuted. Scores
-/// `q · k_j` (unscaled, as T5) get an additive bias and mask, then an f32 softmax, then the weighted
-/// sum of values.
+/// Keys and values are read in place from `[B, positions, Hkv·D]` memory (row `j` of key/value
+/// head `g` starts at `(b · positions + j) · Hkv·D + g · D`), so neither the cache nor the query is
+/// permuted. Query head `h` reads key/value head `h / (H / Hkv)` (grouped-query attention; `Hkv`
+/// is `H` unless given). Scores `q · k_j` (unscaled, as T5: scale the query for other models) get
+/// an additive bias and mask, then an f32 softmax, then the weighted sum of values.
 ///
 /// Parameters common to both entry points:
 /// - `query`: `[A, H·D]`, one query for each batch row in `rows`.
@@ -25,18 +26,23 @@ import DetoxTensor
 ///
 /// Both return `[A, H·D]`.
 public enum StepAttention {
-    /// Attends over the first `length` positions of a growing self-attention cache.
+    /// Attends over the first `length` positions of a growing self-attention cache of width
+    /// `Hkv·D` (`keyValueHeadCount` is `Hkv`, `nil` for `H`).
     public static func attend(
         query: Tensor, rows: [Int], cache: KeyValueBuffer, length: Int, headCount: Int, headDimension: Int,
-        bias: [Float]?, mask: [Float]?
+        keyValueHeadCount: Int? = nil, bias: [Float]?, mask: [Float]?
     ) -> Tensor {
-        precondition(cache.width == headCount * headDimension, "cache width \(cache.width) is not H·D")
+        let keyValueHeads = keyValueHeadCount ?? headCount
+        precondition(
+            keyValueHeads > 0 && headCount % keyValueHeads == 0,
+            "\(headCount) heads do not split into groups over \(keyValueHeads) key/value heads")
+        precondition(cache.width == keyValueHeads * headDimension, "cache width \(cache.width) is not Hkv·D")
         precondition(length <= cache.capacity, "length \(length) beyond the cache's \(cache.capacity) positions")
         return withExtendedLifetime(cache) {
             attend(
                 query: query, rows: rows, keys: cache.keys.pointer, values: cache.values.pointer,
                 batchRows: cache.batch, rowsPerBatch: cache.capacity, length: length, headCount: headCount,
-                headDimension: headDimension, bias: bias, mask: mask)
+                keyValueHeads: keyValueHeads, headDimension: headDimension, bias: bias, mask: mask)
         }
     }
 
@@ -53,16 +59,19 @@ public enum StepAttention {
             attend(
                 query: query, rows: rows, keys: keys.storage.pointer, values: values.storage.pointer,
                 batchRows: keys.shape[0], rowsPerBatch: keys.shape[1], length: keys.shape[1], headCount: headCount,
-                headDimension: headDimension, bias: bias, mask: mask)
+                keyValueHeads: headCount, headDimension: headDimension, bias: bias, mask: mask)
         }
     }
 
     private static func attend(
         query: Tensor, rows: [Int], keys: UnsafePointer<Float>, values: UnsafePointer<Float>, batchRows: Int,
-        rowsPerBatch: Int, length: Int, headCount: Int, headDimension: Int, bias: [Float]?, mask: [Float]?
+        rowsPerBatch: Int, length: Int, headCount: Int, keyValueHeads: Int, headDimension: Int, bias: [Float]?,
+        mask: [Float]?
     ) -> Tensor {
         let batch = query.shape[0]
         let width = headCount * headDimension
+        let keyValueWidth = keyValueHeads * headDimension
+        let groupSize = headCount / keyValueHeads
         precondition(query.shape == [rows.count, width], "query \(query.shape) must be [\(rows.count), \(width)]")
         precondition(rows.allSatisfy { $0 >= 0 && $0 < batchRows }, "a batch row is outside 0..<\(batchRows)")
         precondition(bias.map { $0.count == headCount * length } ?? true, "bias must be [H, length]")
@@ -83,12 +92,11 @@ public enum StepAttention {
                         let a = pair / headCount
                         let h = pair % headCount
                         let b = rowsBox.value[a]
+                        let kv = b * rowsPerBatch * keyValueWidth + (h / groupSize) * headDimension
                         // Scores q · k_j + bias + mask, softmax, then Σ_j w_j · v_j.
                         detox_attend_one(
-                            q + a * width + h * headDimension,
-                            keys + b * rowsPerBatch * width + h * headDimension,
-                            values + b * rowsPerBatch * width + h * headDimension,
-                            width, length, headDimension,
+                            q + a * width + h * headDimension, keys + kv, values + kv,
+                            keyValueWidth, length, headDimension,
                             biasBox.value.map { $0 + h * length }, maskBox.value.map { $0 + b * length },
                             scores, output.value + a * width + h * headDimension)
                     }
