@@ -82,6 +82,24 @@ public struct LoRAConfiguration: Sendable, Equatable {
         "task_type", "base_model_name_or_path", "inference_mode",
     ]
 
+    /// `LoraConfig` fields that change what an adapter computes and that Detox does not implement;
+    /// a file that sets one is refused rather than loaded differently from PEFT.
+    static let unsupportedFeatures: Set<String> = [
+        "use_dora", "rank_pattern", "alpha_pattern", "modules_to_save", "layers_to_transform", "layers_pattern",
+        "layer_replication", "megatron_config",
+    ]
+
+    /// Whether `value` leaves a feature off: `null`, an empty list or mapping, or `false` for a
+    /// boolean feature.
+    static func isUnset(_ value: Any, booleanFeature: Bool) -> Bool {
+        switch value {
+        case is NSNull: return true
+        case let list as [Any]: return list.isEmpty
+        case let mapping as [String: Any]: return mapping.isEmpty
+        default: return booleanFeature && (value as? Bool) == false
+        }
+    }
+
     /// Reads `adapter_config.json`, checking the fields Detox needs.
     public init(contentsOf url: URL) throws {
         let file = url.path
@@ -144,6 +162,15 @@ public struct LoRAConfiguration: Sendable, Equatable {
         taskType = object["task_type"] as? String
         baseModelNameOrPath = object["base_model_name_or_path"] as? String
         inferenceMode = object["inference_mode"] as? Bool ?? true
+        for key in LoRAConfiguration.unsupportedFeatures.sorted() {
+            guard let value = object[key], !LoRAConfiguration.isUnset(value, booleanFeature: key == "use_dora") else {
+                continue
+            }
+            throw LoRAError.invalidConfiguration(
+                file: file, key: key,
+                reason:
+                    "this PEFT feature is not implemented by Detox; the adapter would not compute what PEFT computes")
+        }
         for (key, value) in object where !LoRAConfiguration.knownKeys.contains(key) {
             otherFields[key] = AnyCodableValue(value)
         }
