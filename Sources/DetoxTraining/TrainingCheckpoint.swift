@@ -47,11 +47,16 @@ public struct TrainingCheckpoint: Sendable {
         var generators: [String: SeededGenerator]
     }
 
-    /// Writes the checkpoint and the model's adapter into `folder`, replacing what was there.
+    /// Writes the checkpoint and the model's adapter into `folder`, replacing what was there. Staging
+    /// folders that a killed save left beside it are removed first.
     public func write(model: any Module, adapterConfiguration: LoRAConfiguration, to folder: URL) throws {
         let fm = FileManager.default
         let parent = folder.deletingLastPathComponent()
-        let staging = parent.appendingPathComponent(".\(folder.lastPathComponent).tmp-\(UUID().uuidString)")
+        let stagingPrefix = ".\(folder.lastPathComponent).tmp-"
+        for stale in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] where stale.hasPrefix(stagingPrefix) {
+            try? fm.removeItem(at: parent.appendingPathComponent(stale))
+        }
+        let staging = parent.appendingPathComponent(stagingPrefix + UUID().uuidString)
         let previous = parent.appendingPathComponent(".\(folder.lastPathComponent).previous")
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)

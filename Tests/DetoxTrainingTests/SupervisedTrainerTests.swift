@@ -58,6 +58,21 @@ struct SimulatedKill: Error {}
         #expect(lines.count == 30)
     }
 
+    /// A staging folder left by a save that was killed is removed by the next checkpoint write.
+    @Test func staleCheckpointStagingIsRemoved() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let stale = folder.file(".checkpoint.tmp-1234")
+        try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
+        try Data("half written".utf8).write(to: stale.appendingPathComponent("optimizer.safetensors"))
+        let unrelated = folder.file(".checkpoints-notes")
+        try Data().write(to: unrelated)
+        try Self.trainer(steps: 5, folder: folder.url).run()
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(FileManager.default.fileExists(atPath: unrelated.path))
+        #expect(FileManager.default.fileExists(atPath: folder.file("checkpoint/trainer_state.json").path))
+    }
+
     /// Killing the run after the step-5 checkpoint and resuming reproduces the uninterrupted run's
     /// loss curve exactly (same bits), including the metrics file.
     @Test func resumeReproducesTheUninterruptedRun() throws {
