@@ -10,18 +10,21 @@ public struct Tokenizer: Sendable {
     let normalizer: (any Normalizer)?
     let preTokenizer: (any PreTokenizer)?
     let model: any TokenizerModel
-    let postProcessor: (any PostProcessor)?
+    var postProcessor: (any PostProcessor)?
     let decoder: (any TokenDecoder)?
     let addedVocabulary: AddedVocabulary
 
     /// Applies transformers' `clean_up_tokenization` after decoding (from
     /// `tokenizer_config.json`'s `clean_up_tokenization_spaces`; `false` without one).
     public var cleanUpTokenizationSpaces: Bool
-    /// The padding token's id, used by `encodeBatch` (`pad_token` of `tokenizer_config.json`, or
-    /// the first of `<pad>`, `[PAD]`).
+    /// The padding token's id (`pad_token` of `tokenizer_config.json`, or the first of `<pad>`,
+    /// `[PAD]`); `nil` for tokenizers without one, such as GPT-2's and Llama's. `encodeBatch`
+    /// then pads as `Padding.filler` says.
     public var padTokenID: Int?
     /// The end-of-sequence token's id (`eos_token`, or `</s>`).
     public var eosTokenID: Int?
+    /// The beginning-of-sequence token's id (`bos_token`, or `<s>`).
+    public var bosTokenID: Int?
     /// The unknown token's id.
     public var unkTokenID: Int?
 
@@ -38,9 +41,11 @@ public struct Tokenizer: Sendable {
         cleanUpTokenizationSpaces = false
         padTokenID = nil
         eosTokenID = nil
+        bosTokenID = nil
         unkTokenID = nil
         padTokenID = tokenToID("<pad>") ?? tokenToID("[PAD]")
         eosTokenID = tokenToID("</s>")
+        bosTokenID = tokenToID("<s>")
         unkTokenID = tokenToID("<unk>") ?? tokenToID("[UNK]")
     }
 
@@ -97,15 +102,38 @@ public struct Tokenizer: Sendable {
                 folder: folder.path,
                 expected: "tokenizer.json, spiece.model, vocab.txt, or vocab.json + merges.txt")
         }
-        tokenizer.apply(config)
+        try tokenizer.apply(config)
         return tokenizer
     }
 
-    mutating func apply(_ config: TokenizerConfig) {
+    mutating func apply(_ config: TokenizerConfig) throws {
         cleanUpTokenizationSpaces = config.cleanUpTokenizationSpaces ?? false
         if let pad = config.padToken, let id = tokenToID(pad) { padTokenID = id }
         if let eos = config.eosToken, let id = tokenToID(eos) { eosTokenID = id }
+        if let bos = config.bosToken, let id = tokenToID(bos) { bosTokenID = id }
         if let unk = config.unkToken, let id = tokenToID(unk) { unkTokenID = id }
+        if config.rebuildsLlamaPostProcessor { postProcessor = try llamaTemplate(config) }
+    }
+
+    /// The template `LlamaTokenizerFast.update_post_processor` builds from `add_bos_token`
+    /// (default true) and `add_eos_token` (default false), replacing `tokenizer.json`'s.
+    private func llamaTemplate(_ config: TokenizerConfig) throws -> TemplateProcessing {
+        var specials: [String: (ids: [Int], tokens: [String])] = [:]
+        func special(_ token: String, key: String) throws -> String {
+            guard let id = tokenToID(token) else {
+                throw TokenizerError.unknownToken(file: "tokenizer_config.json", path: key, token: token)
+            }
+            specials[token] = ([id], [token])
+            return token
+        }
+        // LlamaTokenizerFast's defaults: `<s>`, `</s>`.
+        let bos = config.addBOSToken ? try special(config.bosToken ?? "<s>", key: "bos_token") : nil
+        let eos = config.addEOSToken ? try special(config.eosToken ?? "</s>", key: "eos_token") : nil
+        func pieces(_ index: Int) -> [TemplateProcessing.Piece] {
+            (bos.map { [.special(name: $0, typeID: index)] } ?? []) + [.sequence(index: index, typeID: index)]
+                + (eos.map { [.special(name: $0, typeID: index)] } ?? [])
+        }
+        return TemplateProcessing(single: pieces(0), pair: pieces(0) + pieces(1), specialTokens: specials)
     }
 
     // MARK: - Vocabulary
@@ -179,7 +207,13 @@ public struct Tokenizer: Sendable {
         case .fixed(let n): target = n
         }
         if let m = padding.multipleOf, m > 0, target % m != 0 { target += m - target % m }
-        let padID = padTokenID ?? 0
+        let padID: Int
+        switch padding.filler {
+        case .padToken: padID = padTokenID ?? unkTokenID ?? eosTokenID ?? 0
+        case .eos: padID = eosTokenID ?? padTokenID ?? 0
+        case .unk: padID = unkTokenID ?? padTokenID ?? 0
+        case .id(let id): padID = id
+        }
         let padToken = idToToken(padID) ?? ""
         return encodings.map { e in
             var e = e

@@ -10,6 +10,11 @@ struct TokenizerConfig {
     var trimOffsets: Bool?
     var legacy: Bool?
     var extraIDs: Int?
+    /// `tokenizer_class` (e.g. `"LlamaTokenizer"`).
+    var tokenizerClass: String?
+    /// `add_bos_token` / `add_eos_token`, read by Llama's fast tokenizer (defaults true / false).
+    var addBOSToken = true
+    var addEOSToken = false
     var padToken: String?
     var eosToken: String?
     var unkToken: String?
@@ -39,6 +44,9 @@ struct TokenizerConfig {
             config.trimOffsets = try root["trim_offsets"]?.bool()
             config.legacy = try root["legacy"]?.bool()
             config.extraIDs = try root["extra_ids"]?.int()
+            config.tokenizerClass = try root["tokenizer_class"]?.string()
+            config.addBOSToken = try root["add_bos_token"]?.bool() ?? true
+            config.addEOSToken = try root["add_eos_token"]?.bool() ?? false
             try config.readSpecialTokens(root)
             if let decoder = root["added_tokens_decoder"] {
                 for (key, node) in try decoder.object() {
@@ -49,6 +57,13 @@ struct TokenizerConfig {
             }
         }
         return config
+    }
+
+    /// `LlamaTokenizerFast` (saved as `"LlamaTokenizer"` or `"LlamaTokenizerFast"`) replaces the
+    /// post-processor of `tokenizer.json` with a template built from `add_bos_token` /
+    /// `add_eos_token` whenever it loads.
+    var rebuildsLlamaPostProcessor: Bool {
+        tokenizerClass == "LlamaTokenizer" || tokenizerClass == "LlamaTokenizerFast"
     }
 
     /// A special token given as `"<pad>"` or as `{"content": "<pad>", ...}`.

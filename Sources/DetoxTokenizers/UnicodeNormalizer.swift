@@ -53,7 +53,7 @@ struct UnicodeNormalizer: Normalizer {
             if perScalar.map(\.0) == new {
                 changes += perScalar
             } else {
-                NormalizedText.appendReplacement(&changes, oldCount: segment.count, new: new)
+                Self.appendComposition(&changes, oldCount: segment.count, new: new)
             }
             segmentStart = i
         }
@@ -68,9 +68,22 @@ struct UnicodeNormalizer: Normalizer {
             if new == old {
                 for s in old { changes.append((s, 0)) }
             } else {
-                NormalizedText.appendReplacement(&changes, oldCount: old.count, new: new)
+                Self.appendComposition(&changes, oldCount: old.count, new: new)
             }
         }
         text.transform(changes)
+    }
+
+    /// Appends the normal form `new` of `oldCount` scalars the way `unicode_normalization_alignments`
+    /// aligns it: when composition shortened it, the first scalar (the starter that absorbed the
+    /// marks) stands for the first old scalar and the removed ones are charged to it, so the marks
+    /// left over keep the positions of the last old scalars; otherwise as `appendReplacement`.
+    static func appendComposition(_ changes: inout [(Unicode.Scalar, Int)], oldCount: Int, new: [Unicode.Scalar]) {
+        guard let first = new.first, new.count < oldCount else {
+            NormalizedText.appendReplacement(&changes, oldCount: oldCount, new: new)
+            return
+        }
+        changes.append((first, new.count - oldCount))
+        for s in new.dropFirst() { changes.append((s, 0)) }
     }
 }

@@ -86,3 +86,66 @@ import Testing
         }
     }
 }
+
+/// Bad decoder-only tokenizer files: unknown model types, missing BPE members, Llama configs
+/// that ask for tokens the vocabulary lacks.
+@Suite struct DecoderErrorTests {
+    private func load(_ json: String) throws -> Tokenizer {
+        try Tokenizer(tokenizerJSONData: Data(json.utf8), file: "tokenizer.json")
+    }
+
+    @Test func unknownModelTypeNamesFileAndKey() {
+        #expect(
+            throws: TokenizerError.unsupported(
+                file: "tokenizer.json", path: "$.model.type", kind: "model", value: "Fancy")
+        ) {
+            _ = try load(#"{"model":{"type":"Fancy","vocab":{}}}"#)
+        }
+    }
+
+    @Test func bpeWithoutMergesNamesTheKey() {
+        #expect(
+            throws: TokenizerError.malformed(
+                file: "tokenizer.json", path: "$.model.merges", expected: "a value", actual: "nothing")
+        ) {
+            _ = try load(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1}}}"#)
+        }
+        #expect(
+            throws: TokenizerError.malformed(
+                file: "tokenizer.json", path: "$.model.vocab", expected: "a value", actual: "nothing")
+        ) {
+            _ = try load(#"{"model":{"type":"BPE","merges":[]}}"#)
+        }
+    }
+
+    @Test func mergesOfUnknownTokensAreReported() {
+        #expect(throws: TokenizerError.unknownToken(file: "tokenizer.json", path: "$.model.merges[0]", token: "c")) {
+            _ = try load(#"{"model":{"type":"BPE","vocab":{"a":0,"b":1},"merges":["a c"]}}"#)
+        }
+    }
+
+    @Test func missingModelIsReported() {
+        #expect(
+            throws: TokenizerError.malformed(
+                file: "tokenizer.json", path: "$.model", expected: "a value", actual: "nothing")
+        ) {
+            _ = try load(#"{"normalizer":null}"#)
+        }
+    }
+
+    @Test func llamaConfigAskingForAnUnknownEOSIsReported() throws {
+        let fm = FileManager.default
+        let temp = try TemporaryFolder().url
+        defer { try? fm.removeItem(at: temp) }
+        let source = try Fixtures.folder("llama")
+        try fm.copyItem(
+            at: source.appendingPathComponent("tokenizer.json"), to: temp.appendingPathComponent("tokenizer.json"))
+        let config = #"{"tokenizer_class":"LlamaTokenizer","add_eos_token":true,"eos_token":"<eos>"}"#
+        try Data(config.utf8).write(to: temp.appendingPathComponent("tokenizer_config.json"))
+        #expect(
+            throws: TokenizerError.unknownToken(file: "tokenizer_config.json", path: "eos_token", token: "<eos>")
+        ) {
+            _ = try Tokenizer.load(from: temp)
+        }
+    }
+}
