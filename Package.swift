@@ -144,6 +144,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "DetoxHubTests", dependencies: ["DetoxHub", "DetoxTestFiles"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DetoxFilesTests", dependencies: ["DetoxFiles", "DetoxTestFiles"]),
         .testTarget(name: "DetoxDatasetsTests", dependencies: ["DetoxDatasets", "DetoxTokenizers", "DetoxTestFiles"]),
         .testTarget(
             name: "DetoxCommandTests",
@@ -155,7 +156,7 @@ let package = Package(
             name: "DetoxPipelineTests",
             dependencies: [
                 "DetoxPipeline", "DetoxDemo", "DetoxTestSupport", "DetoxDatasets", "DetoxModels", "DetoxLoRA",
-                "DetoxTraining", "DetoxEvaluation", "DetoxTensor", "DetoxTestFiles",
+                "DetoxTraining", "DetoxEvaluation", "DetoxTensor", "DetoxTestFiles", "DetoxFiles",
             ],
             resources: [.copy("Fixtures")]),
     ]

@@ -78,6 +78,8 @@ public enum DemoPipeline {
     public static func run(_ options: Options, log: (String) -> Void) throws -> Summary {
         let start = Date()
         let root = options.outputFolder
+        let claim = try FolderLock(claiming: root)
+        defer { withExtendedLifetime(claim) {} }
         let world = DemoWorld(folder: root.appendingPathComponent("world"))
         let scale: DemoWorld.Scale = options.quick ? .quick : .full
         try checkReuse(of: root, seed: options.seed, quick: options.quick)

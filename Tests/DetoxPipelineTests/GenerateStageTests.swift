@@ -1,4 +1,5 @@
 import DetoxDatasets
+import DetoxFiles
 import DetoxModels
 import DetoxPipeline
 import DetoxTestFiles
@@ -124,5 +125,19 @@ import Testing
         #expect(SummarizeStage.meanRougeL(rows) == nil)
         let withReference = try SummarizeStage.run(SummarizeStage.Options(model: world.t5, dataFile: world.data))
         #expect(SummarizeStage.meanRougeL(withReference)?.count == withReference.count)
+    }
+
+    /// A stage refuses an output folder another run is writing into.
+    @Test func aClaimedOutputFolderIsRefused() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let world = try MiniWorld.build(at: folder.url)
+        let out = folder.file("sft")
+        let claim = try FolderLock(claiming: out)
+        let options = FineTuneStage.Options(model: world.t5, trainFile: world.data, outputFolder: out)
+        #expect(throws: FileWriteError.busy(folder: out.path, holder: ProcessInfo.processInfo.processIdentifier)) {
+            try FineTuneStage.run(options)
+        }
+        withExtendedLifetime(claim) {}
     }
 }

@@ -39,7 +39,8 @@ public enum RecipeRunner {
         log: (String) -> Void = { _ in }
     ) throws -> [StageReport] {
         var reports: [StageReport] = []
-        try FileManager.default.createDirectory(at: recipe.output, withIntermediateDirectories: true)
+        let claim = try FolderLock(claiming: recipe.output)
+        defer { withExtendedLifetime(claim) {} }
         let model = try locator.folder(for: recipe.model)
         let train = try dataFile(recipe.train)
         let validation = try recipe.validation.map(dataFile)

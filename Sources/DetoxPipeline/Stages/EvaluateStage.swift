@@ -1,5 +1,6 @@
 import DetoxDatasets
 import DetoxEvaluation
+import DetoxFiles
 import DetoxLoRA
 import DetoxModels
 import DetoxTensor
@@ -80,6 +81,8 @@ public enum EvaluateStage {
     }
 
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
+        let claim = try FolderLock(claiming: options.outputFolder)
+        defer { withExtendedLifetime(claim) {} }
         try DetoxError.requireNonNegative(options.count, "count")
         let records = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
             .prefix(options.count).records

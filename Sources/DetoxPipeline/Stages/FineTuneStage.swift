@@ -1,4 +1,5 @@
 import DetoxDatasets
+import DetoxFiles
 import DetoxLoRA
 import DetoxModels
 import DetoxQuantization
@@ -61,6 +62,8 @@ public enum FineTuneStage {
     }
 
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
+        let claim = try FolderLock(claiming: options.outputFolder)
+        defer { withExtendedLifetime(claim) {} }
         try DetoxError.requireNonNegative(options.limit, "limit")
         var train = try examples(options.trainFile, options.settings, lengthFilter: true, log: log)
         if let limit = options.limit { train = Array(train.prefix(limit)) }

@@ -102,6 +102,8 @@ public enum PPOStage {
     }
 
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
+        let claim = try FolderLock(claiming: options.outputFolder)
+        defer { withExtendedLifetime(claim) {} }
         let fm = FileManager.default
         try fm.createDirectory(at: options.outputFolder, withIntermediateDirectories: true)
         var dataset = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
