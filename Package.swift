@@ -121,7 +121,8 @@ let package = Package(
         .testTarget(
             name: "DetoxModelsTests",
             dependencies: [
-                "DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxTensor", "DetoxTestSupport", "DetoxTestFiles",
+                "DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxTensor", "DetoxOptimizers", "DetoxTestSupport",
+                "DetoxTestFiles",
             ],
             resources: [.copy("Fixtures")]),
         .testTarget(
@@ -154,7 +155,7 @@ let package = Package(
             name: "DetoxPipelineTests",
             dependencies: [
                 "DetoxPipeline", "DetoxDemo", "DetoxTestSupport", "DetoxDatasets", "DetoxModels", "DetoxLoRA",
-                "DetoxTraining", "DetoxEvaluation", "DetoxTensor", "DetoxTestFiles",
+                "DetoxTraining", "DetoxEvaluation", "DetoxTensor", "DetoxNN", "DetoxQuantization", "DetoxTestFiles",
             ],
             resources: [.copy("Fixtures")]),
     ]
