@@ -1,3 +1,4 @@
+import DetoxCheckpoints
 import DetoxModels
 import DetoxNN
 import DetoxOptimizers
@@ -47,6 +48,48 @@ import Testing
             inputIDs: reference.input_ids, attentionMask: reference.attention_mask,
             configuration: .greedy(maxNewTokens: reference.max_new_tokens, minNewTokens: reference.min_new_tokens))
         #expect(withMinimum.sequences == reference.greedy_min)
+    }
+
+    /// The cache (and, for GPT-Neo, the window in cached steps) against a full forward pass: each
+    /// generated token's log-probability from the cached step equals the one the full sequence gives.
+    /// Tolerance 1e-4.
+    @Test("cached steps give the full forward pass's log-probabilities", arguments: families)
+    func cachedStepsMatchFullForward(name: String) throws {
+        let reference = try CausalFixtures.reference(name)
+        let folder = try CausalFixtures.folder(name)
+        let model: any CausalTransformer =
+            name.hasPrefix("gpt2")
+            ? try GPT2LMHeadModel.load(folder: folder) : try GPTNeoForCausalLM.load(folder: folder)
+        var settings = GenerationConfig.greedy(maxNewTokens: reference.max_new_tokens)
+        settings.returnLogProbabilities = true
+        var generator = SeededGenerator(seed: 0)
+        let output = try model.generate(
+            inputIDs: reference.input_ids, attentionMask: reference.attention_mask, configuration: settings,
+            generator: &generator)
+        let length = output.promptLength
+        let width = try #require(output.sequences.first?.count)
+        try #require(width > length)
+        let mask = zip(reference.attention_mask, output.generatedCounts).map { prompt, count in
+            prompt + (0..<(width - length)).map { $0 < count ? 1 : 0 }
+        }
+        let inputs = try CausalInputs(ids: output.sequences, mask: mask, vocabularySize: model.vocabularySize)
+        let logits = try Tensor.withNoGrad { try model.forward(inputs).logits }
+        var rows: [Int] = []
+        var targets: [Int] = []
+        var expected: [Float] = []
+        let logProbabilities = try #require(output.logProbabilities)
+        for (b, count) in output.generatedCounts.enumerated() {
+            for step in 0..<count {
+                rows.append(b * width + length + step - 1)
+                targets.append(output.sequences[b][length + step])
+                expected.append(logProbabilities[b][step])
+            }
+        }
+        try #require(!rows.isEmpty)
+        let full = try TokenLogProbabilities.gather(
+            logits.reshaped([-1, model.vocabularySize]).indexSelect(rows), targets: targets)
+        let difference = try TestSupport.maxAbsDifference(full.values, expected)
+        #expect(difference <= 1e-4, "\(name): cached and full log-probabilities differ by \(difference)")
     }
 
     @Test("rollout responses are the generated tokens, EOS included", arguments: families)
@@ -164,5 +207,60 @@ import Testing
         #expect(gpt2.valueHead.summary.weight.shape == [1, 32])
         #expect(LanguageModelLoader.architectureFamilies["GPT2LMHeadModel"] == "gpt2")
         #expect(LanguageModelLoader.architectureFamilies["GPTNeoForCausalLM"] == "gpt_neo")
+    }
+}
+
+/// The decoder-only value-head policy against TRL 0.11.4 (`AutoModelForCausalLMWithValueHead` and
+/// `PPOTrainer.batched_forward_pass` on a right-padded batch, `policy.json` of the fixtures): column
+/// `t` of a row equals TRL's column `start + t`. Tolerance: log-probabilities and values 1e-4.
+@Suite struct CausalPolicyParityTests {
+    struct Policy: Decodable {
+        let queries: [[Int]]
+        let responses: [[Int]]
+        let starts: [Int]
+        let logprobs: [[Float]]
+        let values: [[Float]]
+        let masks: [[Int]]
+    }
+
+    @Test(
+        "forward(queries:responses:) gives TRL's log-probabilities and values",
+        arguments: ["gpt2-tiny", "gpt-neo-tiny"])
+    func forwardMatchesTRL(name: String) throws {
+        let folder = try CausalFixtures.folder(name)
+        let reference = try JSONDecoder().decode(
+            Policy.self, from: Data(contentsOf: folder.appendingPathComponent("policy.json")))
+        let head = try SafeTensorsFile(url: folder.appendingPathComponent("value_head.safetensors")).tensors()
+        let policy: any PolicyLanguageModel =
+            name.hasPrefix("gpt2")
+            ? try CausalLMWithValueHead(
+                model: GPT2LMHeadModel.load(folder: folder), hiddenSize: 32, tensors: head, source: name)
+            : try CausalLMWithValueHead(
+                model: GPTNeoForCausalLM.load(folder: folder), hiddenSize: 32, tensors: head, source: name)
+        let pass = try Tensor.withNoGrad {
+            try policy.forward(queries: reference.queries, responses: reference.responses)
+        }
+        let columns = try #require(reference.responses.map(\.count).max())
+        var logProbabilities: [Float] = []
+        var values: [Float] = []
+        var expectedLogProbabilities: [Float] = []
+        var expectedValues: [Float] = []
+        for (b, response) in reference.responses.enumerated() {
+            let start = reference.starts[b]
+            for t in 0..<response.count {
+                #expect(reference.masks[b][start + t] == 1)
+                logProbabilities.append(pass.logProbabilities.values[b * columns + t])
+                values.append(pass.values.values[b * columns + t])
+                expectedLogProbabilities.append(reference.logprobs[b][start + t])
+                expectedValues.append(reference.values[b][start + t])
+            }
+        }
+        try #require(!expectedValues.isEmpty)
+        let logDifference = try TestSupport.maxAbsDifference(logProbabilities, expectedLogProbabilities)
+        #expect(logDifference <= 1e-4, "\(name): log-probabilities differ by \(logDifference)")
+        let valueDifference = try TestSupport.maxAbsDifference(values, expectedValues)
+        #expect(valueDifference <= 1e-4, "\(name): values differ by \(valueDifference)")
+        let maskCount = pass.mask.values.reduce(0, +)
+        #expect(Int(maskCount) == reference.masks.flatMap { $0 }.reduce(0, +))
     }
 }
