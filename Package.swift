@@ -122,6 +122,7 @@ let package = Package(
             name: "DetoxModelsTests",
             dependencies: [
                 "DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxQuantization", "DetoxTensor", "DetoxTestSupport",
+                "DetoxOptimizers",
                 "DetoxTestFiles",
             ],
             resources: [.copy("Fixtures")]),
@@ -156,7 +157,8 @@ let package = Package(
             name: "DetoxPipelineTests",
             dependencies: [
                 "DetoxPipeline", "DetoxDemo", "DetoxTestSupport", "DetoxDatasets", "DetoxModels", "DetoxLoRA",
-                "DetoxTraining", "DetoxEvaluation", "DetoxTensor", "DetoxTestFiles", "DetoxFiles",
+                "DetoxTraining", "DetoxEvaluation", "DetoxTensor", "DetoxTestFiles", "DetoxFiles", "DetoxNN",
+                "DetoxQuantization",
             ],
             resources: [.copy("Fixtures")]),
     ]
