@@ -13,10 +13,13 @@ import Testing
     static let logitsTolerance: Float = 1e-4
     static let lossTolerance: Float = 1e-5
 
-    @Test("logits and loss match transformers", arguments: ["gpt2-tiny", "gpt2-bin"])
-    func logitsAndLossMatch(folder: String) throws {
+    /// Each model folder and the folder of its reference (`gpt2-bin` holds `gpt2-tiny`'s model).
+    static let folders = [("gpt2-tiny", "gpt2-tiny"), ("gpt2-bin", "gpt2-tiny"), ("gpt2-untied", "gpt2-untied")]
+
+    @Test("logits and loss match transformers", arguments: folders)
+    func logitsAndLossMatch(folder: String, referenceFolder: String) throws {
         let model = try GPT2LMHeadModel.load(folder: CausalFixtures.folder(folder))
-        let reference = try CausalFixtures.reference("gpt2-tiny")
+        let reference = try CausalFixtures.reference(referenceFolder)
         let inputs = try CausalInputs(
             ids: reference.input_ids, mask: reference.attention_mask, vocabularySize: model.vocabularySize)
         #expect(inputs.positions == reference.position_ids.flatMap { $0 })
@@ -44,6 +47,20 @@ import Testing
             #expect(mine.values == value.values, "\(key) differs")
         }
         #expect(state["transformer.h.0.attn.c_attn.weight"]?.shape == [32, 96])
+    }
+
+    @Test("an untied model keeps lm_head, and the other attention settings are read")
+    func untiedStateDict() throws {
+        let folder = try CausalFixtures.folder("gpt2-untied")
+        let model = try GPT2LMHeadModel.load(folder: folder)
+        #expect(!model.configuration.tieWordEmbeddings && model.lmHead != nil)
+        #expect(model.configuration.scaleAttentionByInverseLayerIndex && model.configuration.feedForwardSize == 48)
+        let (tensors, _) = try ModelFolder(folder).weights()
+        let state = model.stateDict()
+        #expect(state.keys.sorted() == tensors.keys.sorted())
+        #expect(state["lm_head.weight"]?.values == tensors["lm_head.weight"]?.values)
+        #expect(model.keepsFullPrecision(linearAt: "lm_head"))
+        #expect(model.linearLayers().map(\.path).contains("lm_head"))
     }
 
     @Test("a bare GPT2Model checkpoint (no transformer. prefix) loads the same model")
