@@ -11,7 +11,7 @@ import Testing
 /// generation against transformers' `generate` (greedy ids identical), seeded sampling, the
 /// `LanguageModel` conformance and the value-head policy.
 @Suite struct CausalGenerationTests {
-    static let families = ["gpt2-tiny", "gpt-neo-tiny"]
+    static let families = ["gpt2-tiny", "gpt2-untied", "gpt-neo-tiny"]
 
     static func load(_ name: String) throws -> any LanguageModel {
         try LanguageModelLoader.load(folder: CausalFixtures.folder(name))
@@ -225,7 +225,7 @@ import Testing
 
     @Test(
         "forward(queries:responses:) gives TRL's log-probabilities and values",
-        arguments: ["gpt2-tiny", "gpt-neo-tiny"])
+        arguments: CausalGenerationTests.families)
     func forwardMatchesTRL(name: String) throws {
         let folder = try CausalFixtures.folder(name)
         let reference = try JSONDecoder().decode(

@@ -2,6 +2,7 @@ import DetoxCheckpoints
 import DetoxModels
 import DetoxNN
 import DetoxTensor
+import DetoxTestFiles
 import DetoxTestSupport
 import Foundation
 import Testing
@@ -13,10 +14,13 @@ import Testing
     static let logitsTolerance: Float = 1e-4
     static let lossTolerance: Float = 1e-5
 
-    @Test("logits and loss match transformers", arguments: ["gpt2-tiny", "gpt2-bin"])
-    func logitsAndLossMatch(folder: String) throws {
+    /// Each model folder and the folder of its reference (`gpt2-bin` holds `gpt2-tiny`'s model).
+    static let folders = [("gpt2-tiny", "gpt2-tiny"), ("gpt2-bin", "gpt2-tiny"), ("gpt2-untied", "gpt2-untied")]
+
+    @Test("logits and loss match transformers", arguments: folders)
+    func logitsAndLossMatch(folder: String, referenceFolder: String) throws {
         let model = try GPT2LMHeadModel.load(folder: CausalFixtures.folder(folder))
-        let reference = try CausalFixtures.reference("gpt2-tiny")
+        let reference = try CausalFixtures.reference(referenceFolder)
         let inputs = try CausalInputs(
             ids: reference.input_ids, mask: reference.attention_mask, vocabularySize: model.vocabularySize)
         #expect(inputs.positions == reference.position_ids.flatMap { $0 })
@@ -44,6 +48,54 @@ import Testing
             #expect(mine.values == value.values, "\(key) differs")
         }
         #expect(state["transformer.h.0.attn.c_attn.weight"]?.shape == [32, 96])
+    }
+
+    @Test("an untied model keeps lm_head, and the other attention settings are read")
+    func untiedStateDict() throws {
+        let folder = try CausalFixtures.folder("gpt2-untied")
+        let model = try GPT2LMHeadModel.load(folder: folder)
+        #expect(!model.configuration.tieWordEmbeddings && model.lmHead != nil)
+        #expect(model.configuration.scaleAttentionByInverseLayerIndex && model.configuration.feedForwardSize == 48)
+        let (tensors, _) = try ModelFolder(folder).weights()
+        let state = model.stateDict()
+        #expect(state.keys.sorted() == tensors.keys.sorted())
+        #expect(state["lm_head.weight"]?.values == tensors["lm_head.weight"]?.values)
+        #expect(model.keepsFullPrecision(linearAt: "lm_head"))
+        #expect(model.linearLayers().map(\.path).contains("lm_head"))
+    }
+
+    @Test("a sharded bf16 checkpoint loads, widened to f32")
+    func shardedHalfPrecisionLoads() throws {
+        let source = try CausalFixtures.folder("gpt2-tiny")
+        let (tensors, _) = try ModelFolder(source).weights()
+        let scratch = try TemporaryFolder()
+        defer { scratch.cleanUp() }
+        let folder = scratch.url
+        try FileManager.default.copyItem(
+            at: source.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
+        let keys = tensors.keys.sorted()
+        try #require(keys.count > 2)
+        var weightMap: [String: String] = [:]
+        for (index, part) in [keys.prefix(keys.count / 2), keys.dropFirst(keys.count / 2)].enumerated() {
+            let name = "model-0000\(index + 1)-of-00002.safetensors"
+            try SafeTensors.write(
+                tensors.filter { part.contains($0.key) }, dtype: .bf16, to: folder.appendingPathComponent(name))
+            for key in part { weightMap[key] = name }
+        }
+        let index = try JSONSerialization.data(withJSONObject: [
+            "metadata": [String: String](), "weight_map": weightMap,
+        ])
+        try index.write(to: folder.appendingPathComponent("model.safetensors.index.json"))
+
+        let model = try GPT2LMHeadModel.load(folder: folder)
+        let state = model.stateDict()
+        #expect(state.keys.sorted() == keys)
+        for (key, original) in tensors {
+            let loaded = try #require(state[key]).values
+            // bf16 keeps 8 significant bits: every value within 2^-8 of the f32 original, relatively.
+            let worst = zip(loaded, original.values).map { Swift.abs($0 - $1) - Swift.abs($1) / 256 }.max() ?? 1
+            #expect(worst <= 0, "\(key) is not the bf16 rounding of the original")
+        }
     }
 
     @Test("a bare GPT2Model checkpoint (no transformer. prefix) loads the same model")

@@ -6,6 +6,10 @@ import DetoxTensor
 /// ``Conv1D``, weight `[in, 3·n_embd]`), scores scaled by `1/√head_dim` (and `1/(layer + 1)` when
 /// configured) through the query, `c_proj` back to the model width.
 ///
+/// The scaling follows transformers' eager attention, the model's definition: its SDPA path (the
+/// default in 4.46.3) ignores `scale_attn_by_inverse_layer_idx` and `scale_attn_weights = false`.
+/// `reorder_and_upcast_attn` only changes the precision of half-precision runs, so f32 gives the same.
+///
 /// `c_attn` and `c_proj` are linear slots, so LoRA or 4-bit layers can be swapped in by name.
 public final class GPT2Attention: SlottedModule {
     public var cAttn: any LinearLayer

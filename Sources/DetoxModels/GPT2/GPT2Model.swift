@@ -41,7 +41,8 @@ public final class GPT2Model: SlottedModule {
         }
         let shape = [inputs.batch, inputs.length]
         let embeddings = try wte(inputs.ids, shape: shape) + wpe(inputs.positions, shape: shape)
-        let bias = inputs.attentionBias(headCount: blocks[0].attention.headCount)
+        // A pad query attends to every key alike, as transformers' default SDPA path on CPU.
+        let bias = inputs.attentionBias(headCount: blocks[0].attention.headCount, maskedQueries: .allKeys)
         var hidden = dropout(embeddings)
         for block in blocks.modules { hidden = block(hidden, bias: bias, cache: cache) }
         return finalLayerNorm(hidden)
