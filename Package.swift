@@ -121,7 +121,8 @@ let package = Package(
         .testTarget(
             name: "DetoxModelsTests",
             dependencies: [
-                "DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxQuantization", "DetoxTensor", "DetoxTestSupport",
+                "DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxOptimizers", "DetoxQuantization", "DetoxTensor",
+                "DetoxTestSupport",
                 "DetoxTestFiles",
             ],
             resources: [.copy("Fixtures")]),
@@ -155,7 +156,7 @@ let package = Package(
             name: "DetoxPipelineTests",
             dependencies: [
                 "DetoxPipeline", "DetoxDemo", "DetoxTestSupport", "DetoxDatasets", "DetoxModels", "DetoxLoRA",
-                "DetoxTraining", "DetoxEvaluation", "DetoxTensor", "DetoxTestFiles",
+                "DetoxTraining", "DetoxEvaluation", "DetoxTensor", "DetoxNN", "DetoxQuantization", "DetoxTestFiles",
             ],
             resources: [.copy("Fixtures")]),
     ]

@@ -126,13 +126,17 @@ public enum LoRA {
             .replacingOccurrences(of: ".lora_B.default.", with: ".lora_B.")
     }
 
-    /// Replaces every adapter layer with its merged plain `Linear` (`merge_and_unload`).
+    /// Replaces every adapter layer with its merged plain `Linear` (a ``Conv1D`` over a `Conv1D`
+    /// base) (`merge_and_unload`).
     public static func mergeAndUnload(_ model: any Module) throws {
         let adapted = Set(adapters(in: model).map(\.path))
         try model.replaceLinearLayers(where: adapted.contains) { path, layer in
             guard let adapter = layer as? LoRALinear else { return layer }
             do {
-                return try adapter.merged()
+                let merged = try adapter.merged()
+                // A GPT-2 `Conv1D` base stays a `Conv1D`, so the merged state dict keeps its `[in, out]` layout.
+                guard adapter.base is Conv1D, let bias = merged.bias?.tensor else { return merged }
+                return Tensor.withNoGrad { Conv1D(weight: merged.weight.tensor.transposed(), bias: bias) }
             } catch {
                 throw LoRAError.notMergeable(path: path)
             }

@@ -29,8 +29,9 @@ import Testing
         defer { scratch.cleanUp() }
         let other = scratch.url
         let config = other.appendingPathComponent("config.json")
-        try Data(#"{"model_type": "gpt2", "n_embd": 32}"#.utf8).write(to: config)
-        let unsupported = ModelError.unsupportedModelType(file: config.path, modelType: "gpt2", supported: ["t5"])
+        try Data(#"{"model_type": "bloom", "n_embd": 32}"#.utf8).write(to: config)
+        let unsupported = ModelError.unsupportedModelType(
+            file: config.path, modelType: "bloom", supported: LanguageModelLoader.supportedModelTypes)
         #expect(throws: unsupported) { try LanguageModelLoader.load(folder: other) }
         #expect(throws: unsupported) { try LanguageModelLoader.loadPolicy(folder: other) }
         try Data(#"{"model_type": 5}"#.utf8).write(to: config)
@@ -38,11 +39,11 @@ import Testing
             throws: ModelError.invalidConfiguration(file: config.path, key: "model_type", reason: "not a string")
         ) { try LanguageModelLoader.load(folder: other) }
         // Without model_type, a known architecture names the family; an unknown one is named.
-        try Data(#"{"architectures": ["GPT2LMHeadModel"]}"#.utf8).write(to: config)
+        try Data(#"{"architectures": ["BloomForCausalLM"]}"#.utf8).write(to: config)
         #expect(
             throws: ModelError.unsupportedModelType(
-                file: config.path, modelType: "GPT2LMHeadModel",
-                supported: ["T5ForConditionalGeneration", "T5WithLMHeadModel"])
+                file: config.path, modelType: "BloomForCausalLM",
+                supported: LanguageModelLoader.architectureFamilies.keys.sorted())
         ) { try LanguageModelLoader.load(folder: other) }
         try FileManager.default.copyItem(
             at: folder.appendingPathComponent("model.safetensors"),

@@ -4,9 +4,12 @@ import Foundation
 /// `config.json` — the one place that maps a folder to a family, so stages never name one.
 public enum LanguageModelLoader {
     /// The `model_type` values a folder may name.
-    public static let supportedModelTypes = ["t5"]
+    public static let supportedModelTypes = ["t5", "gpt2", "gpt_neo", "llama", "qwen2"]
     /// The `architectures` entries read as a family when `config.json` has no `model_type`.
-    public static let architectureFamilies = ["T5ForConditionalGeneration": "t5", "T5WithLMHeadModel": "t5"]
+    public static let architectureFamilies = [
+        "T5ForConditionalGeneration": "t5", "T5WithLMHeadModel": "t5", "GPT2LMHeadModel": "gpt2",
+        "GPTNeoForCausalLM": "gpt_neo", "LlamaForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2",
+    ]
 
     /// The language model of `folder` (weights as `from_pretrained` reads them).
     ///
@@ -16,6 +19,10 @@ public enum LanguageModelLoader {
     public static func load(folder: URL) throws -> any LanguageModel {
         switch try family(of: folder) {
         case "t5": return try T5ForConditionalGeneration.load(folder: folder)
+        case "gpt2": return try GPT2LMHeadModel.load(folder: folder)
+        case "gpt_neo": return try GPTNeoForCausalLM.load(folder: folder)
+        case let family where family == "llama" || family == "qwen2":
+            return try LlamaForCausalLM.load(folder: folder, family: family)
         case let other: throw unsupported(other, in: folder)
         }
     }
@@ -26,6 +33,22 @@ public enum LanguageModelLoader {
     public static func loadPolicy(folder: URL, seed: UInt64 = 0) throws -> any PolicyLanguageModel {
         switch try family(of: folder) {
         case "t5": return try T5WithValueHead.load(folder: folder, seed: seed)
+        case "gpt2":
+            let configuration = try GPT2Configuration.load(from: folder.appendingPathComponent("config.json"))
+            let (tensors, source) = try ModelFolder(folder).weights()
+            return try CausalLMWithValueHead(
+                model: GPT2LMHeadModel(configuration: configuration, tensors: tensors, source: source),
+                hiddenSize: configuration.hiddenSize, tensors: tensors, source: source,
+                dropoutProbability: configuration.summaryDropoutProbability ?? 0.1, seed: seed)
+        case "gpt_neo":
+            let configuration = try GPTNeoConfiguration.load(from: folder.appendingPathComponent("config.json"))
+            let (tensors, source) = try ModelFolder(folder).weights()
+            return try CausalLMWithValueHead(
+                model: GPTNeoForCausalLM(configuration: configuration, tensors: tensors, source: source),
+                hiddenSize: configuration.hiddenSize, tensors: tensors, source: source,
+                dropoutProbability: configuration.summaryDropoutProbability ?? 0.1, seed: seed)
+        case let family where family == "llama" || family == "qwen2":
+            return try LlamaForCausalLM.loadPolicy(folder: folder, family: family, seed: seed)
         case let other: throw unsupported(other, in: folder)
         }
     }

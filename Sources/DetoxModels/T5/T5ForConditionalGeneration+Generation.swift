@@ -77,8 +77,7 @@ extension T5ForConditionalGeneration {
             var logProbabilities: [[Float]]? =
                 settings.returnLogProbabilities ? Array(repeating: [], count: batch) : nil
             var current = [Int](repeating: start, count: batch)
-            var scores = [Float](repeating: 0, count: vocabulary)
-            let suppressed = settings.vocabularyLimit.map { Array($0..<vocabulary) } ?? []
+            var choice = TokenChoice(settings: settings, eos: eos, vocabularySize: vocabulary)
 
             for step in 0..<settings.maxNewTokens {
                 // Only unfinished rows go through the decoder; finished ones just get padding.
@@ -92,25 +91,8 @@ extension T5ForConditionalGeneration {
                     for (index, row) in active.enumerated() {
                         let rowLogits = UnsafeBufferPointer(
                             rebasing: raw[(index * vocabulary)..<((index + 1) * vocabulary)])
-                        let token: Int = scores.withUnsafeMutableBufferPointer { s in
-                            _ = s.update(fromContentsOf: rowLogits)
-                            LogitsProcessing.suppress(s, ids: suppressed)
-                            if step < settings.minNewTokens { LogitsProcessing.suppress(s, ids: [eos]) }
-                            guard settings.doSample else { return LogitsProcessing.argmax(UnsafeBufferPointer(s)) }
-                            if settings.temperature != 1 {
-                                LogitsProcessing.applyTemperature(s, temperature: settings.temperature)
-                            }
-                            if settings.topK != 0 { LogitsProcessing.applyTopK(s, k: settings.topK) }
-                            if settings.topP < 1 { LogitsProcessing.applyTopP(s, topP: settings.topP) }
-                            return LogitsProcessing.sample(UnsafeBufferPointer(s), generator: &generator)
-                        }
-                        if logProbabilities != nil {
-                            let value =
-                                settings.logProbabilitySource == .model
-                                ? LogitsProcessing.logProbability(rowLogits, index: token)
-                                : scores.withUnsafeBufferPointer { LogitsProcessing.logProbability($0, index: token) }
-                            logProbabilities?[row].append(value)
-                        }
+                        let (token, logProbability) = choice.choose(rowLogits, step: step, generator: &generator)
+                        if let logProbability { logProbabilities?[row].append(logProbability) }
                         current[row] = token
                         sequences[row].append(token)
                         counts[row] += 1

@@ -18,7 +18,8 @@ public enum PolicyLoading {
     /// Replaces every linear layer of the model with a frozen 4-bit layer, except those the family
     /// keeps in full precision (``LanguageModel/keepsFullPrecision(linearAt:)``: the output projection,
     /// as bitsandbytes' default skip list, and for T5 the feed-forward `wo` projections, as
-    /// transformers' `_keep_in_fp32_modules = ["wo"]`). Returns the count.
+    /// transformers' `_keep_in_fp32_modules = ["wo"]`). GPT-2's ``Conv1D`` layers are quantized from
+    /// their `[out, in]` view. Returns the count.
     @discardableResult
     public static func quantize(
         _ model: any LanguageModel, as mode: BaseQuantization, doubleQuantization: Bool
@@ -28,6 +29,13 @@ public enum PolicyLoading {
         return try model.replaceLinearLayers(
             where: { !model.keepsFullPrecision(linearAt: $0) },
             with: { _, layer in
+                if let convolution = layer as? Conv1D {
+                    // GPT-2's `[in, out]` weight is quantized as `[out, in]`, as transformers'
+                    // bitsandbytes path transposes a `Conv1D` weight before quantizing it.
+                    return try Linear4Bit(
+                        weight: convolution.denseWeight, bias: convolution.denseBias, type: type,
+                        doubleQuantization: doubleQuantization)
+                }
                 guard let linear = layer as? Linear else { return layer }
                 return try Linear4Bit(linear: linear, type: type, doubleQuantization: doubleQuantization)
             }
