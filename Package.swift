@@ -121,8 +121,8 @@ let package = Package(
         .testTarget(
             name: "DetoxModelsTests",
             dependencies: [
-                "DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxQuantization", "DetoxTensor", "DetoxTestSupport",
-                "DetoxOptimizers",
+                "DetoxModels", "DetoxNN", "DetoxCheckpoints", "DetoxOptimizers", "DetoxQuantization", "DetoxTensor",
+                "DetoxTestSupport",
                 "DetoxTestFiles",
             ],
             resources: [.copy("Fixtures")]),

@@ -59,7 +59,7 @@ import Testing
                 }
                 if finished.allSatisfy({ $0 }) || step == reference.max_new_tokens - 1 { break }
                 for b in rows { maskRows[b].append(0) }
-                let hidden = try model.model.step(
+                let hidden = model.model.step(
                     tokens: tokens, rows: rows, positions: positions, caches: caches, position: length + step,
                     mask: maskRows.flatMap { $0 })
                 logits = model.logits(hidden: hidden)

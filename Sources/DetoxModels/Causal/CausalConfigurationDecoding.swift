@@ -26,7 +26,8 @@ enum CausalConfigurationDecoding {
             throw error
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ModelError.invalidConfiguration(file: file, key: key, reason: context.debugDescription)
+            throw ModelError.invalidConfiguration(
+                file: file, key: key.isEmpty ? "(root)" : key, reason: context.debugDescription)
         } catch {
             throw ModelError.invalidConfiguration(file: file, key: "(root)", reason: "not a JSON object: \(error)")
         }

@@ -35,6 +35,8 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
     public var bosTokenID: Int? = 1
     public var eosTokenID: Int? = 2
     public var padTokenID: Int?
+    /// TRL's value-head dropout (`summary_dropout_prob`), when the config carries one.
+    public var summaryDropoutProbability: Float?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
@@ -59,6 +61,7 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
         case bosTokenID = "bos_token_id"
         case eosTokenID = "eos_token_id"
         case padTokenID = "pad_token_id"
+        case summaryDropoutProbability = "summary_dropout_prob"
     }
 
     /// A configuration with `LlamaConfig`'s defaults.
@@ -89,6 +92,7 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
         bosTokenID = try LlamaConfigurationFile.tokenID(c, .bosTokenID, default: bosTokenID)
         eosTokenID = try LlamaConfigurationFile.tokenID(c, .eosTokenID, default: eosTokenID)
         padTokenID = try LlamaConfigurationFile.tokenID(c, .padTokenID, default: padTokenID)
+        summaryDropoutProbability = try c.decodeIfPresent(Float.self, forKey: .summaryDropoutProbability)
     }
 
     /// The layer settings, after checking every value; names the first bad key.
@@ -108,7 +112,7 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
                 ropeScaling: ropeScaling, partialRotaryFactor: partialRotaryFactor,
                 queryKeyValueBias: attentionBias, outputBias: attentionBias, mlpBias: mlpBias,
                 attentionDropout: attentionDropout, tieWordEmbeddings: tieWordEmbeddings, bosTokenID: bosTokenID,
-                eosTokenID: eosTokenID, padTokenID: padTokenID),
+                eosTokenID: eosTokenID, padTokenID: padTokenID, summaryDropoutProbability: summaryDropoutProbability),
             file: file)
     }
 
@@ -121,7 +125,7 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
     /// ``ModelError/unsupportedModelType(file:modelType:supported:)`` for another `model_type`, and
     /// ``ModelError/invalidConfiguration(file:key:reason:)`` for bad values or malformed JSON.
     public static func load(from url: URL) throws -> LlamaConfiguration {
-        let configuration = try LlamaConfigurationFile.decode(LlamaConfiguration.self, from: url)
+        let configuration = try CausalConfigurationDecoding.decode(LlamaConfiguration.self, from: url)
         if let type = configuration.modelType, !supportedModelTypes.contains(type) {
             throw ModelError.unsupportedModelType(file: url.path, modelType: type, supported: supportedModelTypes)
         }

@@ -1,9 +1,8 @@
 // Port of transformers src/transformers/models/llama/configuration_llama.py (v4.46.3): the checks
 // shared by the Llama and Qwen2 configurations.
 import DetoxNN
-import Foundation
 
-/// Reading and checking a Llama-like `config.json` (Llama, Qwen2).
+/// Checking a Llama-like `config.json` (Llama, Qwen2); reading it is ``CausalConfigurationDecoding``'s.
 enum LlamaConfigurationFile {
     /// Every value the layer settings need, as one family's configuration resolved it.
     struct Values {
@@ -20,6 +19,7 @@ enum LlamaConfigurationFile {
         var attentionDropout: Float
         var tieWordEmbeddings: Bool
         var bosTokenID, eosTokenID, padTokenID: Int?
+        var summaryDropoutProbability: Float?
     }
 
     /// Checks `v` and makes the settings; the first bad value throws
@@ -69,6 +69,9 @@ enum LlamaConfigurationFile {
                 throw fail(key, "\(value) is outside the vocabulary 0..<\(v.vocabularySize)")
             }
         }
+        if let p = v.summaryDropoutProbability, !(p >= 0 && p < 1) {
+            throw fail("summary_dropout_prob", "must be in [0, 1), got \(p)")
+        }
         let scaling = try v.ropeScaling?.rotaryScaling(file: file)
         return LlamaSettings(
             modelType: v.modelType, vocabularySize: v.vocabularySize, hiddenSize: v.hiddenSize,
@@ -78,40 +81,13 @@ enum LlamaConfigurationFile {
             queryKeyValueBias: v.queryKeyValueBias, outputBias: v.outputBias, mlpBias: v.mlpBias,
             attentionDropout: v.attentionDropout, initializerRange: v.initializerRange,
             tieWordEmbeddings: v.tieWordEmbeddings, bosTokenID: v.bosTokenID, eosTokenID: v.eosTokenID,
-            padTokenID: v.padTokenID)
+            padTokenID: v.padTokenID, summaryDropoutProbability: v.summaryDropoutProbability)
     }
 
-    /// A token id that may be absent, `null`, one id or a list (the first id of a list is used).
+    /// A token id that may be absent (`value`), `null`, one id or a list (its first id).
     static func tokenID<Key: CodingKey>(_ c: KeyedDecodingContainer<Key>, _ key: Key, default value: Int?) throws
         -> Int?
     {
-        guard c.contains(key) else { return value }
-        if try c.decodeNil(forKey: key) { return nil }
-        if let single = try? c.decode(Int.self, forKey: key) { return single }
-        return try c.decode([Int].self, forKey: key).first
-    }
-
-    /// Decodes `url` as `T`, turning a missing file, malformed JSON or a value of the wrong type
-    /// into a ``ModelError`` naming the file (and key).
-    static func decode<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
-        let file = url.path
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw ModelError.missingFile(folder: url.deletingLastPathComponent().path, name: url.lastPathComponent)
-        }
-        let data = try Data(contentsOf: url)
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch let error as ModelError {
-            if case .invalidConfiguration(_, let key, let reason) = error {
-                throw ModelError.invalidConfiguration(file: file, key: key, reason: reason)
-            }
-            throw error
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ModelError.invalidConfiguration(
-                file: file, key: key.isEmpty ? "(root)" : key, reason: context.debugDescription)
-        } catch {
-            throw ModelError.invalidConfiguration(file: file, key: "(root)", reason: "not a JSON object: \(error)")
-        }
+        c.contains(key) ? try CausalConfigurationDecoding.tokenID(c, key) : value
     }
 }

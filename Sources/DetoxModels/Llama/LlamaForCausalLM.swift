@@ -77,19 +77,22 @@ public final class LlamaForCausalLM: SlottedModule {
     ///   ``ModelError/unsupportedModelType(file:modelType:supported:)``,
     ///   ``ModelError/invalidConfiguration(file:key:reason:)``, ``ModelError/missingTensor(source:key:)``
     ///   or ``ModelError/shapeMismatch(source:key:expected:actual:)``, each naming the file and key.
-    public static func load(folder: URL) throws -> LlamaForCausalLM {
-        let settings = try Self.settings(configuration: folder.appendingPathComponent("config.json"))
+    /// `family` (`"llama"` or `"qwen2"`) is read when `config.json` names no `model_type` (the
+    /// loader passes the family of its `architectures`); Llama by default.
+    public static func load(folder: URL, family: String? = nil) throws -> LlamaForCausalLM {
+        let settings = try Self.settings(configuration: folder.appendingPathComponent("config.json"), family: family)
         let (tensors, source) = try ModelFolder(folder).weights()
         return try LlamaForCausalLM(settings: settings, tensors: tensors, source: source)
     }
 
-    /// The layer settings of a Llama or Qwen2 `config.json`, chosen by its `model_type`.
-    public static func settings(configuration url: URL) throws -> LlamaSettings {
+    /// The layer settings of a Llama or Qwen2 `config.json`, chosen by its `model_type` (else by
+    /// `family`, else Llama).
+    public static func settings(configuration url: URL, family: String? = nil) throws -> LlamaSettings {
         struct ModelType: Decodable {
             let modelType: String?
             enum CodingKeys: String, CodingKey { case modelType = "model_type" }
         }
-        let type = try LlamaConfigurationFile.decode(ModelType.self, from: url).modelType
+        let type = try CausalConfigurationDecoding.decode(ModelType.self, from: url).modelType ?? family
         switch type {
         case "qwen2": return try Qwen2Configuration.load(from: url).settings(file: url.path)
         case "llama", nil: return try LlamaConfiguration.load(from: url).settings(file: url.path)

@@ -43,10 +43,11 @@ public final class LlamaModel: SlottedModule {
 
     /// One decoding step for the batch rows `rows`: `[A, hidden]` final-normed hidden states of
     /// `tokens` at cache position `position` (see ``LlamaAttention`` for the arguments).
+    /// The tokens come from generation, so they are in the vocabulary (`indexSelect` checks).
     func step(
         tokens: [Int], rows: [Int], positions: [Int], caches: [KeyValueBuffer], position: Int, mask: [Float]
-    ) throws -> Tensor {
-        var hidden = try embedTokens(tokens, shape: [tokens.count])
+    ) -> Tensor {
+        var hidden = embedTokens.weight.tensor.indexSelect(tokens)
         for (index, layer) in layers.modules.enumerated() {
             hidden = layer.step(
                 hidden, rows: rows, positions: positions, cache: caches[index], position: position, mask: mask)

@@ -33,6 +33,8 @@ public struct LlamaSettings: Sendable, Equatable {
     public var bosTokenID: Int?
     public var eosTokenID: Int?
     public var padTokenID: Int?
+    /// TRL's value-head dropout (`summary_dropout_prob`), when the config carries one.
+    public var summaryDropoutProbability: Float?
 
     /// Width of the query projection, `H·D`.
     public var queryWidth: Int { headCount * headDimension }

@@ -4,11 +4,11 @@ import Foundation
 /// `config.json` — the one place that maps a folder to a family, so stages never name one.
 public enum LanguageModelLoader {
     /// The `model_type` values a folder may name.
-    public static let supportedModelTypes = ["t5", "gpt2", "gpt_neo"]
+    public static let supportedModelTypes = ["t5", "gpt2", "gpt_neo", "llama", "qwen2"]
     /// The `architectures` entries read as a family when `config.json` has no `model_type`.
     public static let architectureFamilies = [
         "T5ForConditionalGeneration": "t5", "T5WithLMHeadModel": "t5", "GPT2LMHeadModel": "gpt2",
-        "GPTNeoForCausalLM": "gpt_neo",
+        "GPTNeoForCausalLM": "gpt_neo", "LlamaForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2",
     ]
 
     /// The language model of `folder` (weights as `from_pretrained` reads them).
@@ -21,6 +21,8 @@ public enum LanguageModelLoader {
         case "t5": return try T5ForConditionalGeneration.load(folder: folder)
         case "gpt2": return try GPT2LMHeadModel.load(folder: folder)
         case "gpt_neo": return try GPTNeoForCausalLM.load(folder: folder)
+        case let family where family == "llama" || family == "qwen2":
+            return try LlamaForCausalLM.load(folder: folder, family: family)
         case let other: throw unsupported(other, in: folder)
         }
     }
@@ -45,6 +47,8 @@ public enum LanguageModelLoader {
                 model: GPTNeoForCausalLM(configuration: configuration, tensors: tensors, source: source),
                 hiddenSize: configuration.hiddenSize, tensors: tensors, source: source,
                 dropoutProbability: configuration.summaryDropoutProbability ?? 0.1, seed: seed)
+        case let family where family == "llama" || family == "qwen2":
+            return try LlamaForCausalLM.loadPolicy(folder: folder, family: family, seed: seed)
         case let other: throw unsupported(other, in: folder)
         }
     }

@@ -30,6 +30,8 @@ public struct Qwen2Configuration: Codable, Sendable, Equatable {
     public var bosTokenID: Int?
     public var eosTokenID: Int?
     public var padTokenID: Int?
+    /// TRL's value-head dropout (`summary_dropout_prob`), when the config carries one.
+    public var summaryDropoutProbability: Float?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
@@ -51,6 +53,7 @@ public struct Qwen2Configuration: Codable, Sendable, Equatable {
         case bosTokenID = "bos_token_id"
         case eosTokenID = "eos_token_id"
         case padTokenID = "pad_token_id"
+        case summaryDropoutProbability = "summary_dropout_prob"
     }
 
     /// A configuration with `Qwen2Config`'s defaults.
@@ -81,6 +84,7 @@ public struct Qwen2Configuration: Codable, Sendable, Equatable {
         bosTokenID = try LlamaConfigurationFile.tokenID(c, .bosTokenID, default: nil)
         eosTokenID = try LlamaConfigurationFile.tokenID(c, .eosTokenID, default: nil)
         padTokenID = try LlamaConfigurationFile.tokenID(c, .padTokenID, default: nil)
+        summaryDropoutProbability = try c.decodeIfPresent(Float.self, forKey: .summaryDropoutProbability)
     }
 
     /// The Llama layer settings (biased `q_proj`/`k_proj`/`v_proj`), after checking every value;
@@ -108,7 +112,8 @@ public struct Qwen2Configuration: Codable, Sendable, Equatable {
                 initializerRange: initializerRange, rmsNormEpsilon: rmsNormEpsilon, ropeTheta: ropeTheta,
                 ropeScaling: ropeScaling, partialRotaryFactor: nil, queryKeyValueBias: true, outputBias: false,
                 mlpBias: false, attentionDropout: attentionDropout, tieWordEmbeddings: tieWordEmbeddings,
-                bosTokenID: bosTokenID, eosTokenID: eosTokenID, padTokenID: padTokenID),
+                bosTokenID: bosTokenID, eosTokenID: eosTokenID, padTokenID: padTokenID,
+                summaryDropoutProbability: summaryDropoutProbability),
             file: file)
     }
 
@@ -117,7 +122,7 @@ public struct Qwen2Configuration: Codable, Sendable, Equatable {
 
     /// Reads a `config.json` and checks it (the errors of ``LlamaConfiguration/load(from:)``).
     public static func load(from url: URL) throws -> Qwen2Configuration {
-        let configuration = try LlamaConfigurationFile.decode(Qwen2Configuration.self, from: url)
+        let configuration = try CausalConfigurationDecoding.decode(Qwen2Configuration.self, from: url)
         if let type = configuration.modelType, !supportedModelTypes.contains(type) {
             throw ModelError.unsupportedModelType(file: url.path, modelType: type, supported: supportedModelTypes)
         }
