@@ -114,6 +114,46 @@ void detox_rms_norm_backward_row(const float *x, const float *weight, const floa
 }
 
 DETOX_CLONES
+float detox_layer_norm_row(const float *x, const float *weight, const float *bias, long count, float epsilon,
+                           float *normalized, float *out) {
+    #pragma clang fp reassociate(on)
+    float sum = 0;
+    for (long j = 0; j < count; j++) sum += x[j];
+    float mean = sum / (float)count;
+    float squares = 0;
+    for (long j = 0; j < count; j++) squares += (x[j] - mean) * (x[j] - mean);
+    float inverse = 1.0f / sqrtf(squares / (float)count + epsilon);
+    if (normalized) {
+        #pragma clang loop vectorize(assume_safety)
+        for (long j = 0; j < count; j++) {
+            float h = (x[j] - mean) * inverse;
+            normalized[j] = h;
+            out[j] = h * weight[j] + bias[j];
+        }
+    } else {
+        #pragma clang loop vectorize(assume_safety)
+        for (long j = 0; j < count; j++) out[j] = (x[j] - mean) * inverse * weight[j] + bias[j];
+    }
+    return inverse;
+}
+
+DETOX_CLONES
+void detox_layer_norm_backward_row(const float *normalized, const float *weight, const float *grad, long count,
+                                   float inverse, float *out) {
+    #pragma clang fp reassociate(on)
+    float meanD = 0, meanDH = 0;
+    for (long j = 0; j < count; j++) {
+        float d = grad[j] * weight[j];
+        meanD += d;
+        meanDH += d * normalized[j];
+    }
+    meanD /= (float)count;
+    meanDH /= (float)count;
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) out[j] = inverse * (grad[j] * weight[j] - meanD - normalized[j] * meanDH);
+}
+
+DETOX_CLONES
 void detox_softmax_rows(float *scores, const float *bias, long rows, long columns) {
     for (long r = 0; r < rows; r++) {
         float *row = scores + r * columns;
@@ -238,6 +278,96 @@ void detox_attend_one(const float *query, const float *keys, const float *values
         const float *v = values + j * stride;
         float w = scores[j] * inverse;
         for (long d = 0; d < dimension; d++) out[d] += w * v[d];
+    }
+}
+
+// MARK: - GELU
+
+// Φ(−|x|) = erfc(|x|/√2)/2, the lower tail of the standard normal, branch-free (loops over it
+// vectorize). Below |x|/√2 = 0.5 from the Taylor series of erf (truncation under 1e-9); above,
+// the Chebyshev-fitted erfc of Numerical Recipes (erfcc, relative error under 1.2e-7 for all
+// arguments): erfc(z) = t·exp(−z² + P(t)), t = 1/(1 + z/2). Exactly 0 from |x| ≈ 13.2 on
+// (exp underflows), so Φ(−∞) = 0; NaN stays NaN.
+static inline __attribute__((always_inline)) float detox_normal_lower_tail(float x) {
+    float z = fabsf(x) * 0.70710678118654752f;
+    float z2 = z * z;
+    float s = -1.4925650358e-05f;
+    s = s * z2 + 1.2055332982e-04f;
+    s = s * z2 - 8.5483270235e-04f;
+    s = s * z2 + 5.2239776254e-03f;
+    s = s * z2 - 2.6866170645e-02f;
+    s = s * z2 + 1.1283791671e-01f;
+    s = s * z2 - 3.7612638903e-01f;
+    s = s * z2 + 1.1283791671e+00f;
+    float nearTail = 0.5f - 0.5f * (z * s);
+    float t = 1.0f / (1.0f + 0.5f * z);
+    float p = 0.17087277f;
+    p = p * t - 0.82215223f;
+    p = p * t + 1.48851587f;
+    p = p * t - 1.13520398f;
+    p = p * t + 0.27886807f;
+    p = p * t - 0.18628806f;
+    p = p * t + 0.09678418f;
+    p = p * t + 0.37409196f;
+    p = p * t + 1.00002368f;
+    p = p * t - 1.26551223f;
+    float farTail = 0.5f * t * detox_expf(p - z2);
+    return z < 0.5f ? nearTail : farTail;
+}
+
+// Φ(x) = P(N(0,1) ≤ x).
+static inline __attribute__((always_inline)) float detox_normal_cdf(float x) {
+    float tail = detox_normal_lower_tail(x);
+    return x < 0 ? tail : 1.0f - tail;
+}
+
+DETOX_CLONES
+void detox_gelu(const float *x, float *out, long count) {
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) out[j] = x[j] * detox_normal_cdf(x[j]);
+}
+
+DETOX_CLONES
+void detox_gelu_backward(const float *x, const float *grad, float *out, long count) {
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) {
+        float v = x[j];
+        float density = detox_expf(-0.5f * v * v) * 0.3989422804014327f;
+        out[j] = grad[j] * (detox_normal_cdf(v) + v * density);
+    }
+}
+
+// σ(2u) = (1 + tanh u)/2 for u = √(2/π)·(x + 0.044715·x³), and e^(−2u): tanh GELU is x·σ(2u),
+// with no cancellation near u = 0 or for negative u. σ is exactly 0 once e^(−2u) passes float's
+// range (as 1 + tanh u rounds to 0 there), so −∞ gives NaN and a huge negative x gives −0, as the
+// tanh formula does.
+static inline __attribute__((always_inline)) float detox_gelu_tanh_gate(float x, float *complement) {
+    float u = 0.7978845608028654f * (x + 0.044715f * x * x * x);
+    float e = detox_expf(-2.0f * u);
+    *complement = e;
+    return -2.0f * u > 88.0f ? 0.0f : 1.0f / (1.0f + e);
+}
+
+DETOX_CLONES
+void detox_gelu_tanh(const float *x, float *out, long count) {
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) {
+        float e;
+        out[j] = x[j] * detox_gelu_tanh_gate(x[j], &e);
+    }
+}
+
+DETOX_CLONES
+void detox_gelu_tanh_backward(const float *x, const float *grad, float *out, long count) {
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) {
+        float v = x[j];
+        float e;
+        float s = detox_gelu_tanh_gate(v, &e);
+        float slope = 0.7978845608028654f * (1.0f + 3.0f * 0.044715f * v * v);
+        // d/dx x·σ(2u) = σ + x·2σ(1 − σ)·u′ with 1 − σ = e·σ (no cancellation as σ nears 1); the
+        // order of the products keeps NaN where the tanh formula gives it (x = ±∞, |x| > 1e13).
+        out[j] = grad[j] * (s + v * (2.0f * (e * s) * s) * slope);
     }
 }
 

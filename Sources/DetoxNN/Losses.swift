@@ -29,14 +29,21 @@ public enum Losses {
             throw NNError.indexOutOfRange(what: "target class", index: t, bound: width)
         }
         let source = logits.storage.pointer
+        // Each row's log-sum-exp on the cores (rows split into runs); the loss sums them in order.
         var logSumExp = [Float](repeating: 0, count: rows)
+        let rowMinimum = Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))
+        logSumExp.withUnsafeMutableBufferPointer { buffer in
+            let lse = UncheckedSendable(buffer)
+            Parallel.forChunks(rows, minimum: rowMinimum) { start, end in
+                for r in start..<end where targets[r] != ignoreIndex {
+                    lse.value[r] = Tensor.logSumExp(source + r * width, count: width)
+                }
+            }
+        }
         var total: Double = 0
         var counted = 0
         for r in 0..<rows where targets[r] != ignoreIndex {
-            let s = source + r * width
-            let lse = Tensor.logSumExp(s, count: width)
-            logSumExp[r] = lse
-            total += Double(lse - s[targets[r]])
+            total += Double(logSumExp[r] - source[r * width + targets[r]])
             counted += 1
         }
         let loss = Tensor(scalar: counted == 0 ? .nan : Float(total / Double(counted)))
@@ -45,13 +52,17 @@ public enum Losses {
             // d/dlogits = (softmax − onehot) · g / counted, zero on ignored rows.
             let scale = g.item / denominator
             return [
-                Tensor.build(shape: logits.shape) { out, n in
-                    out.initialize(repeating: 0, count: n)
-                    for r in 0..<rows where targets[r] != ignoreIndex {
-                        let s = source + r * width
-                        let o = out + r * width
-                        detox_exp_scaled(s, width, logSumExp[r], scale, o)
-                        o[targets[r]] -= scale
+                Tensor.build(shape: logits.shape) { out, _ in
+                    Parallel.forChunks(rows, minimum: rowMinimum) { start, end in
+                        for r in start..<end {
+                            let o = out + r * width
+                            guard targets[r] != ignoreIndex else {
+                                o.initialize(repeating: 0, count: width)
+                                continue
+                            }
+                            detox_exp_scaled(source + r * width, width, logSumExp[r], scale, o)
+                            o[targets[r]] -= scale
+                        }
                     }
                 }
             ]

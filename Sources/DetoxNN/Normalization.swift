@@ -178,33 +178,21 @@ public enum Normalization {
         let xp = x.storage.pointer
         let wp = weight.storage.pointer
         let bp = bias.storage.pointer
-        let normalized = Tensor.build(shape: x.shape) { _, _ in }
+        // The backward pass reads the normalized rows; without a gradient to record none are kept.
+        let records = Tensor.isGradEnabled && (x.node != nil || weight.node != nil || bias.node != nil)
+        let normalized = Tensor.build(shape: records ? x.shape : [0]) { _, _ in }
         var inverse = [Float](repeating: 0, count: rows)
         let np = normalized.storage.pointer
+        let kept: UnsafeMutablePointer<Float>? = records ? np : nil
+        let rowMinimum = Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))
         let y = inverse.withUnsafeMutableBufferPointer { rp in
             let r = UncheckedSendable(rp)
             return Tensor.build(shape: x.shape) { out, _ in
-                Parallel.forChunks(rows, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(width, 1))) {
-                    start, end in
+                Parallel.forChunks(rows, minimum: rowMinimum) { start, end in
                     for row in start..<end {
-                        let s = xp + row * width
-                        let o = out + row * width
-                        let h = np + row * width
-                        var sum: Float = 0
-                        for j in 0..<width { sum += s[j] }
-                        let mean = sum / Float(width)
-                        var squares: Float = 0
-                        for j in 0..<width {
-                            let c = s[j] - mean
-                            squares += c * c
-                        }
-                        let inv = 1 / (squares / Float(width) + epsilon).squareRoot()
-                        r.value[row] = inv
-                        for j in 0..<width {
-                            let n = (s[j] - mean) * inv
-                            h[j] = n
-                            o[j] = n * wp[j] + bp[j]
-                        }
+                        let offset = row * width
+                        r.value[row] = detox_layer_norm_row(
+                            xp + offset, wp, bp, width, epsilon, kept.map { $0 + offset }, out + offset)
                     }
                 }
             }
@@ -217,32 +205,27 @@ public enum Normalization {
                 x.node == nil
                 ? nil
                 : Tensor.build(shape: x.shape) { out, _ in
-                    for row in 0..<rows {
-                        let d = gp + row * width
-                        let h = np + row * width
-                        let o = out + row * width
-                        var meanD: Float = 0
-                        var meanDH: Float = 0
-                        for j in 0..<width {
-                            let dh = d[j] * wp[j]
-                            meanD += dh
-                            meanDH += dh * h[j]
+                    Parallel.forChunks(rows, minimum: rowMinimum) { start, end in
+                        for row in start..<end {
+                            let offset = row * width
+                            detox_layer_norm_backward_row(
+                                np + offset, wp, gp + offset, width, inverse[row], out + offset)
                         }
-                        meanD /= Float(width)
-                        meanDH /= Float(width)
-                        let r = inverse[row]
-                        for j in 0..<width { o[j] = r * (d[j] * wp[j] - meanD - h[j] * meanDH) }
                     }
                 }
+            // Column sums over the rows, each core taking a run of columns.
+            let columnMinimum = Swift.max(1, Parallel.minimumParallelCount / Swift.max(rows, 1))
             let gradW: Tensor? =
                 weight.node == nil
                 ? nil
                 : Tensor.build(shape: weight.shape) { out, _ in
                     out.initialize(repeating: 0, count: width)
-                    for row in 0..<rows {
-                        let d = gp + row * width
-                        let h = np + row * width
-                        for j in 0..<width { out[j] += d[j] * h[j] }
+                    Parallel.forChunks(width, minimum: columnMinimum) { start, end in
+                        for row in 0..<rows {
+                            let d = gp + row * width
+                            let h = np + row * width
+                            for j in start..<end { out[j] += d[j] * h[j] }
+                        }
                     }
                 }
             let gradB: Tensor? = bias.node == nil ? nil : g.reshaped([rows, width]).sum(axis: 0)

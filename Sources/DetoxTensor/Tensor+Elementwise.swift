@@ -1,3 +1,5 @@
+import CDetoxKernels
+
 #if canImport(Glibc)
     import Glibc
 #else
@@ -54,16 +56,6 @@ struct SigmoidKernel: UnaryKernel {
     }
 }
 struct ReluKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 } }
-/// PyTorch `gelu` (approximate="none"): x·Φ(x) = 0.5·x·(1 + erf(x/√2)).
-struct GeluKernel: UnaryKernel {
-    @inline(__always) func callAsFunction(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
-}
-/// transformers `NewGELUActivation` (`gelu_new`): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
-struct GeluNewKernel: UnaryKernel {
-    @inline(__always) func callAsFunction(_ x: Float) -> Float {
-        0.5 * x * (1 + tanhf(0.7978845608028654 * (x + 0.044715 * x * x * x)))
-    }
-}
 struct ClampKernel: UnaryKernel {
     let low: Float, high: Float
     @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.min(Swift.max(x, low), high) }
@@ -87,22 +79,6 @@ struct ReluGrad: BinaryKernel {
 }
 struct AbsGrad: BinaryKernel {
     @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float { x > 0 ? g : (x < 0 ? -g : 0) }
-}
-struct GeluGrad: BinaryKernel {
-    @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float {
-        let cdf = 0.5 * (1 + erff(x * 0.70710678118654752))
-        let pdf = expf(-0.5 * x * x) * 0.3989422804014327
-        return g * (cdf + x * pdf)
-    }
-}
-struct GeluNewGrad: BinaryKernel {
-    @inline(__always) func callAsFunction(_ x: Float, _ g: Float) -> Float {
-        let k: Float = 0.7978845608028654
-        let inner = k * (x + 0.044715 * x * x * x)
-        let t = tanhf(inner)
-        let dInner = k * (1 + 3 * 0.044715 * x * x)
-        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dInner)
-    }
 }
 struct ClampGrad: BinaryKernel {
     let low: Float, high: Float
@@ -260,10 +236,57 @@ extension Tensor {
         return Tensor.record(y, inputNodes: [node]) { g in [Tensor.zipMap(y, g, ReluGrad())] }
     }
     public func abs() -> Tensor { unary(AbsKernel(), AbsGrad(), savesOutput: false) }
-    /// Exact GELU, `x·Φ(x)` with the error function (PyTorch's default, transformers' `"gelu"`).
-    public func gelu() -> Tensor { unary(GeluKernel(), GeluGrad(), savesOutput: false) }
-    /// The tanh approximation of GELU (transformers' `"gelu_new"`, T5 v1.1's gated FFN).
-    public func geluNew() -> Tensor { unary(GeluNewKernel(), GeluNewGrad(), savesOutput: false) }
+    /// Exact GELU, `x·Φ(x)` with Φ the standard normal CDF (PyTorch's default, transformers'
+    /// `"gelu"`): vectorized C kernels forward and backward (`detox_gelu`). Without a gradient to
+    /// record, an input that nothing else holds is overwritten in place.
+    public consuming func gelu() -> Tensor {
+        activation(
+            { detox_gelu($0, $1, $2) },
+            backward: { detox_gelu_backward($0, $1, $2, $3) })
+    }
+
+    /// The tanh approximation of GELU, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` (transformers'
+    /// `"gelu_new"`, GPT-2's and T5 v1.1's activation), on vectorized C kernels as ``gelu()``.
+    public consuming func geluNew() -> Tensor {
+        activation(
+            { detox_gelu_tanh($0, $1, $2) },
+            backward: { detox_gelu_tanh_backward($0, $1, $2, $3) })
+    }
+
+    /// An element-wise function whose kernels take (input, output, count) forward and (input,
+    /// output gradient, input gradient, count) backward, split over the cores. The backward pass
+    /// keeps the input; without a node to record, the input's buffer is reused when unshared.
+    private consuming func activation(
+        _ forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+        backward: @escaping (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+    ) -> Tensor {
+        let shape = self.shape
+        let node = self.node
+        var storage = self.storage
+        _ = consume self
+        let records = Tensor.gradEnabled && node != nil
+        if !records && isKnownUniquelyReferenced(&storage) {
+            let values = storage.pointer
+            Parallel.forChunks(storage.count) { start, end in
+                forward(values + start, values + start, end - start)
+            }
+            return Tensor(storage: storage, shape: shape)
+        }
+        let source = storage.pointer
+        let y = Tensor.build(shape: shape) { out, n in
+            Parallel.forChunks(n) { start, end in forward(source + start, out + start, end - start) }
+        }
+        let x = Tensor(storage: storage, shape: shape)
+        return Tensor.record(y, inputNodes: [node]) { g in
+            let xp = x.storage.pointer
+            let gp = g.storage.pointer
+            return [
+                Tensor.build(shape: shape) { out, n in
+                    Parallel.forChunks(n) { start, end in backward(xp + start, gp + start, out + start, end - start) }
+                }
+            ]
+        }
+    }
 
     /// Limits every value to `[low, high]`; the gradient passes only where the value was inside.
     public func clamped(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {

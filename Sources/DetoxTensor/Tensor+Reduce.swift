@@ -38,6 +38,17 @@ extension Tensor {
         let keptShape = reducedShape(axis, keepDims: true)
         let result = Tensor.build(shape: reducedShape(axis, keepDims: keepDims)) { out, n in
             out.initialize(repeating: 0, count: n)
+            if outer == 1 {
+                // A sum over the leading axis (a bias gradient): each core takes a run of columns.
+                Parallel.forChunks(inner, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(1, length))) {
+                    start, end in
+                    for k in 0..<length {
+                        let s = source + k * inner
+                        for i in start..<end { out[i] += s[i] }
+                    }
+                }
+                return
+            }
             Parallel.forChunks(
                 outer, minimum: Swift.max(1, Parallel.minimumParallelCount / Swift.max(1, length * inner))
             ) {

@@ -166,6 +166,59 @@ import Testing
     }
 }
 
+/// The row- and column-parallel paths of the fused layer norm and cross-entropy (2048 rows of 40:
+/// enough elements to split across cores) against composite formulas and f64 sums.
+@Suite struct ParallelRowKernelTests {
+    static func random(_ shape: [Int], seed: UInt64) -> Tensor {
+        var generator = SeededGenerator(seed: seed)
+        return Tensor.randomNormal(shape, generator: &generator)
+    }
+
+    @Test func layerNormMatchesCompositeFormula() throws {
+        let x = Self.random([2048, 40], seed: 1).requiringGrad()
+        let w = Self.random([40], seed: 2).requiringGrad()
+        let b = Self.random([40], seed: 3).requiringGrad()
+        let weights = Self.random([2048, 40], seed: 4)
+        let fused = Normalization.layer(x, weight: w, bias: b, epsilon: 1e-5)
+        let centered = x - x.mean(axis: -1, keepDims: true)
+        let composite = centered * ((centered * centered).mean(axis: -1, keepDims: true) + 1e-5).rsqrt() * w + b
+        #expect(TestSupport.closeness(fused.values, composite.values, rtol: 1e-5, atol: 1e-5) == nil)
+        let fusedGrads = try (fused * weights).sum().backward()
+        let compositeGrads = try (composite * weights).sum().backward()
+        for (name, leaf) in [("x", x), ("weight", w), ("bias", b)] {
+            let actual = try #require(fusedGrads[leaf])
+            let expected = try #require(compositeGrads[leaf])
+            let problem = TestSupport.closeness(actual.values, expected.values, rtol: 1e-4, atol: 1e-4)
+            #expect(problem == nil, "\(name): \(problem ?? "")")
+        }
+    }
+
+    @Test func crossEntropyMatchesDoubleSums() throws {
+        let width = 40
+        let logits = (Self.random([2048, width], seed: 5) * 3).requiringGrad()
+        let targets = (0..<2048).map { $0 % 7 == 3 ? Losses.ignoreIndex : ($0 * 13) % width }
+        let loss = try Losses.crossEntropy(logits, targets: targets)
+        let gradient = try #require(try loss.backward()[logits])
+        let values = logits.values
+        let counted = targets.filter { $0 != Losses.ignoreIndex }.count
+        try #require(counted > 0)
+        var total: Double = 0
+        var expected = [Float](repeating: 0, count: values.count)
+        for (row, target) in targets.enumerated() where target != Losses.ignoreIndex {
+            let slice = values[row * width..<(row + 1) * width].map(Double.init)
+            let top = slice.max() ?? 0
+            let sum = slice.reduce(0) { $0 + Foundation.exp($1 - top) }
+            total += top + Foundation.log(sum) - slice[target]
+            for j in 0..<width {
+                let p = Foundation.exp(slice[j] - top) / sum
+                expected[row * width + j] = Float((p - (j == target ? 1 : 0)) / Double(counted))
+            }
+        }
+        #expect(Swift.abs(Double(loss.item) - total / Double(counted)) < 1e-5)
+        #expect(TestSupport.closeness(gradient.values, expected, rtol: 1e-4, atol: 1e-8) == nil)
+    }
+}
+
 @Suite struct ModuleFileTests {
     final class Tiny: Module {
         let first: Linear

@@ -2,9 +2,10 @@
 #define DETOX_CKERNELS_H
 // Kernels that the compiler vectorizes for the CPU it runs on (AVX-512, AVX2 or baseline x86-64,
 // chosen once at load time; Swift code compiles for baseline x86-64 only): rows around exp(),
-// decoding-step attention, dropout, RMS-norm rows, the Adam update and products with few rows.
-// exp() here is a polynomial within 2 ulp of libm's expf over the range softmax uses, and exactly
-// 0 below -87.3 (masked scores). Also the entry to oneDNN's matmul primitive (matmul.c).
+// decoding-step attention, dropout, RMS- and layer-norm rows, GELU, the Adam update and products
+// with few rows. exp() here is a polynomial within 2 ulp of libm's expf over the range softmax
+// uses, and exactly 0 below -87.3 (masked scores). Also the entry to oneDNN's matmul primitive
+// (matmul.c).
 
 /// The largest of `count` values (-inf when empty).
 float detox_max(const float *values, long count);
@@ -40,6 +41,16 @@ float detox_rms_norm_row(const float *x, const float *weight, long count, float 
 void detox_rms_norm_backward_row(const float *x, const float *weight, const float *grad, long count,
                                  float inverse, float *out);
 
+/// One row of `nn.LayerNorm`: h[j] = (x[j] − mean)·r with r = 1/√(biased variance + epsilon), stored in
+/// `normalized` unless it is NULL, and out[j] = h[j]·weight[j] + bias[j]; returns r.
+float detox_layer_norm_row(const float *x, const float *weight, const float *bias, long count, float epsilon,
+                           float *normalized, float *out);
+
+/// The input gradient of one layer-norm row from its normalized values h and the row's r:
+/// out[j] = r·(grad[j]·weight[j] − mean(grad·weight) − h[j]·mean(grad·weight·h)).
+void detox_layer_norm_backward_row(const float *normalized, const float *weight, const float *grad, long count,
+                                   float inverse, float *out);
+
 /// Softmax of each of `rows` rows of `columns` scores after adding `bias` (laid out as `scores`),
 /// in place: attention's weights from its scores and its position bias plus mask.
 void detox_softmax_rows(float *scores, const float *bias, long rows, long columns);
@@ -74,6 +85,21 @@ void detox_adam_update(const float *param, const float *grad, float *out, float 
 /// and the backward pass regenerates it instead of storing it. `out` may be `x`.
 void detox_dropout(const float *x, float *out, long count, float keep, float scale,
                    unsigned long long seed, unsigned long long offset);
+
+/// Exact GELU, out[j] = x[j]·Φ(x[j]) with Φ the standard normal CDF (PyTorch's `gelu`): absolute
+/// error under 4e-7 over [-20, 20] (as 0.5·x·(1 + erff(x/√2)) with libm's erff), x itself above
+/// 6, and ±∞ and NaN give what that formula gives. `out` may be `x`.
+void detox_gelu(const float *x, float *out, long count);
+
+/// The input gradient of exact GELU: out[j] = grad[j]·(Φ(x[j]) + x[j]·φ(x[j])). `out` may be `grad`.
+void detox_gelu_backward(const float *x, const float *grad, float *out, long count);
+
+/// Tanh GELU (`gelu_new`), out[j] = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·σ(2u)
+/// (no cancellation); ±∞ and NaN as the tanh formula. `out` may be `x`.
+void detox_gelu_tanh(const float *x, float *out, long count);
+
+/// The input gradient of tanh GELU. `out` may be `grad`.
+void detox_gelu_tanh_backward(const float *x, const float *grad, float *out, long count);
 
 /// c = a·bᵀ + beta·c for a `[m, k]` (row stride lda), b `[n, k]` (row stride ldb), c `[m, n]`
 /// (row stride ldc), for few rows m: streams each row of b once from memory and reuses it for
