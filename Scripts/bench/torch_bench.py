@@ -87,12 +87,13 @@ def core_figures(figures):
 
 
 def tokenizer_figures(figures):
-    # Tokenizers: the parity fixtures, one string at a time (what a per-sample pipeline does).
+    # Tokenizers: the parity fixtures, one string at a time (what a per-sample pipeline does); the
+    # decoder-only families (gpt2, llama, llama_nonlegacy, qwen2) encode the same 560-string corpus.
     from tokenizers import Tokenizer
 
     fixtures = pathlib.Path(__file__).resolve().parents[2] / "Tests" / "DetoxTokenizersTests" / "Fixtures"
     corpus = json.loads((fixtures / "corpus.json").read_text())
-    for family in ("t5", "bert_cased", "bert_uncased", "roberta"):
+    for family in ("t5", "bert_cased", "bert_uncased", "roberta", "gpt2", "llama", "llama_nonlegacy", "qwen2"):
         tokenizer = Tokenizer.from_file(str(fixtures / family / "tokenizer.json"))
         seconds = median(lambda: [tokenizer.encode(text) for text in corpus], warmup=1, repeats=5)
         figures[f"tokenizer {family} strings/s"] = len(corpus) / seconds

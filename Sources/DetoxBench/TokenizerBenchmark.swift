@@ -1,10 +1,12 @@
 import DetoxTokenizers
 import Foundation
 
-/// Encoding speed of each tokenizer family on the parity corpus (560 strings), one string at a
-/// time, as `tokenizers.Tokenizer.encode` is called in `Scripts/bench/torch_bench.py`.
+/// Encoding speed of each tokenizer family (encoder and decoder-only fixtures) on the parity corpus
+/// (560 strings), one string at a time, as `tokenizers.Tokenizer.encode` is called in `Scripts/bench/torch_bench.py`.
 enum TokenizerBenchmark {
-    static let families = ["t5", "bert_cased", "bert_uncased", "roberta"]
+    static let families = [
+        "t5", "bert_cased", "bert_uncased", "roberta", "gpt2", "llama", "llama_nonlegacy", "qwen2",
+    ]
 
     static func run(fixtures: URL, report: Report) throws {
         let corpusData = try Data(contentsOf: fixtures.appendingPathComponent("corpus.json"))

@@ -161,25 +161,32 @@ struct BPEModel: TokenizerModel {
         }
         flushUnk()
 
-        // Repeatedly merge the best-ranked adjacent pair (leftmost on ties).
-        while symbols.count > 1 {
+        // Repeatedly merge the best-ranked adjacent pair (leftmost on ties). `pairs[k]` holds the
+        // merge of symbols k and k + 1, recomputed only next to the last merge.
+        func merge(at k: Int) -> (rank: Int, id: Int)? {
+            merges[
+                UInt64(UInt32(truncatingIfNeeded: symbols[k].id)) << 32
+                    | UInt64(UInt32(truncatingIfNeeded: symbols[k + 1].id))]
+        }
+        var pairs: [(rank: Int, id: Int)?] = []
+        pairs.reserveCapacity(max(symbols.count - 1, 0))
+        for k in 0..<max(symbols.count - 1, 0) { pairs.append(merge(at: k)) }
+        while true {
             var bestIndex = -1
             var bestRank = Int.max
-            var bestID = 0
-            for k in 0..<(symbols.count - 1) {
-                let key =
-                    UInt64(UInt32(truncatingIfNeeded: symbols[k].id)) << 32
-                    | UInt64(UInt32(truncatingIfNeeded: symbols[k + 1].id))
-                if let m = merges[key], m.rank < bestRank {
-                    bestRank = m.rank
+            for (k, pair) in pairs.enumerated() {
+                if let pair, pair.rank < bestRank {
+                    bestRank = pair.rank
                     bestIndex = k
-                    bestID = m.id
                 }
             }
-            if bestIndex < 0 { break }
+            guard bestIndex >= 0, let best = pairs[bestIndex] else { break }
             symbols[bestIndex] = Symbol(
-                id: bestID, range: symbols[bestIndex].range.lowerBound..<symbols[bestIndex + 1].range.upperBound)
+                id: best.id, range: symbols[bestIndex].range.lowerBound..<symbols[bestIndex + 1].range.upperBound)
             symbols.remove(at: bestIndex + 1)
+            pairs.remove(at: bestIndex)
+            if bestIndex > 0 { pairs[bestIndex - 1] = merge(at: bestIndex - 1) }
+            if bestIndex < pairs.count { pairs[bestIndex] = merge(at: bestIndex) }
         }
         return symbols.map { Token(id: $0.id, value: idToTokenTable[$0.id] ?? "", range: $0.range) }
     }
