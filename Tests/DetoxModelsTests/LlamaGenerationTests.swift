@@ -21,6 +21,25 @@ import Testing
         #expect(output.promptLength == reference.input_ids[0].count)
     }
 
+    /// A rotary model has no position table to bound a generation, so a length that cannot fit in
+    /// memory (or in an Int) is refused before the cache is allocated.
+    @Test func hugeMaxNewTokensIsAnErrorNotACrash() throws {
+        let name = try #require(LlamaFixtures.modelNames.first)
+        let reference = try LlamaFixtures.reference(name)
+        let model = try LlamaForCausalLM.load(folder: LlamaFixtures.folder(name))
+        for maxNewTokens in [100_000_000_000, Int.max] {
+            var generator = SeededGenerator(seed: 0)
+            do {
+                _ = try model.generate(
+                    inputIDs: reference.input_ids, attentionMask: reference.attention_mask,
+                    configuration: .greedy(maxNewTokens: maxNewTokens), generator: &generator)
+                Issue.record("generated \(maxNewTokens) tokens")
+            } catch ModelError.invalidInput(let reason) {
+                #expect(reason.contains("maxNewTokens"), "\(reason)")
+            }
+        }
+    }
+
     /// The shared forward over ``CausalInputs`` (positions from the mask) equals the model's own
     /// forward with the fixture's position ids, and the shared causal loss matches transformers
     /// (1e-5).

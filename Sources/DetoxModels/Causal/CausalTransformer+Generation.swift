@@ -37,14 +37,21 @@ extension CausalTransformer {
             mask = inputIDs.map { row in row.map { $0 == pad ? 0 : 1 } }
         }
         let inputs = try CausalInputs(ids: inputIDs, mask: mask, vocabularySize: vocabulary)
-        try checkPositions(inputs, newTokens: settings.maxNewTokens)
         let batch = inputs.batch
         let length = inputs.length
+        // The cache is sized from maxNewTokens, a number from flags and files: refuse what cannot
+        // fit before anything is allocated (rotary models have no position table to bound it).
+        let (capacity, overflow) = length.addingReportingOverflow(settings.maxNewTokens)
+        guard !overflow else {
+            throw ModelError.invalidInput("maxNewTokens \(settings.maxNewTokens) is beyond any cache")
+        }
+        try CacheBudget.check(layers: layerCount, batch: batch, positions: capacity, width: keyValueWidth)
+        try checkPositions(inputs, newTokens: settings.maxNewTokens)
 
         return try withEvaluationBehaviour {
             try Tensor.withNoGrad {
                 let cache = CausalCache(
-                    inputs: inputs, capacity: length + settings.maxNewTokens, layerCount: layerCount,
+                    inputs: inputs, capacity: capacity, layerCount: layerCount,
                     keyValueWidth: keyValueWidth)
                 let hidden = try hiddenStates(inputs, cache: cache) // [B, L, d]
                 cache.advance(by: length)
