@@ -162,6 +162,8 @@ struct RestrictedUnpickler {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Values pushed so far (see ``maximumValues``).
+    private var pushed = 0
 
     init(file: String, data: [UInt8]) {
         self.file = file
@@ -190,79 +192,79 @@ struct RestrictedUnpickler {
             case 0x31: // POP_MARK
                 _ = try popMark()
             case 0x32: // DUP
-                stack.append(try top())
+                try push(try top())
 
             // Constants.
-            case 0x4E: stack.append(.none) // NONE
-            case 0x88: stack.append(.bool(true)) // NEWTRUE
-            case 0x89: stack.append(.bool(false)) // NEWFALSE
+            case 0x4E: try push(.none) // NONE
+            case 0x88: try push(.bool(true)) // NEWTRUE
+            case 0x89: try push(.bool(false)) // NEWFALSE
             case 0x4A: // BININT
-                stack.append(.int(Int64(Int32(bitPattern: UInt32(try littleEndian(4))))))
+                try push(.int(Int64(Int32(bitPattern: UInt32(try littleEndian(4))))))
             case 0x4B: // BININT1
-                stack.append(.int(Int64(try byte())))
+                try push(.int(Int64(try byte())))
             case 0x4D: // BININT2
-                stack.append(.int(Int64(try littleEndian(2))))
+                try push(.int(Int64(try littleEndian(2))))
             case 0x8A: // LONG1
-                stack.append(.int(try long(length: Int(try byte()))))
+                try push(.int(try long(length: Int(try byte()))))
             case 0x8B: // LONG4
                 let length = try littleEndian(4)
-                stack.append(.int(try long(length: Int(length))))
+                try push(.int(try long(length: Int(length))))
             case 0x47: // BINFLOAT: big-endian f64
                 let raw = try bytes(8)
                 let bits = raw.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                stack.append(.float(Double(bitPattern: bits)))
+                try push(.float(Double(bitPattern: bits)))
 
             // Strings and bytes.
             case 0x58: // BINUNICODE
-                stack.append(.string(try text(length: Int(try littleEndian(4)))))
+                try push(.string(try text(length: Int(try littleEndian(4)))))
             case 0x8C: // SHORT_BINUNICODE
-                stack.append(.string(try text(length: Int(try byte()))))
+                try push(.string(try text(length: Int(try byte()))))
             case 0x8D: // BINUNICODE8
-                stack.append(.string(try text(length: try length8())))
+                try push(.string(try text(length: try length8())))
             case 0x54: // BINSTRING (protocol 1 str): latin-1
-                stack.append(
+                try push(
                     .string(String(decoding: try bytes(Int(try littleEndian(4))).map { UInt16($0) }, as: UTF16.self)))
             case 0x55: // SHORT_BINSTRING
-                stack.append(.string(String(decoding: try bytes(Int(try byte())).map { UInt16($0) }, as: UTF16.self)))
+                try push(.string(String(decoding: try bytes(Int(try byte())).map { UInt16($0) }, as: UTF16.self)))
             case 0x42: // BINBYTES
-                stack.append(.bytes(Array(try bytes(Int(try littleEndian(4))))))
+                try push(.bytes(Array(try bytes(Int(try littleEndian(4))))))
             case 0x43: // SHORT_BINBYTES
-                stack.append(.bytes(Array(try bytes(Int(try byte())))))
+                try push(.bytes(Array(try bytes(Int(try byte())))))
             case 0x8E: // BINBYTES8
-                stack.append(.bytes(Array(try bytes(try length8()))))
+                try push(.bytes(Array(try bytes(try length8()))))
 
             // Containers.
-            case 0x29: stack.append(.tuple([], depth: 1)) // EMPTY_TUPLE
-            case 0x74: stack.append(try tuple(try popMark())) // TUPLE
+            case 0x29: try push(.tuple([], depth: 1)) // EMPTY_TUPLE
+            case 0x74: try push(try tuple(try popMark())) // TUPLE
             case 0x85: // TUPLE1
                 let a = try pop()
-                stack.append(try tuple([a]))
+                try push(try tuple([a]))
             case 0x86: // TUPLE2
                 let b = try pop()
                 let a = try pop()
-                stack.append(try tuple([a, b]))
+                try push(try tuple([a, b]))
             case 0x87: // TUPLE3
                 let c = try pop()
                 let b = try pop()
                 let a = try pop()
-                stack.append(try tuple([a, b, c]))
-            case 0x5D: stack.append(.list(PickleList())) // EMPTY_LIST
+                try push(try tuple([a, b, c]))
+            case 0x5D: try push(.list(PickleList())) // EMPTY_LIST
             case 0x6C: // LIST
                 let list = PickleList()
                 try append(try popMark(), to: list)
-                stack.append(.list(list))
+                try push(.list(list))
             case 0x61: // APPEND
                 let value = try pop()
                 try append([value], to: list(top()))
             case 0x65: // APPENDS
                 let values = try popMark()
                 try append(values, to: list(top()))
-            case 0x7D: stack.append(.dict(PickleDict())) // EMPTY_DICT
+            case 0x7D: try push(.dict(PickleDict())) // EMPTY_DICT
             case 0x64: // DICT
                 let items = try popMark()
                 let dict = PickleDict()
                 try addPairs(items, to: dict)
-                stack.append(.dict(dict))
+                try push(.dict(dict))
             case 0x73: // SETITEM
                 let value = try pop()
                 let key = try pop()
@@ -275,27 +277,27 @@ struct RestrictedUnpickler {
             case 0x71: memo[Int(try byte())] = try top() // BINPUT
             case 0x72: memo[Int(try littleEndian(4))] = try top() // LONG_BINPUT
             case 0x94: memo[memo.count] = try top() // MEMOIZE
-            case 0x68: stack.append(try memoValue(Int(try byte()))) // BINGET
-            case 0x6A: stack.append(try memoValue(Int(try littleEndian(4)))) // LONG_BINGET
+            case 0x68: try push(try memoValue(Int(try byte()))) // BINGET
+            case 0x6A: try push(try memoValue(Int(try littleEndian(4)))) // LONG_BINGET
 
             // Globals and calls.
             case 0x63: // GLOBAL
                 let module = try line()
                 let name = try line()
-                stack.append(.global(try global(module: module, name: name)))
+                try push(.global(try global(module: module, name: name)))
             case 0x93: // STACK_GLOBAL
                 guard case .string(let name) = try pop(), case .string(let module) = try pop() else {
                     throw fail("STACK_GLOBAL needs two strings")
                 }
-                stack.append(.global(try global(module: module, name: name)))
+                try push(.global(try global(module: module, name: name)))
             case 0x52: // REDUCE
                 let arguments = try pop()
                 let callable = try pop()
-                stack.append(try call(callable, arguments))
+                try push(try call(callable, arguments))
             case 0x81: // NEWOBJ
                 let arguments = try pop()
                 let type = try pop()
-                stack.append(try call(type, arguments))
+                try push(try call(type, arguments))
             case 0x62: // BUILD: the state is dropped; see the type's comment.
                 _ = try pop()
                 _ = try top()
@@ -303,7 +305,7 @@ struct RestrictedUnpickler {
                 let id = try pop()
                 let depth = try nest(id) + 1
                 guard depth <= Self.maximumDepth else { throw tooDeep() }
-                stack.append(.persistent(id))
+                try push(.persistent(id))
 
             default:
                 throw fail(
@@ -427,6 +429,21 @@ struct RestrictedUnpickler {
     }
 
     // MARK: Nesting
+
+    /// The most values one stream may push. `torch.save` pushes about 20 per tensor of a state
+    /// dict (torch 2.13, protocol 2), so this allows some 50 000 tensors, more than the
+    /// `data.pkl` size ceiling admits, while a hostile stream of one-byte `EMPTY_LIST`s (about 90
+    /// bytes of memory each) stops near 100 MB.
+    static let maximumValues = 1 << 20
+
+    /// Pushes `value`, counting it against ``maximumValues``.
+    private mutating func push(_ value: PickleValue) throws {
+        pushed += 1
+        guard pushed <= Self.maximumValues else {
+            throw fail("more than \(Self.maximumValues) values: too many for a state dict")
+        }
+        stack.append(value)
+    }
 
     /// The deepest container nesting accepted. A state dict needs about 5 (`_metadata` holds
     /// dicts of dicts); the bound keeps a hostile stream (`TUPLE1` repeated a million times)

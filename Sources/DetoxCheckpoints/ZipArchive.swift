@@ -28,6 +28,12 @@ struct ZipArchive {
     let entries: [String: Entry]
     /// Entry names in directory order.
     let names: [String]
+    /// Whether the writer computed CRC-32s. `torch.save` after
+    /// `torch.serialization.set_crc32_options(False)` records 0 for every entry; `torch.load`
+    /// (whose miniz is built with `MINIZ_DISABLE_ZIP_READER_CRC32_CHECKS`) reads such a file, so
+    /// Detox does too. An archive where any non-empty entry records a non-zero CRC is checked
+    /// entry by entry.
+    let recordsChecksums: Bool
 
     /// Whether `bytes` begins with a zip local-file-header signature (`PK\x03\x04`).
     static func hasZipSignature(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -182,6 +188,30 @@ struct ZipArchive {
         }
         self.entries = entries
         self.names = names
+        recordsChecksums = entries.values.contains { $0.crc32 != 0 && $0.uncompressedSize > 0 }
+    }
+
+    /// Checks the CRC-32 of `data`, the uncompressed bytes of `entry`, against the directory
+    /// (unless the archive was written without CRCs, see ``recordsChecksums``).
+    func verifyChecksum(of entry: Entry, data: UnsafeRawBufferPointer) throws {
+        guard recordsChecksums else { return }
+        let computed = CRC32.checksum(data)
+        guard computed == entry.crc32 else {
+            throw CheckpointError.invalidArchive(
+                file: path,
+                reason: "entry '\(entry.name)': CRC-32 mismatch (the directory records "
+                    + "\(Self.hex(entry.crc32)), the data gives \(Self.hex(computed))): the file is damaged")
+        }
+    }
+
+    /// Checks the CRC-32 of a STORED entry's bytes in place (no copy).
+    func verifyStored(_ entry: Entry) throws {
+        try verifyChecksum(of: entry, data: rawData(entry))
+    }
+
+    private static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 
     /// The stored (still compressed, for DEFLATE) bytes of `entry`, as a slice of the mapping.
@@ -189,8 +219,11 @@ struct ZipArchive {
         UnsafeRawBufferPointer(rebasing: bytes[entry.dataOffset..<(entry.dataOffset + entry.compressedSize)])
     }
 
-    /// The uncompressed bytes of a DEFLATE entry, checked against its size and CRC-32.
-    func inflate(_ entry: Entry) throws -> [UInt8] {
+    /// The uncompressed bytes of a DEFLATE entry, checked against its size and CRC-32. Output
+    /// never grows past the size the directory declares (a longer stream is an error), and
+    /// that size is refused up front when it exceeds `limit`.
+    func inflate(_ entry: Entry, limit: Int = .max) throws -> [UInt8] {
+        try checkSize(entry, limit: limit)
         let output: [UInt8]
         do {
             output = try Inflate.decompress(rawData(entry), expectedCount: entry.uncompressedSize)
@@ -198,22 +231,26 @@ struct ZipArchive {
             throw CheckpointError.invalidArchive(
                 file: path, reason: "entry '\(entry.name)': bad deflate data: \(error.reason)")
         }
-        let crc = output.withUnsafeBytes { CRC32.checksum($0) }
-        guard crc == entry.crc32 else {
-            throw CheckpointError.invalidArchive(file: path, reason: "entry '\(entry.name)': CRC-32 mismatch")
-        }
+        try output.withUnsafeBytes { try verifyChecksum(of: entry, data: $0) }
         return output
     }
 
-    /// The uncompressed bytes of any entry, copied (for small entries such as `data.pkl`); the
-    /// CRC-32 is checked.
-    func contents(_ entry: Entry) throws -> [UInt8] {
-        if entry.method == 8 { return try inflate(entry) }
-        let data = rawData(entry)
-        guard CRC32.checksum(data) == entry.crc32 else {
-            throw CheckpointError.invalidArchive(file: path, reason: "entry '\(entry.name)': CRC-32 mismatch")
+    /// The uncompressed bytes of any entry, copied (for small entries such as `data.pkl`), at
+    /// most `limit` bytes; the CRC-32 is checked.
+    func contents(_ entry: Entry, limit: Int) throws -> [UInt8] {
+        if entry.method == 8 { return try inflate(entry, limit: limit) }
+        try checkSize(entry, limit: limit)
+        try verifyStored(entry)
+        return Array(rawData(entry))
+    }
+
+    private func checkSize(_ entry: Entry, limit: Int) throws {
+        guard entry.uncompressedSize <= limit else {
+            throw CheckpointError.invalidArchive(
+                file: path,
+                reason: "entry '\(entry.name)' declares \(entry.uncompressedSize) bytes, more than the "
+                    + "\(limit) allowed for it")
         }
-        return Array(data)
     }
 }
 

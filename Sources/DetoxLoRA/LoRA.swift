@@ -23,6 +23,15 @@ public enum LoRA {
         if let (name, reason) = configuration.invalidSetting {
             throw LoRAError.invalidSetting(name: name, reason: reason)
         }
+        // Each adapter allocates rank × (in + out) weights: a rank wider than the layer adds
+        // nothing a rank of its width lacks, and an absurd one (from a file) must not allocate.
+        for (path, layer) in model.linearLayers() where configuration.targets(path: path) {
+            let width = Swift.max(layer.inFeatures, layer.outFeatures)
+            guard configuration.rank <= width else {
+                throw LoRAError.invalidSetting(
+                    name: "rank", reason: "\(configuration.rank) is wider than layer \(path) (\(width) features)")
+            }
+        }
         model.setTrainable(false)
         var local = generator
         let paths = try model.replaceLinearLayers(where: configuration.targets(path:)) { _, layer in

@@ -39,7 +39,8 @@ public final class ClassifierTrainer {
     let labelIndex: [String: Int]
 
     public init(classifier: any SequenceClassifier, tokenizer: Tokenizer, parameters: Parameters) throws {
-        guard parameters.batchSize > 0, parameters.epochs > 0, parameters.learningRate > 0, parameters.maxLength > 1
+        guard parameters.batchSize > 0, parameters.epochs > 0, parameters.learningRate > 0,
+            parameters.learningRate.isFinite, parameters.maxLength > 1
         else {
             throw TrainingError.invalidSetting(
                 name: "classifier training", reason: "batch size, epochs, learning rate and max length must be positive"
@@ -48,7 +49,14 @@ public final class ClassifierTrainer {
         self.classifier = classifier
         self.tokenizer = tokenizer
         self.parameters = parameters
-        self.labelIndex = Dictionary(uniqueKeysWithValues: classifier.labels.enumerated().map { ($1, $0) })
+        var labelIndex: [String: Int] = [:]
+        for (index, label) in classifier.labels.enumerated() {
+            guard labelIndex.updateValue(index, forKey: label) == nil else {
+                throw TrainingError.invalidSetting(
+                    name: "classifier labels", reason: "\"\(label)\" names more than one class: \(classifier.labels)")
+            }
+        }
+        self.labelIndex = labelIndex
     }
 
     func batch(_ examples: ArraySlice<LabeledText>) throws -> (ClassifierBatch, [Int]) {

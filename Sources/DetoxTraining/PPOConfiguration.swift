@@ -72,8 +72,15 @@ public struct PPOConfiguration: Sendable, Codable, Equatable {
                     "\(batchSize) is not a multiple of mini_batch_size × gradient_accumulation_steps = \(backwardBatchSize)"
             )
         }
-        guard learningRate > 0 else {
-            throw TrainingError.invalidSetting(name: "learning_rate", reason: "must be positive")
+        guard learningRate > 0, learningRate.isFinite else {
+            throw TrainingError.invalidSetting(
+                name: "learning_rate", reason: "must be a positive number, got \(learningRate)")
+        }
+        // TRL does not check it; a negative or non-finite coefficient rewards drifting from the
+        // reference or makes every reward NaN.
+        guard initKLCoef >= 0, initKLCoef.isFinite else {
+            throw TrainingError.invalidSetting(
+                name: "init_kl_coef", reason: "must be a non-negative number, got \(initKLCoef)")
         }
         guard (0...1).contains(lam), gamma >= 0, gamma <= 1 else {
             throw TrainingError.invalidSetting(name: "gamma/lam", reason: "must lie in [0, 1]")

@@ -28,9 +28,11 @@ public struct RewardModel {
         classifier: any SequenceClassifier, tokenizer: Tokenizer, label: String, output: Output = .logit,
         maxLength: Int = 512, batchSize: Int = 16
     ) throws {
-        guard let index = classifier.labels.firstIndex(of: label) else {
-            throw TrainingError.invalidSetting(
-                name: "reward label", reason: "\"\(label)\" is not one of the classifier's labels \(classifier.labels)")
+        let index: Int
+        do {
+            index = try classifier.classIndex(of: label)
+        } catch ModelError.invalidInput(let reason) {
+            throw TrainingError.invalidSetting(name: "reward label", reason: reason)
         }
         guard maxLength > 1, batchSize > 0 else {
             throw TrainingError.invalidSetting(

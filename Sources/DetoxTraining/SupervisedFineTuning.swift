@@ -46,15 +46,28 @@ public final class SupervisedTrainer {
         public init() {}
 
         func validate() throws {
-            guard learningRate > 0 else {
+            guard learningRate > 0, learningRate.isFinite else {
                 throw TrainingError.invalidSetting(
-                    name: "learning rate", reason: "must be positive, got \(learningRate)")
+                    name: "learning rate", reason: "must be a positive number, got \(learningRate)")
             }
             guard batchSize > 0 else {
                 throw TrainingError.invalidSetting(name: "batch size", reason: "must be positive, got \(batchSize)")
             }
             guard gradientAccumulation > 0 else {
                 throw TrainingError.invalidSetting(name: "gradient accumulation", reason: "must be positive")
+            }
+            for (name, value) in [("max source length", maxSourceLength), ("max target length", maxTargetLength)]
+            where value < 1 {
+                throw TrainingError.invalidSetting(name: name, reason: "must be at least 1 token, got \(value)")
+            }
+            for (name, value) in [("evaluate every", evaluateEvery), ("checkpoint every", checkpointEvery)]
+            where value < 0 {
+                throw TrainingError.invalidSetting(
+                    name: name, reason: "must not be negative (0: only at the end), got \(value)")
+            }
+            guard warmupSteps >= 0 else {
+                throw TrainingError.invalidSetting(
+                    name: "warmup steps", reason: "must not be negative, got \(warmupSteps)")
             }
             guard epochs > 0 || maxSteps != nil else {
                 throw TrainingError.invalidSetting(name: "epochs", reason: "must be positive")

@@ -515,11 +515,12 @@ struct RunCommand: ParsableCommand {
               detox run recipes/dialogsum-flan-t5-base.yaml
             """)
     @Argument(help: "The recipe file.") var recipe: String
+    @Flag(help: "Run every stage again from scratch, ignoring finished stages and checkpoints.") var restart = false
 
     func run() throws {
         try runStage {
             let parsed = try Recipe(contentsOf: try existingFile(recipe, "recipe"))
-            let reports = try RecipeRunner.run(parsed, log: { print($0) })
+            let reports = try RecipeRunner.run(parsed, restart: restart, log: { print($0) })
             for report in reports {
                 print(
                     "\(report.name): \(report.skipped ? "skipped (already finished)" : "done") → \(report.folder.path)")

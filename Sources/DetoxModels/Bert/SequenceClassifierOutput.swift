@@ -34,12 +34,9 @@ public struct SequenceClassifierOutput: Sendable {
     /// `toxic_label`).
     ///
     /// - Throws: ``ModelError/invalidInput(_:)`` when no label has that name, as `evaluate` raises
-    ///   for a `toxic_label` missing from `id2label`.
+    ///   for a `toxic_label` missing from `id2label`, or when several have it.
     public func probabilities(labelName: String) throws -> [Float] {
-        guard let column = labels.firstIndex(of: labelName) else {
-            throw ModelError.invalidInput(
-                "label \"\(labelName)\" is not one of the classifier's labels (\(labels.joined(separator: ", ")))")
-        }
+        let column = try ClassifierLabels.classIndex(of: labelName, in: labels)
         let width = labels.count
         let values = probabilityTensor.values
         return (0..<batchSize).map { values[$0 * width + column] }

@@ -73,11 +73,12 @@ extension CausalTransformer {
                         logProbabilities?[row].append(0)
                     }
                     var tokens: [Int] = []
-                    logits.withUnsafeBufferPointer { raw in
+                    try logits.withUnsafeBufferPointer { raw in
                         for (index, row) in active.enumerated() {
                             let rowLogits = UnsafeBufferPointer(
                                 rebasing: raw[(index * vocabulary)..<((index + 1) * vocabulary)])
-                            let (token, logProbability) = choice.choose(rowLogits, step: step, generator: &generator)
+                            let (token, logProbability) = try choice.choose(
+                                rowLogits, step: step, generator: &generator)
                             if let logProbability { logProbabilities?[row].append(logProbability) }
                             tokens.append(token)
                             sequences[row].append(token)

@@ -17,6 +17,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(source: String, key: String, expected: [Int], actual: [Int])
     /// Inputs to a forward pass or generation are inconsistent (ids out of range, mismatched batch sizes, ...).
     case invalidInput(String)
+    /// The model produced a NaN or infinite logit at generation step `step` (1-based): its
+    /// weights or activations are not finite. `tokenID` is the first vocabulary entry affected.
+    case nonFiniteLogits(step: Int, tokenID: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -33,6 +36,10 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return "\(source): tensor \(key) has shape \(actual), expected \(expected)"
         case .invalidInput(let reason):
             return "invalid input: \(reason)"
+        case .nonFiniteLogits(let step, let tokenID, let value):
+            return
+                "generation step \(step): the model's logit for token \(tokenID) is \(value); its weights or "
+                + "activations are not finite, so nothing it generates means anything"
         }
     }
 }

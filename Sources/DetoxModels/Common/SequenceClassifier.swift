@@ -18,6 +18,37 @@ extension SequenceClassifier {
     /// Number of classes.
     public var numLabels: Int { labels.count }
 
+    /// The class id of the label spelled exactly `name` (`label2id[name]`, which the
+    /// configuration checks against `id2label`).
+    ///
+    /// - Throws: ``ModelError/invalidInput(_:)`` listing the labels when no class, or more than
+    ///   one, has that name (never a guess such as class 0).
+    public func classIndex(of name: String) throws -> Int {
+        try ClassifierLabels.classIndex(of: name, in: labels)
+    }
+}
+
+/// Label lookup shared by classifiers and their outputs.
+public enum ClassifierLabels {
+    /// The index of the one entry of `labels` (names in class-id order) spelled exactly `name`.
+    ///
+    /// - Throws: ``ModelError/invalidInput(_:)`` listing the labels when none, or more than one,
+    ///   is spelled so.
+    public static func classIndex(of name: String, in labels: [String]) throws -> Int {
+        let matches = labels.indices.filter { labels[$0] == name }
+        let listing = labels.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")
+        guard let first = matches.first else {
+            throw ModelError.invalidInput("label \"\(name)\" is not one of the classifier's labels (\(listing))")
+        }
+        guard matches.count == 1 else {
+            throw ModelError.invalidInput(
+                "label \"\(name)\" names \(matches.count) classes of the classifier (\(listing)); it is ambiguous")
+        }
+        return first
+    }
+}
+
+extension SequenceClassifier {
     /// Logits with their labels, computed without recording gradients.
     public func classify(_ batch: ClassifierBatch) throws -> SequenceClassifierOutput {
         let logits = try Tensor.withNoGrad { try self.logits(batch) }

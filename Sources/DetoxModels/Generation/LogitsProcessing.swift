@@ -71,6 +71,27 @@ package enum LogitsProcessing {
         for index in remove { scores[index] = -.infinity }
     }
 
+    /// The first NaN or infinite value of `row` and its index, or `nil` when every value is
+    /// finite. Eight lanes at a time: `x * 0` is 0 for finite `x` and NaN otherwise, so one sum
+    /// tells; the row is searched only when it fails.
+    package static func firstNonFinite(_ row: UnsafeBufferPointer<Float>) -> (index: Int, value: Float)? {
+        guard let base = row.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        var lanes = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while row.count - i >= 8 {
+            lanes += raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD8<Float>.self) * 0
+            i += 8
+        }
+        var tail: Float = 0
+        while i < row.count {
+            tail += row[i] * 0
+            i += 1
+        }
+        guard lanes.sum() + tail != 0, let index = row.firstIndex(where: { !$0.isFinite }) else { return nil }
+        return (index, row[index])
+    }
+
     /// Index of the largest score (the first on ties), as `argmax`; 0 for an empty row.
     package static func argmax(_ scores: UnsafeBufferPointer<Float>) -> Int {
         guard var bestValue = scores.first else { return 0 }

@@ -24,9 +24,17 @@ package struct TokenChoice {
     /// The token for `rowLogits` at generation step `step` (0 for the first new token), and its
     /// log-probability when `settings.returnLogProbabilities` (from the distribution
     /// `settings.logProbabilitySource` names).
+    ///
+    /// - Throws: ``ModelError/nonFiniteLogits(step:tokenID:value:)`` when the row holds a NaN or
+    ///   an infinity (transformers would emit token 0 greedily, or fail in `torch.multinomial`
+    ///   when sampling): the model's weights or activations are broken, and no text from it means
+    ///   anything.
     package mutating func choose(
         _ rowLogits: UnsafeBufferPointer<Float>, step: Int, generator: inout SeededGenerator
-    ) -> (token: Int, logProbability: Float?) {
+    ) throws -> (token: Int, logProbability: Float?) {
+        if let bad = LogitsProcessing.firstNonFinite(rowLogits) {
+            throw ModelError.nonFiniteLogits(step: step + 1, tokenID: bad.index, value: bad.value)
+        }
         let settings = settings
         let eos = eos
         let suppressed = suppressed

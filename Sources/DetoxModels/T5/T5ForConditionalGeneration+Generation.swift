@@ -61,7 +61,7 @@ extension T5ForConditionalGeneration {
         for dropout in training { dropout.setTraining(false) }
         defer { for dropout in training { dropout.setTraining(true) } }
 
-        return Tensor.withNoGrad {
+        return try Tensor.withNoGrad {
             let additive = T5Inputs.additivePaddingMask(mask, batch: batch, length: sourceLength)
             let embeddings = shared.weight.tensor.indexSelect(ids).reshaped([
                 batch, sourceLength, configuration.modelDimension,
@@ -87,11 +87,11 @@ extension T5ForConditionalGeneration {
                     sequences[row].append(pad)
                     logProbabilities?[row].append(0)
                 }
-                logits.withUnsafeBufferPointer { raw in
+                try logits.withUnsafeBufferPointer { raw in
                     for (index, row) in active.enumerated() {
                         let rowLogits = UnsafeBufferPointer(
                             rebasing: raw[(index * vocabulary)..<((index + 1) * vocabulary)])
-                        let (token, logProbability) = choice.choose(rowLogits, step: step, generator: &generator)
+                        let (token, logProbability) = try choice.choose(rowLogits, step: step, generator: &generator)
                         if let logProbability { logProbabilities?[row].append(logProbability) }
                         current[row] = token
                         sequences[row].append(token)

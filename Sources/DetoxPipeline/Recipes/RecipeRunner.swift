@@ -32,10 +32,12 @@ public enum RecipeRunner {
         FileManager.default.contents(atPath: folder.appendingPathComponent("stage.json").path) == marker
     }
 
+    /// Runs the recipe's stages in order. With `restart`, every stage runs again from scratch:
+    /// finished stages are not skipped and training stages ignore their checkpoints.
     @discardableResult
     public static func run(
         _ recipe: Recipe, locator: ModelLocator = HubAccess.locator(),
-        dataFile: (String) throws -> URL = { try HubAccess.dataFile($0) },
+        dataFile: (String) throws -> URL = { try HubAccess.dataFile($0) }, restart: Bool = false,
         log: (String) -> Void = { _ in }
     ) throws -> [StageReport] {
         var reports: [StageReport] = []
@@ -47,7 +49,7 @@ public enum RecipeRunner {
         let test = try recipe.test.map(dataFile)
 
         // A stage that ran again changes what the stages after it read (the adapters), so they rerun too.
-        var upstreamRan = false
+        var upstreamRan = restart
         func stage<S: Encodable>(
             _ name: String, _ settings: S, feedsLaterStages: Bool = true, _ body: (URL) throws -> Void
         ) throws {
@@ -81,6 +83,7 @@ public enum RecipeRunner {
                 var options = FineTuneStage.Options(
                     model: model, trainFile: train, outputFolder: folder, settings: f.settings)
                 options.validationFile = validation
+                options.resume = !restart
                 _ = try FineTuneStage.run(options) { log("  " + $0) }
             }
             sftAdapter = folder.appendingPathComponent("adapter")
@@ -91,6 +94,7 @@ public enum RecipeRunner {
                     model: model, rewardModel: try locator.folder(for: p.rewardModel), dataFile: train,
                     outputFolder: folder, settings: p.settings)
                 options.baseAdapters = sftAdapter.map { [$0] } ?? []
+                options.resume = !restart
                 _ = try PPOStage.run(options) { log("  " + $0) }
             }
         }

@@ -80,6 +80,15 @@ public enum EvaluateStage {
         return try reward.scores(texts).map(Double.init)
     }
 
+    /// Refuses NaN or infinite classifier scores (a broken model), naming the text they belong to.
+    static func requireFinite(_ scores: [Double], what: String, model: URL) throws {
+        guard let bad = scores.firstIndex(where: { !$0.isFinite }) else { return }
+        throw DetoxError.invalidSetting(
+            name: "evaluate",
+            reason: "the \(what) of text \(bad + 1) from \(ModelLocator.displayName(of: model)) is \(scores[bad]); "
+                + "the classifier's weights are not finite")
+    }
+
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
         let claim = try FolderLock(claiming: options.outputFolder)
         defer { withExtendedLifetime(claim) {} }
@@ -116,10 +125,13 @@ public enum EvaluateStage {
         let scored = { (outputs: [(prompt: String, summary: String, tokens: Int)]) in
             options.scoreWithPrompt ? outputs.map { $0.prompt + " " + $0.summary } : outputs.map(\.summary)
         }
-        log("scoring toxicity with \(options.toxicityModel.lastPathComponent) (label \"\(options.toxicLabel)\")")
+        log(
+            "scoring toxicity with \(ModelLocator.displayName(of: options.toxicityModel)) (label \"\(options.toxicLabel)\")"
+        )
         // One load of the evaluator scores both sides.
         let toxic = try toxicity(
             scored(beforeOut) + scored(afterOut), classifierFolder: options.toxicityModel, label: options.toxicLabel)
+        try requireFinite(toxic, what: "toxicity score", model: options.toxicityModel)
         let toxicBefore = Array(toxic[..<records.count])
         let toxicAfter = Array(toxic[records.count...])
         var rewardBefore = [Double](repeating: .nan, count: records.count)
@@ -130,6 +142,7 @@ public enum EvaluateStage {
                 tokenizer: try Tokenizer.load(from: rewardFolder), label: options.rewardLabel,
                 maxLength: ModelFolder(rewardFolder).maxPositions)
             let scores = try reward.scores(scored(beforeOut) + scored(afterOut)).map(Double.init)
+            try requireFinite(scores, what: "reward", model: rewardFolder)
             rewardBefore = Array(scores[..<records.count])
             rewardAfter = Array(scores[records.count...])
         }

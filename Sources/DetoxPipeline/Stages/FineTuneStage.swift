@@ -82,12 +82,16 @@ public enum FineTuneStage {
         let trainer = try SupervisedTrainer(
             model: model, tokenizer: tokenizer, train: train, validation: validation, parameters: options.trainer,
             adapterConfiguration: adapter, outputFolder: options.outputFolder)
+        try runSettings(options, adapter: adapter).check(
+            folder: options.outputFolder,
+            resuming: options.resume && TrainingCheckpoint.exists(at: trainer.checkpointFolder))
         log(
             "fine-tuning \(model.trainableParameters().reduce(0) { $0 + $1.parameter.tensor.count }) adapter parameters on \(train.count) examples for \(trainer.totalSteps) steps"
         )
         var clock: ProgressClock?
         try trainer.run(resume: options.resume) { record in
-            if clock == nil { clock = ProgressClock(total: trainer.totalSteps, startingAt: record.step - 1) }
+            // The clock starts at the first report, so the step just reported was not timed by it.
+            if clock == nil { clock = ProgressClock(total: trainer.totalSteps, startingAt: record.step) }
             var line = String(
                 format: "step %4d/%d  loss %.4f  lr %.2e  (%@)", record.step, trainer.totalSteps, record.loss,
                 record.learningRate, clock?.describe(done: record.step) ?? "")
@@ -99,6 +103,38 @@ public enum FineTuneStage {
             firstLoss: trainer.history.first?.loss, finalLoss: trainer.history.last?.loss,
             firstValidationLoss: trainer.history.first(where: { $0.evalLoss != nil })?.evalLoss,
             finalValidationLoss: trainer.history.last(where: { $0.evalLoss != nil })?.evalLoss, footprint: footprint)
+    }
+
+    /// The settings that shape a fine-tuning run's result, recorded beside its checkpoint: all of
+    /// ``Settings`` but the step count and the evaluation and checkpoint intervals, plus the model
+    /// folder and the identity of the data files.
+    static func runSettings(_ options: Options, adapter: LoRAConfiguration) throws -> RunSettingsRecord {
+        var values = try RunSettingsRecord.flattened(options.trainer, prefix: "trainer")
+        for key in ["trainer.maxSteps", "trainer.epochs", "trainer.evaluateEvery", "trainer.checkpointEvery"] {
+            values[key] = nil
+        }
+        values.merge(try RunSettingsRecord.flattened(json: try adapter.jsonData(), prefix: "adapter")) { $1 }
+        values.merge(try RunSettingsRecord.flattened(options.template, prefix: "template")) { $1 }
+        if let fields = options.fields {
+            values.merge(try RunSettingsRecord.flattened(fields, prefix: "fields")) { $1 }
+        }
+        values["quantization"] = options.quantization.rawValue
+        values["doubleQuantization"] = "\(options.doubleQuantization)"
+        values["dialogueLength"] = options.dialogueLength.map { "\($0)" }
+        values["limit"] = options.limit.map { "\($0)" }
+        values["skipBadRows"] = "\(options.malformedRows == .skip)"
+        values.merge(try modelIdentity(options.model, key: "model")) { $1 }
+        values["trainFile"] = try RunSettingsRecord.fileIdentity(options.trainFile)
+        values["validationFile"] = try options.validationFile.map(RunSettingsRecord.fileIdentity)
+        return RunSettingsRecord(values)
+    }
+
+    /// A model folder in a run's settings record: its path and its `config.json`'s identity.
+    static func modelIdentity(_ folder: URL, key: String) throws -> [String: String] {
+        [
+            key: folder.standardizedFileURL.path,
+            "\(key).config": try RunSettingsRecord.fileIdentity(folder.appendingPathComponent("config.json")),
+        ]
     }
 
     /// The examples of a data file: prompt/completion pairs as `settings.fields` names them, or

@@ -11,6 +11,15 @@ public struct ModelLocator: Sendable {
         self.resolver = resolver
     }
 
+    /// What to call the model in `folder` in a log line: the Hub id for a snapshot of the Hub
+    /// cache (`…/models--org--name/snapshots/<commit>` is `org/name`), the folder's name otherwise.
+    public static func displayName(of folder: URL) -> String {
+        let parts = folder.standardizedFileURL.pathComponents
+        guard parts.count >= 3, parts[parts.count - 2] == "snapshots", parts[parts.count - 3].hasPrefix("models--")
+        else { return folder.lastPathComponent }
+        return parts[parts.count - 3].dropFirst("models--".count).replacingOccurrences(of: "--", with: "/")
+    }
+
     public func folder(for argument: String) throws -> URL {
         var isDirectory: ObjCBool = false
         let url = URL(fileURLWithPath: (argument as NSString).expandingTildeInPath)

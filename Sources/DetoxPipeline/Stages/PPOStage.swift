@@ -104,6 +104,11 @@ public enum PPOStage {
     public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
         let claim = try FolderLock(claiming: options.outputFolder)
         defer { withExtendedLifetime(claim) {} }
+        // Zero steps would save an untrained adapter and report success.
+        for (name, value) in [("steps", options.steps), ("max source length", options.maxSourceLength)] where value < 1
+        {
+            throw DetoxError.invalidSetting(name: name, reason: "must be at least 1, got \(value)")
+        }
         let fm = FileManager.default
         try fm.createDirectory(at: options.outputFolder, withIntermediateDirectories: true)
         var dataset = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
@@ -132,7 +137,9 @@ public enum PPOStage {
         let checkpointFolder = options.outputFolder.appendingPathComponent("checkpoint")
         let logFile = options.outputFolder.appendingPathComponent("ppo_log.jsonl")
         var sampling = SeededGenerator(seed: options.ppo.seed &+ 1)
-        if options.resume, TrainingCheckpoint.exists(at: checkpointFolder) {
+        let resuming = options.resume && TrainingCheckpoint.exists(at: checkpointFolder)
+        try runSettings(options, adapter: adapter).check(folder: options.outputFolder, resuming: resuming)
+        if resuming {
             let (checkpoint, folder) = try TrainingCheckpoint.load(from: checkpointFolder)
             let adapterFile = TrainingCheckpoint.adapterFolder(of: folder).appendingPathComponent(LoRA.weightsFileName)
             try LoRA.loadWeights(try SafeTensorsFile(url: adapterFile).tensors(), file: adapterFile.path, into: base)
@@ -176,12 +183,22 @@ public enum PPOStage {
                 let generation = GenerationConfig(
                     doSample: true, topK: 0, topP: 1, minNewTokens: options.minNewTokens,
                     maxNewTokens: options.lengthSampler.sample(&sampling))
-                responses += try base.generateResponses(
-                    queries: chunk, configuration: generation, generator: &sampling)
+                do {
+                    responses += try base.generateResponses(
+                        queries: chunk, configuration: generation, generator: &sampling)
+                } catch ModelError.nonFiniteLogits(let position, _, let value) {
+                    throw TrainingError.nonFinite(
+                        what: "PPO: the policy's logit (token \(position) of a response)", step: step + 1, value: value)
+                }
             }
             let texts = responses.map { tokenizer.decode(base.generatedTokens(of: $0), skipSpecialTokens: true) }
             let rewardTexts = options.rewardIncludesQuery ? zip(prompts, texts).map { $0 + " " + $1 } : texts
             let scores = try reward.scores(rewardTexts)
+            if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+                throw TrainingError.nonFinite(
+                    what: "PPO: the reward of response \(bad + 1) (from \(options.rewardModel.lastPathComponent))",
+                    step: step + 1, value: scores[bad])
+            }
 
             var stats = try trainer.step(PPOBatch(queries: queries, responses: responses, scores: scores))
             stats["step"] = Double(trainer.stepCount)
@@ -217,6 +234,35 @@ public enum PPOStage {
         return Result(
             adapterFolder: adapterFolder, logFile: logFile, steps: trainer.stepCount, firstRewardMean: firstReward,
             lastRewardMean: lastReward)
+    }
+
+    /// The settings that shape a PPO run's result, recorded beside its checkpoint: all of
+    /// ``Settings`` but the step count and the checkpoint interval, plus the identity of the
+    /// model, merged adapters, reward model and data file.
+    static func runSettings(_ options: Options, adapter: LoRAConfiguration) throws -> RunSettingsRecord {
+        var values = try RunSettingsRecord.flattened(options.ppo, prefix: "ppo")
+        values.merge(try RunSettingsRecord.flattened(json: try adapter.jsonData(), prefix: "adapter")) { $1 }
+        values.merge(try RunSettingsRecord.flattened(options.template, prefix: "template")) { $1 }
+        values.merge(try RunSettingsRecord.flattened(options.lengthSampler, prefix: "lengthSampler")) { $1 }
+        values["rewardLabel"] = options.rewardLabel
+        values["rewardOutput"] = options.rewardOutput.rawValue
+        values["rewardIncludesQuery"] = "\(options.rewardIncludesQuery)"
+        values["quantization"] = options.quantization.rawValue
+        values["doubleQuantization"] = "\(options.doubleQuantization)"
+        values["minNewTokens"] = "\(options.minNewTokens)"
+        values["generationBatchSize"] = "\(options.generationBatchSize)"
+        values["maxSourceLength"] = "\(options.maxSourceLength)"
+        values["dialogueLength"] = options.dialogueLength.map { "\($0)" }
+        values["skipBadRows"] = "\(options.malformedRows == .skip)"
+        values.merge(try FineTuneStage.modelIdentity(options.model, key: "model")) { $1 }
+        values.merge(try FineTuneStage.modelIdentity(options.rewardModel, key: "rewardModel")) { $1 }
+        for (index, folder) in options.baseAdapters.enumerated() {
+            values["baseAdapters.\(index)"] = folder.standardizedFileURL.path
+            values["baseAdapters.\(index).weights"] = try RunSettingsRecord.fileIdentity(
+                folder.appendingPathComponent(LoRA.weightsFileName))
+        }
+        values["dataFile"] = try RunSettingsRecord.fileIdentity(options.dataFile)
+        return RunSettingsRecord(values)
     }
 
     /// The value head under TRL's names (`v_head.summary.weight`, `v_head.summary.bias`).

@@ -12,10 +12,12 @@ public struct ProgressClock: Sendable {
         self.startStep = step
     }
 
-    /// `"1.8 s/step, ETA 0:42"` after `done` of `total` steps.
+    /// `"1.8 s/step, ETA 0:42"` after `done` of `total` steps; no figures until a step has been
+    /// timed (one finished after the clock started).
     public func describe(done: Int) -> String {
         let elapsed = Date().timeIntervalSince(start)
-        let steps = Swift.max(done - startStep, 1)
+        let steps = done - startStep
+        guard steps > 0 else { return "timing the next step" }
         let perStep = elapsed / Double(steps)
         let left = Int((perStep * Double(Swift.max(total - done, 0))).rounded())
         let rate =
