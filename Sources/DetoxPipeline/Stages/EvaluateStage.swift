@@ -29,8 +29,20 @@ public enum EvaluateStage {
         /// What a malformed data row does: stop the run naming its file and line (`.fail`), or be
         /// left out and counted in the log (`.skip`, the `--skip-bad-rows` flag).
         public var malformedRows = DialogueDataset.MalformedRowPolicy.fail
+        /// Where the prompts come from: `nil` summarizes dialogues (the T5 path); a source
+        /// continues prompts read as they are (decoder-only models).
+        public var prompts: PromptSource?
 
+        /// The summarization defaults.
         public init() {}
+
+        /// The defaults for continuing prompts from `source`, those of TRL's evaluation script:
+        /// 30 new tokens sampled with a fixed seed (42), up to 400 prompts.
+        public init(prompts source: PromptSource) {
+            prompts = source
+            count = 400
+            generation = .sampling(maxNewTokens: 30, seed: 42)
+        }
     }
 
     /// The models and files of an evaluation and its ``Settings`` (`options.count` reads and
@@ -80,15 +92,19 @@ public enum EvaluateStage {
         return try reward.scores(texts).map(Double.init)
     }
 
-    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
-        let claim = try FolderLock(claiming: options.outputFolder)
-        defer { withExtendedLifetime(claim) {} }
-        try DetoxError.requireNonNegative(options.count, "count")
-        let records = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
-            .prefix(options.count).records
-        guard !records.isEmpty else { throw DetoxError.invalidSetting(name: "evaluation set", reason: "is empty") }
+    /// The reward model's scores of `texts` (its label's logit), NaN for each without a reward model.
+    static func rewardScores(_ texts: [String], _ options: Options) throws -> [Double] {
+        guard let rewardFolder = options.rewardModel else { return [Double](repeating: .nan, count: texts.count) }
+        let reward = try RewardModel(
+            classifier: try SequenceClassifierModel.load(folder: rewardFolder),
+            tokenizer: try Tokenizer.load(from: rewardFolder), label: options.rewardLabel,
+            maxLength: ModelFolder(rewardFolder).maxPositions)
+        return try reward.scores(texts).map(Double.init)
+    }
 
-        // Before: the base with the given adapters merged. After: the PPO run's base plus its adapter.
+    /// Before: the base with the given adapters merged. After: the PPO run's base (with the adapters
+    /// it merged) plus its adapter, or the base plus a bare adapter folder.
+    static func models(_ options: Options) throws -> (before: any LanguageModel, after: any LanguageModel, Tokenizer) {
         let (before, tokenizer) = try PPOStage.loadMergedBase(
             model: options.model, baseAdapters: options.beforeAdapters, quantization: .none, doubleQuantization: false)
         let isRun = FileManager.default.fileExists(
@@ -98,6 +114,18 @@ public enum EvaluateStage {
             model: options.model, baseAdapters: isRun ? PPOStage.baseAdapters(ofRun: options.after) : [],
             quantization: .none, doubleQuantization: false)
         try LoRA.load(from: afterAdapter, into: after)
+        return (before, after, tokenizer)
+    }
+
+    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
+        let claim = try FolderLock(claiming: options.outputFolder)
+        defer { withExtendedLifetime(claim) {} }
+        try DetoxError.requireNonNegative(options.count, "count")
+        if let source = options.prompts { return try continuePrompts(options, source: source, log: log) }
+        let records = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
+            .prefix(options.count).records
+        guard !records.isEmpty else { throw DetoxError.invalidSetting(name: "evaluation set", reason: "is empty") }
+        let (before, after, tokenizer) = try models(options)
 
         log("summarizing \(records.count) test dialogues before and after")
         func summarize(_ model: any LanguageModel, _ label: String) throws -> [(
@@ -122,17 +150,9 @@ public enum EvaluateStage {
             scored(beforeOut) + scored(afterOut), classifierFolder: options.toxicityModel, label: options.toxicLabel)
         let toxicBefore = Array(toxic[..<records.count])
         let toxicAfter = Array(toxic[records.count...])
-        var rewardBefore = [Double](repeating: .nan, count: records.count)
-        var rewardAfter = rewardBefore
-        if let rewardFolder = options.rewardModel {
-            let reward = try RewardModel(
-                classifier: try SequenceClassifierModel.load(folder: rewardFolder),
-                tokenizer: try Tokenizer.load(from: rewardFolder), label: options.rewardLabel,
-                maxLength: ModelFolder(rewardFolder).maxPositions)
-            let scores = try reward.scores(scored(beforeOut) + scored(afterOut)).map(Double.init)
-            rewardBefore = Array(scores[..<records.count])
-            rewardAfter = Array(scores[records.count...])
-        }
+        let rewards = try rewardScores(scored(beforeOut) + scored(afterOut), options)
+        let rewardBefore = Array(rewards[..<records.count])
+        let rewardAfter = Array(rewards[records.count...])
         let scorer = try RougeScorer(types: [.rouge1, .rouge2, .rougeL, .rougeLsum], useStemmer: true)
         // A row without a reference summary has no ROUGE (not a score of 0), so the means cover
         // the rows that have one and are absent when none has.
