@@ -26,7 +26,7 @@ test: deps
 ## (make it with Scripts/fixtures/setup.sh). Each section runs on the Python side and then on the
 ## Swift side straight after, so that a shared machine's drift in speed touches both alike; PPO
 ## steps, the longest case, alternate one by one with TRL's.
-BENCH_SECTIONS ?= core tokenizers models lora ppo
+BENCH_SECTIONS ?= core tokenizers models lora ppo causal-ppo
 bench: deps
 	$(SWIFT) build -c release --product detox-bench
 	@mkdir -p .build

@@ -231,11 +231,59 @@ def ppo_trainer():
     return model, queries, lambda: trainer.step(query_list, response_list, score_list)
 
 
-def serve_ppo_steps(out):
+# The decoder-only step of TRL's toxicity example on a gpt-neo-125M-shaped policy, as
+# Sources/DetoxBench/CausalPPOBenchmark.swift: row i has 30 + 3i mod 10 query and 20 + 7i mod 10
+# response tokens.
+CAUSAL_VOCAB, CAUSAL_EOS = 50257, 50256
+
+
+def causal_ppo_trainer(kind):
+    """TRL's PPOTrainer on a random gpt-neo-125M-shaped policy with a value head: `full` trains the
+    whole model against `create_reference_model(model)` (no shared layer), `lora` an r=16 adapter on
+    q_proj, v_proj against the adapter disabled. Returns the `step` on the benchmark's batch."""
+    from peft import LoraConfig
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from transformers import GPTNeoConfig, GPTNeoForCausalLM, PreTrainedTokenizerFast
+    from trl import AutoModelForCausalLMWithValueHead, PPOConfig, PPOTrainer, create_reference_model
+
+    torch.manual_seed(0)
+    config = GPTNeoConfig(vocab_size=CAUSAL_VOCAB, hidden_size=768, num_layers=12, num_heads=12,
+                          max_position_embeddings=2048, window_size=256,
+                          attention_types=[[["global", "local"], 6]], bos_token_id=CAUSAL_EOS,
+                          eos_token_id=CAUSAL_EOS)
+    base = GPTNeoForCausalLM(config)
+    if kind == "lora":
+        peft_config = LoraConfig(r=16, lora_alpha=32, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+        model = AutoModelForCausalLMWithValueHead.from_pretrained(base, peft_config=peft_config)
+        reference = None
+    else:
+        model = AutoModelForCausalLMWithValueHead.from_pretrained(base)
+        reference = create_reference_model(model)
+    # A dense word-level vocabulary (one with holes makes tokenizers print a warning on stdout, which
+    # carries the step server's replies); `step` only uses the pad id, EOS as GPT-Neo's tokenizer has it.
+    vocabulary = {f"t{i}": i for i in range(CAUSAL_EOS)} | {"<|endoftext|>": CAUSAL_EOS}
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer(WordLevel(vocabulary, unk_token="<|endoftext|>")),
+        eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    ppo_config = PPOConfig(batch_size=PPO_BATCH, mini_batch_size=PPO_MINI_BATCH, ppo_epochs=PPO_EPOCHS, seed=0)
+    trainer = PPOTrainer(ppo_config, model, ref_model=reference, tokenizer=tokenizer)
+    generator = torch.Generator().manual_seed(4)
+    queries = [torch.randint(0, CAUSAL_EOS, (30 + (3 * i) % 10,), generator=generator) for i in range(PPO_BATCH)]
+    responses = [torch.randint(0, CAUSAL_EOS, (20 + (7 * i) % 10,), generator=generator) for i in range(PPO_BATCH)]
+    scores = list(torch.randn(PPO_BATCH, generator=generator))
+    return lambda: trainer.step(queries, responses, scores)
+
+
+def serve_ppo_steps(out, kind=None):
     """Times one PPO step per "step" line read from stdin and writes its seconds to `out`, after a
-    "ready" line once the trainer is built. The Swift benchmark drives this to interleave the two
-    sides' steps, so that a shared machine's drift in speed touches both alike."""
-    _, _, step = ppo_trainer()
+    "ready" line once the trainer is built (the T5 one, or `causal-full` / `causal-lora`), and
+    `peak <bytes>` (the process's peak resident set) when its input ends. The Swift benchmark drives
+    this to interleave the two sides' steps, so that a shared machine's drift in speed touches both
+    alike."""
+    import resource
+
+    step = causal_ppo_trainer(kind.removeprefix("causal-")) if kind else ppo_trainer()[2]
     print("ready", file=out, flush=True)
     for line in sys.stdin:
         if line.strip() != "step":
@@ -243,6 +291,7 @@ def serve_ppo_steps(out):
         start = time.perf_counter()
         step()
         print(time.perf_counter() - start, file=out, flush=True)
+    print(f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}", file=out, flush=True)
 
 
 def ppo_figures(figures):

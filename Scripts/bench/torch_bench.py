@@ -39,7 +39,7 @@ def main():
         with contextlib.redirect_stdout(sys.stderr):
             import model_bench
 
-            model_bench.serve_ppo_steps(out)
+            model_bench.serve_ppo_steps(out, sys.argv[2] if len(sys.argv) > 2 else None)
         return
     sections = set(sys.argv[1].split(",")) if len(sys.argv) > 1 else set(SECTIONS)
     figures = {}

@@ -15,10 +15,10 @@ final class PythonStepServer {
     private var pending = Data()
 
     /// Starts `python` on the serving script (run from the repository root) and waits until its
-    /// trainer is built.
-    init(python: String) throws {
+    /// trainer is built: the T5 one, or the one `kind` names (`causal-full`, `causal-lora`).
+    init(python: String, kind: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["Scripts/bench/torch_bench.py", "--serve-ppo-steps"]
+        process.arguments = ["Scripts/bench/torch_bench.py", "--serve-ppo-steps"] + (kind.map { [$0] } ?? [])
         process.standardInput = requests
         process.standardOutput = replies
         do {
@@ -47,10 +47,15 @@ final class PythonStepServer {
         return seconds
     }
 
-    /// Ends the Python process (it stops at the end of its input).
-    func finish() {
+    /// Ends the Python process (it stops at the end of its input); returns the peak resident bytes
+    /// it reported on leaving (`peak <bytes>`), if it did.
+    @discardableResult
+    func finish() -> Double? {
         try? requests.fileHandleForWriting.close()
+        let last = readLine()
         process.waitUntilExit()
+        guard let last, last.hasPrefix("peak ") else { return nil }
+        return Double(last.dropFirst("peak ".count))
     }
 
     /// The next line of the server's output, or `nil` when it has ended.

@@ -5,7 +5,7 @@ import Foundation
 // `make bench` runs this in release mode. With `--reference FILE` (written by
 // Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's; with
 // `--python PATH` the PPO steps alternate with TRL's, run by that interpreter (see PythonStepServer).
-// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo) runs only those sections;
+// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo, causal-ppo) runs only those sections;
 // forward, sample, lora-f32 and qlora run one part of models or lora (for profiling).
 
 guard BLASRuntime.selfCheck() else {
@@ -103,3 +103,16 @@ let pythonPath = arguments.firstIndex(of: "--python").flatMap {
     arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil
 }
 if wants("ppo") { try ModelBenchmarks.runPPO(report: report, python: pythonPath) }
+
+// MARK: - Decoder-only PPO (gpt-neo-125M-shaped, full and LoRA policies, beside TRL)
+
+// `causal-ppo` runs both policies; `causal-ppo-full` or `causal-ppo-lora` one of them; `--pairs N`
+// times N steps on each side instead of 5.
+let causalKinds = ["lora", "full"].filter { wants("causal-ppo") || wants("causal-ppo-\($0)") }
+let pairs = arguments.firstIndex(of: "--pairs").flatMap {
+    arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil
+}
+if !causalKinds.isEmpty {
+    try CausalPPOBenchmark.run(
+        report: report, python: pythonPath, kinds: causalKinds, pairedSteps: max(1, pairs ?? 5))
+}

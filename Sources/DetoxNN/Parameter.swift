@@ -20,6 +20,17 @@ public final class Parameter {
 
     public var shape: [Int] { tensor.shape }
 
+    /// Puts `value` in place exactly as given (no new autograd leaf) and returns the tensor that was
+    /// there, so that putting that one back restores the very same leaf: graphs recorded before the
+    /// exchange still find their gradients' parameters (PPO's pass over a frozen reference copy).
+    public func exchange(_ value: Tensor) -> Tensor {
+        precondition(
+            value.shape == tensor.shape, "exchanging shape \(value.shape) with a parameter of shape \(tensor.shape)")
+        let previous = tensor
+        tensor = value
+        return previous
+    }
+
     /// Replaces the value (same shape required).
     public func assign(_ value: Tensor) {
         precondition(

@@ -1,5 +1,6 @@
 // Follows trl `trl/trainer/ppo_trainer.py` (v0.11.4), `PPOTrainer.step`, for policies with a value
-// head and a LoRA adapter whose reference model is the same network with the adapter disabled.
+// head whose reference model is the same network with its LoRA adapter disabled, or a frozen copy
+// of the whole policy (`create_reference_model`).
 
 import DetoxLoRA
 import DetoxModels
@@ -23,8 +24,8 @@ public struct PPOBatch: Sendable {
     }
 }
 
-/// Proximal policy optimization of a policy's trainable parameters (its LoRA adapter and value head)
-/// with a KL penalty to the reference model, as TRL's `PPOTrainer.step`.
+/// Proximal policy optimization of a policy's trainable parameters (its LoRA adapter and value head,
+/// or the whole model) with a KL penalty to the reference model, as TRL's `PPOTrainer.step`.
 ///
 /// The trainer does TRL's arithmetic on what the policy's forward pass returns; which positions are
 /// scored (the response mask) is the policy family's. For T5, on purpose unlike TRL: TRL's seq2seq
@@ -33,6 +34,10 @@ public struct PPOBatch: Sendable {
 /// (see ``PolicyLanguageModel/forward(queries:responses:)`` of `T5WithValueHead`).
 public final class PPOTrainer {
     public let policy: any PolicyLanguageModel
+    /// What the KL penalty compares the policy with.
+    public let referencePolicy: PPOReferencePolicy
+    /// The frozen copy, for ``PPOReferencePolicy/frozenCopy(sharedLayers:pattern:)``.
+    public let frozenReference: FrozenReference?
     public let configuration: PPOConfiguration
     public let optimizer: Adam
     public private(set) var klController: KLController
@@ -44,15 +49,35 @@ public final class PPOTrainer {
     /// Called with the warning TRL prints when the mean KL falls below −1.
     public var warn: (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
 
-    /// The policy must carry LoRA adapters (the reference is the policy with them off).
-    public init(policy: any PolicyLanguageModel, configuration: PPOConfiguration) throws {
+    /// A trainer of `policy`'s trainable parameters against `reference`.
+    ///
+    /// With ``PPOReferencePolicy/adapterDisabled`` the policy must carry LoRA adapters. With
+    /// ``PPOReferencePolicy/frozenCopy(sharedLayers:pattern:)`` the reference is the policy as it is
+    /// now (make the trainer before loading a checkpoint's weights into the policy, as
+    /// ``resume(from:)`` does), and the shared parameters are frozen before the optimizer is made.
+    /// - Throws: ``TrainingError/invalidSetting(name:reason:)`` for a bad configuration, a policy
+    ///   without adapters for `.adapterDisabled`, an unmatched layer pattern, or nothing to train.
+    public init(
+        policy: any PolicyLanguageModel, reference: PPOReferencePolicy = .adapterDisabled,
+        configuration: PPOConfiguration
+    ) throws {
         try configuration.validate()
-        guard !LoRA.adapters(in: policy.model).isEmpty else {
-            throw TrainingError.invalidSetting(
-                name: "policy",
-                reason: "has no LoRA adapter; the reference model is the policy with its adapter disabled")
+        switch reference {
+        case .adapterDisabled:
+            guard !LoRA.adapters(in: policy.model).isEmpty else {
+                throw TrainingError.invalidSetting(
+                    name: "policy",
+                    reason: "has no LoRA adapter; the reference model is the policy with its adapter disabled")
+            }
+            frozenReference = nil
+        case .frozenCopy(let sharedLayers, let pattern):
+            frozenReference = try FrozenReference(policy: policy, sharedLayers: sharedLayers, pattern: pattern)
+        }
+        guard !policy.trainableParameters().isEmpty else {
+            throw TrainingError.invalidSetting(name: "policy", reason: "has no trainable parameter")
         }
         self.policy = policy
+        self.referencePolicy = reference
         self.configuration = configuration
         self.klController =
             configuration.adaptiveKLControl
@@ -287,12 +312,14 @@ public final class PPOTrainer {
         var mask: Tensor
     }
 
-    /// The policy's (or, with `reference`, the policy's with its adapters off) pass over `rows`.
+    /// The policy's (or, with `reference`, the reference model's) pass over `rows`.
     func forward(_ batch: PPOBatch, _ rows: [Int], reference: Bool = false) throws -> PolicyForwardPass {
         let queries = rows.map { batch.queries[$0] }
         let responses = rows.map { batch.responses[$0] }
         let run = { try self.policy.forward(queries: queries, responses: responses) }
-        return reference ? try LoRA.withAdaptersDisabled(policy.model, run) : try run()
+        guard reference else { return try run() }
+        if let frozenReference { return try frozenReference.withReference(run) }
+        return try LoRA.withAdaptersDisabled(policy.model, run)
     }
 
     /// A uniformly shuffled `0..<batchSize` (Fisher–Yates on ``generator``), one per epoch.

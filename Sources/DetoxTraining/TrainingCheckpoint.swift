@@ -6,9 +6,10 @@ import DetoxOptimizers
 import DetoxTensor
 import Foundation
 
-/// A resumable training checkpoint: the adapter (PEFT format, loadable by Python), extra trained
-/// tensors (a value head), the optimizer state, the random generators of every dropout layer and a
-/// small JSON trainer state.
+/// A resumable training checkpoint: the trained weights (a LoRA adapter in PEFT format, or the whole
+/// model as a Hugging Face model folder — see ``CheckpointWeights``), extra trained tensors (a value
+/// head), the optimizer state, the random generators of every dropout layer and a small JSON trainer
+/// state.
 ///
 /// Written into a temporary sibling folder, each file flushed, then swapped into place with
 /// renames, so a run killed mid-save keeps the previous checkpoint (``load(from:)`` also recovers
@@ -36,6 +37,12 @@ public struct TrainingCheckpoint: Sendable {
     }
 
     static let adapterFolder = "adapter"
+    static let modelFolder = "model"
+    /// The files copied from the source model folder beside a full model's weights, when present.
+    public static let modelFolderFiles = [
+        "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+        "vocab.json", "merges.txt", "tokenizer.model", "spiece.model", "added_tokens.json",
+    ]
     static let optimizerTensors = "optimizer.safetensors"
     static let optimizerMetadata = "optimizer.json"
     static let extraFile = "extra.safetensors"
@@ -50,6 +57,12 @@ public struct TrainingCheckpoint: Sendable {
     /// Writes the checkpoint and the model's adapter into `folder`, replacing what was there. Staging
     /// folders that a killed save left beside it are removed first.
     public func write(model: any Module, adapterConfiguration: LoRAConfiguration, to folder: URL) throws {
+        try write(model: model, weights: .adapter(adapterConfiguration), to: folder)
+    }
+
+    /// Writes the checkpoint and `model`'s weights (as `weights` says) into `folder`, replacing what
+    /// was there. Staging folders that a killed save left beside it are removed first.
+    public func write(model: any Module, weights: CheckpointWeights, to folder: URL) throws {
         let fm = FileManager.default
         let parent = folder.deletingLastPathComponent()
         let stagingPrefix = ".\(folder.lastPathComponent).tmp-"
@@ -60,8 +73,14 @@ public struct TrainingCheckpoint: Sendable {
         let previous = parent.appendingPathComponent(".\(folder.lastPathComponent).previous")
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-            try LoRA.save(
-                model, configuration: adapterConfiguration, to: staging.appendingPathComponent(Self.adapterFolder))
+            switch weights {
+            case .adapter(let configuration):
+                try LoRA.save(
+                    model, configuration: configuration, to: staging.appendingPathComponent(Self.adapterFolder))
+            case .fullModel(let source):
+                try Self.saveModel(
+                    model, copyingFilesFrom: source, to: staging.appendingPathComponent(Self.modelFolder))
+            }
             try SafeTensors.write(optimizer.tensors, to: staging.appendingPathComponent(Self.optimizerTensors))
             try AtomicFileWriter.write(
                 [UInt8](try optimizer.metadataJSON()), to: staging.appendingPathComponent(Self.optimizerMetadata))
@@ -116,6 +135,37 @@ public struct TrainingCheckpoint: Sendable {
 
     /// The adapter folder inside a checkpoint folder.
     public static func adapterFolder(of folder: URL) -> URL { folder.appendingPathComponent(adapterFolder) }
+
+    /// The full model's folder inside a checkpoint folder (``CheckpointWeights/fullModel(copyingFilesFrom:)``).
+    public static func modelFolder(of folder: URL) -> URL { folder.appendingPathComponent(modelFolder) }
+
+    /// Writes `model`'s parameters to `folder/model.safetensors` under their checkpoint names (a
+    /// policy's value head as TRL's `v_head.summary.*`, as its `save_pretrained` does) and copies the
+    /// ``modelFolderFiles`` that `source` holds, so the folder loads like the one the model came from.
+    public static func saveModel(_ model: any Module, copyingFilesFrom source: URL?, to folder: URL) throws {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+            if let source {
+                for name in modelFolderFiles where fm.fileExists(atPath: source.appendingPathComponent(name).path) {
+                    let data = try Data(contentsOf: source.appendingPathComponent(name))
+                    try AtomicFileWriter.write([UInt8](data), to: folder.appendingPathComponent(name))
+                }
+            }
+        } catch {
+            throw TrainingError.checkpoint(path: folder.path, reason: "\(error)")
+        }
+        try model.save(safetensors: folder.appendingPathComponent("model.safetensors"))
+    }
+}
+
+/// What a ``TrainingCheckpoint`` keeps of the model being trained.
+public enum CheckpointWeights {
+    /// Only the LoRA adapter, as a PEFT folder (`adapter/`).
+    case adapter(LoRAConfiguration)
+    /// Every parameter, as a Hugging Face model folder (`model/`: `model.safetensors` and the
+    /// configuration and tokenizer files copied from the model's source folder, when given).
+    case fullModel(copyingFilesFrom: URL?)
 }
 
 // MARK: - Dropout generators

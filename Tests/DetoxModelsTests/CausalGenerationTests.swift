@@ -212,7 +212,7 @@ import Testing
 
 /// The decoder-only value-head policy against TRL 0.11.4 (`AutoModelForCausalLMWithValueHead` and
 /// `PPOTrainer.batched_forward_pass` on a right-padded batch, `policy.json` of the fixtures): column
-/// `t` of a row equals TRL's column `start + t`. Tolerance: log-probabilities and values 1e-4.
+/// `t` of a row equals TRL's column `start + t`. Tolerance: log-probabilities and values 1e-5.
 @Suite struct CausalPolicyParityTests {
     struct Policy: Decodable {
         let queries: [[Int]]
@@ -257,9 +257,9 @@ import Testing
         }
         try #require(!expectedValues.isEmpty)
         let logDifference = try TestSupport.maxAbsDifference(logProbabilities, expectedLogProbabilities)
-        #expect(logDifference <= 1e-4, "\(name): log-probabilities differ by \(logDifference)")
+        #expect(logDifference <= 1e-5, "\(name): log-probabilities differ by \(logDifference)")
         let valueDifference = try TestSupport.maxAbsDifference(values, expectedValues)
-        #expect(valueDifference <= 1e-4, "\(name): values differ by \(valueDifference)")
+        #expect(valueDifference <= 1e-5, "\(name): values differ by \(valueDifference)")
         let maskCount = pass.mask.values.reduce(0, +)
         #expect(Int(maskCount) == reference.masks.flatMap { $0 }.reduce(0, +))
     }
