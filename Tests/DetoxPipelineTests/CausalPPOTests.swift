@@ -163,8 +163,8 @@ enum CausalWorld {
     }
 
     /// A reward label the classifier lacks stops the run before anything is written, naming the
-    /// label and the classifier's labels; so does a full policy (not in this build) and a prompts
-    /// file whose filter keeps nothing.
+    /// label and the classifier's labels; so do a 4-bit base under a full policy and a prompts file
+    /// with fewer prompts than a batch.
     @Test func badRewardLabelsPoliciesAndDataAreRefusedUpFront() throws {
         let root = try TemporaryFolder()
         defer { root.cleanUp() }
@@ -181,10 +181,12 @@ enum CausalWorld {
 
         options.rewardLabel = "nothate"
         options.policy = .full
+        options.quantization = .nf4
         #expect(
             throws: DetoxError.invalidSetting(
-                name: "policy", reason: "full fine-tuning is not available in this build; use lora")
+                name: "quantize", reason: "a full policy trains every weight, which cannot stay 4-bit; use none")
         ) { try PPOStage.run(options) }
+        options.quantization = .none
 
         options.policy = .lora
         options.dataFile = world.comments
@@ -194,6 +196,59 @@ enum CausalWorld {
         #expect(
             throws: DetoxError.invalidSetting(name: "dataset", reason: "has 4 prompts, fewer than batch_size 8")
         ) { try PPOStage.run(options) }
+    }
+
+    /// A full policy (every weight trains, the reference a frozen copy sharing the first block):
+    /// resuming from the step-2 checkpoint gives the uninterrupted run's statistics and model bit
+    /// for bit; the shared block (embeddings and block 0) is the original's, the rest moved; and the
+    /// evaluation reads the trained model from the run's `model/` folder.
+    @Test func fullPolicyRunsResumesAndIsEvaluated() throws {
+        let root = try TemporaryFolder()
+        defer { root.cleanUp() }
+        let world = try CausalWorld.build(at: root.file("world"))
+        func options(_ output: String, steps: Int) -> PPOStage.Options {
+            var options = Self.options(world, output: root.file(output), steps: steps)
+            options.policy = .full
+            options.numSharedLayers = 1
+            options.ppo.learningRate = 1e-4
+            return options
+        }
+        let straight = try PPOStage.run(options("straight", steps: 4))
+        _ = try PPOStage.run(options("resumed", steps: 2))
+        let resumed = try PPOStage.run(options("resumed", steps: 4))
+        #expect(straight.adapterFolder.lastPathComponent == "model")
+        let a = try PPOStageTests.statistics(straight.logFile)
+        let b = try PPOStageTests.statistics(resumed.logFile)
+        try #require(a.count == 4 && b.count == 4)
+        for (step, (x, y)) in zip(a, b).enumerated() {
+            #expect(x == y, "step \(step + 1) differs")
+        }
+        let weights = "model.safetensors"
+        #expect(
+            try Data(contentsOf: straight.adapterFolder.appendingPathComponent(weights))
+                == Data(contentsOf: resumed.adapterFolder.appendingPathComponent(weights)))
+
+        let original = try LanguageModelLoader.load(folder: world.gpt2).stateDict()
+        let trained = try LanguageModelLoader.load(folder: straight.adapterFolder).stateDict()
+        try #require(!original.isEmpty && Set(original.keys) == Set(trained.keys))
+        for (name, tensor) in original {
+            let shared =
+                name.hasPrefix("transformer.wte") || name.hasPrefix("transformer.wpe")
+                || name.hasPrefix("transformer.h.0.")
+            if shared {
+                #expect(trained[name]?.values == tensor.values, "\(name) moved")
+            } else if name.hasPrefix("transformer.h.1.attn") {
+                #expect(trained[name]?.values != tensor.values, "\(name) did not move")
+            }
+        }
+
+        var evaluate = EvaluateStage.Options(
+            model: world.gpt2, after: root.file("straight"), toxicityModel: world.evaluator, dataFile: world.comments,
+            outputFolder: root.file("report"), settings: EvaluateStage.Settings(prompts: .wikiToxic))
+        evaluate.toxicLabel = "offensive"
+        evaluate.generation.maxNewTokens = 6
+        let report = try EvaluateStage.run(evaluate).report
+        #expect(report.samples.count == 4 && report.summary.cost != nil)
     }
 
     /// The decoder-only evaluation: toxic wiki_toxic comments continued before and after (the

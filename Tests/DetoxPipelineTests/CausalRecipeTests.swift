@@ -89,19 +89,29 @@ import Testing
         #expect(log.split(separator: "\n").count == 3)
     }
 
-    /// The GPT-Neo recipe asks for full fine-tuning, which this build refuses with a clear error.
-    @Test func gptNeoRecipeLoadsButRefusesFullFineTuning() throws {
+    /// The GPT-Neo recipe (a full policy, the first blocks shared with the reference) runs over a
+    /// tiny GPT-Neo-shaped stand-in, then resumes when its steps go up.
+    @Test func gptNeoRecipeRunsAFullPolicyAndResumes() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanUp() }
         _ = try CausalWorld.build(at: folder.file("world"))
+        var values = Self.tinyValues
+        values["model"] = "world/gpt2"
+        values["num_shared_layers"] = "1"
+        let local = ModelLocator()
+        let dataFile = { (path: String) in URL(fileURLWithPath: path) }
         let recipe = try Recipe(
             contentsOf: RecipeTests.write(
-                Self.localCopy(of: "realtoxicity-gpt-neo-125m.yaml", values: Self.tinyValues), in: folder.url))
-        #expect(
-            throws: DetoxError.invalidSetting(
-                name: "policy", reason: "full fine-tuning is not available in this build; use lora")
-        ) {
-            try RecipeRunner.run(recipe, locator: ModelLocator(), dataFile: { URL(fileURLWithPath: $0) })
-        }
+                Self.localCopy(of: "realtoxicity-gpt-neo-125m.yaml", values: values), in: folder.url))
+        let reports = try RecipeRunner.run(recipe, locator: local, dataFile: dataFile)
+        #expect(reports.map(\.name) == ["ppo", "evaluate"])
+        #expect(FileManager.default.fileExists(atPath: folder.file("run/ppo/model/model.safetensors").path))
+        values["steps"] = "3"
+        let longer = try Recipe(
+            contentsOf: RecipeTests.write(
+                Self.localCopy(of: "realtoxicity-gpt-neo-125m.yaml", values: values), in: folder.url))
+        var lines: [String] = []
+        _ = try RecipeRunner.run(longer, locator: local, dataFile: dataFile) { lines.append($0) }
+        #expect(lines.contains { $0.contains("resuming PPO at step 2") })
     }
 }

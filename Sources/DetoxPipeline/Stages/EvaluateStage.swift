@@ -51,7 +51,8 @@ public enum EvaluateStage {
         public var model: URL
         /// Adapters merged into the base for the "before" model (e.g. the SFT adapter); empty for the base.
         public var beforeAdapters: [URL] = []
-        /// The PPO run folder (its `adapter/` and the adapters it merged) or a bare adapter folder.
+        /// The PPO run folder (its `adapter/` and the adapters it merged, or its `model/` for a full
+        /// policy) or a bare adapter folder.
         public var after: URL
         public var toxicityModel: URL
         public var rewardModel: URL?
@@ -103,10 +104,15 @@ public enum EvaluateStage {
     }
 
     /// Before: the base with the given adapters merged. After: the PPO run's base (with the adapters
-    /// it merged) plus its adapter, or the base plus a bare adapter folder.
+    /// it merged) plus its adapter, the whole model a full-policy run trained, or the base plus a
+    /// bare adapter folder.
     static func models(_ options: Options) throws -> (before: any LanguageModel, after: any LanguageModel, Tokenizer) {
         let (before, tokenizer) = try PPOStage.loadMergedBase(
             model: options.model, baseAdapters: options.beforeAdapters, quantization: .none, doubleQuantization: false)
+        let fullModel = options.after.appendingPathComponent(PPOStage.fullModelFolder)
+        if FileManager.default.fileExists(atPath: fullModel.appendingPathComponent("config.json").path) {
+            return (before, try LanguageModelLoader.load(folder: fullModel), tokenizer)
+        }
         let isRun = FileManager.default.fileExists(
             atPath: options.after.appendingPathComponent("adapter").appendingPathComponent(LoRA.configFileName).path)
         let afterAdapter = isRun ? options.after.appendingPathComponent("adapter") : options.after

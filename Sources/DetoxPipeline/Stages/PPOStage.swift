@@ -16,6 +16,9 @@ import Foundation
 /// PPO adapter; the KL reference is that same network with the PPO adapter switched off — i.e. the
 /// fine-tuned model. TRL instead disables *every* adapter, so its reference is the base model
 /// without the fine-tuning (trl#495, #536); that is only right for a freshly initialised adapter.
+/// A full policy (``PolicyKind/full``, TRL's GPT-Neo example) trains every weight of that merged
+/// model against a frozen copy of it, the first ``Settings/numSharedLayers`` blocks shared and frozen
+/// (`create_reference_model`); its checkpoints and result hold the whole model.
 ///
 /// The prompts are DialogSum dialogues rendered by the template (the T5 path, `prompts` `nil`) or
 /// a ``PromptSource`` read as they are (TRL's toxicity example for decoder-only models:
@@ -115,6 +118,8 @@ public enum PPOStage {
     }
 
     public struct Result: Sendable {
+        /// The trained adapter (`adapter/`, PEFT format) or, for a full policy, the trained model
+        /// (`model/`, a Hugging Face folder); the value head is beside it in `value_head.safetensors`.
         public var adapterFolder: URL
         public var logFile: URL
         public var steps: Int
@@ -123,6 +128,10 @@ public enum PPOStage {
     }
 
     static let baseAdaptersFile = "base_adapters.json"
+    /// The folder of a full policy's trained model inside a run folder.
+    public static let fullModelFolder = "model"
+    /// The rollout sampler's key among a checkpoint's generators.
+    static let samplingGeneratorKey = "ppo.sampling"
 
     /// Loads the language model of `model` with `baseAdapters` merged in (optionally re-quantized).
     public static func loadMergedBase(
@@ -149,9 +158,9 @@ public enum PPOStage {
         let claim = try FolderLock(claiming: options.outputFolder)
         defer { withExtendedLifetime(claim) {} }
         let fm = FileManager.default
-        guard options.policy == .lora else {
+        guard options.policy == .lora || options.quantization == .none else {
             throw DetoxError.invalidSetting(
-                name: "policy", reason: "full fine-tuning is not available in this build; use lora")
+                name: "quantize", reason: "a full policy trains every weight, which cannot stay 4-bit; use none")
         }
         try fm.createDirectory(at: options.outputFolder, withIntermediateDirectories: true)
         let prompts = try Prompts.load(options, log: log)
@@ -171,24 +180,26 @@ public enum PPOStage {
             doubleQuantization: options.doubleQuantization)
         var adapter = options.adapter
         adapter.baseModelNameOrPath = adapter.baseModelNameOrPath ?? options.model.path
-        var generator = SeededGenerator(seed: options.ppo.seed)
-        try LoRA.apply(adapter, to: base, generator: &generator)
+        let reference: PPOReferencePolicy
+        switch options.policy {
+        case .lora:
+            var generator = SeededGenerator(seed: options.ppo.seed)
+            try LoRA.apply(adapter, to: base, generator: &generator)
+            reference = .adapterDisabled
+        case .full:
+            reference = .frozenCopy(sharedLayers: options.numSharedLayers)
+        }
         let policy = base.withValueHead(seed: options.ppo.seed &+ 7)
-        let trainer = try PPOTrainer(policy: policy, configuration: options.ppo)
+        let trainer = try PPOTrainer(policy: policy, reference: reference, configuration: options.ppo)
+        let weights: CheckpointWeights =
+            options.policy == .lora ? .adapter(adapter) : .fullModel(copyingFilesFrom: options.model)
 
         let checkpointFolder = options.outputFolder.appendingPathComponent("checkpoint")
         let logFile = options.outputFolder.appendingPathComponent("ppo_log.jsonl")
         var sampling = SeededGenerator(seed: options.ppo.seed &+ 1)
         if options.resume, TrainingCheckpoint.exists(at: checkpointFolder) {
-            let (checkpoint, folder) = try TrainingCheckpoint.load(from: checkpointFolder)
-            let adapterFile = TrainingCheckpoint.adapterFolder(of: folder).appendingPathComponent(LoRA.weightsFileName)
-            try LoRA.loadWeights(try SafeTensorsFile(url: adapterFile).tensors(), file: adapterFile.path, into: base)
-            try policy.valueHead.load(valueHeadTensors(checkpoint.extraTensors))
-            policy.restoreDropoutGenerators(checkpoint.generators)
-            try trainer.restore(
-                state: checkpoint.state, generator: checkpoint.generators["ppo.shuffle"] ?? trainer.generator,
-                optimizerState: checkpoint.optimizer)
-            sampling = checkpoint.generators["ppo.sampling"] ?? sampling
+            let checkpoint = try trainer.resume(from: checkpointFolder)
+            sampling = checkpoint.generators[samplingGeneratorKey] ?? sampling
             log("resuming PPO at step \(trainer.stepCount)")
         }
         let metrics = try MetricsLog(url: logFile, truncateAfterStep: trainer.stepCount)
@@ -237,18 +248,20 @@ public enum PPOStage {
             if trainer.stepCount == options.steps || interrupted
                 || (options.checkpointEvery > 0 && trainer.stepCount % options.checkpointEvery == 0)
             {
-                var generators = policy.dropoutGenerators()
-                generators["ppo.shuffle"] = trainer.generator
-                generators["ppo.sampling"] = sampling
-                let checkpoint = TrainingCheckpoint(
-                    state: trainer.checkpointState, generators: generators, optimizer: trainer.optimizer.state(),
-                    extraTensors: valueHeadState(policy))
-                try checkpoint.write(model: base, adapterConfiguration: adapter, to: checkpointFolder)
+                try trainer.writeCheckpoint(
+                    to: checkpointFolder, weights: weights, generators: [samplingGeneratorKey: sampling])
             }
             if interrupted { throw TrainingError.interrupted(step: trainer.stepCount) }
         }
-        let adapterFolder = options.outputFolder.appendingPathComponent("adapter")
-        try LoRA.save(base, configuration: adapter, to: adapterFolder)
+        let adapterFolder: URL
+        switch options.policy {
+        case .lora:
+            adapterFolder = options.outputFolder.appendingPathComponent("adapter")
+            try LoRA.save(base, configuration: adapter, to: adapterFolder)
+        case .full:
+            adapterFolder = options.outputFolder.appendingPathComponent(fullModelFolder)
+            try TrainingCheckpoint.saveModel(base, copyingFilesFrom: options.model, to: adapterFolder)
+        }
         try SafeTensors.write(
             valueHeadState(policy), metadata: ["format": "pt"],
             to: options.outputFolder.appendingPathComponent("value_head.safetensors"))
@@ -284,12 +297,5 @@ public enum PPOStage {
     /// The value head under TRL's names (`v_head.summary.weight`, `v_head.summary.bias`).
     static func valueHeadState(_ policy: any PolicyLanguageModel) -> [String: Tensor] {
         Dictionary(uniqueKeysWithValues: policy.valueHead.stateDict().map { ("v_head.\($0.key)", $0.value) })
-    }
-
-    static func valueHeadTensors(_ tensors: [String: Tensor]) -> [String: Tensor] {
-        Dictionary(
-            uniqueKeysWithValues: tensors.compactMap { key, value in
-                key.hasPrefix("v_head.") ? (String(key.dropFirst("v_head.".count)), value) : nil
-            })
     }
 }
