@@ -15,6 +15,9 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case malformedRecord(file: String, line: Int, reason: String)
     /// The file has no records.
     case empty(file: String)
+    /// The file has records but none passes the filter (RealToxicityPrompts' toxicity threshold,
+    /// wiki_toxic's toxic label).
+    case filteredOut(file: String, filter: String)
     /// A split or filter setting is out of range.
     case invalidSetting(name: String, reason: String)
 
@@ -28,6 +31,7 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
             return "\(file)\(line.map { ":\($0)" } ?? ""): missing column \"\(column)\""
         case .malformedRecord(let file, let line, let reason): return "\(file):\(line): \(reason)"
         case .empty(let file): return "\(file): no records"
+        case .filteredOut(let file, let filter): return "\(file): no row passes the filter \(filter)"
         case .invalidSetting(let name, let reason): return "\(name): \(reason)"
         }
     }

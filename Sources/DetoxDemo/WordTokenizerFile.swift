@@ -5,7 +5,7 @@ import Foundation
 
 /// Writes a word-level tokenizer in Hugging Face's `tokenizer.json` format (a WordPiece model whose
 /// vocabulary holds whole words, split on whitespace), with the special tokens and
-/// post-processor of T5, BERT/ELECTRA or RoBERTa, plus `tokenizer_config.json` and
+/// post-processor of T5, BERT/ELECTRA, RoBERTa or GPT-2, plus `tokenizer_config.json` and
 /// `special_tokens_map.json`. `tokenizers.Tokenizer.from_file` and transformers read it as written.
 public enum WordTokenizerFile {
     public enum Family: Sendable {
@@ -15,12 +15,15 @@ public enum WordTokenizerFile {
         case bert
         /// `<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, `<mask>` 4; `<s> $A </s>`.
         case roberta
+        /// `<|endoftext|>` 0 (BOS, EOS and unknown, as GPT-2's); no special tokens added, no pad.
+        case gpt2
 
         var specials: [String] {
             switch self {
             case .t5: return ["<pad>", "</s>", "<unk>"]
             case .bert: return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
             case .roberta: return ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+            case .gpt2: return ["<|endoftext|>"]
             }
         }
 
@@ -29,6 +32,7 @@ public enum WordTokenizerFile {
             case .t5: return "<unk>"
             case .bert: return "[UNK]"
             case .roberta: return "<unk>"
+            case .gpt2: return "<|endoftext|>"
             }
         }
     }
@@ -59,6 +63,8 @@ public enum WordTokenizerFile {
         case .roberta:
             postProcessor =
                 #"{"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0], "trim_offsets": true, "add_prefix_space": false}"#
+        case .gpt2:
+            postProcessor = "null"
         }
         let vocab = vocabulary.enumerated().map { "\(quoted($1)): \($0)" }.joined(separator: ", ")
         let json = """
@@ -91,12 +97,18 @@ public enum WordTokenizerFile {
                 "bos_token": "<s>", "pad_token": "<pad>", "eos_token": "</s>", "unk_token": "<unk>",
                 "mask_token": "<mask>",
             ]
+        case .gpt2:
+            specials = ["bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"]
         }
         var config: [String: Any] = specials
         config["model_max_length"] = maxLength
         config["clean_up_tokenization_spaces"] = true
-        config["tokenizer_class"] =
-            family == .t5 ? "T5TokenizerFast" : family == .bert ? "ElectraTokenizerFast" : "RobertaTokenizerFast"
+        switch family {
+        case .t5: config["tokenizer_class"] = "T5TokenizerFast"
+        case .bert: config["tokenizer_class"] = "ElectraTokenizerFast"
+        case .roberta: config["tokenizer_class"] = "RobertaTokenizerFast"
+        case .gpt2: config["tokenizer_class"] = "GPT2TokenizerFast"
+        }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try AtomicFileWriter.write([UInt8](json.utf8), to: folder.appendingPathComponent("tokenizer.json"))
         try AtomicFileWriter.write(

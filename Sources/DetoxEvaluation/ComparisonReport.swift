@@ -116,9 +116,14 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
     public var rougeAfter: [String: Double]
     public var meanLengthBefore: Double
     public var meanLengthAfter: Double
+    /// Perplexity under the original model and diversity of the continuations (decoder-only
+    /// evaluation); absent for summaries.
+    public var cost: GenerationCost?
 
     /// Computes the summary of `samples` (which must not be empty).
-    public init(samples: [SampleComparison], threshold: Double = 0.5, bootstrapSeed: UInt64 = 0) throws {
+    public init(
+        samples: [SampleComparison], threshold: Double = 0.5, bootstrapSeed: UInt64 = 0, cost: GenerationCost? = nil
+    ) throws {
         guard !samples.isEmpty else {
             throw EvaluationError.invalidSetting(name: "samples", reason: "no samples to summarize")
         }
@@ -149,6 +154,7 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
         rougeAfter = ra
         meanLengthBefore = Statistics.mean(samples.map { Double($0.lengthBefore) }) ?? 0
         meanLengthAfter = Statistics.mean(samples.map { Double($0.lengthAfter) }) ?? 0
+        self.cost = cost
     }
 
     enum CodingKeys: String, CodingKey {
@@ -168,6 +174,7 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
         case rougeAfter = "rouge_after"
         case meanLengthBefore = "mean_length_before"
         case meanLengthAfter = "mean_length_after"
+        case cost
     }
 }
 
@@ -178,10 +185,10 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     public var summary: ComparisonSummary
     public var samples: [SampleComparison]
 
-    public init(settings: [String: String], samples: [SampleComparison]) throws {
+    public init(settings: [String: String], samples: [SampleComparison], cost: GenerationCost? = nil) throws {
         self.settings = settings
         self.samples = samples
-        self.summary = try ComparisonSummary(samples: samples)
+        self.summary = try ComparisonSummary(samples: samples, cost: cost)
     }
 
     /// Column by which the table can be sorted.

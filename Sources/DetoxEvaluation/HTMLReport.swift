@@ -65,11 +65,36 @@ public enum HTMLReport {
                 format(summary.meanLengthAfter, digits: 1),
                 format(summary.meanLengthAfter - summary.meanLengthBefore, digits: 1)
             ))
+        if let cost = summary.cost {
+            rows.append(
+                (
+                    "Perplexity under the original model", format(cost.perplexityBefore, digits: 2),
+                    format(cost.perplexityAfter, digits: 2),
+                    formatPercent(Statistics.percentChange(before: cost.perplexityBefore, after: cost.perplexityAfter))
+                ))
+            for (label, before, after) in [
+                ("Distinct-1", cost.distinct1Before, cost.distinct1After),
+                ("Distinct-2", cost.distinct2Before, cost.distinct2After),
+            ] {
+                rows.append(
+                    (label, format(before), format(after), before.flatMap { b in after.map { format($0 - b) } } ?? ""))
+            }
+        }
         return rows
     }
 
+    /// The page's opening sentence for summaries (the T5 pipeline).
+    public static let summariesLede =
+        "Toxicity of the summaries before and after PPO detoxification, scored by the evaluator; reward from the reward model; ROUGE against the reference summaries."
+    /// The page's opening sentence for continuations of prompts (decoder-only models).
+    public static let continuationsLede =
+        "Toxicity of sampled continuations of the prompts (the prompt removed) before and after PPO detoxification, scored by the evaluator; perplexity of the continuations under the original model and their diversity show what the detoxification cost."
+
+    /// The report page: headline numbers, plots, the PPO curves from `trainingLog`, every sample
+    /// (prompt, responses and scores before and after) and the settings, under `lede`.
     public static func render(
-        _ report: ComparisonReport, trainingLog: TrainingLog? = nil, title: String = "Detox report"
+        _ report: ComparisonReport, trainingLog: TrainingLog? = nil, title: String = "Detox report",
+        lede: String = summariesLede
     ) -> String {
         let s = report.summary
         var html = """
@@ -91,7 +116,7 @@ public enum HTMLReport {
             .settings td:first-child { color: #666; white-space: nowrap; } .text { max-width: 28rem; white-space: pre-wrap; }
             </style></head><body>
             <h1>\(escape(title))</h1>
-            <p class="lede">Toxicity of \(s.sampleCount) summaries before and after PPO detoxification, scored by the evaluator; reward from the reward model; ROUGE against the reference summaries.</p>
+            <p class="lede">\(escape(lede)) \(s.sampleCount) samples.</p>
             <div class="cards">
             <div class="card"><div>Mean toxicity change</div><div class="big \((s.toxicityMeanChangePercent ?? 0) <= 0 ? "good" : "bad")">\(formatPercent(s.toxicityMeanChangePercent))</div><div>\(format(s.toxicityMeanBefore)) → \(format(s.toxicityMeanAfter))</div></div>
             <div class="card"><div>Toxicity std change</div><div class="big">\(formatPercent(s.toxicityStdChangePercent))</div><div>\(format(s.toxicityStdBefore)) → \(format(s.toxicityStdAfter))</div></div>

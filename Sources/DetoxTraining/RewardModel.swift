@@ -97,6 +97,10 @@ public struct LengthSampler: Sendable, Codable, Equatable {
 
     /// The course lab's `LengthSampler(100, 400)`, a constant that needs no check.
     public static let courseLab = LengthSampler(checked: 100..<400)
+    /// TRL's toxicity example's response lengths, `LengthSampler(20, 30)`.
+    public static let toxicityResponses = LengthSampler(checked: 20..<30)
+    /// TRL's toxicity example's query lengths over RealToxicityPrompts, `LengthSampler(30, 40)`.
+    public static let toxicityQueries = LengthSampler(checked: 30..<40)
 
     private init(checked range: Range<Int>) { self.range = range }
 

@@ -11,17 +11,28 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Run the whole pipeline offline on a bundled tiny world and write the report.",
         discussion: """
-            Builds a DialogSum-format dataset, word-level tokenizers, a tiny T5 trained from scratch,
-            a tiny ELECTRA reward model and a tiny RoBERTa toxicity evaluator (as Hugging Face
-            folders), then runs zero-shot summaries, QLoRA fine-tuning, PPO and the before/after
-            evaluation through the same code as real models. Rerunning reuses the built world and
-            resumes finished stages from their checkpoints.
+            --family t5 (the default) builds a DialogSum-format dataset, word-level tokenizers, a tiny
+            T5 trained from scratch, a tiny ELECTRA reward model and a tiny RoBERTa toxicity evaluator
+            (as Hugging Face folders), then runs zero-shot summaries, QLoRA fine-tuning, PPO and the
+            before/after evaluation through the same code as real models. --family causal builds a
+            tiny GPT-2 trained from scratch to continue errand sentences with insults half of the
+            time, then runs PPO (LoRA) and the decoder-only evaluation (toxicity of sampled
+            continuations, perplexity under the original model, distinct-n). Rerunning reuses the
+            built world and resumes finished stages from their checkpoints.
 
             Examples:
               detox demo
               detox demo --quick --out /tmp/detox-demo
+              detox demo --family causal --out /tmp/detox-demo-causal
             """
     )
+
+    /// Which world the demo builds.
+    enum Family: String, ExpressibleByArgument, CaseIterable {
+        case t5, causal
+    }
+
+    @Option(help: "t5 (summaries) or causal (a decoder-only model's continuations).") var family = Family.t5
 
     @Flag(help: "A smaller, faster run (the one the tests use).") var quick = false
     @Option(help: "Random seed of the world and every stage.") var seed: UInt64 = 7
@@ -39,6 +50,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: help("Initial KL coefficient.", default: PPOConfiguration().initKLCoef)) var klCoefficient: Double?
 
     func run() throws {
+        if family == .causal { return try runCausal() }
         var options = DemoPipeline.Options()
         options.quick = quick
         options.seed = seed
@@ -62,6 +74,34 @@ struct DemoCommand: ParsableCommand {
             String(
                 format: "fine-tuning validation loss: %.4f → %.4f", summary.fineTuneValidationLoss.first ?? .nan,
                 summary.fineTuneValidationLoss.last ?? .nan))
+        print(
+            String(
+                format: "PPO mean reward: %+.3f → %+.3f", summary.rewardMean.first ?? .nan,
+                summary.rewardMean.last ?? .nan))
+        print("report: \(summary.reportFile.path)")
+        print(String(format: "finished in %.0f s", summary.seconds))
+    }
+
+    /// The decoder-only demo; the T5 flags that have no counterpart (`--kl-coefficient`) are ignored.
+    func runCausal() throws {
+        var options = CausalDemo.Options()
+        options.quick = quick
+        options.seed = seed
+        options.outputFolder = URL(fileURLWithPath: out == "demo-out" ? "demo-causal-out" : out)
+        options.ppoSteps = ppoSteps
+        options.ppoLearningRate = ppoLearningRate ?? options.ppoLearningRate
+        let silent = quiet || json
+        if !silent { print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores") }
+        let summary = try CausalDemo.run(options) { line in if !silent { print(line) } }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(summary.report.summary), as: UTF8.self))
+            return
+        }
+        print("")
+        print(HTMLReport.terminalSummary(summary.report.summary))
+        print("")
         print(
             String(
                 format: "PPO mean reward: %+.3f → %+.3f", summary.rewardMean.first ?? .nan,

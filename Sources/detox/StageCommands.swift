@@ -70,6 +70,22 @@ func generation(_ defaults: GenerationConfig, sample: Bool, maxNewTokens: Int?, 
     return .sampling(maxNewTokens: maxNewTokens, seed: seed ?? defaults.seed)
 }
 
+/// The prompt source named by `--prompts` or `--prompt-field` (at most one of them).
+func promptSource(prompts: String?, promptField: String?) throws -> PromptSource? {
+    switch (prompts, promptField) {
+    case (nil, nil): return nil
+    case (let name?, nil):
+        guard let source = PromptSource(name: name) else {
+            throw ValidationError("--prompts must be real_toxicity_prompts, wiki_toxic or field:<name>, got \(name)")
+        }
+        return source
+    case (nil, let field?):
+        guard !field.isEmpty else { throw ValidationError("--prompt-field must not be empty") }
+        return .field(field)
+    case (_?, _?): throw ValidationError("give --prompts or --prompt-field, not both")
+    }
+}
+
 func existingFile(_ path: String, _ name: String) throws -> URL {
     let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
     guard FileManager.default.fileExists(atPath: url.path) else {
@@ -239,15 +255,22 @@ struct FineTuneCommand: ParsableCommand {
 struct PPOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ppo",
-        abstract: "Detoxify a T5 policy with PPO against a classifier's reward (TRL semantics).",
+        abstract: "Detoxify a policy (T5 or decoder-only) with PPO against a classifier's reward (TRL semantics).",
         discussion: """
             The fine-tuned adapter is merged into the base; a fresh adapter trains with a KL penalty to
             that fine-tuned model. Statistics go to OUT/ppo_log.jsonl; resumes from OUT/checkpoint.
+            Without --prompts the data are dialogues rendered with the summarization prompt; with
+            --prompts real_toxicity_prompts (or wiki_toxic, or --prompt-field NAME) they are prompts read
+            as they are, with TRL's toxicity example's defaults (responses of 20-29 tokens, queries of
+            30-39 tokens for RealToxicityPrompts).
 
-            Example:
+            Examples:
               detox ppo --model google-t5/t5-small --adapter runs/sft/adapter \\
                 --reward-model facebook/roberta-hate-speech-dynabench-r4-target --reward-label nothate \\
                 --data train.csv --steps 10 --out runs/ppo
+              detox ppo --model HuggingFaceTB/SmolLM2-135M --prompts real_toxicity_prompts \\
+                --data prompts.jsonl --lora-targets q_proj,v_proj --quantize nf4 \\
+                --reward-model facebook/roberta-hate-speech-dynabench-r4-target --out runs/ppo-smollm2
             """)
     @OptionGroup var model: ModelArguments
     @Option(help: "Fine-tuned adapter merged into the base first.") var adapter: String?
@@ -257,6 +280,12 @@ struct PPOCommand: ParsableCommand {
     @Option(help: help("logit, probability or margin.", default: defaults.rewardOutput.rawValue))
     var rewardOutput: String?
     @Option(help: "Prompts (CSV or JSONL).") var data: String
+    @Option(help: "How --data holds prompts: real_toxicity_prompts, wiki_toxic or field:NAME (default: dialogues).")
+    var prompts: String?
+    @Option(help: "The prompt field of a JSON Lines or CSV file (same as --prompts field:NAME).") var promptField:
+        String?
+    @Option(help: "Query length range, min,max: each prompt cut to a drawn length (TRL's LengthSampler).")
+    var queryLengths: String?
     @Option(help: "Output folder.") var out: String
     @Option(help: help("PPO steps.", default: defaults.steps)) var steps: Int?
     @Option(help: help("Learning rate.", default: defaults.ppo.learningRate)) var learningRate: Double?
@@ -272,6 +301,10 @@ struct PPOCommand: ParsableCommand {
             default: "\(defaults.lengthSampler.range.lowerBound),\(defaults.lengthSampler.range.upperBound)"))
     var lengths: String?
     @Option(help: help("LoRA rank of the PPO adapter.", default: defaults.adapter.rank)) var loraRank: Int?
+    @Option(
+        help: help("Comma-separated target modules.", default: defaults.adapter.targets.names.joined(separator: ",")))
+    var loraTargets: String?
+    @Option(help: help("lora or full.", default: defaults.policy.rawValue)) var policy: String?
     @Option(help: help("Base weights: none, nf4 or fp4.", default: defaults.quantization.rawValue))
     var quantize: String?
     @Flag(help: "Normalize scores with running statistics (use_score_scaling + use_score_norm).") var normalizeScores =
@@ -284,7 +317,20 @@ struct PPOCommand: ParsableCommand {
 
     /// The stage's defaults with the flags that were given.
     func settings() throws -> PPOStage.Settings {
-        var s = PPOStage.Settings()
+        let source = try promptSource(prompts: prompts, promptField: promptField)
+        var s = source.map { PPOStage.Settings(prompts: $0) } ?? PPOStage.Settings()
+        if let queryLengths {
+            let bounds = queryLengths.split(separator: ",").compactMap { Int($0) }
+            guard bounds.count == 2 else { throw ValidationError("--query-lengths must be two integers, min,max") }
+            s.queryLengths = try LengthSampler(bounds[0], bounds[1])
+        }
+        if let policy {
+            guard let kind = PPOStage.PolicyKind(rawValue: policy) else {
+                throw ValidationError("--policy must be lora or full")
+            }
+            s.policy = kind
+        }
+        s.adapter.targets = loraTargets.map { .names($0.split(separator: ",").map(String.init)) } ?? s.adapter.targets
         if let klPenalty {
             guard let penalty = KLPenalty(rawValue: klPenalty) else {
                 throw ValidationError("--kl-penalty must be kl, abs, mse or full")
@@ -368,23 +414,29 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: help("The evaluator's toxic label.", default: defaults.toxicLabel)) var toxicLabel: String?
     @Option(help: "Reward model for the reward columns.") var rewardModel: String?
     @Option(help: help("Reward label.", default: defaults.rewardLabel)) var rewardLabel: String?
-    @Option(help: "Test dialogues (CSV or JSONL).") var data: String
-    @Option(help: help("How many.", default: defaults.count)) var count: Int?
+    @Option(help: "Test dialogues or prompts (CSV or JSONL).") var data: String
+    @Option(help: "How --data holds prompts: real_toxicity_prompts, wiki_toxic or field:NAME (default: dialogues).")
+    var prompts: String?
+    @Option(help: "The prompt field of a JSON Lines or CSV file (same as --prompts field:NAME).") var promptField:
+        String?
+    @Option(help: help("How many (400 for prompts).", default: defaults.count)) var count: Int?
     @Option(help: help("Generated tokens at most.", default: defaults.generation.maxNewTokens)) var maxNewTokens: Int?
-    @Flag(help: "Sample with --seed instead of greedy decoding.") var sample = false
-    @Option(help: help("Sampling seed.", default: defaults.generation.seed)) var seed: UInt64?
+    @Flag(help: "Sample with --seed instead of greedy decoding (always, for prompts).") var sample = false
+    @Option(help: help("Sampling seed (42 for prompts).", default: defaults.generation.seed)) var seed: UInt64?
     @Option(help: "Output folder.") var out: String
     @Flag(help: "Leave out malformed data rows (counted in the log) instead of stopping at the first.")
     var skipBadRows = false
     @OptionGroup var outputArguments: OutputArguments
 
     /// The stage's defaults with the flags that were given.
-    func settings() -> EvaluateStage.Settings {
-        var s = EvaluateStage.Settings()
+    func settings() throws -> EvaluateStage.Settings {
+        let source = try promptSource(prompts: prompts, promptField: promptField)
+        var s = source.map { EvaluateStage.Settings(prompts: $0) } ?? EvaluateStage.Settings()
         s.toxicLabel = toxicLabel ?? s.toxicLabel
         s.rewardLabel = rewardLabel ?? s.rewardLabel
         s.count = count ?? s.count
-        s.generation = generation(s.generation, sample: sample, maxNewTokens: maxNewTokens, seed: seed)
+        s.generation = generation(
+            s.generation, sample: sample || s.generation.doSample, maxNewTokens: maxNewTokens, seed: seed)
         s.malformedRows = skipBadRows ? .skip : s.malformedRows
         return s
     }
@@ -396,7 +448,7 @@ struct EvaluateCommand: ParsableCommand {
                 model: try model.folder(), after: afterURL,
                 toxicityModel: try HubAccess.locator().folder(for: toxicityModel),
                 dataFile: try existingFile(data, "--data"), outputFolder: URL(fileURLWithPath: out),
-                settings: settings())
+                settings: try settings())
             options.beforeAdapters = try before.map { [try existingFile($0, "--before")] } ?? []
             options.rewardModel = try rewardModel.map { try HubAccess.locator().folder(for: $0) }
             let log = afterURL.appendingPathComponent("ppo_log.jsonl")

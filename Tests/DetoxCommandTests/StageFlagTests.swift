@@ -72,6 +72,33 @@ import Testing
         #expect(evaluate.generation.maxNewTokens == EvaluateStage.Settings().generation.maxNewTokens)
     }
 
+    /// `--prompts` (or `--prompt-field`) starts from the stage's defaults for prompts (TRL's
+    /// toxicity example's), and the other flags change fields of those.
+    @Test func promptFlagsStartFromThePromptDefaults() throws {
+        let ppo = try PPOCommand.parse(
+            Self.ppoFiles + ["--prompts", "real_toxicity_prompts", "--lora-targets", "q_proj,v_proj"]
+        ).settings()
+        var expected = PPOStage.Settings(prompts: .realToxicityPrompts)
+        expected.adapter.targets = .names(["q_proj", "v_proj"])
+        #expect(ppo == expected)
+        #expect(
+            try PPOCommand.parse(Self.ppoFiles + ["--prompt-field", "text", "--query-lengths", "5,9"]).settings()
+                .queryLengths
+                == LengthSampler(5, 9))
+        #expect(throws: ValidationError.self) {
+            try PPOCommand.parse(Self.ppoFiles + ["--prompts", "dialogsum"]).settings()
+        }
+        #expect(throws: ValidationError.self) {
+            try PPOCommand.parse(Self.ppoFiles + ["--prompts", "wiki_toxic", "--prompt-field", "text"]).settings()
+        }
+        #expect(throws: ValidationError.self) { try PPOCommand.parse(Self.ppoFiles + ["--policy", "half"]).settings() }
+        let evaluate = try EvaluateCommand.parse([
+            "--model", "m", "--after", "a", "--toxicity-model", "t", "--data", "d.csv", "--out", "o", "--prompts",
+            "wiki_toxic",
+        ]).settings()
+        #expect(evaluate == EvaluateStage.Settings(prompts: .wikiToxic))
+    }
+
     @Test func badChoicesAreUsageErrors() throws {
         #expect(throws: ValidationError.self) {
             try PPOCommand.parse(Self.ppoFiles + ["--quantize", "int3"]).settings()

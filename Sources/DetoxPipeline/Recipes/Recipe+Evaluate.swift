@@ -1,3 +1,4 @@
+import DetoxDatasets
 import DetoxModels
 import Foundation
 
@@ -24,7 +25,8 @@ extension Recipe {
                 throw node.error("toxicity_model", "missing")
             }
             toxicityModel = Recipe.resolve(toxicity, in: base)
-            var s = EvaluateStage.Settings()
+            let source = try PPO.readPrompts(&node)
+            var s = source.map { EvaluateStage.Settings(prompts: $0) } ?? EvaluateStage.Settings()
             s.template = recipe.prompt
             s.malformedRows = recipe.malformedRows
             s.toxicLabel = try node.string("toxic_label") ?? s.toxicLabel
@@ -52,6 +54,8 @@ extension Recipe {
             try record.encode(settings.generation.maxNewTokens, forKey: "maxNewTokens")
             try record.encode(settings.generation.doSample, forKey: "sample")
             try record.encodeSkippedRows(settings.malformedRows)
+            // Written only when set, so the records of dialogue recipes stay as they were.
+            try record.encodeIfPresent(settings.prompts?.name, forKey: "prompts")
         }
     }
 }

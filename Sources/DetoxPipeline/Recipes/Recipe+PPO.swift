@@ -1,3 +1,4 @@
+import DetoxDatasets
 import DetoxTraining
 import Foundation
 
@@ -24,7 +25,8 @@ extension Recipe {
         init(_ node: inout RecipeNode, recipe: Recipe, base: URL) throws {
             guard let reward = try node.string("reward_model") else { throw node.error("reward_model", "missing") }
             rewardModel = Recipe.resolve(reward, in: base)
-            var s = PPOStage.Settings()
+            let source = try Self.readPrompts(&node)
+            var s = source.map { PPOStage.Settings(prompts: $0) } ?? PPOStage.Settings()
             s.template = recipe.prompt
             s.malformedRows = recipe.malformedRows
             s.adapter.baseModelNameOrPath = recipe.model
@@ -53,8 +55,29 @@ extension Recipe {
             s.checkpointEvery = try node.int("checkpoint_every") ?? s.checkpointEvery
             s.dialogueLength = try node.closedRange("dialogue_length") ?? s.dialogueLength
             s.maxSourceLength = try node.int("max_source_length") ?? s.maxSourceLength
+            if let bounds = try node.ints("query_lengths") {
+                guard bounds.count == 2, bounds[0] > 0, bounds[0] < bounds[1] else {
+                    throw node.error("query_lengths", "expected [min, max] with 0 < min < max")
+                }
+                s.queryLengths = try LengthSampler(bounds[0], bounds[1])
+            }
+            s.policy = try node.choice("policy") { "expected lora or full, found \"\($0)\"" } ?? s.policy
+            if let shared = try node.int("num_shared_layers") {
+                guard shared >= 0 else { throw node.error("num_shared_layers", "must not be negative") }
+                s.numSharedLayers = shared
+            }
             try node.checkNoUnknownKeys()
             settings = s
+        }
+
+        /// `prompts: real_toxicity_prompts | wiki_toxic | field:<name>`; absent for dialogues.
+        static func readPrompts(_ node: inout RecipeNode) throws -> PromptSource? {
+            guard let name = try node.string("prompts") else { return nil }
+            guard let source = PromptSource(name: name) else {
+                throw node.error(
+                    "prompts", "expected real_toxicity_prompts, wiki_toxic or field:<name>, found \"\(name)\"")
+            }
+            return source
         }
 
         /// `lengths: [min, max]`, TRL's `LengthSampler(min, max)`.
@@ -93,6 +116,12 @@ extension Recipe {
                 settings.dialogueLength.map { [$0.lowerBound, $0.upperBound] }, forKey: "dialogueLength")
             try record.encode(settings.maxSourceLength, forKey: "maxSourceLength")
             try record.encodeSkippedRows(settings.malformedRows)
+            // Written only when set, so the records of dialogue recipes stay as they were.
+            try record.encodeIfPresent(settings.prompts?.name, forKey: "prompts")
+            try record.encodeIfPresent(
+                settings.queryLengths.map { [$0.range.lowerBound, $0.range.upperBound] }, forKey: "queryLengths")
+            try record.encodeIfPresent(settings.policy == .lora ? nil : settings.policy, forKey: "policy")
+            try record.encodeIfPresent(settings.numSharedLayers, forKey: "numSharedLayers")
         }
     }
 }

@@ -29,8 +29,20 @@ public enum EvaluateStage {
         /// What a malformed data row does: stop the run naming its file and line (`.fail`), or be
         /// left out and counted in the log (`.skip`, the `--skip-bad-rows` flag).
         public var malformedRows = DialogueDataset.MalformedRowPolicy.fail
+        /// Where the prompts come from: `nil` summarizes dialogues (the T5 path); a source
+        /// continues prompts read as they are (decoder-only models).
+        public var prompts: PromptSource?
 
+        /// The summarization defaults.
         public init() {}
+
+        /// The defaults for continuing prompts from `source`, those of TRL's evaluation script:
+        /// 30 new tokens sampled with a fixed seed (42), up to 400 prompts.
+        public init(prompts source: PromptSource) {
+            prompts = source
+            count = 400
+            generation = .sampling(maxNewTokens: 30, seed: 42)
+        }
     }
 
     /// The models and files of an evaluation and its ``Settings`` (`options.count` reads and
@@ -39,7 +51,8 @@ public enum EvaluateStage {
         public var model: URL
         /// Adapters merged into the base for the "before" model (e.g. the SFT adapter); empty for the base.
         public var beforeAdapters: [URL] = []
-        /// The PPO run folder (its `adapter/` and the adapters it merged) or a bare adapter folder.
+        /// The PPO run folder (its `adapter/` and the adapters it merged, or its `model/` for a full
+        /// policy) or a bare adapter folder.
         public var after: URL
         public var toxicityModel: URL
         public var rewardModel: URL?
@@ -89,17 +102,28 @@ public enum EvaluateStage {
                 + "the classifier's weights are not finite")
     }
 
-    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
-        let claim = try FolderLock(claiming: options.outputFolder)
-        defer { withExtendedLifetime(claim) {} }
-        try DetoxError.requireNonNegative(options.count, "count")
-        let records = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
-            .prefix(options.count).records
-        guard !records.isEmpty else { throw DetoxError.invalidSetting(name: "evaluation set", reason: "is empty") }
+    /// The reward model's scores of `texts` (its label's logit), NaN for each without a reward model.
+    static func rewardScores(_ texts: [String], _ options: Options) throws -> [Double] {
+        guard let rewardFolder = options.rewardModel else { return [Double](repeating: .nan, count: texts.count) }
+        let reward = try RewardModel(
+            classifier: try SequenceClassifierModel.load(folder: rewardFolder),
+            tokenizer: try Tokenizer.load(from: rewardFolder), label: options.rewardLabel,
+            maxLength: ModelFolder(rewardFolder).maxPositions)
+        let scores = try reward.scores(texts).map(Double.init)
+        try requireFinite(scores, what: "reward", model: rewardFolder)
+        return scores
+    }
 
-        // Before: the base with the given adapters merged. After: the PPO run's base plus its adapter.
+    /// Before: the base with the given adapters merged. After: the PPO run's base (with the adapters
+    /// it merged) plus its adapter, the whole model a full-policy run trained, or the base plus a
+    /// bare adapter folder.
+    static func models(_ options: Options) throws -> (before: any LanguageModel, after: any LanguageModel, Tokenizer) {
         let (before, tokenizer) = try PPOStage.loadMergedBase(
             model: options.model, baseAdapters: options.beforeAdapters, quantization: .none, doubleQuantization: false)
+        let fullModel = options.after.appendingPathComponent(PPOStage.fullModelFolder)
+        if FileManager.default.fileExists(atPath: fullModel.appendingPathComponent("config.json").path) {
+            return (before, try LanguageModelLoader.load(folder: fullModel), tokenizer)
+        }
         let isRun = FileManager.default.fileExists(
             atPath: options.after.appendingPathComponent("adapter").appendingPathComponent(LoRA.configFileName).path)
         let afterAdapter = isRun ? options.after.appendingPathComponent("adapter") : options.after
@@ -107,6 +131,18 @@ public enum EvaluateStage {
             model: options.model, baseAdapters: isRun ? PPOStage.baseAdapters(ofRun: options.after) : [],
             quantization: .none, doubleQuantization: false)
         try LoRA.load(from: afterAdapter, into: after)
+        return (before, after, tokenizer)
+    }
+
+    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
+        let claim = try FolderLock(claiming: options.outputFolder)
+        defer { withExtendedLifetime(claim) {} }
+        try DetoxError.requireNonNegative(options.count, "count")
+        if let source = options.prompts { return try continuePrompts(options, source: source, log: log) }
+        let records = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
+            .prefix(options.count).records
+        guard !records.isEmpty else { throw DetoxError.invalidSetting(name: "evaluation set", reason: "is empty") }
+        let (before, after, tokenizer) = try models(options)
 
         log("summarizing \(records.count) test dialogues before and after")
         func summarize(_ model: any LanguageModel, _ label: String) throws -> [(
@@ -134,18 +170,9 @@ public enum EvaluateStage {
         try requireFinite(toxic, what: "toxicity score", model: options.toxicityModel)
         let toxicBefore = Array(toxic[..<records.count])
         let toxicAfter = Array(toxic[records.count...])
-        var rewardBefore = [Double](repeating: .nan, count: records.count)
-        var rewardAfter = rewardBefore
-        if let rewardFolder = options.rewardModel {
-            let reward = try RewardModel(
-                classifier: try SequenceClassifierModel.load(folder: rewardFolder),
-                tokenizer: try Tokenizer.load(from: rewardFolder), label: options.rewardLabel,
-                maxLength: ModelFolder(rewardFolder).maxPositions)
-            let scores = try reward.scores(scored(beforeOut) + scored(afterOut)).map(Double.init)
-            try requireFinite(scores, what: "reward", model: rewardFolder)
-            rewardBefore = Array(scores[..<records.count])
-            rewardAfter = Array(scores[records.count...])
-        }
+        let rewards = try rewardScores(scored(beforeOut) + scored(afterOut), options)
+        let rewardBefore = Array(rewards[..<records.count])
+        let rewardAfter = Array(rewards[records.count...])
         let scorer = try RougeScorer(types: [.rouge1, .rouge2, .rougeL, .rougeLsum], useStemmer: true)
         // A row without a reference summary has no ROUGE (not a score of 0), so the means cover
         // the rows that have one and are absent when none has.

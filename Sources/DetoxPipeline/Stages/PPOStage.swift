@@ -16,7 +16,33 @@ import Foundation
 /// PPO adapter; the KL reference is that same network with the PPO adapter switched off — i.e. the
 /// fine-tuned model. TRL instead disables *every* adapter, so its reference is the base model
 /// without the fine-tuning (trl#495, #536); that is only right for a freshly initialised adapter.
+/// A full policy (``PolicyKind/full``, TRL's GPT-Neo example) trains every weight of that merged
+/// model against a frozen copy of it, the first ``Settings/numSharedLayers`` blocks shared and frozen
+/// (`create_reference_model`); its checkpoints and result hold the whole model.
+///
+/// The prompts are DialogSum dialogues rendered by the template (the T5 path, `prompts` `nil`) or
+/// a ``PromptSource`` read as they are (TRL's toxicity example for decoder-only models:
+/// RealToxicityPrompts' toxic rows, the first 80% of them, each cut to a drawn 30–40 tokens).
+/// The same loop trains either kind of policy; the model family only decides how queries and
+/// responses are packed (``PolicyLanguageModel``).
+///
+/// A response is never empty: every rollout generates at least one token (the response length
+/// range starts at 1 or more), and a response that is only an EOS is kept, scored as the empty
+/// text. TRL's example, whose pad token is its EOS, strips trailing pads and so can be left with an
+/// empty response that its forward pass cannot take.
 public enum PPOStage {
+    /// Which parameters PPO trains.
+    public enum PolicyKind: String, Sendable, Codable, CaseIterable {
+        /// A LoRA adapter on the frozen (optionally 4-bit) base; the reference is the adapter off.
+        case lora
+        /// Every parameter, with a frozen copy as the reference (TRL's GPT-Neo example).
+        case full
+    }
+
+    /// The share of RealToxicityPrompts' filtered rows held out, as TRL's example's
+    /// `train_test_split(test_size=0.2, shuffle=False)`; PPO reads the rows before it.
+    public static let realToxicityTestShare = 0.2
+
     /// Everything a PPO run is told apart from its files. The defaults here (and TRL's in
     /// ``PPOConfiguration``) are the only ones: a recipe's `ppo` section and the command's flags
     /// change fields of a `Settings()`.
@@ -45,8 +71,29 @@ public enum PPOStage {
         /// What a malformed data row does: stop the run naming its file and line (`.fail`), or be
         /// left out and counted in the log (`.skip`, the `--skip-bad-rows` flag).
         public var malformedRows = DialogueDataset.MalformedRowPolicy.fail
+        /// Where the prompts come from: `nil` reads dialogues and renders them with ``template``;
+        /// a source reads prompts as they are (decoder-only detoxification).
+        public var prompts: PromptSource?
+        /// Tokens kept of each prompt, one length drawn per prompt in file order (TRL's
+        /// `LengthSampler(30, 40)` over RealToxicityPrompts); `nil` keeps up to ``maxSourceLength``.
+        public var queryLengths: LengthSampler?
+        public var policy = PolicyKind.lora
+        /// With a full policy, the first layers shared with (and frozen in) the reference, as TRL's
+        /// `create_reference_model(model, num_shared_layers:)`; `nil` shares none.
+        public var numSharedLayers: Int?
 
+        /// The T5 summarization defaults: dialogues, the course lab's response lengths.
         public init() {}
+
+        /// The defaults for prompts from `source`, those of TRL's toxicity example: responses of
+        /// `LengthSampler(20, 30)` tokens with EOS allowed at once (`min_length -1`), one length per
+        /// response, and RealToxicityPrompts cut to `LengthSampler(30, 40)` tokens.
+        public init(prompts source: PromptSource) {
+            prompts = source
+            lengthSampler = .toxicityResponses
+            minNewTokens = 0
+            queryLengths = source == .realToxicityPrompts ? .toxicityQueries : nil
+        }
     }
 
     /// The files of a run, its ``Settings`` (`options.ppo` reads and writes `options.settings.ppo`)
@@ -71,6 +118,8 @@ public enum PPOStage {
     }
 
     public struct Result: Sendable {
+        /// The trained adapter (`adapter/`, PEFT format) or, for a full policy, the trained model
+        /// (`model/`, a Hugging Face folder); the value head is beside it in `value_head.safetensors`.
         public var adapterFolder: URL
         public var logFile: URL
         public var steps: Int
@@ -79,6 +128,10 @@ public enum PPOStage {
     }
 
     static let baseAdaptersFile = "base_adapters.json"
+    /// The folder of a full policy's trained model inside a run folder.
+    public static let fullModelFolder = "model"
+    /// The rollout sampler's key among a checkpoint's generators.
+    static let samplingGeneratorKey = "ppo.sampling"
 
     /// Loads the language model of `model` with `baseAdapters` merged in (optionally re-quantized).
     public static func loadMergedBase(
@@ -110,29 +163,41 @@ public enum PPOStage {
             throw DetoxError.invalidSetting(name: name, reason: "must be at least 1, got \(value)")
         }
         let fm = FileManager.default
+        guard options.policy == .lora || options.quantization == .none else {
+            throw DetoxError.invalidSetting(
+                name: "quantize", reason: "a full policy trains every weight, which cannot stay 4-bit; use none")
+        }
         try fm.createDirectory(at: options.outputFolder, withIntermediateDirectories: true)
-        var dataset = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
-        if let range = options.dialogueLength { dataset = dataset.filtered(dialogueLength: range) }
-        guard dataset.count >= options.ppo.batchSize else {
+        let prompts = try Prompts.load(options, log: log)
+        guard prompts.count >= options.ppo.batchSize else {
             throw DetoxError.invalidSetting(
                 name: "dataset",
-                reason: "has \(dataset.count) dialogues, fewer than batch_size \(options.ppo.batchSize)")
+                reason: "has \(prompts.count) prompts, fewer than batch_size \(options.ppo.batchSize)")
         }
+        // The reward model first: a label it lacks stops the run before the policy loads.
+        let reward = try RewardModel(
+            classifier: try SequenceClassifierModel.load(folder: options.rewardModel),
+            tokenizer: try Tokenizer.load(from: options.rewardModel), label: options.rewardLabel,
+            output: options.rewardOutput)
 
         let (base, tokenizer) = try loadMergedBase(
             model: options.model, baseAdapters: options.baseAdapters, quantization: options.quantization,
             doubleQuantization: options.doubleQuantization)
         var adapter = options.adapter
         adapter.baseModelNameOrPath = adapter.baseModelNameOrPath ?? options.model.path
-        var generator = SeededGenerator(seed: options.ppo.seed)
-        try LoRA.apply(adapter, to: base, generator: &generator)
+        let reference: PPOReferencePolicy
+        switch options.policy {
+        case .lora:
+            var generator = SeededGenerator(seed: options.ppo.seed)
+            try LoRA.apply(adapter, to: base, generator: &generator)
+            reference = .adapterDisabled
+        case .full:
+            reference = .frozenCopy(sharedLayers: options.numSharedLayers)
+        }
         let policy = base.withValueHead(seed: options.ppo.seed &+ 7)
-        let trainer = try PPOTrainer(policy: policy, configuration: options.ppo)
-
-        let classifier = try SequenceClassifierModel.load(folder: options.rewardModel)
-        let reward = try RewardModel(
-            classifier: classifier, tokenizer: try Tokenizer.load(from: options.rewardModel),
-            label: options.rewardLabel, output: options.rewardOutput)
+        let trainer = try PPOTrainer(policy: policy, reference: reference, configuration: options.ppo)
+        let weights: CheckpointWeights =
+            options.policy == .lora ? .adapter(adapter) : .fullModel(copyingFilesFrom: options.model)
 
         let checkpointFolder = options.outputFolder.appendingPathComponent("checkpoint")
         let logFile = options.outputFolder.appendingPathComponent("ppo_log.jsonl")
@@ -140,15 +205,8 @@ public enum PPOStage {
         let resuming = options.resume && TrainingCheckpoint.exists(at: checkpointFolder)
         try runSettings(options, adapter: adapter).check(folder: options.outputFolder, resuming: resuming)
         if resuming {
-            let (checkpoint, folder) = try TrainingCheckpoint.load(from: checkpointFolder)
-            let adapterFile = TrainingCheckpoint.adapterFolder(of: folder).appendingPathComponent(LoRA.weightsFileName)
-            try LoRA.loadWeights(try SafeTensorsFile(url: adapterFile).tensors(), file: adapterFile.path, into: base)
-            try policy.valueHead.load(valueHeadTensors(checkpoint.extraTensors))
-            policy.restoreDropoutGenerators(checkpoint.generators)
-            try trainer.restore(
-                state: checkpoint.state, generator: checkpoint.generators["ppo.shuffle"] ?? trainer.generator,
-                optimizerState: checkpoint.optimizer)
-            sampling = checkpoint.generators["ppo.sampling"] ?? sampling
+            let checkpoint = try trainer.resume(from: checkpointFolder)
+            sampling = checkpoint.generators[samplingGeneratorKey] ?? sampling
             log("resuming PPO at step \(trainer.stepCount)")
         }
         let metrics = try MetricsLog(url: logFile, truncateAfterStep: trainer.stepCount)
@@ -164,36 +222,33 @@ public enum PPOStage {
         while trainer.stepCount < options.steps {
             let step = trainer.stepCount
             // Prompts of this step: a seeded shuffle per pass over the data.
-            let perEpoch = dataset.count / c.batchSize
+            let perEpoch = prompts.count / c.batchSize
             let epoch = step / perEpoch
             let position = step % perEpoch
-            var order = Array(0..<dataset.count)
+            var order = Array(0..<prompts.count)
             var shuffle = SeededGenerator(seed: c.seed &+ 1000 &+ UInt64(epoch))
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, shuffle.nextInt(below: i + 1)) }
-            let records = order[(position * c.batchSize)..<((position + 1) * c.batchSize)].map { dataset.records[$0] }
-            let prompts = records.map { options.template.render($0) }
-            let queries = prompts.map { prompt -> [Int] in
-                tokenizer.encode(prompt, pair: nil, truncation: Truncation(maxLength: options.maxSourceLength)).ids
+            let rows = Array(order[(position * c.batchSize)..<((position + 1) * c.batchSize)])
+            let (promptTexts, queries) = try prompts.queries(rows, tokenizer: tokenizer)
+            let responses: [[Int]]
+            do {
+                responses = try rollouts(queries, model: base, options: options, generator: &sampling)
+            } catch ModelError.nonFiniteLogits(let position, _, let value) {
+                throw TrainingError.nonFinite(
+                    what: "PPO: the policy's logit (token \(position) of a response)", step: step + 1, value: value)
             }
-
-            // Rollouts: pure sampling, a fresh max length per generation batch (TRL's LengthSampler).
-            var responses: [[Int]] = []
-            for start in stride(from: 0, to: queries.count, by: options.generationBatchSize) {
-                let chunk = Array(queries[start..<Swift.min(start + options.generationBatchSize, queries.count)])
-                let generation = GenerationConfig(
-                    doSample: true, topK: 0, topP: 1, minNewTokens: options.minNewTokens,
-                    maxNewTokens: options.lengthSampler.sample(&sampling))
-                do {
-                    responses += try base.generateResponses(
-                        queries: chunk, configuration: generation, generator: &sampling)
-                } catch ModelError.nonFiniteLogits(let position, _, let value) {
-                    throw TrainingError.nonFinite(
-                        what: "PPO: the policy's logit (token \(position) of a response)", step: step + 1, value: value)
-                }
+            if let row = responses.firstIndex(where: \.isEmpty) {
+                throw DetoxError.invalidSetting(
+                    name: "rollout", reason: "step \(step + 1), row \(row): no token generated")
             }
             let texts = responses.map { tokenizer.decode(base.generatedTokens(of: $0), skipSpecialTokens: true) }
-            let rewardTexts = options.rewardIncludesQuery ? zip(prompts, texts).map { $0 + " " + $1 } : texts
+            let rewardTexts = options.rewardIncludesQuery ? zip(promptTexts, texts).map { $0 + " " + $1 } : texts
             let scores = try reward.scores(rewardTexts)
+            if let bad = scores.firstIndex(where: { !$0.isFinite }) {
+                throw TrainingError.nonFinite(
+                    what: "PPO: the reward of response \(bad + 1) (from \(options.rewardModel.lastPathComponent))",
+                    step: step + 1, value: scores[bad])
+            }
             if let bad = scores.firstIndex(where: { !$0.isFinite }) {
                 throw TrainingError.nonFinite(
                     what: "PPO: the reward of response \(bad + 1) (from \(options.rewardModel.lastPathComponent))",
@@ -216,18 +271,20 @@ public enum PPOStage {
             if trainer.stepCount == options.steps || interrupted
                 || (options.checkpointEvery > 0 && trainer.stepCount % options.checkpointEvery == 0)
             {
-                var generators = policy.dropoutGenerators()
-                generators["ppo.shuffle"] = trainer.generator
-                generators["ppo.sampling"] = sampling
-                let checkpoint = TrainingCheckpoint(
-                    state: trainer.checkpointState, generators: generators, optimizer: trainer.optimizer.state(),
-                    extraTensors: valueHeadState(policy))
-                try checkpoint.write(model: base, adapterConfiguration: adapter, to: checkpointFolder)
+                try trainer.writeCheckpoint(
+                    to: checkpointFolder, weights: weights, generators: [samplingGeneratorKey: sampling])
             }
             if interrupted { throw TrainingError.interrupted(step: trainer.stepCount) }
         }
-        let adapterFolder = options.outputFolder.appendingPathComponent("adapter")
-        try LoRA.save(base, configuration: adapter, to: adapterFolder)
+        let adapterFolder: URL
+        switch options.policy {
+        case .lora:
+            adapterFolder = options.outputFolder.appendingPathComponent("adapter")
+            try LoRA.save(base, configuration: adapter, to: adapterFolder)
+        case .full:
+            adapterFolder = options.outputFolder.appendingPathComponent(fullModelFolder)
+            try TrainingCheckpoint.saveModel(base, copyingFilesFrom: options.model, to: adapterFolder)
+        }
         try SafeTensors.write(
             valueHeadState(policy), metadata: ["format": "pt"],
             to: options.outputFolder.appendingPathComponent("value_head.safetensors"))
@@ -254,6 +311,10 @@ public enum PPOStage {
         values["maxSourceLength"] = "\(options.maxSourceLength)"
         values["dialogueLength"] = options.dialogueLength.map { "\($0)" }
         values["skipBadRows"] = "\(options.malformedRows == .skip)"
+        values["prompts"] = options.prompts?.name
+        values["queryLengths"] = options.queryLengths.map { "\($0.range)" }
+        values["policy"] = options.policy.rawValue
+        values["numSharedLayers"] = options.numSharedLayers.map { "\($0)" }
         values.merge(try FineTuneStage.modelIdentity(options.model, key: "model")) { $1 }
         values.merge(try FineTuneStage.modelIdentity(options.rewardModel, key: "rewardModel")) { $1 }
         for (index, folder) in options.baseAdapters.enumerated() {
@@ -265,15 +326,32 @@ public enum PPOStage {
         return RunSettingsRecord(values)
     }
 
+    /// Rollouts: pure sampling (top_k 0, top_p 1). Dialogues draw one maximum length per generation
+    /// batch (the course lab's loop); prompts draw one per response as TRL's toxicity example does,
+    /// each row sampled to the batch's longest draw and cut to its own (the tokens before the cut
+    /// are drawn exactly as if generation had stopped there).
+    static func rollouts(
+        _ queries: [[Int]], model: any LanguageModel, options: Options, generator: inout SeededGenerator
+    ) throws -> [[Int]] {
+        var responses: [[Int]] = []
+        for start in stride(from: 0, to: queries.count, by: options.generationBatchSize) {
+            let chunk = Array(queries[start..<Swift.min(start + options.generationBatchSize, queries.count)])
+            let lengths =
+                options.prompts == nil
+                ? [options.lengthSampler.sample(&generator)]
+                : chunk.map { _ in options.lengthSampler.sample(&generator) }
+            let generation = GenerationConfig(
+                doSample: true, topK: 0, topP: 1, minNewTokens: options.minNewTokens,
+                maxNewTokens: lengths.max() ?? options.lengthSampler.range.lowerBound)
+            let generated = try model.generateResponses(
+                queries: chunk, configuration: generation, generator: &generator)
+            responses += lengths.count == 1 ? generated : zip(generated, lengths).map { Array($0.prefix($1)) }
+        }
+        return responses
+    }
+
     /// The value head under TRL's names (`v_head.summary.weight`, `v_head.summary.bias`).
     static func valueHeadState(_ policy: any PolicyLanguageModel) -> [String: Tensor] {
         Dictionary(uniqueKeysWithValues: policy.valueHead.stateDict().map { ("v_head.\($0.key)", $0.value) })
-    }
-
-    static func valueHeadTensors(_ tensors: [String: Tensor]) -> [String: Tensor] {
-        Dictionary(
-            uniqueKeysWithValues: tensors.compactMap { key, value in
-                key.hasPrefix("v_head.") ? (String(key.dropFirst("v_head.".count)), value) : nil
-            })
     }
 }
