@@ -25,8 +25,10 @@ test: deps
 ## Benchmarks: Swift figures, each beside PyTorch's from the same run when .venv exists
 ## (make it with Scripts/fixtures/setup.sh). Each section runs on the Python side and then on the
 ## Swift side straight after, so that a shared machine's drift in speed touches both alike; PPO
-## steps, the longest case, alternate one by one with TRL's.
-BENCH_SECTIONS ?= core tokenizers models lora ppo causal-ppo
+## steps, the longest case, alternate one by one with TRL's. The decoder-only figures (gpt2,
+## SmolLM2-135M and Qwen2.5-0.5B NF4 shapes) run as four sections for closer pairing;
+## `BENCH_SECTIONS=decoder` runs all four in one.
+BENCH_SECTIONS ?= core tokenizers models lora ppo decoder-forward decoder-sample decoder-lora decoder-memory causal-ppo
 bench: deps
 	$(SWIFT) build -c release --product detox-bench
 	@mkdir -p .build

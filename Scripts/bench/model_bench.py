@@ -107,13 +107,14 @@ def model_figures(figures):
 # MARK: - PEFT: LoRA and QLoRA training steps, NF4 footprint
 
 
-def quantize_nf4(model):
-    """Every linear layer except lm_head and the feed-forward `wo` (transformers keeps those in f32
-    for T5) becomes a bitsandbytes NF4 `Linear4bit` with double quantization, f32 compute."""
+def quantize_nf4(model, keep=lambda name: name == "lm_head" or name.endswith(".wo")):
+    """Every linear layer except those `keep` names (by default lm_head and the feed-forward `wo`,
+    which transformers keeps in f32 for T5) becomes a bitsandbytes NF4 `Linear4bit` with double
+    quantization, f32 compute."""
     import bitsandbytes as bnb
 
     targets = [(name, module) for name, module in model.named_modules()
-               if isinstance(module, torch.nn.Linear) and name != "lm_head" and not name.endswith(".wo")]
+               if isinstance(module, torch.nn.Linear) and not keep(name)]
     for name, linear in targets:
         layer = bnb.nn.Linear4bit(linear.in_features, linear.out_features, bias=linear.bias is not None,
                                   compute_dtype=torch.float32, compress_statistics=True, quant_type="nf4")

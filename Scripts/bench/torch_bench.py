@@ -2,10 +2,12 @@
 (median of 7 after 2 warm-up runs), printed as one JSON object keyed by figure name.
 
 The model, LoRA/QLoRA and PPO figures (t5-small-sized, with transformers, PEFT, bitsandbytes
-and TRL) come from model_bench.py, with fewer repeats for those big cases.
+and TRL) come from model_bench.py, with fewer repeats for those big cases; the decoder-only ones
+(gpt2, SmolLM2-135M and Qwen2.5-0.5B shapes) from decoder_bench.py.
 
 Run: .venv/bin/python Scripts/bench/torch_bench.py > .build/bench-torch.json
-     (optionally with a comma-separated list of sections: core, tokenizers, models, lora, ppo)
+     (optionally with a comma-separated list of sections: core, tokenizers, models, lora, ppo, decoder,
+     or one part of decoder: decoder-forward, decoder-sample, decoder-lora, decoder-memory)
      The PPO step is not in the JSON: `detox-bench --python .venv/bin/python` runs this script with
      --serve-ppo-steps and interleaves TRL's steps with its own.
 """
@@ -30,7 +32,7 @@ def median(body, warmup=2, repeats=7):
     return sorted(times)[len(times) // 2]
 
 
-SECTIONS = ("core", "tokenizers", "models", "lora", "ppo")
+SECTIONS = ("core", "tokenizers", "models", "lora", "ppo", "decoder")
 
 
 def main():
@@ -52,6 +54,9 @@ def main():
         import model_bench
 
         model_bench.run(figures, sections)
+        import decoder_bench
+
+        decoder_bench.run(figures, sections)
     print(json.dumps(figures))
 
 

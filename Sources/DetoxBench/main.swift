@@ -5,8 +5,9 @@ import Foundation
 // `make bench` runs this in release mode. With `--reference FILE` (written by
 // Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's; with
 // `--python PATH` the PPO steps alternate with TRL's, run by that interpreter (see PythonStepServer).
-// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo, causal-ppo) runs only those sections;
-// forward, sample, lora-f32 and qlora run one part of models or lora (for profiling).
+// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo, decoder, causal-ppo) runs
+// only those sections; forward, sample, lora-f32 and qlora run one part of models or lora (for
+// profiling), and decoder-forward, decoder-sample, decoder-lora and decoder-memory one part of decoder.
 
 guard BLASRuntime.selfCheck() else {
     print("error: the BLAS kernels (\(BLASRuntime.kernelName)) computed a wrong product")
@@ -15,6 +16,10 @@ guard BLASRuntime.selfCheck() else {
 print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores")
 
 let arguments = CommandLine.arguments
+if arguments.contains(DecoderBenchmarks.childFlag) {
+    try DecoderBenchmarks.memoryChild()
+    exit(0)
+}
 let referencePath = arguments.firstIndex(of: "--reference").flatMap {
     arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil
 }
@@ -103,6 +108,14 @@ let pythonPath = arguments.firstIndex(of: "--python").flatMap {
     arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil
 }
 if wants("ppo") { try ModelBenchmarks.runPPO(report: report, python: pythonPath) }
+
+// MARK: - Decoder-only models (gpt2 and SmolLM2-135M shapes, Qwen2.5-0.5B NF4 memory)
+
+if wants("decoder") {
+    try DecoderBenchmarks.run(report: report, parts: Set(DecoderBenchmarks.parts))
+} else if DecoderBenchmarks.parts.contains(where: wants) {
+    try DecoderBenchmarks.run(report: report, parts: Set(DecoderBenchmarks.parts.filter(wants)))
+}
 
 // MARK: - Decoder-only PPO (gpt-neo-125M-shaped, full and LoRA policies, beside TRL)
 

@@ -82,8 +82,14 @@ public enum LoRA {
     }
 
     /// Writes `adapter_config.json` and `adapter_model.safetensors` into `folder` (created if
-    /// needed), each atomically, as PEFT's `save_pretrained`.
+    /// needed), each atomically, as PEFT's `save_pretrained`. When an adapter sits on a ``Conv1D``
+    /// (GPT-2's projections) the file says `fan_in_fan_out: true`, as PEFT sets it for such a layer
+    /// (with a warning) before it saves.
     public static func save(_ model: any Module, configuration: LoRAConfiguration, to folder: URL) throws {
+        var configuration = configuration
+        if adapters(in: model).contains(where: { $0.layer.base is Conv1D }) {
+            configuration.otherFields["fan_in_fan_out"] = AnyCodableValue(true)
+        }
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
