@@ -23,7 +23,8 @@ test: deps
 	$(SWIFT) test -c $(CONFIG) --skip-build $(TEST_FLAGS)
 
 ## Benchmarks: Swift figures, each beside PyTorch's from the same run when .venv exists
-## (make it with Scripts/fixtures/setup.sh). Each section runs on the Python side and then on the
+## (make it with Scripts/fixtures/setup.sh). Last, Scripts/bench/mpi_bench.sh pairs a LoRA step with 2 MPI
+## ranks x 1 thread against 1 rank x 2 threads. Each section runs on the Python side and then on the
 ## Swift side straight after, so that a shared machine's drift in speed touches both alike; PPO
 ## steps, the longest case, alternate one by one with TRL's. The decoder-only figures (gpt2,
 ## SmolLM2-135M and Qwen2.5-0.5B NF4 shapes) run as four sections for closer pairing;
@@ -41,6 +42,8 @@ bench: deps
 		echo "(no .venv: PyTorch figures skipped; run Scripts/fixtures/setup.sh)"; \
 		$(SWIFT) run -c release --skip-build detox-bench; \
 	fi
+	$(SWIFT) build -c release --product detox
+	bash Scripts/bench/mpi_bench.sh .build/release/detox
 
 ## Regenerates every test fixture from the pinned Python stack.
 fixtures:

@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "DetoxLoRA", targets: ["DetoxLoRA"]),
         .library(name: "DetoxModels", targets: ["DetoxModels"]),
         .library(name: "DetoxDatasets", targets: ["DetoxDatasets"]),
+        .library(name: "DetoxDistributed", targets: ["DetoxDistributed"]),
         .library(name: "DetoxTraining", targets: ["DetoxTraining"]),
         .library(name: "DetoxEvaluation", targets: ["DetoxEvaluation"]),
         .library(name: "DetoxPipeline", targets: ["DetoxPipeline"]),
@@ -43,6 +44,10 @@ let package = Package(
         .target(name: "DetoxTensor", dependencies: ["CDetoxBLAS", "CDetoxKernels"], linkerSettings: blasLinker),
         .target(name: "DetoxNN", dependencies: ["DetoxTensor", "DetoxCheckpoints", "CDetoxKernels"]),
         .target(name: "DetoxOptimizers", dependencies: ["DetoxNN", "DetoxTensor"]),
+
+        // MARK: Data parallelism (Open MPI; CDetoxMPI is an implementation detail of DetoxDistributed)
+        .systemLibrary(name: "CDetoxMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "DetoxDistributed", dependencies: ["CDetoxMPI"]),
 
         // MARK: Formats and files
         .target(name: "DetoxFiles"),
@@ -63,7 +68,7 @@ let package = Package(
             name: "DetoxTraining",
             dependencies: [
                 "DetoxNN", "DetoxTensor", "DetoxOptimizers", "DetoxLoRA", "DetoxModels", "DetoxDatasets",
-                "DetoxTokenizers", "DetoxCheckpoints", "DetoxFiles",
+                "DetoxTokenizers", "DetoxCheckpoints", "DetoxFiles", "DetoxDistributed",
             ]),
         .target(name: "DetoxEvaluation", dependencies: ["DetoxFiles"]),
 
@@ -73,7 +78,7 @@ let package = Package(
             dependencies: [
                 "DetoxTensor", "DetoxNN", "DetoxCheckpoints", "DetoxFiles", "DetoxHub", "DetoxQuantization",
                 "DetoxLoRA", "DetoxModels", "DetoxTokenizers", "DetoxDatasets", "DetoxTraining", "DetoxEvaluation",
-                .product(name: "Yams", package: "Yams"),
+                "DetoxDistributed", .product(name: "Yams", package: "Yams"),
             ]),
         .target(
             name: "DetoxDemo",
@@ -85,7 +90,7 @@ let package = Package(
             name: "detox",
             dependencies: [
                 "DetoxPipeline", "DetoxDemo", "DetoxTensor", "DetoxLoRA", "DetoxModels", "DetoxTokenizers",
-                "DetoxDatasets", "DetoxTraining", "DetoxEvaluation",
+                "DetoxDatasets", "DetoxTraining", "DetoxEvaluation", "DetoxDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -146,6 +151,7 @@ let package = Package(
         .testTarget(
             name: "DetoxHubTests", dependencies: ["DetoxHub", "DetoxTestFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DetoxFilesTests", dependencies: ["DetoxFiles", "DetoxTestFiles"]),
+        .testTarget(name: "DetoxDistributedTests", dependencies: ["DetoxDistributed"]),
         .testTarget(name: "DetoxDatasetsTests", dependencies: ["DetoxDatasets", "DetoxTokenizers", "DetoxTestFiles"]),
         .testTarget(
             name: "DetoxCommandTests",
@@ -158,7 +164,7 @@ let package = Package(
             dependencies: [
                 "DetoxPipeline", "DetoxDemo", "DetoxTestSupport", "DetoxDatasets", "DetoxModels", "DetoxLoRA",
                 "DetoxTraining", "DetoxEvaluation", "DetoxTensor", "DetoxTestFiles", "DetoxFiles", "DetoxNN",
-                "DetoxQuantization",
+                "DetoxQuantization", "DetoxCheckpoints", "DetoxDistributed",
             ],
             resources: [.copy("Fixtures")]),
     ]

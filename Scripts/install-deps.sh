@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages Detox needs to build: oneDNN (libdnnl-dev, its sgemm and OpenMP).
+# Installs the system packages Detox needs to build: oneDNN (libdnnl-dev, its sgemm and OpenMP) and
+# Open MPI (libopenmpi-dev for mpi.h and libmpi, openmpi-bin for mpirun), which data-parallel runs use.
 # Idempotent: does nothing when they are present. Runs as root (CI) or through sudo.
 set -euo pipefail
 
@@ -9,10 +10,12 @@ if [[ "$(uname -s)" == "Darwin" ]]; then
 fi
 
 missing=()
-dpkg -s libdnnl-dev >/dev/null 2>&1 || missing+=(libdnnl-dev)
+for package in libdnnl-dev libopenmpi-dev openmpi-bin; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "install-deps: libdnnl-dev is installed"
+    echo "install-deps: libdnnl-dev, libopenmpi-dev and openmpi-bin are installed"
     exit 0
 fi
 

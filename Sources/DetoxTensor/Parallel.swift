@@ -12,6 +12,15 @@ public enum Parallel {
     /// Number of worker threads used for large element-wise kernels.
     public static let coreCount: Int = Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
+    /// Sets the size of the thread team that products and element-wise kernels use from now on
+    /// (OpenMP's `omp_set_num_threads` on Linux; one rank of several under `mpirun` takes its share
+    /// of the cores). Nothing on macOS.
+    public static func setThreadCount(_ count: Int) {
+        #if os(Linux)
+            omp_set_num_threads(Int32(Swift.max(1, Swift.min(count, Int(Int32.max)))))
+        #endif
+    }
+
     /// Work below this many elements runs on the calling thread.
     public static let minimumParallelCount = 1 << 16
 

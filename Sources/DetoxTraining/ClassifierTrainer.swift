@@ -1,4 +1,5 @@
 import DetoxDatasets
+import DetoxDistributed
 import DetoxModels
 import DetoxNN
 import DetoxOptimizers
@@ -20,6 +21,10 @@ public struct LabeledText: Sendable, Codable, Equatable {
 /// Fine-tunes a BERT/ELECTRA/RoBERTa sequence classifier on labeled texts (all parameters,
 /// AdamW, linear decay, cross-entropy), so users can train a reward or toxicity model for their
 /// own language or policy.
+///
+/// Under `mpirun` the ranks of ``communicator`` split every batch by rows and one allreduce per
+/// step sums their row-weighted gradients into the single-process batch gradient (see
+/// ``SupervisedTrainer``), so every rank takes the same optimizer step.
 public final class ClassifierTrainer {
     public struct Parameters: Sendable, Codable, Equatable {
         public var learningRate = 5e-5
@@ -36,9 +41,14 @@ public final class ClassifierTrainer {
     public let classifier: any SequenceClassifier
     public let tokenizer: Tokenizer
     public let parameters: Parameters
+    /// The ranks that share each batch (one process unless started by `mpirun`).
+    public let communicator: any Communicator
     let labelIndex: [String: Int]
 
-    public init(classifier: any SequenceClassifier, tokenizer: Tokenizer, parameters: Parameters) throws {
+    public init(
+        classifier: any SequenceClassifier, tokenizer: Tokenizer, parameters: Parameters,
+        communicator: any Communicator = SingleProcessCommunicator()
+    ) throws {
         guard parameters.batchSize > 0, parameters.epochs > 0, parameters.learningRate > 0,
             parameters.learningRate.isFinite, parameters.maxLength > 1
         else {
@@ -49,6 +59,7 @@ public final class ClassifierTrainer {
         self.classifier = classifier
         self.tokenizer = tokenizer
         self.parameters = parameters
+        self.communicator = communicator
         var labelIndex: [String: Int] = [:]
         for (index, label) in classifier.labels.enumerated() {
             guard labelIndex.updateValue(index, forKey: label) == nil else {
@@ -93,36 +104,49 @@ public final class ClassifierTrainer {
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, generator.nextInt(below: i + 1)) }
             var total: Double = 0
             for start in stride(from: 0, to: order.count, by: parameters.batchSize) {
-                let (batch, targets) = try self.batch(
-                    order[start..<Swift.min(start + parameters.batchSize, order.count)])
-                let loss = try Losses.crossEntropy(try classifier.logits(batch), targets: targets)
-                guard loss.item.isFinite else {
-                    throw TrainingError.nonFinite(
-                        what: "classifier loss", step: optimizer.stepCount + 1, value: loss.item)
+                let rows = order[start..<Swift.min(start + parameters.batchSize, order.count)]
+                let share = communicator.share(of: rows.count)
+                var grads = GradStore()
+                var lossValue: Float = 0
+                if !share.isEmpty {
+                    let (batch, targets) = try self.batch(rows[(start + share.lowerBound)..<(start + share.upperBound)])
+                    var loss = try Losses.crossEntropy(try classifier.logits(batch), targets: targets)
+                    guard loss.item.isFinite else {
+                        throw TrainingError.nonFinite(
+                            what: "classifier loss", step: optimizer.stepCount + 1, value: loss.item)
+                    }
+                    // This rank's rows' weight in the batch's row-mean loss.
+                    if communicator.size > 1 { loss = loss * (Float(share.count) / Float(rows.count)) }
+                    grads = try loss.backward()
+                    lossValue = loss.item
                 }
-                var grads = try loss.backward()
+                lossValue = try communicator.allreduceGradients(
+                    &grads, parameters: classifier.trainableParameters().map(\.parameter), extras: [lossValue])[0]
                 if let maxNorm = parameters.maxGradNorm { optimizer.clipGradientNorm(&grads, maxNorm: maxNorm) }
                 optimizer.applySchedule(schedule)
                 try optimizer.step(grads: grads)
-                total += Double(loss.item)
-                progress(optimizer.stepCount, loss.item)
+                total += Double(lossValue)
+                progress(optimizer.stepCount, lossValue)
             }
             epochLosses.append(Float(total / Double(stepsPerEpoch)))
         }
         return epochLosses
     }
 
-    /// Fraction of `examples` whose arg-max label is right.
+    /// Fraction of `examples` whose arg-max label is right (under several ranks, each scores every
+    /// `size`-th batch and the counts are summed).
     public func accuracy(_ examples: [LabeledText]) throws -> Double {
         classifier.setTraining(false)
-        var correct = 0
-        for start in stride(from: 0, to: examples.count, by: parameters.batchSize) {
+        var correct: [Double] = [0]
+        for (index, start) in stride(from: 0, to: examples.count, by: parameters.batchSize).enumerated()
+        where index % communicator.size == communicator.rank {
             let (batch, targets) = try self.batch(
                 examples[start..<Swift.min(start + parameters.batchSize, examples.count)])
             let predicted = try classifier.classify(batch).logits.argmax(axis: -1)
-            correct += zip(predicted, targets).filter { $0 == $1 }.count
+            correct[0] += Double(zip(predicted, targets).filter { $0 == $1 }.count)
         }
-        return examples.isEmpty ? 0 : Double(correct) / Double(examples.count)
+        if communicator.size > 1 { try communicator.allreduceSum(&correct) }
+        return examples.isEmpty ? 0 : correct[0] / Double(examples.count)
     }
 }
 

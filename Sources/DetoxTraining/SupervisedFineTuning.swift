@@ -1,5 +1,6 @@
 import DetoxCheckpoints
 import DetoxDatasets
+import DetoxDistributed
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
@@ -12,6 +13,15 @@ import Foundation
 /// prompt/completion pairs (dialogues and their summaries in the course lab, as its `Seq2SeqTrainer`
 /// step; prompts and continuations for a decoder-only model, loss on the completion only), with AdamW, warmup and decay,
 /// gradient clipping and accumulation, periodic validation loss, atomic checkpoints and exact resume.
+///
+/// Data-parallel under `mpirun`: every rank of ``communicator`` builds the same global batches,
+/// computes the loss and gradients of its share of each batch's rows (weighted by its share of the
+/// batch's target tokens), and one allreduce per optimizer step sums them into the gradient of the
+/// single-process loss; every rank then clips by the global norm and takes the same optimizer step,
+/// so the parameters stay identical on every rank. Rank 0 alone writes the metrics log, checkpoints
+/// and the adapter; a checkpoint holds global state, so a run resumes with any number of ranks.
+/// Dropout masks follow each rank's own batch layout, so runs with dropout repeat exactly for a
+/// given number of ranks, not across numbers of ranks.
 public final class SupervisedTrainer {
     /// Settings of a fine-tuning run (transformers `TrainingArguments` names in the docs).
     public struct Parameters: Sendable, Codable, Equatable {
@@ -110,12 +120,28 @@ public final class SupervisedTrainer {
     public let optimizer: Adam
     /// Where checkpoints (`checkpoint/`), the final adapter (`adapter/`) and `metrics.jsonl` go.
     public let outputFolder: URL
+    /// The ranks that share each batch (one process unless started by `mpirun`).
+    public let communicator: any Communicator
     public private(set) var step = 0
     public private(set) var history: [Record] = []
+    /// Where this run's optimizer steps spent their time (validation and checkpoints left out).
+    public private(set) var timing = StepTiming()
+
+    /// Wall-clock time of the optimizer steps this process ran, and of their gradient allreduces.
+    public struct StepTiming: Sendable, Equatable {
+        public var steps = 0
+        /// Seconds from a step's first forward pass to the end of its optimizer update.
+        public var seconds = 0.0
+        /// Seconds inside the gradient allreduce (0 in one process).
+        public var allreduceSeconds = 0.0
+        /// Bytes each rank contributes to one step's allreduce (0 in one process).
+        public var allreduceBytes = 0
+    }
 
     public init(
         model: any LanguageModel, tokenizer: Tokenizer, train: [PromptCompletion], validation: [PromptCompletion]?,
-        parameters: Parameters, adapterConfiguration: LoRAConfiguration, outputFolder: URL
+        parameters: Parameters, adapterConfiguration: LoRAConfiguration, outputFolder: URL,
+        communicator: any Communicator = SingleProcessCommunicator()
     ) throws {
         try parameters.validate()
         guard !train.isEmpty else {
@@ -131,6 +157,7 @@ public final class SupervisedTrainer {
         self.parameters = parameters
         self.adapterConfiguration = adapterConfiguration
         self.outputFolder = outputFolder
+        self.communicator = communicator
         self.optimizer = try Adam(
             module: model, learningRate: parameters.learningRate, weightDecay: parameters.weightDecay,
             decoupledWeightDecay: true)
@@ -171,56 +198,78 @@ public final class SupervisedTrainer {
     }
 
     /// Mean loss over the validation set (dropout off, no gradients), weighted by target tokens.
+    /// Under several ranks, each takes every `size`-th batch and the sums are reduced.
     public func validationLoss() throws -> Float? {
         guard let validation, !validation.isEmpty else { return nil }
         model.setTraining(false)
-        var total: Double = 0
-        var tokens = 0
+        var sums: [Double] = [0, 0] // loss × tokens, tokens
         try Tensor.withNoGrad {
-            for start in stride(from: 0, to: validation.count, by: parameters.batchSize) {
+            for (index, start) in stride(from: 0, to: validation.count, by: parameters.batchSize).enumerated()
+            where index % communicator.size == communicator.rank {
                 let (prompts, targets) = batch(
                     validation[start..<Swift.min(start + parameters.batchSize, validation.count)])
                 let count = targets.joined().count
                 guard count > 0 else { continue }
                 let loss = try model.supervisedLoss(prompts: prompts, targets: targets)
-                total += Double(loss.item) * Double(count)
-                tokens += count
+                sums[0] += Double(loss.item) * Double(count)
+                sums[1] += Double(count)
             }
         }
-        return tokens == 0 ? nil : Float(total / Double(tokens))
+        if communicator.size > 1 { try communicator.allreduceSum(&sums) }
+        return sums[1] == 0 ? nil : Float(sums[0] / sums[1])
     }
 
     /// Runs (or, with a checkpoint in the output folder and `resume`, continues) training to
     /// `totalSteps`, calling `progress` after every optimizer step. Writes the final adapter into
     /// `outputFolder/adapter`.
     public func run(resume: Bool = true, progress: (Record) throws -> Void = { _ in }) throws {
-        try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
+        let writes = communicator.isRoot
+        if writes { try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true) }
         if resume, TrainingCheckpoint.exists(at: checkpointFolder) { try restore() }
+        try communicator.requireSameSettings("step \(step)", what: "a checkpoint")
         let schedule = try self.schedule
-        let log = try MetricsLog(url: metricsFile, truncateAfterStep: step)
+        let log = writes ? try MetricsLog(url: metricsFile, truncateAfterStep: step) : nil
         model.setTraining(true)
         while step < totalSteps {
             let epoch = step / stepsPerEpoch
             let order = self.order(epoch: epoch)
             let firstBatch = (step % stepsPerEpoch) * parameters.gradientAccumulation
+            let stepStart = DispatchTime.now().uptimeNanoseconds
             var grads = GradStore()
             var lossSum: Double = 0
             for micro in 0..<parameters.gradientAccumulation {
                 let start = ((firstBatch + micro) % batchesPerEpoch) * parameters.batchSize
                 let indices = order[start..<Swift.min(start + parameters.batchSize, order.count)]
                 let (prompts, targets) = batch(indices.map { train[$0] })
-                let loss = try model.supervisedLoss(prompts: prompts, targets: targets)
+                let share = communicator.share(of: prompts.count)
+                guard !share.isEmpty else { continue }
+                var loss = try model.supervisedLoss(prompts: Array(prompts[share]), targets: Array(targets[share]))
                 guard loss.item.isFinite else {
                     throw TrainingError.nonFinite(what: "training loss", step: step + 1, value: loss.item)
                 }
+                if communicator.size > 1 {
+                    // This rank's rows' weight in the batch's token-mean loss.
+                    let weight = Float(targets[share].joined().count) / Float(Swift.max(1, targets.joined().count))
+                    loss = loss * weight
+                }
                 lossSum += Double(loss.item)
                 grads.accumulate(try (loss / Float(parameters.gradientAccumulation)).backward())
+            }
+            let trainable = model.trainableParameters().map(\.parameter)
+            let reduceStart = DispatchTime.now().uptimeNanoseconds
+            let summed = try communicator.allreduceGradients(&grads, parameters: trainable, extras: [Float(lossSum)])
+            if communicator.size > 1 {
+                lossSum = Double(summed[0])
+                timing.allreduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - reduceStart) / 1e9
+                timing.allreduceBytes = (trainable.reduce(0) { $0 + $1.tensor.count } + trainable.count + 1) * 4
             }
             let norm = parameters.maxGradNorm.map { optimizer.clipGradientNorm(&grads, maxNorm: $0) }
             optimizer.applySchedule(schedule)
             let learningRate = optimizer.learningRate
             try optimizer.step(grads: grads)
             step += 1
+            timing.steps += 1
+            timing.seconds += Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
             var record = Record(
                 step: step, epoch: Double(step) / Double(stepsPerEpoch),
                 loss: Float(lossSum / Double(parameters.gradientAccumulation)),
@@ -231,17 +280,21 @@ public final class SupervisedTrainer {
                 model.setTraining(true)
             }
             history.append(record)
-            try log.append(record)
+            try log?.append(record)
             try progress(record)
             if last || Interruption.isRequested
                 || (parameters.checkpointEvery > 0 && step % parameters.checkpointEvery == 0)
             {
-                try saveCheckpoint()
+                if writes { try saveCheckpoint() }
             }
+            FaultDrill.afterStep(step, rank: communicator.rank)
             if Interruption.isRequested && !last { throw TrainingError.interrupted(step: step) }
         }
         model.setTraining(false)
-        try LoRA.save(model, configuration: adapterConfiguration, to: outputFolder.appendingPathComponent("adapter"))
+        if writes {
+            try LoRA.save(
+                model, configuration: adapterConfiguration, to: outputFolder.appendingPathComponent("adapter"))
+        }
     }
 
     func saveCheckpoint() throws {
@@ -257,6 +310,6 @@ public final class SupervisedTrainer {
         try optimizer.restore(checkpoint.optimizer)
         model.restoreDropoutGenerators(checkpoint.generators)
         step = Int(checkpoint.state["step"] ?? 0)
-        history = try MetricsLog.read(metricsFile).filter { $0.step <= step }
+        if communicator.isRoot { history = try MetricsLog.read(metricsFile).filter { $0.step <= step } }
     }
 }

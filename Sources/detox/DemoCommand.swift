@@ -37,6 +37,8 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "A smaller, faster run (the one the tests use).") var quick = false
     @Option(help: "Random seed of the world and every stage.") var seed: UInt64 = 7
     @Option(help: "Output folder.") var out = "demo-out"
+    @Flag(help: "Only build the offline world (models, tokenizers, dialogues) into OUT/world and stop.")
+    var worldOnly = false
     @Flag(help: "Print only the summary.") var quiet = false
     @Flag(help: "Print the summary as JSON (implies --quiet).") var json = false
     @Option(
@@ -50,6 +52,14 @@ struct DemoCommand: ParsableCommand {
     @Option(help: help("Initial KL coefficient.", default: PPOConfiguration().initKLCoef)) var klCoefficient: Double?
 
     func run() throws {
+        if worldOnly {
+            let world = DemoWorld(folder: URL(fileURLWithPath: out).appendingPathComponent("world"))
+            if !world.isBuilt {
+                try world.build(seed: seed, scale: quick ? .quick : .full) { if !quiet { print($0) } }
+            }
+            print(world.folder.path)
+            return
+        }
         if family == .causal { return try runCausal() }
         var options = DemoPipeline.Options()
         options.quick = quick

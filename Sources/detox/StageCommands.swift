@@ -1,5 +1,6 @@
 import ArgumentParser
 import DetoxDatasets
+import DetoxDistributed
 import DetoxEvaluation
 import DetoxLoRA
 import DetoxModels
@@ -46,9 +47,15 @@ func runStage(_ body: () throws -> Void) throws {
     } catch let error as TrainingError where Interruption.isRequested {
         throw error // main reports the interruption
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("error\(rankTag()): \(error)\n".utf8))
         throw ExitCode.failure
     }
+}
+
+/// " (rank R of N)" when this process is one of several `mpirun` ranks, else nothing.
+func rankTag() -> String {
+    guard Distributed.isLaunchedByMPI(), let world = try? Distributed.world(), world.size > 1 else { return "" }
+    return " (rank \(world.rank) of \(world.size))"
 }
 
 /// Help for a flag that overrides a stage setting: the setting's own default, shown the way
@@ -386,6 +393,10 @@ struct PPOCommand: ParsableCommand {
                 settings: settings)
             options.baseAdapters = try adapter.map { [try existingFile($0, "--adapter")] } ?? []
             options.resume = !restart
+            // PPO is not data-parallel yet: under `mpirun`, rank 0 runs it alone and the others wait.
+            let world = try Distributed.world()
+            defer { try? world.barrier() }
+            guard world.isRoot else { return }
             let result = try PPOStage.run(options, log: outputArguments.log)
             if outputArguments.json {
                 return try outputArguments.emit([
@@ -526,19 +537,26 @@ struct TrainClassifierCommand: ParsableCommand {
             parameters.batchSize = batchSize
             parameters.maxLength = maxLength
             parameters.seed = seed
-            let trainer = try ClassifierTrainer(classifier: classifier, tokenizer: tokenizer, parameters: parameters)
+            // Under `mpirun` the ranks share every batch; rank 0 alone prints and writes the result.
+            let world = try Distributed.world()
+            let say: (String) -> Void = world.isRoot ? { print($0) } : { _ in }
+            let trainer = try ClassifierTrainer(
+                classifier: classifier, tokenizer: tokenizer, parameters: parameters, communicator: world)
             let examples = try LabeledText.load(try existingFile(data, "--data"))
             let losses = try trainer.train(examples) { step, loss in
-                if step % 10 == 0 { print(String(format: "step %5d  loss %.4f", step, loss)) }
+                if step % 10 == 0 {
+                    say(String(format: "step %5d  loss %.4f", step, loss) + DistributedRun.ranks(world))
+                }
             }
-            print("epoch losses: " + losses.map { String(format: "%.4f", $0) }.joined(separator: " "))
+            say("epoch losses: " + losses.map { String(format: "%.4f", $0) }.joined(separator: " "))
             if let validation {
-                print(
+                say(
                     String(
                         format: "validation accuracy: %.2f%%",
                         100 * (try trainer.accuracy(try LabeledText.load(try existingFile(validation, "--validation"))))
                     ))
             }
+            guard world.isRoot else { return }
             let output = URL(fileURLWithPath: out)
             try SequenceClassifierModel.save(classifier, to: output)
             for name in [

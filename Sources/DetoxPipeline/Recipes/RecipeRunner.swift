@@ -1,3 +1,4 @@
+import DetoxDistributed
 import DetoxEvaluation
 import DetoxFiles
 import Foundation
@@ -6,6 +7,10 @@ import Foundation
 /// finished with the same settings is skipped (its `stage.json` says so), one that was interrupted
 /// or whose settings changed runs again and resumes from its checkpoint, and every stage after a
 /// stage that ran again runs again too.
+///
+/// Under `mpirun` every rank walks the recipe; the stages share their work (see each stage), rank 0
+/// alone claims the run folder and writes `stage.json`, and PPO, not data-parallel yet, runs on
+/// rank 0 while the other ranks wait.
 public enum RecipeRunner {
     public struct StageReport: Sendable {
         public var name: String
@@ -41,7 +46,8 @@ public enum RecipeRunner {
         log: (String) -> Void = { _ in }
     ) throws -> [StageReport] {
         var reports: [StageReport] = []
-        let claim = try FolderLock(claiming: recipe.output)
+        let world = try Distributed.world()
+        let claim = world.isRoot ? try FolderLock(claiming: recipe.output) : nil
         defer { withExtendedLifetime(claim) {} }
         let model = try locator.folder(for: recipe.model)
         let train = try dataFile(recipe.train)
@@ -63,7 +69,9 @@ public enum RecipeRunner {
             log("== \(name)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try body(folder)
-            try AtomicFileWriter.write([UInt8](marker), to: folder.appendingPathComponent("stage.json"))
+            if world.isRoot {
+                try AtomicFileWriter.write([UInt8](marker), to: folder.appendingPathComponent("stage.json"))
+            }
             if feedsLaterStages { upstreamRan = true }
             reports.append(StageReport(name: name, skipped: false, folder: folder))
         }
@@ -95,7 +103,8 @@ public enum RecipeRunner {
                     outputFolder: folder, settings: p.settings)
                 options.baseAdapters = sftAdapter.map { [$0] } ?? []
                 options.resume = !restart
-                _ = try PPOStage.run(options) { log("  " + $0) }
+                if world.isRoot { _ = try PPOStage.run(options) { log("  " + $0) } }
+                try world.barrier()
             }
         }
         if let e = recipe.evaluate, let test {

@@ -1,4 +1,5 @@
 import DetoxDatasets
+import DetoxDistributed
 import DetoxEvaluation
 import DetoxFiles
 import DetoxLoRA
@@ -134,8 +135,15 @@ public enum EvaluateStage {
         return (before, after, tokenizer)
     }
 
-    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
-        let claim = try FolderLock(claiming: options.outputFolder)
+    /// Summarizes the test dialogues before and after, scores them and writes the report. Under
+    /// `mpirun` the ranks share the summarizing (the costly part) and every rank receives all
+    /// summaries; each scores them, and rank 0 alone logs and writes, so the report is the one a
+    /// single process writes.
+    public static func run(_ options: Options, log rootLog: (String) -> Void = { _ in }) throws -> Result {
+        let world = try Distributed.world()
+        let isRoot = world.isRoot
+        func log(_ line: String) { if isRoot { rootLog(line) } }
+        let claim = world.isRoot ? try FolderLock(claiming: options.outputFolder) : nil
         defer { withExtendedLifetime(claim) {} }
         try DetoxError.requireNonNegative(options.count, "count")
         if let source = options.prompts { return try continuePrompts(options, source: source, log: log) }
@@ -151,7 +159,7 @@ public enum EvaluateStage {
             let clock = ProgressClock(total: records.count)
             return try SummarizeStage.summarize(
                 records, model: model, tokenizer: tokenizer, template: options.template, batchSize: options.batchSize,
-                maxSourceLength: options.maxSourceLength, generation: options.generation
+                maxSourceLength: options.maxSourceLength, generation: options.generation, communicator: world
             ) { done, total in
                 log("  \(label): \(done)/\(total) summarized (\(clock.describe(done: done)))")
             }
@@ -210,7 +218,7 @@ public enum EvaluateStage {
             FileManager.default.fileExists(atPath: url.path) ? try TrainingLog(contentsOf: url) : nil
         }
         let html = HTMLReport.render(report, trainingLog: trainingLog, title: "Detox report")
-        let files = try report.write(to: options.outputFolder, html: html)
+        let files = world.isRoot ? try report.write(to: options.outputFolder, html: html) : []
         return Result(report: report, files: files)
     }
 }

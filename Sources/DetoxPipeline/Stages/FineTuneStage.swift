@@ -1,4 +1,5 @@
 import DetoxDatasets
+import DetoxDistributed
 import DetoxFiles
 import DetoxLoRA
 import DetoxModels
@@ -9,6 +10,9 @@ import Foundation
 /// `detox finetune`: LoRA (or QLoRA) supervised fine-tuning of a language model on a dialogue set
 /// (each dialogue rendered by the prompt template, its summary the completion) or on a file of
 /// prompt/completion pairs.
+///
+/// Under `mpirun -np N` the ranks share every batch (see ``SupervisedTrainer``); rank 0 alone
+/// claims the output folder, logs and writes.
 public enum FineTuneStage {
     /// Everything a fine-tuning run is told apart from its files. The defaults here are the only
     /// ones: a recipe's `finetune` section and the command's flags change fields of a `Settings()`.
@@ -61,8 +65,11 @@ public enum FineTuneStage {
         public var footprint: QuantizedFootprint
     }
 
-    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
-        let claim = try FolderLock(claiming: options.outputFolder)
+    public static func run(_ options: Options, log rootLog: (String) -> Void = { _ in }) throws -> Result {
+        let world = try Distributed.world()
+        let isRoot = world.isRoot
+        func log(_ line: String) { if isRoot { rootLog(line) } }
+        let claim = world.isRoot ? try FolderLock(claiming: options.outputFolder) : nil
         defer { withExtendedLifetime(claim) {} }
         try DetoxError.requireNonNegative(options.limit, "limit")
         var train = try examples(options.trainFile, options.settings, lengthFilter: true, log: log)
@@ -79,14 +86,19 @@ public enum FineTuneStage {
             newAdapter: adapter, seed: options.trainer.seed)
         let footprint = model.quantizedFootprint
         log("base weights: \(footprint)")
+        var described = options.settings
+        described.adapter.otherFields = [:] // a dictionary: its order differs between processes
+        try world.requireSameSettings(
+            DistributedRun.fingerprint(options.trainer, described, options.model.path, train.count, validation?.count),
+            what: "fine-tuning settings")
         let trainer = try SupervisedTrainer(
             model: model, tokenizer: tokenizer, train: train, validation: validation, parameters: options.trainer,
-            adapterConfiguration: adapter, outputFolder: options.outputFolder)
+            adapterConfiguration: adapter, outputFolder: options.outputFolder, communicator: world)
         try runSettings(options, adapter: adapter).check(
             folder: options.outputFolder,
             resuming: options.resume && TrainingCheckpoint.exists(at: trainer.checkpointFolder))
         log(
-            "fine-tuning \(model.trainableParameters().reduce(0) { $0 + $1.parameter.tensor.count }) adapter parameters on \(train.count) examples for \(trainer.totalSteps) steps"
+            "fine-tuning \(model.trainableParameters().reduce(0) { $0 + $1.parameter.tensor.count }) adapter parameters on \(train.count) examples for \(trainer.totalSteps) steps\(DistributedRun.ranks(world))"
         )
         var clock: ProgressClock?
         try trainer.run(resume: options.resume) { record in
@@ -97,6 +109,15 @@ public enum FineTuneStage {
                 record.learningRate, clock?.describe(done: record.step) ?? "")
             if let eval = record.evalLoss { line += String(format: "  eval_loss %.4f", eval) }
             log(line)
+        }
+        let timing = trainer.timing
+        if timing.steps > 0 {
+            log(
+                String(
+                    format: "%d steps in %.2f s: %.1f ms per step, allreduce %.2f ms per step (%d bytes)%@",
+                    timing.steps, timing.seconds, 1000 * timing.seconds / Double(timing.steps),
+                    1000 * timing.allreduceSeconds / Double(timing.steps), timing.allreduceBytes,
+                    DistributedRun.ranks(world)))
         }
         return Result(
             adapterFolder: options.outputFolder.appendingPathComponent("adapter"), steps: trainer.step,

@@ -1,4 +1,5 @@
 import DetoxDatasets
+import DetoxDistributed
 import DetoxFiles
 import DetoxModels
 import DetoxTensor
@@ -64,9 +65,13 @@ public enum GenerateStage {
     /// Continues each prompt with `model`, in batches, greedy or sampled as `settings.generation`
     /// says (one random stream from its seed across the batches). Calls `progress` with the rows
     /// done and the total.
+    ///
+    /// Under several ranks, each continues a contiguous share of whole batches, sampling from its
+    /// own stream (``DetoxDistributed/Communicator/samplingSeed(_:)``), and every rank receives all
+    /// rows in the prompts' order.
     public static func generate(
         _ prompts: [String], model: any LanguageModel, tokenizer: Tokenizer, settings: Settings,
-        progress: (Int, Int) -> Void = { _, _ in }
+        communicator: any Communicator = SingleProcessCommunicator(), progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> [Row] {
         guard settings.batchSize > 0 else {
             throw DetoxError.invalidSetting(name: "batch size", reason: "must be positive, got \(settings.batchSize)")
@@ -76,9 +81,15 @@ public enum GenerateStage {
                 name: "max prompt length", reason: "must be positive, got \(settings.maxPromptLength)")
         }
         var rows: [Row] = []
-        var generator = SeededGenerator(seed: settings.generation.seed)
-        for start in stride(from: 0, to: prompts.count, by: settings.batchSize) {
-            let chunk = prompts[start..<Swift.min(start + settings.batchSize, prompts.count)]
+        var generator = SeededGenerator(seed: communicator.samplingSeed(settings.generation.seed))
+        let batchSize = settings.batchSize
+        let batches = communicator.share(of: (prompts.count + batchSize - 1) / batchSize)
+        let mine =
+            Swift.min(
+                batches.lowerBound * batchSize, prompts.count)..<Swift.min(
+                batches.upperBound * batchSize, prompts.count)
+        for start in stride(from: mine.lowerBound, to: mine.upperBound, by: batchSize) {
+            let chunk = prompts[start..<Swift.min(start + batchSize, mine.upperBound)]
             let queries = chunk.map {
                 tokenizer.encode($0, pair: nil, truncation: Truncation(maxLength: settings.maxPromptLength)).ids
             }
@@ -91,14 +102,18 @@ public enum GenerateStage {
                         prompt: prompt, continuation: tokenizer.decode(generated, skipSpecialTokens: true),
                         promptTokens: query.count, continuationTokens: generated.count))
             }
-            progress(rows.count, prompts.count)
+            progress(rows.count, mine.count)
         }
-        return rows
+        return try communicator.allGatherConcatenated(rows)
     }
 
     /// Reads the prompts, loads the model, generates, and writes the rows (atomically) when
     /// `options.outputFile` is set.
-    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> [Row] {
+    /// Under `mpirun`, the ranks share the batches and rank 0 alone logs and writes.
+    public static func run(_ options: Options, log rootLog: (String) -> Void = { _ in }) throws -> [Row] {
+        let world = try Distributed.world()
+        let isRoot = world.isRoot
+        func log(_ line: String) { if isRoot { rootLog(line) } }
         try DetoxError.requireNonNegative(options.limit, "limit")
         let table = try TextTable.load(
             options.promptsFile, fields: [TextTable.Field(options.promptField)], malformedRows: options.malformedRows)
@@ -106,12 +121,14 @@ public enum GenerateStage {
         var prompts = table.rows.map { $0.values[0] ?? "" }
         if let limit = options.limit { prompts = Array(prompts.prefix(limit)) }
         let (model, tokenizer, _) = try PolicyLoading.load(folder: options.model, adapterFolder: options.adapter)
-        let clock = ProgressClock(total: prompts.count)
-        let rows = try generate(prompts, model: model, tokenizer: tokenizer, settings: options.settings) {
-            done, total in
-            log("generated \(done)/\(total) (\(clock.describe(done: done)))")
+        let share = world.share(of: (prompts.count + options.batchSize - 1) / Swift.max(1, options.batchSize))
+        let clock = ProgressClock(total: Swift.min(prompts.count, share.count * options.batchSize))
+        let rows = try generate(
+            prompts, model: model, tokenizer: tokenizer, settings: options.settings, communicator: world
+        ) { done, total in
+            log("generated \(done)/\(total)\(DistributedRun.ranks(world)) (\(clock.describe(done: done)))")
         }
-        if let file = options.outputFile { try AtomicFileWriter.write(try jsonLines(rows), to: file) }
+        if let file = options.outputFile, world.isRoot { try AtomicFileWriter.write(try jsonLines(rows), to: file) }
         return rows
     }
 

@@ -1,5 +1,6 @@
 import DetoxCheckpoints
 import DetoxDatasets
+import DetoxDistributed
 import DetoxEvaluation
 import DetoxFiles
 import DetoxModels
@@ -57,19 +58,38 @@ public enum SummarizeStage {
         return (scores.reduce(0, +) / Double(scores.count), scores.count)
     }
 
+    /// One summary as it travels between ranks.
+    struct Summary: Codable {
+        var prompt: String
+        var summary: String
+        var tokens: Int
+    }
+
     /// Summarizes `records` with `model`, in batches, greedy or sampled as `generation` says.
+    ///
+    /// Under several ranks, each summarizes a contiguous share of whole batches (so every batch is
+    /// the one a single process would generate, and greedy results equal its own) and every rank
+    /// receives all summaries in the records' order. Sampling draws from the rank's stream
+    /// (``DetoxDistributed/Communicator/samplingSeed(_:)``).
     public static func summarize(
         _ records: [DialogueRecord], model: any LanguageModel, tokenizer: Tokenizer, template: PromptTemplate,
-        batchSize: Int, maxSourceLength: Int, generation: GenerationConfig, progress: (Int, Int) -> Void = { _, _ in }
+        batchSize: Int, maxSourceLength: Int, generation: GenerationConfig,
+        communicator: any Communicator = SingleProcessCommunicator(), progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> [(prompt: String, summary: String, tokens: Int)] {
-        var result: [(String, String, Int)] = []
-        var generator = SeededGenerator(seed: generation.seed)
-        defer { progress(result.count, records.count) }
+        var result: [Summary] = []
+        var generator = SeededGenerator(seed: communicator.samplingSeed(generation.seed))
+        var mine = 0..<records.count
+        defer { progress(result.count, mine.count) }
         guard batchSize > 0 else {
             throw DetoxError.invalidSetting(name: "batch size", reason: "must be positive, got \(batchSize)")
         }
-        for start in stride(from: 0, to: records.count, by: batchSize) {
-            let chunk = Array(records[start..<Swift.min(start + batchSize, records.count)])
+        let batches = communicator.share(of: (records.count + batchSize - 1) / batchSize)
+        mine =
+            Swift.min(
+                batches.lowerBound * batchSize, records.count)..<Swift.min(
+                batches.upperBound * batchSize, records.count)
+        for start in stride(from: mine.lowerBound, to: mine.upperBound, by: batchSize) {
+            let chunk = Array(records[start..<Swift.min(start + batchSize, mine.upperBound)])
             let prompts = chunk.map { template.render($0) }
             let queries = prompts.map {
                 tokenizer.encode($0, pair: nil, truncation: Truncation(maxLength: maxSourceLength)).ids
@@ -77,11 +97,14 @@ public enum SummarizeStage {
             let responses = try model.generateResponses(
                 queries: queries, configuration: generation, generator: &generator)
             for (i, response) in responses.map(model.generatedTokens(of:)).enumerated() {
-                result.append((prompts[i], tokenizer.decode(response, skipSpecialTokens: true), response.count))
+                result.append(
+                    Summary(
+                        prompt: prompts[i], summary: tokenizer.decode(response, skipSpecialTokens: true),
+                        tokens: response.count))
             }
-            if result.count < records.count { progress(result.count, records.count) }
+            if result.count < mine.count { progress(result.count, mine.count) }
         }
-        return result
+        return try communicator.allGatherConcatenated(result).map { ($0.prompt, $0.summary, $0.tokens) }
     }
 
     /// Dialogues from standard input: JSON lines of DialogSum records, or else the whole input as one dialogue.
@@ -95,7 +118,12 @@ public enum SummarizeStage {
         return [DialogueRecord(id: "stdin", dialogue: text, summary: "")]
     }
 
-    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> [Row] {
+    /// Summarizes and scores the dialogues; under `mpirun` the ranks share the batches and rank 0
+    /// alone logs and writes `outputFile`.
+    public static func run(_ options: Options, log rootLog: (String) -> Void = { _ in }) throws -> [Row] {
+        let world = try Distributed.world()
+        let isRoot = world.isRoot
+        func log(_ line: String) { if isRoot { rootLog(line) } }
         try DetoxError.requireNonNegative(options.limit, "limit")
         let records =
             options.dataFile.path == "/dev/stdin" || options.dataFile.lastPathComponent == "-"
@@ -105,7 +133,8 @@ public enum SummarizeStage {
         let scorer = try RougeScorer(types: [.rouge1, .rouge2, .rougeL, .rougeLsum], useStemmer: true)
         let summaries = try summarize(
             records, model: model, tokenizer: tokenizer, template: options.template,
-            batchSize: options.batchSize, maxSourceLength: options.maxSourceLength, generation: options.generation)
+            batchSize: options.batchSize, maxSourceLength: options.maxSourceLength, generation: options.generation,
+            communicator: world)
         var rows: [Row] = []
         for (record, output) in zip(records, summaries) {
             let rouge = record.summary.isEmpty ? nil : scorer.score(target: record.summary, prediction: output.summary)
@@ -115,7 +144,7 @@ public enum SummarizeStage {
                     rouge: rouge.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key.name, $0.value.fmeasure) }) }))
             log("\(record.id): \(output.summary)")
         }
-        if let file = options.outputFile {
+        if let file = options.outputFile, world.isRoot {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             var data = Data()
