@@ -5,7 +5,7 @@ CONFIG ?= release
 # Tests import some modules with @testable, which a release build allows only with -enable-testing.
 TEST_FLAGS ?= -Xswiftc -enable-testing
 
-.PHONY: demo test bench deps build fixtures clean
+.PHONY: demo test test-asan fuzz bench deps build fixtures clean
 
 deps:
 	@bash Scripts/install-deps.sh
@@ -21,6 +21,18 @@ demo: build
 test: deps
 	$(SWIFT) build -c $(CONFIG) --build-tests $(TEST_FLAGS)
 	$(SWIFT) test -c $(CONFIG) --skip-build $(TEST_FLAGS)
+
+## The suite under AddressSanitizer, built in its own folder (.build-asan) so the normal build is
+## left alone. It looks for memory errors; leak checking is off.
+test-asan: deps
+	$(SWIFT) build -c $(CONFIG) --build-tests $(TEST_FLAGS) --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test -c $(CONFIG) --skip-build $(TEST_FLAGS) --sanitize=address \
+		--scratch-path .build-asan
+
+## Every libFuzzer harness for FUZZ_SECONDS each (see docs/FUZZING.md); builds in DetoxFuzz/.build.
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	bash Scripts/fuzz.sh all $(FUZZ_SECONDS)
 
 ## Benchmarks: Swift figures, each beside PyTorch's from the same run when .venv exists
 ## (make it with Scripts/fixtures/setup.sh). Last, Scripts/bench/mpi_bench.sh pairs a LoRA step with 2 MPI

@@ -164,7 +164,7 @@ extension HubClient {
         return components.url
     }
 
-    private func readMetadata(
+    func readMetadata(
         _ response: HTTPResponse, repo: RepoID, path: RepoPath, url: URL,
         location: URL
     ) throws -> FileMetadata {
