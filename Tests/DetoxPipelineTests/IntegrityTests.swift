@@ -174,4 +174,50 @@ import Testing
         #expect(clock.describe(done: 3) == "timing the next step")
         #expect(clock.describe(done: 4).contains("ETA"))
     }
+
+    @Test("PPO refuses zero steps, zero source tokens and a negative checkpoint interval")
+    func ppoSettingsAtTheEdge() throws {
+        let root = try TemporaryFolder().url
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try MiniWorld.build(at: root.appendingPathComponent("world"))
+        let base = try PPOStageTests.options(world: world, output: root.appendingPathComponent("ppo"), steps: 1)
+        var zeroSteps = base
+        zeroSteps.steps = 0
+        var noSource = base
+        noSource.maxSourceLength = 0
+        var negativeInterval = base
+        negativeInterval.checkpointEvery = -1
+        let cases: [(PPOStage.Options, String)] = [
+            (zeroSteps, "steps"), (noSource, "max source length"), (negativeInterval, "checkpoint every"),
+        ]
+        for (options, name) in cases {
+            do {
+                _ = try PPOStage.run(options)
+                Issue.record("\(name): accepted")
+            } catch DetoxError.invalidSetting(let setting, _) {
+                #expect(setting == name)
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: base.outputFolder.appendingPathComponent("adapter").path))
+    }
+
+    @Test("training settings: non-finite learning rates, a negative KL coefficient, empty lengths are refused")
+    func trainingSettingsAtTheEdge() throws {
+        for rate in [Double.nan, .infinity, -1] {
+            var ppo = PPOConfiguration(batchSize: 4, miniBatchSize: 2)
+            ppo.learningRate = rate
+            #expect(throws: TrainingError.self) { try ppo.validate() }
+        }
+        for coefficient in [Double.nan, .infinity, -0.5] {
+            var ppo = PPOConfiguration(batchSize: 4, miniBatchSize: 2)
+            ppo.initKLCoef = coefficient
+            #expect(
+                throws: TrainingError.invalidSetting(
+                    name: "init_kl_coef", reason: "must be a non-negative number, got \(coefficient)")
+            ) { try ppo.validate() }
+        }
+        var ppo = PPOConfiguration(batchSize: 4, miniBatchSize: 2)
+        ppo.initKLCoef = 0
+        try ppo.validate()
+    }
 }

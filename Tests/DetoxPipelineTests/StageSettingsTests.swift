@@ -95,7 +95,18 @@ import Testing
             ("ppo: {reward_model: r, lengths: [0, 5]}", "stages.ppo.lengths", "expected a positive min"),
             ("ppo: {reward_model: r, dialogue_length: [5]}", "stages.ppo.dialogue_length", "expected [min, max]"),
             ("ppo: {steps: 3}", "stages.ppo.reward_model", "missing"),
-            ("finetune: {learning_rate: fast}", "stages.finetune.learning_rate", "expected a number, found \"fast\""),
+            (
+                "finetune: {learning_rate: fast}", "stages.finetune.learning_rate",
+                "expected a finite number, found \"fast\""
+            ),
+            (
+                "ppo: {reward_model: r, learning_rate: nan}", "stages.ppo.learning_rate",
+                "expected a finite number, found \"nan\""
+            ),
+            (
+                "ppo: {reward_model: r, init_kl_coef: -inf}", "stages.ppo.init_kl_coef",
+                "expected a finite number, found \"-inf\""
+            ),
             ("finetune: {lora: {rank: 4, alpah: 8}}", "stages.finetune.lora.alpah", "unknown key"),
             (
                 "evaluate: {toxicity_model: t, sample: maybe}", "stages.evaluate.sample",

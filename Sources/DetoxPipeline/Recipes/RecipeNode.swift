@@ -64,8 +64,9 @@ struct RecipeNode {
     mutating func double(_ key: String) throws -> Double? {
         used.insert(key)
         guard let v = value(key) else { return nil }
-        guard case .scalar(let s) = v, let n = Double(s.string) else {
-            throw error(key, "expected a number, found \(describe(v))")
+        // `Double("nan")` and `Double("inf")` parse; no setting means either.
+        guard case .scalar(let s) = v, let n = Double(s.string), n.isFinite else {
+            throw error(key, "expected a finite number, found \(describe(v))")
         }
         return n
     }

@@ -162,6 +162,11 @@ public enum PPOStage {
         {
             throw DetoxError.invalidSetting(name: name, reason: "must be at least 1, got \(value)")
         }
+        guard options.checkpointEvery >= 0 else {
+            throw DetoxError.invalidSetting(
+                name: "checkpoint every",
+                reason: "must not be negative (0: only at the end), got \(options.checkpointEvery)")
+        }
         let fm = FileManager.default
         guard options.policy == .lora || options.quantization == .none else {
             throw DetoxError.invalidSetting(
