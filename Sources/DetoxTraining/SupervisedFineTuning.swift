@@ -225,7 +225,14 @@ public final class SupervisedTrainer {
     public func run(resume: Bool = true, progress: (Record) throws -> Void = { _ in }) throws {
         let writes = communicator.isRoot
         if writes { try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true) }
-        if resume, TrainingCheckpoint.exists(at: checkpointFolder) { try restore() }
+        // Rank 0 decides whether to resume and sends its checkpoint to the other ranks, which may
+        // not share its disk (they unpack it into a temporary folder).
+        let found = communicator.isRoot && resume && TrainingCheckpoint.exists(at: checkpointFolder)
+        let shared = communicator.size > 1 && found ? try TrainingCheckpoint.load(from: checkpointFolder).folder : nil
+        if let source = try communicator.broadcastFolder(shared ?? (found ? checkpointFolder : nil)) {
+            defer { if !communicator.isRoot { try? FileManager.default.removeItem(at: source) } }
+            try restore(from: source)
+        }
         try communicator.requireSameSettings("step \(step)", what: "a checkpoint")
         let schedule = try self.schedule
         let log = writes ? try MetricsLog(url: metricsFile, truncateAfterStep: step) : nil
@@ -303,8 +310,8 @@ public final class SupervisedTrainer {
         try checkpoint.write(model: model, adapterConfiguration: adapterConfiguration, to: checkpointFolder)
     }
 
-    func restore() throws {
-        let (checkpoint, folder) = try TrainingCheckpoint.load(from: checkpointFolder)
+    func restore(from source: URL) throws {
+        let (checkpoint, folder) = try TrainingCheckpoint.load(from: source)
         let adapter = TrainingCheckpoint.adapterFolder(of: folder).appendingPathComponent(LoRA.weightsFileName)
         try LoRA.loadWeights(try SafeTensorsFile(url: adapter).tensors(), file: adapter.path, into: model)
         try optimizer.restore(checkpoint.optimizer)

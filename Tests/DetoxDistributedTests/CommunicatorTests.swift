@@ -1,5 +1,7 @@
-import DetoxDistributed
+import Foundation
 import Testing
+
+@testable import DetoxDistributed
 
 struct CommunicatorTests {
     /// Shares are contiguous, cover every item once in rank order and differ in size by at most one.
@@ -54,5 +56,51 @@ struct CommunicatorTests {
                 environment: two.merging(["OMP_NUM_THREADS": "2"]) { a, _ in a }, onlineCores: 2, usableCores: 2)
                 == nil)
         #expect(Distributed.threadsPerRank(environment: [:], onlineCores: 2, usableCores: 2) == nil)
+    }
+}
+
+/// The folder payload that carries a checkpoint to ranks on other machines.
+struct FolderBroadcastTests {
+    @Test func aFolderPacksAndUnpacksToTheSameFiles() throws {
+        let fm = FileManager.default
+        let source = fm.temporaryDirectory.appendingPathComponent("detox-pack-\(UUID().uuidString)")
+        let target = fm.temporaryDirectory.appendingPathComponent("detox-unpack-\(UUID().uuidString)")
+        defer {
+            try? fm.removeItem(at: source)
+            try? fm.removeItem(at: target)
+        }
+        let files = [
+            "state.json": Data("{\"step\": 3}".utf8), "adapter/weights.bin": Data([0, 1, 2, 255]), "empty": Data(),
+        ]
+        for (path, data) in files {
+            let file = source.appendingPathComponent(path)
+            try fm.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: file)
+        }
+        let bytes = try SingleProcessCommunicator.pack(source)
+        try SingleProcessCommunicator.unpack(bytes, into: target)
+        let unpacked = try #require(fm.subpaths(atPath: target.path)).filter {
+            var isFolder: ObjCBool = false
+            return fm.fileExists(atPath: target.appendingPathComponent($0).path, isDirectory: &isFolder)
+                && !isFolder.boolValue
+        }
+        #expect(unpacked.sorted() == files.keys.sorted())
+        for (path, data) in files {
+            #expect(try Data(contentsOf: target.appendingPathComponent(path)) == data, "\(path)")
+        }
+        #expect(try SingleProcessCommunicator.pack(nil) == [0])
+        // Alone, the folder comes back as it is.
+        #expect(try SingleProcessCommunicator().broadcastFolder(source) == source)
+    }
+
+    @Test func aMalformedPayloadIsRefused() throws {
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("detox-bad-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: target) }
+        let escape: [UInt8] = [1, 4, 0, 0, 0] + Array("../x".utf8) + [0, 0, 0, 0, 0, 0, 0, 0]
+        #expect(throws: DistributedError.self) { try SingleProcessCommunicator.unpack(escape, into: target) }
+        let short: [UInt8] = [1, 9, 0, 0, 0] + Array("a".utf8)
+        #expect(throws: DistributedError.self) { try SingleProcessCommunicator.unpack(short, into: target) }
+        let huge: [UInt8] = [1, 1, 0, 0, 0] + Array("a".utf8) + [255, 255, 255, 255, 255, 255, 255, 127]
+        #expect(throws: DistributedError.self) { try SingleProcessCommunicator.unpack(huge, into: target) }
     }
 }
