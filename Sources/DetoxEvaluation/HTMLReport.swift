@@ -68,7 +68,7 @@ public enum HTMLReport {
         if let cost = summary.cost {
             rows.append(
                 (
-                    "Perplexity under the original model", format(cost.perplexityBefore, digits: 2),
+                    "Perplexity, original model", format(cost.perplexityBefore, digits: 2),
                     format(cost.perplexityAfter, digits: 2),
                     formatPercent(Statistics.percentChange(before: cost.perplexityBefore, after: cost.perplexityAfter))
                 ))

@@ -277,7 +277,7 @@ enum CausalWorld {
         let cost = try #require(result.report.summary.cost)
         #expect(cost.perplexityBefore > 1 && cost.perplexityAfter > 1)
         let html = try String(contentsOf: root.file("report/report.html"), encoding: .utf8)
-        #expect(html.contains("Perplexity under the original model") && html.contains("Mean reward"))
+        #expect(html.contains("Perplexity, original model") && html.contains("Mean reward"))
 
         // The same perplexity from the per-token log-probabilities of the model itself.
         let model = try LanguageModelLoader.load(folder: world.gpt2)
