@@ -85,7 +85,7 @@ let package = Package(
             name: "detox",
             dependencies: [
                 "DetoxPipeline", "DetoxDemo", "DetoxTensor", "DetoxLoRA", "DetoxModels", "DetoxTokenizers",
-                "DetoxDatasets", "DetoxTraining", "DetoxEvaluation",
+                "DetoxDatasets", "DetoxTraining", "DetoxEvaluation", "DetoxHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -21,10 +21,11 @@ struct OutputArguments: ParsableArguments {
     @Flag(help: "Print only the result.") var quiet = false
     @Flag(help: "Print the result as JSON (implies --quiet).") var json = false
 
-    /// Where progress lines go: standard output, or nowhere with --quiet or --json.
+    /// Where progress lines go: standard output (step lines throttled), or nowhere with --quiet
+    /// or --json.
     var log: (String) -> Void {
         let silent = quiet || json
-        return { line in if !silent { print(line) } }
+        return { line in if !silent { ToolProgress.output.log(line) } }
     }
 
     func emit<T: Encodable>(_ value: T) throws {
@@ -277,6 +278,9 @@ struct PPOCommand: ParsableCommand {
     @Flag(help: "Normalize scores with running statistics (use_score_scaling + use_score_norm).") var normalizeScores =
         false
     @Option(help: help("Seed.", default: defaults.ppo.seed)) var seed: UInt64?
+    @Option(
+        help: help("Checkpoint interval in steps (the last step is always saved).", default: defaults.checkpointEvery))
+    var checkpointEvery: Int?
     @Flag(help: "Start over instead of resuming.") var restart = false
     @Flag(help: "Leave out malformed data rows (counted in the log) instead of stopping at the first.")
     var skipBadRows = false
@@ -285,6 +289,10 @@ struct PPOCommand: ParsableCommand {
     /// The stage's defaults with the flags that were given.
     func settings() throws -> PPOStage.Settings {
         var s = PPOStage.Settings()
+        if let checkpointEvery {
+            guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
+            s.checkpointEvery = checkpointEvery
+        }
         if let klPenalty {
             guard let penalty = KLPenalty(rawValue: klPenalty) else {
                 throw ValidationError("--kl-penalty must be kl, abs, mse or full")
@@ -430,13 +438,7 @@ struct DownloadCommand: ParsableCommand {
     func run() throws {
         try runStage {
             let quiet = self.quiet
-            let folder = try HubAccess.download(repo, revision: revision) { file, done, total in
-                guard !quiet, total > 0 else { return }
-                let line = String(
-                    format: "\r%@ %5.1f%% of %.1f MB", file, 100 * Double(done) / Double(total), Double(total) / 1e6)
-                FileHandle.standardError.write(Data(line.utf8))
-                if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
-            }
+            let folder = try HubAccess.download(repo, revision: revision, progress: quiet ? nil : ToolProgress.hub)
             print(folder.path)
         }
     }
@@ -477,8 +479,9 @@ struct TrainClassifierCommand: ParsableCommand {
             let trainer = try ClassifierTrainer(classifier: classifier, tokenizer: tokenizer, parameters: parameters)
             let examples = try LabeledText.load(try existingFile(data, "--data"))
             let losses = try trainer.train(examples) { step, loss in
-                if step % 10 == 0 { print(String(format: "step %5d  loss %.4f", step, loss)) }
+                ToolProgress.output.log(String(format: "step %5d  loss %.4f", step, loss))
             }
+            ToolProgress.output.flush()
             print("epoch losses: " + losses.map { String(format: "%.4f", $0) }.joined(separator: " "))
             if let validation {
                 print(
@@ -519,7 +522,9 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         try runStage {
             let parsed = try Recipe(contentsOf: try existingFile(recipe, "recipe"))
-            let reports = try RecipeRunner.run(parsed, log: { print($0) })
+            let reports = try RecipeRunner.run(
+                parsed, locator: HubAccess.locator(progress: ToolProgress.hub), log: { ToolProgress.output.log($0) })
+            ToolProgress.output.flush()
             for report in reports {
                 print(
                     "\(report.name): \(report.skipped ? "skipped (already finished)" : "done") → \(report.folder.path)")
