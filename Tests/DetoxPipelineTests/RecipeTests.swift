@@ -223,3 +223,33 @@ extension RecipeTests {
         #expect(why.contains("data \(test.path) changed since stage zero_shot ran; rerunning zero_shot"))
     }
 }
+
+extension RecipeTests {
+    /// A model folder is known by each file in it (weights replaced in place are a change), a Hub
+    /// snapshot folder by its commit alone, and a record that cannot be read counts as a change.
+    @Test func stageInputsOfFoldersAndSnapshots() throws {
+        let folder = try TemporaryFolder().url
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: model.appendingPathComponent("config.json"))
+        try Data([1, 2, 3, 4]).write(to: model.appendingPathComponent("model.safetensors"))
+        let before = try StageInputs(reading: [("model", model)])
+        #expect(before.inputs.first?.files?.map(\.path) == ["config.json", "model.safetensors"])
+        #expect(try StageInputs(reading: [("model", model)]).firstChange(since: before) == nil)
+        try Data([1, 2, 3, 5]).write(to: model.appendingPathComponent("model.safetensors"))
+        #expect(try StageInputs(reading: [("model", model)]).firstChange(since: before)?.role == "model")
+
+        let snapshot = folder.appendingPathComponent(
+            "hub/models--org--tiny/snapshots/0123456789abcdef0123456789abcdef01234567")
+        #expect(StageInputs.hubCommit(of: snapshot) == "0123456789abcdef0123456789abcdef01234567")
+        #expect(StageInputs.hubCommit(of: model) == nil)
+        let hub = try StageInputs(reading: [("model", snapshot)])
+        #expect(hub.inputs.first?.files == nil)
+
+        try Data("not json".utf8).write(to: folder.appendingPathComponent(StageInputs.fileName))
+        let unreadable = try #require(StageInputs.recorded(in: folder))
+        #expect(before.firstChange(since: unreadable)?.role == "model")
+        #expect(StageInputs.recorded(in: model) == nil)
+    }
+}
