@@ -90,7 +90,7 @@ let package = Package(
             name: "detox",
             dependencies: [
                 "DetoxPipeline", "DetoxDemo", "DetoxTensor", "DetoxLoRA", "DetoxModels", "DetoxTokenizers",
-                "DetoxDatasets", "DetoxTraining", "DetoxEvaluation", "DetoxDistributed",
+                "DetoxDatasets", "DetoxTraining", "DetoxEvaluation", "DetoxDistributed", "DetoxHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -87,6 +87,14 @@ public struct DemoWorld: Sendable {
         log("training the base T5 (\(model.parameterCount) parameters) from scratch for \(steps) steps")
         var recent: [Float] = []
         for step in 0..<steps {
+            // Ctrl-C: stop at a step boundary like the stages do (this model keeps no checkpoint).
+            if Interruption.isRequested {
+                throw TrainingError.stopped(
+                    what: "the demo's base-model training", step: step,
+                    saved:
+                        "the dataset is saved in \(datasetFolder.path), the base model is not; run the same command to build it again"
+                )
+            }
             let records = (0..<batchSize).map { _ in data.train[generator.nextInt(below: data.train.count)] }
             let tokens = records.map {
                 PromptCompletion(prompt: PromptTemplate.summarize.render($0), completion: $0.summary).tokens(
@@ -101,6 +109,7 @@ public struct DemoWorld: Sendable {
             optimizer.applySchedule(schedule)
             try optimizer.step(grads: grads)
             recent.append(loss.item)
+            FaultPoint.reach("demo.base.step")
             if (step + 1) % Swift.max(1, steps / 5) == 0 {
                 log(String(format: "  step %4d  loss %.3f", step + 1, recent.reduce(0, +) / Float(recent.count)))
                 recent.removeAll()

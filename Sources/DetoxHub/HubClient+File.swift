@@ -64,6 +64,7 @@ extension HubClient {
             default:
                 // Server unreachable or refusing: fall back on the cache as huggingface_hub does.
                 if case .file(let cached) = try cache.cachedFile(repo: repo, path: path, revision: revision) {
+                    warn?("\(error.fallbackReason); using the cached \(path) of \(repo) (\(revision))")
                     return cached
                 }
                 if case .network(_, _, let failedURL, let reason) = error {
@@ -117,7 +118,7 @@ extension HubClient {
             do {
                 let target = current
                 response = try await retrying(
-                    { try await transport.head(target, headers: headers(withToken: true)) },
+                    { try await metadataTransport.head(target, headers: headers(withToken: true)) },
                     status: \.status)
             } catch let failure as TransportFailure {
                 throw HubError.network(

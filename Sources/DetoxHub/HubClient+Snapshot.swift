@@ -29,7 +29,7 @@ extension HubClient {
         let body: Data
         do {
             (response, body) = try await retrying(
-                { try await transport.get(url, headers: requestHeaders) },
+                { try await metadataTransport.get(url, headers: requestHeaders) },
                 status: { $0.0.status })
         } catch let failure as TransportFailure {
             throw HubError.network(repo: repo.description, file: nil, url: url.absoluteString, reason: failure.reason)
@@ -80,6 +80,10 @@ extension HubClient {
                     if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder),
                         isFolder.boolValue
                     {
+                        if !offline {
+                            warn?(
+                                "\(error.fallbackReason); using the cached snapshot \(commit) of \(repo) (\(revision))")
+                        }
                         return folder
                     }
                 }

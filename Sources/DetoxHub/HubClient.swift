@@ -46,9 +46,16 @@ public final class HubClient: Sendable {
     public let retries: Int
     /// First wait between retries, in seconds.
     public let retryDelay: Double
+    /// Seconds a metadata request (`HEAD` of a file, a repository listing) may wait for the
+    /// server before the cache answers instead (huggingface_hub's `HF_HUB_ETAG_TIMEOUT`, 10 s).
+    public let metadataTimeout: Double
+    /// Told once per fallback when the server did not answer and the cache answered instead.
+    public let warn: (@Sendable (String) -> Void)?
     /// The access token; private so that it cannot be printed by accident.
     let token: String?
     let transport: HTTPTransport
+    /// The session of metadata requests, with ``metadataTimeout``.
+    let metadataTransport: HTTPTransport
 
     /// Whether requests carry an `authorization: Bearer` header.
     public var hasToken: Bool { token != nil }
@@ -60,17 +67,21 @@ public final class HubClient: Sendable {
     ///   - cache: the cache folder.
     ///   - token: sent as `authorization: Bearer <token>`; never logged, never in an error.
     ///   - offline: make no request; answer from the cache or fail naming the missing file.
-    ///   - timeout: seconds without progress before a request fails.
+    ///   - timeout: seconds without progress before a download fails.
+    ///   - metadataTimeout: seconds without an answer before a metadata request fails (and the
+    ///     cache answers, if it can).
     ///   - downloadAttempts: attempts per file when a transfer breaks off (each resumes).
     ///   - lockTimeout: seconds to wait for a lock held by another process.
     ///   - retries: extra tries of a `HEAD` or listing after a server error or a timeout.
     ///   - retryDelay: first wait between those tries, doubled each time.
     ///   - configuration: URLSession settings (proxies, extra headers); caching is turned off.
+    ///   - warn: told when the server did not answer and the cache answered instead.
     public init(
         endpoint: URL = URL(string: HubEnvironment.defaultEndpoint) ?? URL(fileURLWithPath: "/"),
         cache: HubCache, token: String? = nil, offline: Bool = false, timeout: Double = 30,
+        metadataTimeout: Double = HubEnvironment.defaultMetadataTimeout,
         downloadAttempts: Int = 3, lockTimeout: Double = 600, retries: Int = 2, retryDelay: Double = 1,
-        configuration: URLSessionConfiguration? = nil
+        configuration: URLSessionConfiguration? = nil, warn: (@Sendable (String) -> Void)? = nil
     ) {
         var base = endpoint.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
@@ -90,9 +101,15 @@ public final class HubClient: Sendable {
         settings.requestCachePolicy = .reloadIgnoringLocalCacheData
         settings.timeoutIntervalForRequest = timeout
         self.transport = HTTPTransport(configuration: settings)
+        let metadataSettings = (settings.copy() as? URLSessionConfiguration) ?? settings
+        self.metadataTimeout = metadataTimeout > 0 ? metadataTimeout : HubEnvironment.defaultMetadataTimeout
+        metadataSettings.timeoutIntervalForRequest = self.metadataTimeout
+        self.metadataTransport = HTTPTransport(configuration: metadataSettings)
+        self.warn = warn
     }
 
-    /// A client configured from the process environment (see `HubEnvironment`).
+    /// A client configured from the process environment (see `HubEnvironment`); its warnings go
+    /// to standard error.
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> HubClient {
@@ -100,7 +117,8 @@ public final class HubClient: Sendable {
         return HubClient(
             endpoint: settings.endpoint,
             cache: HubCache(root: settings.cacheRoot, disableSymlinks: settings.disableSymlinks),
-            token: settings.token, offline: settings.offline)
+            token: settings.token, offline: settings.offline, metadataTimeout: settings.metadataTimeout,
+            warn: { message in FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8)) })
     }
 
     // MARK: - URLs

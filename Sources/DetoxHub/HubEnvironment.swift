@@ -14,7 +14,8 @@ import Foundation
 /// - offline: `HF_HUB_OFFLINE` or `TRANSFORMERS_OFFLINE` set to `1`, `ON`, `YES` or `TRUE`;
 /// - token: `HF_TOKEN`, else `HUGGING_FACE_HUB_TOKEN`, else the file at `HF_TOKEN_PATH`
 ///   (default `$HF_HOME/token`), with line breaks and surrounding spaces removed;
-/// - symlinks off: `HF_HUB_DISABLE_SYMLINKS` true.
+/// - symlinks off: `HF_HUB_DISABLE_SYMLINKS` true;
+/// - metadata timeout: `HF_HUB_ETAG_TIMEOUT` seconds when it is a positive integer, else 10.
 public struct HubEnvironment: Sendable, CustomStringConvertible {
     /// The Hub's base URL.
     public let endpoint: URL
@@ -28,6 +29,11 @@ public struct HubEnvironment: Sendable, CustomStringConvertible {
     public let disableSymlinks: Bool
     /// The access token, if any. Never printed: `description` says only whether there is one.
     public let token: String?
+    /// Seconds a metadata request waits for an answer (`HF_HUB_ETAG_TIMEOUT`).
+    public let metadataTimeout: Double
+
+    /// huggingface_hub's `DEFAULT_ETAG_TIMEOUT`.
+    public static let defaultMetadataTimeout: Double = 10
 
     /// The Hub's public endpoint.
     public static let defaultEndpoint = "https://huggingface.co"
@@ -58,6 +64,9 @@ public struct HubEnvironment: Sendable, CustomStringConvertible {
 
         offline = HubEnvironment.isTrue(value("HF_HUB_OFFLINE") ?? value("TRANSFORMERS_OFFLINE"))
         disableSymlinks = HubEnvironment.isTrue(value("HF_HUB_DISABLE_SYMLINKS"))
+        // Python's `_as_int(...) or DEFAULT_ETAG_TIMEOUT`: an integer other than 0, else the default.
+        let etagTimeout = value("HF_HUB_ETAG_TIMEOUT").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+        metadataTimeout = etagTimeout > 0 ? Double(etagTimeout) : HubEnvironment.defaultMetadataTimeout
 
         if let fromVariable = HubEnvironment.clean(value("HF_TOKEN") ?? value("HUGGING_FACE_HUB_TOKEN")) {
             token = fromVariable

@@ -145,3 +145,15 @@ public enum HubError: Error, Equatable, Sendable, CustomStringConvertible {
         return String(url[..<end])
     }
 }
+
+extension HubError {
+    /// Why the cache answered instead of the server, for the fallback warning.
+    var fallbackReason: String {
+        switch self {
+        case .network(_, _, let url, let reason): return "no answer from \(url) (\(reason))"
+        case .httpStatus(_, _, let url, let status, _), .unauthorized(_, _, let url, let status, _):
+            return "\(url) answered HTTP \(status)"
+        default: return description
+        }
+    }
+}

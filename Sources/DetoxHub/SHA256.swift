@@ -4,7 +4,7 @@ import Foundation
 
 /// Streaming SHA-256 (FIPS 180-4), used to check LFS files against their etag, which the Hub
 /// sets to the file's SHA-256. Small and dependency-free; checked against the NIST vectors.
-struct SHA256 {
+public struct SHA256 {
     private var state: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a,
         0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
@@ -90,7 +90,7 @@ struct SHA256 {
     }
 
     /// Lower-case hex digest of a file, read in 1 MiB chunks.
-    static func hex(ofFileAt url: URL) throws -> String {
+    public static func hex(ofFileAt url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         var hasher = SHA256()

@@ -16,13 +16,14 @@ struct TransportFailure: Error {
     /// The URLSession error code of a `.network` failure.
     var code: URLError.Code?
 
-    /// Worth another try: a timeout or a dropped connection, not a host that is unreachable
-    /// (no network at all answers at once from the cache instead of after retries).
+    /// Worth another try: a dropped connection, not a host that is unreachable nor one that
+    /// accepted and then did not answer within the timeout (either way the cache answers at once
+    /// instead of after retries).
     var isTransient: Bool {
         guard kind == .network else { return false }
         switch code {
         case .some(.cannotConnectToHost), .some(.cannotFindHost), .some(.dnsLookupFailed),
-            .some(.notConnectedToInternet), .some(.cancelled):
+            .some(.notConnectedToInternet), .some(.cancelled), .some(.timedOut):
             return false
         default:
             return true

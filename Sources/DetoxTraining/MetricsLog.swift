@@ -46,6 +46,7 @@ public final class MetricsLog {
         } catch {
             throw TrainingError.checkpoint(path: url.path, reason: "cannot append to the metrics log: \(error)")
         }
+        FaultPoint.reach("metrics.appended")
     }
 
     static func lines(_ url: URL) throws -> [(raw: Data, object: [String: Any])] {

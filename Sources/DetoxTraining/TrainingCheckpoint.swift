@@ -71,6 +71,7 @@ public struct TrainingCheckpoint: Sendable {
         }
         let staging = parent.appendingPathComponent(stagingPrefix + UUID().uuidString)
         let previous = parent.appendingPathComponent(".\(folder.lastPathComponent).previous")
+        FaultPoint.reach("checkpoint.begin")
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)
             switch weights {
@@ -81,6 +82,7 @@ public struct TrainingCheckpoint: Sendable {
                 try Self.saveModel(
                     model, copyingFilesFrom: source, to: staging.appendingPathComponent(Self.modelFolder))
             }
+            FaultPoint.reach("checkpoint.adapter")
             try SafeTensors.write(optimizer.tensors, to: staging.appendingPathComponent(Self.optimizerTensors))
             try AtomicFileWriter.write(
                 [UInt8](try optimizer.metadataJSON()), to: staging.appendingPathComponent(Self.optimizerMetadata))
@@ -89,8 +91,14 @@ public struct TrainingCheckpoint: Sendable {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let stateData = try encoder.encode(StateFile(state: state, notes: notes, generators: generators))
             try AtomicFileWriter.write([UInt8](stateData), to: staging.appendingPathComponent(Self.stateFile))
-            try? fm.removeItem(at: previous)
-            if fm.fileExists(atPath: folder.path) { try fm.moveItem(at: folder, to: previous) }
+            FaultPoint.reach("checkpoint.staged")
+            // Without a current folder the previous one is the only checkpoint: keep it until the
+            // new one is in place.
+            if fm.fileExists(atPath: folder.path) {
+                try? fm.removeItem(at: previous)
+                try fm.moveItem(at: folder, to: previous)
+            }
+            FaultPoint.reach("checkpoint.swapped")
             try fm.moveItem(at: staging, to: folder)
             try? fm.removeItem(at: previous)
         } catch {

@@ -13,6 +13,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case checkpoint(path: String, reason: String)
     /// Ctrl-C stopped the run after this step's checkpoint was written.
     case interrupted(step: Int)
+    /// Ctrl-C stopped a loop that keeps no checkpoint (`what`) after `step`; `saved` says what is
+    /// on disk and how to go on.
+    case stopped(what: String, step: Int, saved: String)
 
     public var description: String {
         switch self {
@@ -27,6 +30,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case .checkpoint(let path, let reason): return "\(path): \(reason)"
         case .interrupted(let step):
             return "interrupted after step \(step); the checkpoint is saved, run the same command to resume"
+        case .stopped(let what, let step, let saved):
+            return "interrupted \(what) after step \(step); \(saved)"
         }
     }
 }

@@ -70,7 +70,8 @@ struct DemoCommand: ParsableCommand {
         options.klCoefficient = klCoefficient
         let silent = quiet || json
         if !silent { print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores") }
-        let summary = try DemoPipeline.run(options) { line in if !silent { print(line) } }
+        let summary = try DemoPipeline.run(options) { line in if !silent { ToolProgress.output.log(line) } }
+        ToolProgress.output.flush()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -22,10 +22,11 @@ struct OutputArguments: ParsableArguments {
     @Flag(help: "Print only the result.") var quiet = false
     @Flag(help: "Print the result as JSON (implies --quiet).") var json = false
 
-    /// Where progress lines go: standard output, or nowhere with --quiet or --json.
+    /// Where progress lines go: standard output (step lines throttled), or nowhere with --quiet
+    /// or --json.
     var log: (String) -> Void {
         let silent = quiet || json
-        return { line in if !silent { print(line) } }
+        return { line in if !silent { ToolProgress.output.log(line) } }
     }
 
     func emit<T: Encodable>(_ value: T) throws {
@@ -317,6 +318,9 @@ struct PPOCommand: ParsableCommand {
     @Flag(help: "Normalize scores with running statistics (use_score_scaling + use_score_norm).") var normalizeScores =
         false
     @Option(help: help("Seed.", default: defaults.ppo.seed)) var seed: UInt64?
+    @Option(
+        help: help("Checkpoint interval in steps (the last step is always saved).", default: defaults.checkpointEvery))
+    var checkpointEvery: Int?
     @Flag(help: "Start over instead of resuming.") var restart = false
     @Flag(help: "Leave out malformed data rows (counted in the log) instead of stopping at the first.")
     var skipBadRows = false
@@ -338,6 +342,10 @@ struct PPOCommand: ParsableCommand {
             s.policy = kind
         }
         s.adapter.targets = loraTargets.map { .names($0.split(separator: ",").map(String.init)) } ?? s.adapter.targets
+        if let checkpointEvery {
+            guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
+            s.checkpointEvery = checkpointEvery
+        }
         if let klPenalty {
             guard let penalty = KLPenalty(rawValue: klPenalty) else {
                 throw ValidationError("--kl-penalty must be kl, abs, mse or full")
@@ -493,13 +501,7 @@ struct DownloadCommand: ParsableCommand {
     func run() throws {
         try runStage {
             let quiet = self.quiet
-            let folder = try HubAccess.download(repo, revision: revision) { file, done, total in
-                guard !quiet, total > 0 else { return }
-                let line = String(
-                    format: "\r%@ %5.1f%% of %.1f MB", file, 100 * Double(done) / Double(total), Double(total) / 1e6)
-                FileHandle.standardError.write(Data(line.utf8))
-                if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
-            }
+            let folder = try HubAccess.download(repo, revision: revision, progress: quiet ? nil : ToolProgress.hub)
             print(folder.path)
         }
     }
@@ -544,10 +546,11 @@ struct TrainClassifierCommand: ParsableCommand {
                 classifier: classifier, tokenizer: tokenizer, parameters: parameters, communicator: world)
             let examples = try LabeledText.load(try existingFile(data, "--data"))
             let losses = try trainer.train(examples) { step, loss in
-                if step % 10 == 0 {
-                    say(String(format: "step %5d  loss %.4f", step, loss) + DistributedRun.ranks(world))
+                if world.isRoot {
+                    ToolProgress.output.log(String(format: "step %5d  loss %.4f", step, loss) + DistributedRun.ranks(world))
                 }
             }
+            ToolProgress.output.flush()
             say("epoch losses: " + losses.map { String(format: "%.4f", $0) }.joined(separator: " "))
             if let validation {
                 say(
@@ -590,7 +593,10 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         try runStage {
             let parsed = try Recipe(contentsOf: try existingFile(recipe, "recipe"))
-            let reports = try RecipeRunner.run(parsed, restart: restart, log: { print($0) })
+            let reports = try RecipeRunner.run(
+                parsed, restart: restart, locator: HubAccess.locator(progress: ToolProgress.hub),
+                log: { ToolProgress.output.log($0) })
+            ToolProgress.output.flush()
             for report in reports {
                 print(
                     "\(report.name): \(report.skipped ? "skipped (already finished)" : "done") → \(report.folder.path)")

@@ -5,6 +5,7 @@ import DetoxTraining
 import Foundation
 
 // Ctrl-C: finish the current step, write a checkpoint, stop (a second Ctrl-C quits at once).
+unblockStopSignals()
 Interruption.install()
 // Progress lines reach a pipe (`detox run recipe.yaml | tee log`) as they are written.
 lineBufferStandardOutput()
@@ -38,12 +39,15 @@ do {
     var command = try DetoxCommand.parseAsRoot()
     try command.run()
     Distributed.finish()
+    ToolProgress.output.flush()
 } catch let error as TrainingError where Interruption.isRequested {
+    ToolProgress.output.flush()
     // Ctrl-C: the trainer saved its checkpoint; say so and exit as shells expect of SIGINT.
     endJobIfDistributed(error, code: 130)
     FileHandle.standardError.write(Data("\(error)\n".utf8))
     exit(130)
 } catch {
+    ToolProgress.output.flush()
     let code = DetoxCommand.exitCode(for: error)
     if code == .validationFailure {
         endJobIfDistributed(error, code: 2)

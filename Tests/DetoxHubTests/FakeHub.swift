@@ -38,6 +38,8 @@ final class FakeHub: @unchecked Sendable {
         /// The first `n` resolve HEADs answer 503.
         var failFirstHeads = 0
         var revisionCommits: [String: String] = [:]
+        /// The CDN's loopback address: `127.0.0.2` makes it another host than the Hub.
+        var cdnAddress = "127.0.0.1"
     }
 
     let commit: String
@@ -56,7 +58,7 @@ final class FakeHub: @unchecked Sendable {
         self.commit = commit
         self.files = files
         self.options = options
-        cdn = try LoopbackServer { [unowned self] request in self.answerCDN(request) }
+        cdn = try LoopbackServer(address: options.cdnAddress) { [unowned self] request in self.answerCDN(request) }
         hub = try LoopbackServer { [unowned self] request in self.answerHub(request) }
     }
 

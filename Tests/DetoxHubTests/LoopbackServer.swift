@@ -44,6 +44,8 @@ final class LoopbackServer: @unchecked Sendable {
 
     /// The port it listens on.
     let port: Int
+    /// The loopback address it listens on (`127.0.0.1` unless a test asks for a second host).
+    let address: String
     private let listener: Int32
     private let handler: Handler
     private let lock = NSLock()
@@ -51,8 +53,8 @@ final class LoopbackServer: @unchecked Sendable {
     private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
 
-    /// `http://127.0.0.1:<port>`.
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    /// `http://<address>:<port>`.
+    var baseURL: URL { URL(string: "http://\(address):\(port)")! }
 
     /// Every request received so far, in order.
     var requests: [RecordedRequest] {
@@ -61,8 +63,9 @@ final class LoopbackServer: @unchecked Sendable {
         return recorded
     }
 
-    init(lifetime: Double = 60, handler: @escaping Handler) throws {
+    init(address: String = "127.0.0.1", lifetime: Double = 60, handler: @escaping Handler) throws {
         self.handler = handler
+        self.address = address
         #if canImport(Glibc)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -74,7 +77,7 @@ final class LoopbackServer: @unchecked Sendable {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(self.address)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

@@ -160,3 +160,96 @@ import Testing
         #expect(log.split(separator: "\n").count == 3)
     }
 }
+
+extension RecipeTests {
+    /// A finished stage whose input changed at the same path reruns, with every stage after it,
+    /// and says why; an input touched but unchanged in content (or not touched) keeps it skipped.
+    @Test func changedInputRerunsTheStageAndLaterOnes() throws {
+        let folder = try TemporaryFolder().url
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let world = try MiniWorld.build(at: folder.appendingPathComponent("world"))
+        let text = """
+            output: run
+            seed: 5
+            model: world/t5
+            dataset: {train: world/train.csv, test: world/test.csv}
+            stages:
+              zero_shot: {limit: 1, max_new_tokens: 4}
+              finetune: {lora: {rank: 2, alpha: 4, dropout: 0.0, targets: [q, v]}, steps: 1, batch_size: 2, max_source_length: 64, max_target_length: 8}
+              ppo: {reward_model: world/electra, reward_label: not offensive, steps: 1, batch_size: 2, mini_batch_size: 2, ppo_epochs: 1, lengths: [2, 4], min_new_tokens: 1, lora: {rank: 2, alpha: 4}, max_source_length: 64}
+            """
+        let test = folder.appendingPathComponent("world/test.csv")
+        try FileManager.default.copyItem(at: world.data, to: test)
+        let recipe = try Recipe(contentsOf: Self.write(text, in: folder))
+        let local = ModelLocator()
+        let dataFile = { (path: String) in URL(fileURLWithPath: path) }
+        func run() throws -> ([String], [String]) {
+            var lines: [String] = []
+            let reports = try RecipeRunner.run(recipe, locator: local, dataFile: dataFile) { lines.append($0) }
+            return (reports.filter { !$0.skipped }.map(\.name), lines)
+        }
+        #expect(try run().0 == ["zero_shot", "finetune", "ppo"])
+        #expect(
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/finetune/inputs.json").path))
+
+        // Touched, same bytes: the content hash says nothing changed.
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: world.data.path)
+        #expect(try run().0.isEmpty)
+
+        // The training data edited in place: finetune and ppo rerun, zero_shot (test data) does not.
+        /// Changes one letter of the first row after the header.
+        func edit(_ file: URL) throws {
+            var bytes = [UInt8](try Data(contentsOf: file))
+            let body = try #require(bytes.firstIndex(of: UInt8(ascii: "\n")))
+            let letter = try #require(bytes[body...].firstIndex(of: UInt8(ascii: "e")))
+            bytes[letter] = UInt8(ascii: "E")
+            try Data(bytes).write(to: file)
+        }
+        try edit(world.data)
+        let (ran, lines) = try run()
+        #expect(ran == ["finetune", "ppo"])
+        let reason = try #require(lines.first { $0.contains("changed since stage") })
+        #expect(reason == "training data \(world.data.path) changed since stage finetune ran; rerunning finetune, ppo")
+        #expect(!lines.contains { $0.contains("resuming") })
+
+        // Unchanged since: everything is skipped again.
+        #expect(try run().0.isEmpty)
+
+        // The test data edited: only zero_shot reruns (it feeds no later stage).
+        try edit(test)
+        let (again, why) = try run()
+        #expect(again == ["zero_shot"])
+        #expect(why.contains("data \(test.path) changed since stage zero_shot ran; rerunning zero_shot"))
+    }
+}
+
+extension RecipeTests {
+    /// A model folder is known by each file in it (weights replaced in place are a change), a Hub
+    /// snapshot folder by its commit alone, and a record that cannot be read counts as a change.
+    @Test func stageInputsOfFoldersAndSnapshots() throws {
+        let folder = try TemporaryFolder().url
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: model.appendingPathComponent("config.json"))
+        try Data([1, 2, 3, 4]).write(to: model.appendingPathComponent("model.safetensors"))
+        let before = try StageInputs(reading: [("model", model)])
+        #expect(before.inputs.first?.files?.map(\.path) == ["config.json", "model.safetensors"])
+        #expect(try StageInputs(reading: [("model", model)]).firstChange(since: before) == nil)
+        try Data([1, 2, 3, 5]).write(to: model.appendingPathComponent("model.safetensors"))
+        #expect(try StageInputs(reading: [("model", model)]).firstChange(since: before)?.role == "model")
+
+        let snapshot = folder.appendingPathComponent(
+            "hub/models--org--tiny/snapshots/0123456789abcdef0123456789abcdef01234567")
+        #expect(StageInputs.hubCommit(of: snapshot) == "0123456789abcdef0123456789abcdef01234567")
+        #expect(StageInputs.hubCommit(of: model) == nil)
+        let hub = try StageInputs(reading: [("model", snapshot)])
+        #expect(hub.inputs.first?.files == nil)
+
+        try Data("not json".utf8).write(to: folder.appendingPathComponent(StageInputs.fileName))
+        let unreadable = try #require(StageInputs.recorded(in: folder))
+        #expect(before.firstChange(since: unreadable)?.role == "model")
+        #expect(StageInputs.recorded(in: model) == nil)
+    }
+}

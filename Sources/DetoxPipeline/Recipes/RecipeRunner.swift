@@ -4,13 +4,15 @@ import DetoxFiles
 import Foundation
 
 /// Runs a ``Recipe``: each configured stage writes into its own folder of the run; a stage that
-/// finished with the same settings is skipped (its `stage.json` says so), one that was interrupted
-/// or whose settings changed runs again and resumes from its checkpoint, and every stage after a
-/// stage that ran again runs again too.
+/// finished with the same settings and inputs is skipped (its `stage.json` and `inputs.json` say
+/// so), one that was interrupted or whose settings changed runs again and resumes from its
+/// checkpoint (refused when a setting that shapes the result changed: see `RunSettingsRecord`), one
+/// whose input files changed (see ``StageInputs``) starts over, and every stage after a stage that
+/// ran again starts over too, since what it read has changed.
 ///
 /// Under `mpirun` every rank walks the recipe; the stages share their work (see each stage), rank 0
-/// alone claims the run folder and writes `stage.json`, and PPO, not data-parallel yet, runs on
-/// rank 0 while the other ranks wait.
+/// alone claims the run folder and writes `stage.json` and `inputs.json`, and PPO, not data-parallel
+/// yet, runs on rank 0 while the other ranks wait.
 public enum RecipeRunner {
     public struct StageReport: Sendable {
         public var name: String
@@ -49,27 +51,56 @@ public enum RecipeRunner {
         let world = try Distributed.world()
         let claim = world.isRoot ? try FolderLock(claiming: recipe.output) : nil
         defer { withExtendedLifetime(claim) {} }
-        let model = try locator.folder(for: recipe.model)
+        // Each model is looked up once per run: a slow or unreachable Hub costs its wait once.
+        var located: [String: URL] = [:]
+        func locate(_ argument: String) throws -> URL {
+            if let folder = located[argument] { return folder }
+            let folder = try locator.folder(for: argument)
+            located[argument] = folder
+            return folder
+        }
+        let model = try locate(recipe.model)
         let train = try dataFile(recipe.train)
         let validation = try recipe.validation.map(dataFile)
         let test = try recipe.test.map(dataFile)
+        let stageNames = [
+            recipe.zeroShot.map { _ in "zero_shot" }, recipe.fineTune.map { _ in "finetune" },
+            recipe.ppo.map { _ in "ppo" }, test.flatMap { _ in recipe.evaluate.map { _ in "evaluate" } },
+        ].compactMap { $0 }
 
-        // A stage that ran again changes what the stages after it read (the adapters), so they rerun too.
+        // A stage that ran again changes what the stages after it read (the adapters), so they rerun
+        // too, starting over rather than resuming; `restart` starts every stage over.
         var upstreamRan = restart
         func stage<S: Encodable>(
-            _ name: String, _ settings: S, feedsLaterStages: Bool = true, _ body: (URL) throws -> Void
+            _ name: String, _ settings: S, inputs: [(role: String, url: URL)], feedsLaterStages: Bool = true,
+            _ body: (URL) throws -> Void
         ) throws {
             let folder = recipe.output.appendingPathComponent(name)
             let marker = try encoded(Marker(stage: name, settings: settings, model: recipe.model, seed: recipe.seed))
+            let current = try StageInputs(reading: inputs)
+            var startFresh = upstreamRan
             if !upstreamRan, finished(folder, marker) {
-                log("== \(name): finished earlier with the same settings, skipped")
-                reports.append(StageReport(name: name, skipped: true, folder: folder))
-                return
+                let recorded = StageInputs.recorded(in: folder)
+                guard let recorded, let changed = current.firstChange(since: recorded) else {
+                    // A stage finished by a release that kept no record starts being watched now.
+                    if recorded == nil, world.isRoot { try current.write(to: folder) }
+                    log("== \(name): finished earlier with the same settings and inputs, skipped")
+                    reports.append(StageReport(name: name, skipped: true, folder: folder))
+                    return
+                }
+                let rerun = feedsLaterStages ? Array(stageNames.drop { $0 != name }) : [name]
+                log(
+                    "\(changed.role) \(changed.path) changed since stage \(name) ran; rerunning "
+                        + rerun.joined(separator: ", "))
+                startFresh = true
             }
             log("== \(name)")
+            if startFresh, world.isRoot { try? FileManager.default.removeItem(at: folder) }
+            try world.barrier()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try body(folder)
             if world.isRoot {
+                try current.write(to: folder)
                 try AtomicFileWriter.write([UInt8](marker), to: folder.appendingPathComponent("stage.json"))
             }
             if feedsLaterStages { upstreamRan = true }
@@ -77,9 +108,9 @@ public enum RecipeRunner {
         }
 
         if let z = recipe.zeroShot {
-            try stage("zero_shot", z, feedsLaterStages: false) { folder in
-                var options = SummarizeStage.Options(
-                    model: model, dataFile: test ?? validation ?? train, settings: z.settings)
+            let data = test ?? validation ?? train
+            try stage("zero_shot", z, inputs: [("model", model), ("data", data)], feedsLaterStages: false) { folder in
+                var options = SummarizeStage.Options(model: model, dataFile: data, settings: z.settings)
                 options.outputFile = folder.appendingPathComponent("summaries.jsonl")
                 _ = try SummarizeStage.run(options) { log("  " + $0) }
             }
@@ -87,7 +118,9 @@ public enum RecipeRunner {
         var sftAdapter: URL?
         if let f = recipe.fineTune {
             let folder = recipe.output.appendingPathComponent("finetune")
-            try stage("finetune", f) { folder in
+            var inputs: [(role: String, url: URL)] = [("model", model), ("training data", train)]
+            if let validation { inputs.append(("validation data", validation)) }
+            try stage("finetune", f, inputs: inputs) { folder in
                 var options = FineTuneStage.Options(
                     model: model, trainFile: train, outputFolder: folder, settings: f.settings)
                 options.validationFile = validation
@@ -97,10 +130,13 @@ public enum RecipeRunner {
             sftAdapter = folder.appendingPathComponent("adapter")
         }
         if let p = recipe.ppo {
-            try stage("ppo", p) { folder in
+            let rewardModel = try locate(p.rewardModel)
+            let inputs: [(role: String, url: URL)] = [
+                ("model", model), ("reward model", rewardModel), ("training data", train),
+            ]
+            try stage("ppo", p, inputs: inputs) { folder in
                 var options = PPOStage.Options(
-                    model: model, rewardModel: try locator.folder(for: p.rewardModel), dataFile: train,
-                    outputFolder: folder, settings: p.settings)
+                    model: model, rewardModel: rewardModel, dataFile: train, outputFolder: folder, settings: p.settings)
                 options.baseAdapters = sftAdapter.map { [$0] } ?? []
                 options.resume = !restart
                 if world.isRoot { _ = try PPOStage.run(options) { log("  " + $0) } }
@@ -108,13 +144,19 @@ public enum RecipeRunner {
             }
         }
         if let e = recipe.evaluate, let test {
-            try stage("evaluate", e) { folder in
+            let toxicityModel = try locate(e.toxicityModel)
+            let rewardModel = try e.rewardModel.map(locate)
+            var inputs: [(role: String, url: URL)] = [
+                ("model", model), ("toxicity model", toxicityModel), ("test data", test),
+            ]
+            if let rewardModel { inputs.append(("reward model", rewardModel)) }
+            try stage("evaluate", e, inputs: inputs) { folder in
                 let ppoFolder = recipe.output.appendingPathComponent("ppo")
                 var options = EvaluateStage.Options(
-                    model: model, after: ppoFolder, toxicityModel: try locator.folder(for: e.toxicityModel),
-                    dataFile: test, outputFolder: folder, settings: e.settings)
+                    model: model, after: ppoFolder, toxicityModel: toxicityModel, dataFile: test,
+                    outputFolder: folder, settings: e.settings)
                 options.beforeAdapters = sftAdapter.map { [$0] } ?? []
-                options.rewardModel = try e.rewardModel.map { try locator.folder(for: $0) }
+                options.rewardModel = rewardModel
                 options.trainingLog = ppoFolder.appendingPathComponent("ppo_log.jsonl")
                 let result = try EvaluateStage.run(options) { log("  " + $0) }
                 log(HTMLReport.terminalSummary(result.report.summary))
