@@ -594,7 +594,7 @@ struct RunCommand: ParsableCommand {
         try runStage {
             let parsed = try Recipe(contentsOf: try existingFile(recipe, "recipe"))
             let reports = try RecipeRunner.run(
-                parsed, restart: restart, locator: HubAccess.locator(progress: ToolProgress.hub),
+                parsed, locator: HubAccess.locator(progress: ToolProgress.hub), restart: restart,
                 log: { ToolProgress.output.log($0) })
             ToolProgress.output.flush()
             for report in reports {
