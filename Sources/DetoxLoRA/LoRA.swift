@@ -23,6 +23,10 @@ public enum LoRA {
         if let (name, reason) = configuration.invalidSetting {
             throw LoRAError.invalidSetting(name: name, reason: reason)
         }
+        guard configuration.targets != .familyDefault else {
+            throw LoRAError.invalidSetting(
+                name: "targets", reason: "the family default must be resolved for the model type first")
+        }
         model.setTrainable(false)
         var local = generator
         let paths = try model.replaceLinearLayers(where: configuration.targets(path:)) { _, layer in
