@@ -23,6 +23,10 @@ public enum LoRA {
         if let (name, reason) = configuration.invalidSetting {
             throw LoRAError.invalidSetting(name: name, reason: reason)
         }
+        guard configuration.targets != .familyDefault else {
+            throw LoRAError.invalidSetting(
+                name: "targets", reason: "the family default must be resolved for the model type first")
+        }
         // Each adapter allocates rank × (in + out) weights: a rank wider than the layer adds
         // nothing a rank of its width lacks, and an absurd one (from a file) must not allocate.
         for (path, layer) in model.linearLayers() where configuration.targets(path: path) {

@@ -7,12 +7,18 @@ public struct LoRAConfiguration: Sendable, Equatable {
     public enum Targets: Sendable, Equatable {
         case names([String])
         case pattern(String)
+        /// PEFT's `target_modules=None`: the modules PEFT adapts by default in a model of the given
+        /// `model_type` (``LoRAConfiguration/defaultTargetNames``); ``LoRAConfiguration/resolvingTargets(modelType:)``
+        /// turns it into their names before the adapter is applied.
+        case familyDefault
 
-        /// The module names (a pattern as its one element), as flags and recipes list them.
+        /// The module names (a pattern as its one element; none for the family default), as flags
+        /// and recipes list them.
         public var names: [String] {
             switch self {
             case .names(let names): return names
             case .pattern(let pattern): return [pattern]
+            case .familyDefault: return []
             }
         }
 
@@ -20,8 +26,33 @@ public struct LoRAConfiguration: Sendable, Equatable {
             switch self {
             case .names(let names): return names
             case .pattern(let pattern): return pattern
+            case .familyDefault: return NSNull()
             }
         }
+    }
+
+    /// peft 0.13.2's `TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING` (peft/utils/constants.py)
+    /// for the `model_type`s Detox loads: what `get_peft_model` adapts when no target modules are given.
+    public static let defaultTargetNames: [String: [String]] = [
+        "t5": ["q", "v"], "mt5": ["q", "v"], "gpt2": ["c_attn"], "gpt_neo": ["q_proj", "v_proj"],
+        "llama": ["q_proj", "v_proj"], "qwen2": ["q_proj", "v_proj"], "bert": ["query", "value"],
+        "roberta": ["query", "value"], "electra": ["query", "value"],
+    ]
+
+    /// This configuration with ``Targets/familyDefault`` replaced by the default names of
+    /// `modelType` (``defaultTargetNames``), as PEFT's `_prepare_adapter_config`; other targets
+    /// are kept.
+    /// - Throws: ``LoRAError/invalidSetting(name:reason:)`` (`targets`) for a model type without a default.
+    public func resolvingTargets(modelType: String) throws -> LoRAConfiguration {
+        guard targets == .familyDefault else { return self }
+        guard let names = Self.defaultTargetNames[modelType] else {
+            throw LoRAError.invalidSetting(
+                name: "targets", reason: "PEFT has no default target modules for model type \"\(modelType)\"; name them"
+            )
+        }
+        var resolved = self
+        resolved.targets = .names(names)
+        return resolved
     }
 
     public var rank: Int = 8
@@ -58,6 +89,8 @@ public struct LoRAConfiguration: Sendable, Equatable {
         case .pattern(let pattern):
             guard let regex = try? NSRegularExpression(pattern: "^(?:" + pattern + ")$") else { return false }
             return regex.firstMatch(in: path, range: NSRange(path.startIndex..., in: path)) != nil
+        case .familyDefault:
+            return false
         }
     }
 

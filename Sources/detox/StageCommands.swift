@@ -189,7 +189,11 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: help("LoRA alpha.", default: defaults.adapter.alpha)) var loraAlpha: Float?
     @Option(help: help("LoRA dropout.", default: defaults.adapter.dropout)) var loraDropout: Float?
     @Option(
-        help: help("Comma-separated target modules.", default: defaults.adapter.targets.names.joined(separator: ",")))
+        help: help(
+            "Comma-separated target modules.",
+            default: defaults.adapter.targets == .familyDefault
+                ? "PEFT's for the model's family: q,v for T5, c_attn for GPT-2, q_proj,v_proj for GPT-Neo, Llama, Qwen2"
+                : defaults.adapter.targets.names.joined(separator: ",")))
     var loraTargets: String?
     @Option(help: help("Learning rate.", default: defaults.trainer.learningRate)) var learningRate: Double?
     @Option(help: help("Epochs (ignored with --steps).", default: defaults.trainer.epochs)) var epochs: Int?

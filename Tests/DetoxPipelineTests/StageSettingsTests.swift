@@ -22,20 +22,25 @@ import Testing
     @Test func aSectionWithoutKeysKeepsTheStageDefaults() throws {
         let recipe = try Self.recipe(
             "stages:\n  zero_shot: {}\n  finetune: {}\n  ppo: {reward_model: r}\n  evaluate: {toxicity_model: t}\n")
-        // What a recipe always sets: its prompt, its seed and (for the adapters) its model.
+        // What a recipe always sets: its prompt, its seed and (for the adapters) its model and T5's
+        // q, v targets (the stages' own default is the model family's PEFT default).
         var zeroShot = SummarizeStage.Settings()
         zeroShot.template = .summarize
         #expect(recipe.zeroShot?.settings == zeroShot)
         var fineTune = FineTuneStage.Settings()
         fineTune.template = .summarize
         fineTune.adapter.baseModelNameOrPath = "m"
+        fineTune.adapter.targets = .names(["q", "v"])
         fineTune.trainer.seed = 42
         #expect(recipe.fineTune?.settings == fineTune)
         var ppo = PPOStage.Settings()
         ppo.adapter.baseModelNameOrPath = "m"
+        ppo.adapter.targets = .names(["q", "v"])
         ppo.ppo.seed = 42
         #expect(recipe.ppo?.settings == ppo)
         #expect(recipe.evaluate?.settings == EvaluateStage.Settings())
+        #expect(FineTuneStage.Settings().adapter.targets == .familyDefault)
+        #expect(PPOStage.Settings().adapter.targets == .familyDefault)
         // The course lab's PPO, with TRL's learning rate.
         #expect(ppo.ppo.learningRate == PPOConfiguration().learningRate)
         #expect(ppo.ppo.batchSize == 16 && ppo.ppo.miniBatchSize == 4 && ppo.ppo.ppoEpochs == 4)

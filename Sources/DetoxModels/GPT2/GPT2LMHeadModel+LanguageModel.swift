@@ -8,6 +8,8 @@ extension GPT2LMHeadModel: LanguageModel {
     /// An untied `lm_head` (bitsandbytes' default skip list); GPT-2 keeps nothing else in f32.
     public func keepsFullPrecision(linearAt path: String) -> Bool { path == "lm_head" }
 
+    public var modelType: String { "gpt2" }
+
     /// A ``CausalLMWithValueHead`` around this model.
     public func withValueHead(seed: UInt64) -> any PolicyLanguageModel {
         CausalLMWithValueHead(

@@ -90,6 +90,8 @@ extension GPTNeoForCausalLM: LanguageModel {
     /// An untied `lm_head` (bitsandbytes' default skip list).
     public func keepsFullPrecision(linearAt path: String) -> Bool { path == "lm_head" }
 
+    public var modelType: String { "gpt_neo" }
+
     /// A ``CausalLMWithValueHead`` around this model.
     public func withValueHead(seed: UInt64) -> any PolicyLanguageModel {
         CausalLMWithValueHead(

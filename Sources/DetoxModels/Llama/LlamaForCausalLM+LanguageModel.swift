@@ -9,6 +9,9 @@ extension LlamaForCausalLM: LanguageModel {
     /// An untied `lm_head` (bitsandbytes' default skip list); nothing else stays in f32.
     public func keepsFullPrecision(linearAt path: String) -> Bool { path == "lm_head" }
 
+    /// `"llama"` or `"qwen2"`, the configuration's.
+    public var modelType: String { settings.modelType }
+
     /// A ``CausalLMWithValueHead`` around this model.
     public func withValueHead(seed: UInt64) -> any PolicyLanguageModel {
         CausalLMWithValueHead(

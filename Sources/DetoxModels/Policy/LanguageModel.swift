@@ -16,6 +16,9 @@ import DetoxTensor
 /// - LoRA adapters attach to this module's linear layers (`replaceLinearLayers(where:with:)`), so
 ///   disabling them gives the frozen model back (PPO's reference).
 public protocol LanguageModel: Module {
+    /// The family's `model_type` in `config.json` (`"t5"`, `"gpt2"`, `"gpt_neo"`, `"llama"`, `"qwen2"`):
+    /// what PEFT keys its per-family defaults on.
+    var modelType: String { get }
     /// The id that pads rows (and fills generated rows after their EOS).
     var padTokenID: Int { get }
     /// The id that ends a generated response.

@@ -13,6 +13,9 @@ extension T5ForConditionalGeneration: LanguageModel {
         path == "lm_head" || path.hasSuffix(".wo")
     }
 
+    /// The configuration's `model_type` (`"t5"` when the file has none).
+    public var modelType: String { configuration.modelType ?? "t5" }
+
     /// Queries right-padded into encoder inputs; each response is `[decoder_start, t1, ..., EOS?]`,
     /// the row transformers' `generate` returns cut after its EOS (or at `maxNewTokens`).
     public func generateResponses(

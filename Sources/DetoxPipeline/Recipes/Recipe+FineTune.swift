@@ -20,6 +20,7 @@ extension Recipe {
             s.template = recipe.prompt
             s.malformedRows = recipe.malformedRows
             s.adapter.baseModelNameOrPath = recipe.model
+            s.adapter.targets = Recipe.defaultAdapterTargets
             s.trainer.seed = recipe.seed
             s.quantization =
                 try node.choice("quantize") { "expected none, nf4 or fp4, found \"\($0)\"" } ?? s.quantization
@@ -72,4 +73,11 @@ extension Recipe {
             try record.encodeSkippedRows(settings.malformedRows)
         }
     }
+}
+
+extension Recipe {
+    /// The adapter targets of a recipe whose `lora` mapping names none: T5's `q` and `v`, as the
+    /// first release recorded them in `stage.json` (recipes are T5 dialogue-summarization runs), where
+    /// the stage commands and ``FineTuneStage/Settings`` take the model family's PEFT default.
+    static let defaultAdapterTargets = LoRAConfiguration.Targets.names(["q", "v"])
 }

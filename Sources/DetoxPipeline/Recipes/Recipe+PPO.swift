@@ -30,6 +30,7 @@ extension Recipe {
             s.template = recipe.prompt
             s.malformedRows = recipe.malformedRows
             s.adapter.baseModelNameOrPath = recipe.model
+            s.adapter.targets = Recipe.defaultAdapterTargets
             s.ppo.seed = recipe.seed
             s.rewardLabel = try node.string("reward_label") ?? s.rewardLabel
             s.rewardOutput =

@@ -21,8 +21,10 @@ public enum FineTuneStage {
         /// The prompt and completion fields of the data files; `nil` reads DialogSum dialogues and
         /// renders each with ``template``.
         public var fields: PromptCompletion.Fields?
-        /// The course lab's adapter: rank 32, alpha 32, dropout 0.05 on the attention's q and v.
-        public var adapter = LoRAConfiguration(rank: 32, alpha: 32, dropout: 0.05, targets: .names(["q", "v"]))
+        /// The course lab's adapter: rank 32, alpha 32, dropout 0.05 on PEFT's default modules for the
+        /// model's family (the attention's q and v for T5, `c_attn` for GPT-2, `q_proj`/`v_proj` for
+        /// GPT-Neo, Llama and Qwen2).
+        public var adapter = LoRAConfiguration(rank: 32, alpha: 32, dropout: 0.05, targets: .familyDefault)
         public var quantization = BaseQuantization.none
         public var doubleQuantization = true
         public var trainer = SupervisedTrainer.Parameters()
@@ -79,11 +81,12 @@ public enum FineTuneStage {
         }
         if let limit = options.limit, let v = validation { validation = Array(v.prefix(Swift.max(1, limit / 4))) }
 
-        var adapter = options.adapter
-        adapter.baseModelNameOrPath = adapter.baseModelNameOrPath ?? options.model.path
-        let (model, tokenizer, _) = try PolicyLoading.load(
+        var requested = options.adapter
+        requested.baseModelNameOrPath = requested.baseModelNameOrPath ?? options.model.path
+        let (model, tokenizer, applied) = try PolicyLoading.load(
             folder: options.model, quantization: options.quantization, doubleQuantization: options.doubleQuantization,
-            newAdapter: adapter, seed: options.trainer.seed)
+            newAdapter: requested, seed: options.trainer.seed)
+        let adapter = applied ?? requested
         let footprint = model.quantizedFootprint
         log("base weights: \(footprint)")
         var described = options.settings

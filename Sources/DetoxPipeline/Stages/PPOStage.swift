@@ -188,7 +188,7 @@ public enum PPOStage {
         let (base, tokenizer) = try loadMergedBase(
             model: options.model, baseAdapters: options.baseAdapters, quantization: options.quantization,
             doubleQuantization: options.doubleQuantization)
-        var adapter = options.adapter
+        var adapter = try options.adapter.resolvingTargets(modelType: base.modelType)
         adapter.baseModelNameOrPath = adapter.baseModelNameOrPath ?? options.model.path
         let reference: PPOReferencePolicy
         switch options.policy {

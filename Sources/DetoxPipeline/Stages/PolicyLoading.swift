@@ -43,8 +43,9 @@ public enum PolicyLoading {
     }
 
     /// Loads `folder`'s language model and tokenizer, quantizes the base when asked, then applies the adapter in
-    /// `adapterFolder` (PEFT format) or, when `newAdapter` is given, a fresh one. With neither, the
-    /// base model is returned as it is.
+    /// `adapterFolder` (PEFT format) or, when `newAdapter` is given, a fresh one, its
+    /// ``LoRAConfiguration/Targets/familyDefault`` targets resolved for the model's family as PEFT
+    /// does (the returned configuration names them). With neither, the base model is returned as it is.
     public static func load(
         folder: URL, quantization: BaseQuantization = .none, doubleQuantization: Bool = true,
         adapterFolder: URL? = nil, newAdapter: LoRAConfiguration? = nil, seed: UInt64 = 0
@@ -56,9 +57,10 @@ public enum PolicyLoading {
         if let adapterFolder {
             adapter = try LoRA.load(from: adapterFolder, into: model)
         } else if let newAdapter {
+            let resolved = try newAdapter.resolvingTargets(modelType: model.modelType)
             var generator = SeededGenerator(seed: seed)
-            try LoRA.apply(newAdapter, to: model, generator: &generator)
-            adapter = newAdapter
+            try LoRA.apply(resolved, to: model, generator: &generator)
+            adapter = resolved
         }
         return (model, tokenizer, adapter)
     }
