@@ -210,7 +210,8 @@ enum DecoderBenchmarks {
         if let theirs = report.reference["python loaded MB: \(memoryName)"] {
             note += String(format: "; Python resident after loading %.0f MB", theirs)
         }
-        report.print(Figure(name: memoryName, value: peak, unit: "MB", higherIsBetter: false), note: note)
+        report.print(
+            Figure(name: memoryName, value: peak, unit: "MB", higherIsBetter: false), note: note, comparison: .value)
     }
 
     /// The child: builds the Qwen2.5-0.5B-shaped model (seeded), quantizes every linear layer but the
