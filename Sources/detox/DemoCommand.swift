@@ -72,25 +72,16 @@ struct DemoCommand: ParsableCommand {
         if !silent { print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores") }
         let summary = try DemoPipeline.run(options) { line in if !silent { ToolProgress.output.log(line) } }
         ToolProgress.output.flush()
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(summary.report.summary), as: UTF8.self))
-            return
-        }
-        print("")
-        print(HTMLReport.terminalSummary(summary.report.summary))
-        print("")
-        print(
-            String(
-                format: "fine-tuning validation loss: %.4f → %.4f", summary.fineTuneValidationLoss.first ?? .nan,
-                summary.fineTuneValidationLoss.last ?? .nan))
-        print(
-            String(
-                format: "PPO mean reward: %+.3f → %+.3f", summary.rewardMean.first ?? .nan,
-                summary.rewardMean.last ?? .nan))
-        print("report: \(summary.reportFile.path)")
-        print(String(format: "finished in %.0f s", summary.seconds))
+        try show(
+            summary.report.summary,
+            lines: [
+                String(
+                    format: "fine-tuning validation loss: %.4f → %.4f", summary.fineTuneValidationLoss.first ?? .nan,
+                    summary.fineTuneValidationLoss.last ?? .nan),
+                String(
+                    format: "PPO mean reward: %+.3f → %+.3f", summary.rewardMean.first ?? .nan,
+                    summary.rewardMean.last ?? .nan),
+            ], reportFile: summary.reportFile, seconds: summary.seconds)
     }
 
     /// The decoder-only demo; the T5 flags that have no counterpart (`--kl-coefficient`) are ignored.
@@ -103,21 +94,31 @@ struct DemoCommand: ParsableCommand {
         options.ppoLearningRate = ppoLearningRate ?? options.ppoLearningRate
         let silent = quiet || json
         if !silent { print("BLAS kernels: \(BLASRuntime.kernelName), \(Parallel.coreCount) cores") }
-        let summary = try CausalDemo.run(options) { line in if !silent { print(line) } }
+        let summary = try CausalDemo.run(options) { line in if !silent { ToolProgress.output.log(line) } }
+        ToolProgress.output.flush()
+        try show(
+            summary.report.summary,
+            lines: [
+                String(
+                    format: "PPO mean reward: %+.3f → %+.3f", summary.rewardMean.first ?? .nan,
+                    summary.rewardMean.last ?? .nan)
+            ], reportFile: summary.reportFile, seconds: summary.seconds)
+    }
+
+    /// Prints a demo's outcome: with `--json` the summary alone, otherwise the before/after table,
+    /// the demo's own `lines`, where the report is and how long it took.
+    func show(_ report: ComparisonSummary, lines: [String], reportFile: URL, seconds: Double) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(summary.report.summary), as: UTF8.self))
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
         print("")
-        print(HTMLReport.terminalSummary(summary.report.summary))
+        print(HTMLReport.terminalSummary(report))
         print("")
-        print(
-            String(
-                format: "PPO mean reward: %+.3f → %+.3f", summary.rewardMean.first ?? .nan,
-                summary.rewardMean.last ?? .nan))
-        print("report: \(summary.reportFile.path)")
-        print(String(format: "finished in %.0f s", summary.seconds))
+        for line in lines { print(line) }
+        print("report: \(reportFile.path)")
+        print(String(format: "finished in %.0f s", seconds))
     }
 }

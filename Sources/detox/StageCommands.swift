@@ -551,7 +551,8 @@ struct TrainClassifierCommand: ParsableCommand {
             let examples = try LabeledText.load(try existingFile(data, "--data"))
             let losses = try trainer.train(examples) { step, loss in
                 if world.isRoot {
-                    ToolProgress.output.log(String(format: "step %5d  loss %.4f", step, loss) + DistributedRun.ranks(world))
+                    ToolProgress.output.log(
+                        String(format: "step %5d  loss %.4f", step, loss) + DistributedRun.ranks(world))
                 }
             }
             ToolProgress.output.flush()

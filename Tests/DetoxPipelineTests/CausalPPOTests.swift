@@ -174,7 +174,7 @@ enum CausalWorld {
         #expect(
             throws: TrainingError.invalidSetting(
                 name: "reward label",
-                reason: #""not offensive" is not one of the classifier's labels ["nothate", "hate"]"#)
+                reason: #"label "not offensive" is not one of the classifier's labels (0: nothate, 1: hate)"#)
         ) { try PPOStage.run(options) }
         let written = try FileManager.default.contentsOfDirectory(atPath: root.file("run").path)
         #expect(written.filter { !$0.hasPrefix(".") }.isEmpty)

@@ -96,7 +96,9 @@ extension EvaluateStage {
         }
         let beforeOut = try generate(before, "before")
         let afterOut = try generate(after, "after")
-        log("scoring toxicity with \(ModelLocator.displayName(of: options.toxicityModel)) (label \"\(options.toxicLabel)\")")
+        log(
+            "scoring toxicity with \(ModelLocator.displayName(of: options.toxicityModel)) (label \"\(options.toxicLabel)\")"
+        )
         let toxic = try toxicity(
             beforeOut.texts + afterOut.texts, classifierFolder: options.toxicityModel, label: options.toxicLabel)
         try requireFinite(toxic, what: "toxicity score", model: options.toxicityModel)
