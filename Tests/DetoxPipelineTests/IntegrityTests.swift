@@ -165,7 +165,7 @@ import Testing
         }
     }
 
-    @Test("log lines: a Hub snapshot is named by its model id; no rate before a step is timed")
+    @Test("log lines: a Hub snapshot is named by its model id; no rate before a step is timed; rates name their unit")
     func logLines() {
         let snapshot = URL(fileURLWithPath: "/cache/hub/models--facebook--roberta-hate/snapshots/0299f8dc1234")
         #expect(ModelLocator.displayName(of: snapshot) == "facebook/roberta-hate")
@@ -173,6 +173,9 @@ import Testing
         let clock = ProgressClock(total: 10, startingAt: 3)
         #expect(clock.describe(done: 3) == "timing the next step")
         #expect(clock.describe(done: 4).contains("ETA"))
+        let prompts = ProgressClock(total: 64, unit: "prompt")
+        #expect(prompts.describe(done: 0) == "timing the next prompt")
+        #expect(prompts.describe(done: 8).contains("prompts/s") || prompts.describe(done: 8).contains("s/prompt"))
     }
 
     @Test("PPO refuses zero steps, zero source tokens and a negative checkpoint interval")

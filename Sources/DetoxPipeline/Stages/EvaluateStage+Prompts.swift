@@ -89,7 +89,7 @@ extension EvaluateStage {
 
         log("continuing \(prompts.count) prompts before and after")
         func generate(_ model: any LanguageModel, _ label: String) throws -> Continuations {
-            let clock = ProgressClock(total: prompts.count)
+            let clock = ProgressClock(total: prompts.count, unit: "prompt")
             return try continuations(prompts.map(\.text), model: model, tokenizer: tokenizer, options: options) {
                 log("  \(label): \($0)/\(prompts.count) continued (\(clock.describe(done: $0)))")
             }

@@ -156,7 +156,7 @@ public enum EvaluateStage {
         func summarize(_ model: any LanguageModel, _ label: String) throws -> [(
             prompt: String, summary: String, tokens: Int
         )] {
-            let clock = ProgressClock(total: records.count)
+            let clock = ProgressClock(total: records.count, unit: "dialogue")
             return try SummarizeStage.summarize(
                 records, model: model, tokenizer: tokenizer, template: options.template, batchSize: options.batchSize,
                 maxSourceLength: options.maxSourceLength, generation: options.generation, communicator: world

@@ -122,7 +122,8 @@ public enum GenerateStage {
         if let limit = options.limit { prompts = Array(prompts.prefix(limit)) }
         let (model, tokenizer, _) = try PolicyLoading.load(folder: options.model, adapterFolder: options.adapter)
         let share = world.share(of: (prompts.count + options.batchSize - 1) / Swift.max(1, options.batchSize))
-        let clock = ProgressClock(total: Swift.min(prompts.count, share.count * options.batchSize))
+        let clock = ProgressClock(
+            total: Swift.min(prompts.count, share.count * options.batchSize), unit: "prompt")
         let rows = try generate(
             prompts, model: model, tokenizer: tokenizer, settings: options.settings, communicator: world
         ) { done, total in
