@@ -94,6 +94,16 @@ func promptSource(prompts: String?, promptField: String?) throws -> PromptSource
     }
 }
 
+/// A `min,max` flag (`--lengths 20,30`) as TRL's `LengthSampler(min, max)`: exactly two integers
+/// with 0 < min < max, or a usage error naming the flag.
+func lengthRange(_ text: String, flag: String) throws -> LengthSampler {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+    guard parts.count == 2, let lower = Int(parts[0]), let upper = Int(parts[1]), lower > 0, lower < upper else {
+        throw ValidationError("\(flag) must be two integers min,max with 0 < min < max, got \"\(text)\"")
+    }
+    return try LengthSampler(lower, upper)
+}
+
 func existingFile(_ path: String, _ name: String) throws -> URL {
     let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
     guard FileManager.default.fileExists(atPath: url.path) else {
@@ -334,11 +344,7 @@ struct PPOCommand: ParsableCommand {
     func settings() throws -> PPOStage.Settings {
         let source = try promptSource(prompts: prompts, promptField: promptField)
         var s = source.map { PPOStage.Settings(prompts: $0) } ?? PPOStage.Settings()
-        if let queryLengths {
-            let bounds = queryLengths.split(separator: ",").compactMap { Int($0) }
-            guard bounds.count == 2 else { throw ValidationError("--query-lengths must be two integers, min,max") }
-            s.queryLengths = try LengthSampler(bounds[0], bounds[1])
-        }
+        if let queryLengths { s.queryLengths = try lengthRange(queryLengths, flag: "--query-lengths") }
         if let policy {
             guard let kind = PPOStage.PolicyKind(rawValue: policy) else {
                 throw ValidationError("--policy must be lora or full")
@@ -368,11 +374,7 @@ struct PPOCommand: ParsableCommand {
             }
             s.quantization = mode
         }
-        if let lengths {
-            let bounds = lengths.split(separator: ",").compactMap { Int($0) }
-            guard bounds.count == 2 else { throw ValidationError("--lengths must be two integers, min,max") }
-            s.lengthSampler = try LengthSampler(bounds[0], bounds[1])
-        }
+        if let lengths { s.lengthSampler = try lengthRange(lengths, flag: "--lengths") }
         s.rewardLabel = rewardLabel ?? s.rewardLabel
         if let loraRank {
             // The adapter's alpha follows its rank, as in the course lab (r 32, alpha 32).

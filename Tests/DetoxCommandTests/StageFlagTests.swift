@@ -104,6 +104,15 @@ import Testing
             try PPOCommand.parse(Self.ppoFiles + ["--quantize", "int3"]).settings()
         }
         #expect(throws: ValidationError.self) { try PPOCommand.parse(Self.ppoFiles + ["--lengths", "3"]).settings() }
+        // Exactly two integers, 0 < min < max: a third value, a non-number or a bad order is an error.
+        let bad = ["1,2,x", "1,x", "nan,5", "0,5", "-3,5", "7,3", "4,4", ",5", "9999999999999999999999,5"]
+        for value in bad {
+            for flag in ["--lengths", "--query-lengths"] {
+                #expect(throws: ValidationError.self, "\(flag) \(value)") {
+                    try PPOCommand.parse(Self.ppoFiles + ["--prompt-field", "text", "\(flag)=\(value)"]).settings()
+                }
+            }
+        }
     }
 
     /// Adapter flags out of range are usage errors naming the flag, before anything is loaded.

@@ -39,16 +39,7 @@ public final class CausalCache {
     /// Writes a prefill's keys and values `[B, L, width]` of `layer` at positions `0..<L`.
     public func writePrefill(layer: Int, keys: Tensor, values: Tensor) {
         precondition(length == 0, "the prefill must come first")
-        let steps = keys.shape[1]
-        let rows = Array(0..<batch)
-        let flatKeys = keys.reshaped([batch * steps, keyValueWidth])
-        let flatValues = values.reshaped([batch * steps, keyValueWidth])
-        for position in 0..<steps {
-            let indices = rows.map { $0 * steps + position }
-            layers[layer].write(
-                position: position, rows: rows, keys: flatKeys.indexSelect(indices),
-                values: flatValues.indexSelect(indices))
-        }
+        layers[layer].writePrefix(keys: keys, values: values)
     }
 
     /// Writes one step's keys and values `[A, width]` of `layer` at position ``length`` for the
