@@ -88,8 +88,14 @@ public enum LoRA {
     /// Writes `adapter_config.json` and `adapter_model.safetensors` into `folder` (created if
     /// needed), each atomically, as PEFT's `save_pretrained`. When an adapter sits on a ``Conv1D``
     /// (GPT-2's projections) the file says `fan_in_fan_out: true`, as PEFT sets it for such a layer
-    /// (with a warning) before it saves.
+    /// (with a warning) before it saves. The file names the target modules, as PEFT's does once it
+    /// has resolved them: an unresolved ``LoRAConfiguration/Targets/familyDefault`` is refused.
+    /// - Throws: ``LoRAError/invalidSetting(name:reason:)`` (`targets`) for the unresolved default.
     public static func save(_ model: any Module, configuration: LoRAConfiguration, to folder: URL) throws {
+        guard configuration.targets != .familyDefault else {
+            throw LoRAError.invalidSetting(
+                name: "targets", reason: "the family default must be resolved for the model type before saving")
+        }
         var configuration = configuration
         if adapters(in: model).contains(where: { $0.layer.base is Conv1D }) {
             configuration.otherFields["fan_in_fan_out"] = AnyCodableValue(true)
@@ -107,10 +113,29 @@ public enum LoRA {
 
     /// Reads an adapter folder written by PEFT or by ``save(_:configuration:to:)``, applies its
     /// configuration to `model` and loads its weights strictly: every adapter tensor must be present
-    /// with its shape and no file tensor may be left over. Returns the configuration.
+    /// with its shape and no file tensor may be left over. Returns the configuration, its targets
+    /// resolved.
+    ///
+    /// A file whose `target_modules` is `null` or absent adapts the modules PEFT adapts by default
+    /// in a model of `modelType` (``LoRAConfiguration/defaultTargetNames``), as PEFT's
+    /// `PeftModel.from_pretrained` does from the base model's `config.json`.
+    /// - Throws: ``LoRAError/invalidConfiguration(file:key:reason:)`` (`target_modules`) for such a
+    ///   file when `modelType` is `nil` or has no default, and the errors of reading and applying.
     @discardableResult
-    public static func load(from folder: URL, into model: any Module) throws -> LoRAConfiguration {
-        let configuration = try LoRAConfiguration(contentsOf: folder.appendingPathComponent(configFileName))
+    public static func load(from folder: URL, into model: any Module, modelType: String? = nil) throws
+        -> LoRAConfiguration
+    {
+        let configurationURL = folder.appendingPathComponent(configFileName)
+        var configuration = try LoRAConfiguration(contentsOf: configurationURL)
+        do {
+            configuration = try configuration.resolvingTargets(modelType: modelType ?? "")
+        } catch {
+            throw LoRAError.invalidConfiguration(
+                file: configurationURL.path, key: "target_modules",
+                reason:
+                    "null or absent, and PEFT has no default target modules for model type \"\(modelType ?? "unknown")\""
+            )
+        }
         let weightsURL = folder.appendingPathComponent(weightsFileName)
         let file = try SafeTensorsFile(url: weightsURL)
         var generator = SeededGenerator(seed: 0)

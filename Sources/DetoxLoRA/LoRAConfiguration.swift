@@ -133,7 +133,9 @@ public struct LoRAConfiguration: Sendable, Equatable {
         }
     }
 
-    /// Reads `adapter_config.json`, checking the fields Detox needs.
+    /// Reads `adapter_config.json`, checking the fields Detox needs. A `target_modules` that is
+    /// `null` or absent reads as ``Targets/familyDefault``, as PEFT keeps it until it knows the
+    /// model (``LoRA/load(from:into:modelType:)`` resolves it).
     public init(contentsOf url: URL) throws {
         let file = url.path
         let object: [String: Any]
@@ -176,7 +178,8 @@ public struct LoRAConfiguration: Sendable, Equatable {
         switch object["target_modules"] {
         case let names as [String]: targets = .names(names)
         case let pattern as String: targets = .pattern(pattern)
-        case nil, is NSNull: targets = .names(["q", "v"])
+        // PEFT keeps `None` and resolves it for the model's `model_type` when it injects the adapter.
+        case nil, is NSNull: targets = .familyDefault
         default:
             throw LoRAError.invalidConfiguration(
                 file: file, key: "target_modules", reason: "expected a list of names or a pattern")

@@ -2,6 +2,7 @@ import DetoxLoRA
 import DetoxModels
 import DetoxNN
 import DetoxTensor
+import DetoxTestFiles
 import Foundation
 import Testing
 
@@ -71,6 +72,59 @@ import Testing
             // decoder's with self- and cross-attention.
             let perName = model.modelType == "t5" ? 6 : 2
             #expect(paths.count == perName * expected.count, "\(model.modelType): \(paths)")
+        }
+    }
+
+    /// A Detox-written adapter names its resolved targets (never `null`), and the same file with
+    /// `target_modules` `null` or absent loads onto the family's default modules with the same
+    /// weights, as peft 0.13.2's `PeftModel.from_pretrained` resolves it (`_prepare_adapter_config`
+    /// from the base model's `model_type`).
+    @Test func adapterFilesNameAndResolveTheFamilyDefault() throws {
+        let families = try Self.families()
+        try #require(families.count == 5)
+        for (index, (model, expected)) in families.enumerated() {
+            let requested = LoRAConfiguration(rank: 2, alpha: 4, targets: .familyDefault)
+            let folder = try TemporaryFolder()
+            defer { folder.cleanUp() }
+            #expect(throws: LoRAError.self) { try LoRA.save(model, configuration: requested, to: folder.url) }
+            let resolved = try requested.resolvingTargets(modelType: model.modelType)
+            var generator = SeededGenerator(seed: 1)
+            let paths = try LoRA.apply(resolved, to: model, generator: &generator)
+            for (_, layer) in LoRA.adapters(in: model) {
+                layer.loraB.weight.assign(
+                    Tensor.randomNormal(layer.loraB.weight.shape, std: 0.5, generator: &generator))
+            }
+            try LoRA.save(model, configuration: resolved, to: folder.url)
+            let file = folder.file(LoRA.configFileName)
+            let written = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+            #expect(written["target_modules"] as? [String] == expected, "\(model.modelType)")
+
+            for absent in [false, true] {
+                var edited = written
+                if absent { edited.removeValue(forKey: "target_modules") } else { edited["target_modules"] = NSNull() }
+                try JSONSerialization.data(withJSONObject: edited).write(to: file)
+                #expect(try LoRAConfiguration(contentsOf: file).targets == .familyDefault)
+                let fresh = try Self.families()[index].model
+                let loaded = try LoRA.load(from: folder.url, into: fresh, modelType: fresh.modelType)
+                #expect(loaded.targets == .names(expected), "\(model.modelType)")
+                #expect(LoRA.adapters(in: fresh).map(\.path) == paths, "\(model.modelType)")
+                let ours = LoRA.adapterTensors(of: model)
+                let theirs = LoRA.adapterTensors(of: fresh)
+                try #require(!ours.isEmpty && ours.keys.sorted() == theirs.keys.sorted())
+                for (key, value) in ours { #expect(theirs[key]?.values == value.values, "\(key)") }
+
+                // Without the model type (or with one PEFT has no default for) the file is refused,
+                // naming the key.
+                for modelType in [nil, "mamba"] as [String?] {
+                    do {
+                        try LoRA.load(from: folder.url, into: try Self.families()[index].model, modelType: modelType)
+                        Issue.record("\(model.modelType): loaded without a known model type")
+                    } catch LoRAError.invalidConfiguration(let badFile, let key, _) {
+                        #expect(badFile == file.path && key == "target_modules")
+                    }
+                }
+            }
         }
     }
 

@@ -131,7 +131,7 @@ public enum EvaluateStage {
         let (after, _) = try PPOStage.loadMergedBase(
             model: options.model, baseAdapters: isRun ? PPOStage.baseAdapters(ofRun: options.after) : [],
             quantization: .none, doubleQuantization: false)
-        try LoRA.load(from: afterAdapter, into: after)
+        try LoRA.load(from: afterAdapter, into: after, modelType: after.modelType)
         return (before, after, tokenizer)
     }
 

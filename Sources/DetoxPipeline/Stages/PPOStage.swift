@@ -139,7 +139,7 @@ public enum PPOStage {
     ) throws -> (any LanguageModel, Tokenizer) {
         let (base, tokenizer, _) = try PolicyLoading.load(folder: model)
         for adapter in baseAdapters {
-            try LoRA.load(from: adapter, into: base)
+            try LoRA.load(from: adapter, into: base, modelType: base.modelType)
             try LoRA.mergeAndUnload(base)
         }
         try PolicyLoading.quantize(base, as: quantization, doubleQuantization: doubleQuantization)

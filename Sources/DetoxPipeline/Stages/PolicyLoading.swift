@@ -55,7 +55,7 @@ public enum PolicyLoading {
         try quantize(model, as: quantization, doubleQuantization: doubleQuantization)
         var adapter: LoRAConfiguration?
         if let adapterFolder {
-            adapter = try LoRA.load(from: adapterFolder, into: model)
+            adapter = try LoRA.load(from: adapterFolder, into: model, modelType: model.modelType)
         } else if let newAdapter {
             let resolved = try newAdapter.resolvingTargets(modelType: model.modelType)
             var generator = SeededGenerator(seed: seed)
