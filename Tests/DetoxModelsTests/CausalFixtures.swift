@@ -3,6 +3,7 @@
 // (fixture fields keep the snake_case keys the Python fixture script writes)
 import DetoxModels
 import DetoxTensor
+import DetoxTestSupport
 import Foundation
 import Testing
 
@@ -30,9 +31,32 @@ enum CausalFixtures {
             "fixture folder \(name) is missing")
     }
 
-    static func reference(_ name: String) throws -> Reference {
+    static func reference(_ name: String) throws -> Reference { try reference(Reference.self, name) }
+
+    /// The `reference.json` of fixture folder `name`, decoded as `type`.
+    static func reference<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
         let url = try folder(name).appendingPathComponent("reference.json")
-        return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+        return try JSONDecoder().decode(type, from: Data(contentsOf: url))
+    }
+
+    /// Checks `model` on the reference batch (position ids from the mask, as the reference's):
+    /// the logits at real positions within `logitsTolerance` (max absolute difference) and the
+    /// loss within `lossTolerance`.
+    static func expectParity(
+        _ model: some CausalTransformer, reference: Reference, logitsTolerance: Float, lossTolerance: Float
+    ) throws {
+        let inputs = try CausalInputs(
+            ids: reference.input_ids, mask: reference.attention_mask, vocabularySize: model.vocabularySize)
+        #expect(inputs.positions == reference.position_ids.flatMap { $0 })
+        let (logits, loss) = try Tensor.withNoGrad { try model.forward(inputs, labels: reference.labels) }
+        #expect(logits.shape == reference.logits_shape)
+        let vocabulary = model.vocabularySize
+        let difference = try TestSupport.maxAbsDifference(
+            realPositions(logits.values, mask: reference.attention_mask, vocabulary: vocabulary),
+            realPositions(reference.logits, mask: reference.attention_mask, vocabulary: vocabulary))
+        #expect(difference <= logitsTolerance, "logits differ by \(difference)")
+        let value = try #require(loss).item
+        #expect(Swift.abs(value - reference.loss) <= lossTolerance, "loss \(value) vs \(reference.loss)")
     }
 
     /// The values of `logits` `[B, L, vocab]` at the positions where `mask` is 1, row-major.

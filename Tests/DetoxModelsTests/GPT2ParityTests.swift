@@ -20,19 +20,9 @@ import Testing
     @Test("logits and loss match transformers", arguments: folders)
     func logitsAndLossMatch(folder: String, referenceFolder: String) throws {
         let model = try GPT2LMHeadModel.load(folder: CausalFixtures.folder(folder))
-        let reference = try CausalFixtures.reference(referenceFolder)
-        let inputs = try CausalInputs(
-            ids: reference.input_ids, mask: reference.attention_mask, vocabularySize: model.vocabularySize)
-        #expect(inputs.positions == reference.position_ids.flatMap { $0 })
-        let (logits, loss) = try Tensor.withNoGrad { try model.forward(inputs, labels: reference.labels) }
-        #expect(logits.shape == reference.logits_shape)
-        let vocabulary = model.vocabularySize
-        let difference = try TestSupport.maxAbsDifference(
-            CausalFixtures.realPositions(logits.values, mask: reference.attention_mask, vocabulary: vocabulary),
-            CausalFixtures.realPositions(reference.logits, mask: reference.attention_mask, vocabulary: vocabulary))
-        #expect(difference <= Self.logitsTolerance, "logits differ by \(difference)")
-        let value = try #require(loss).item
-        #expect(Swift.abs(value - reference.loss) <= Self.lossTolerance, "loss \(value) vs \(reference.loss)")
+        try CausalFixtures.expectParity(
+            model, reference: CausalFixtures.reference(referenceFolder), logitsTolerance: Self.logitsTolerance,
+            lossTolerance: Self.lossTolerance)
     }
 
     @Test("the state dict is the checkpoint's, Conv1D weights [in, out], no lm_head when tied")

@@ -18,17 +18,8 @@ import Testing
         #expect(model.configuration.windowSize == 4)
         let reference = try CausalFixtures.reference("gpt-neo-tiny")
         try #require(reference.prompts.map(\.count).max() ?? 0 > model.configuration.windowSize)
-        let inputs = try CausalInputs(
-            ids: reference.input_ids, mask: reference.attention_mask, vocabularySize: model.vocabularySize)
-        let (logits, loss) = try Tensor.withNoGrad { try model.forward(inputs, labels: reference.labels) }
-        #expect(logits.shape == reference.logits_shape)
-        let vocabulary = model.vocabularySize
-        let difference = try TestSupport.maxAbsDifference(
-            CausalFixtures.realPositions(logits.values, mask: reference.attention_mask, vocabulary: vocabulary),
-            CausalFixtures.realPositions(reference.logits, mask: reference.attention_mask, vocabulary: vocabulary))
-        #expect(difference <= Self.logitsTolerance, "logits differ by \(difference)")
-        let value = try #require(loss).item
-        #expect(Swift.abs(value - reference.loss) <= Self.lossTolerance, "loss \(value) vs \(reference.loss)")
+        try CausalFixtures.expectParity(
+            model, reference: reference, logitsTolerance: Self.logitsTolerance, lossTolerance: Self.lossTolerance)
     }
 
     @Test("the state dict is the checkpoint's")

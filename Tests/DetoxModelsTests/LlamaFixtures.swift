@@ -40,14 +40,7 @@ enum LlamaFixtures {
         }
     }
 
-    static func folder(_ name: String) throws -> URL {
-        try #require(
-            Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"),
-            "fixture folder \(name) is missing")
-    }
+    static func folder(_ name: String) throws -> URL { try CausalFixtures.folder(name) }
 
-    static func reference(_ name: String) throws -> Reference {
-        let url = try folder(name).appendingPathComponent("reference.json")
-        return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
-    }
+    static func reference(_ name: String) throws -> Reference { try CausalFixtures.reference(Reference.self, name) }
 }

@@ -10,53 +10,37 @@ import DetoxTensor
 /// and `v_head.summary.bias`.
 public final class CausalLMWithValueHead<Model: CausalTransformer & LanguageModel>: Module {
     public let model: Model
-    public let valueHead: T5ValueHead
+    public let valueHead: ValueHead
 
-    public init(model: Model, valueHead: T5ValueHead) {
+    public init(model: Model, valueHead: ValueHead) {
         self.model = model
         self.valueHead = valueHead
     }
 
-    /// Wraps `model` with a fresh head (PyTorch's default `nn.Linear` init from `seed`).
-    public convenience init(model: Model, hiddenSize: Int, dropoutProbability: Float = 0.1, seed: UInt64 = 0) {
+    /// Wraps `model` with a fresh head (PyTorch's default `nn.Linear` init from `seed`); dropout
+    /// `dropoutProbability`, TRL's default when `nil`.
+    public convenience init(model: Model, hiddenSize: Int, dropoutProbability: Float? = nil, seed: UInt64 = 0) {
         self.init(
             model: model,
-            valueHead: T5ValueHead(modelDimension: hiddenSize, dropoutProbability: dropoutProbability, seed: seed))
+            valueHead: ValueHead(modelDimension: hiddenSize, dropoutProbability: dropoutProbability, seed: seed))
     }
 
     /// Wraps `model` with the head stored in `tensors` (`v_head.summary.*`, a TRL checkpoint), or
-    /// a fresh one (from `seed`) when the tensors hold no head, as TRL's `from_pretrained` does.
-    /// - Throws: ``ModelError/missingTensor(source:key:)`` when only one of the two is stored,
-    ///   ``ModelError/shapeMismatch(source:key:expected:actual:)`` for a wrong shape.
+    /// a fresh one (from `seed`) when the tensors hold no head, as TRL's `from_pretrained` does (the
+    /// errors of ``ValueHead/init(modelDimension:tensors:source:dropoutProbability:seed:)``).
     public convenience init(
-        model: Model, hiddenSize: Int, tensors: [String: Tensor], source: String, dropoutProbability: Float = 0.1,
+        model: Model, hiddenSize: Int, tensors: [String: Tensor], source: String, dropoutProbability: Float? = nil,
         seed: UInt64 = 0
     ) throws {
-        let keys = T5WithValueHead.valueHeadKeys
-        switch (tensors[keys.weight], tensors[keys.bias]) {
-        case (nil, nil):
-            self.init(model: model, hiddenSize: hiddenSize, dropoutProbability: dropoutProbability, seed: seed)
-        case (let weight?, let bias?):
-            guard weight.shape == [1, hiddenSize] else {
-                throw ModelError.shapeMismatch(
-                    source: source, key: keys.weight, expected: [1, hiddenSize], actual: weight.shape)
-            }
-            guard bias.shape == [1] else {
-                throw ModelError.shapeMismatch(source: source, key: keys.bias, expected: [1], actual: bias.shape)
-            }
-            self.init(
-                model: model,
-                valueHead: try T5ValueHead(
-                    weight: weight, bias: bias, dropoutProbability: dropoutProbability, seed: seed))
-        case (nil, _):
-            throw ModelError.missingTensor(source: source, key: keys.weight)
-        case (_, nil):
-            throw ModelError.missingTensor(source: source, key: keys.bias)
-        }
+        self.init(
+            model: model,
+            valueHead: try ValueHead(
+                modelDimension: hiddenSize, tensors: tensors, source: source, dropoutProbability: dropoutProbability,
+                seed: seed))
     }
 
     public var namedChildren: [(name: String, module: any Module)] {
-        model.namedChildren + [("v_head", valueHead)]
+        model.namedChildren + [(ValueHead.childName, valueHead)]
     }
 }
 

@@ -11,7 +11,7 @@ import DetoxTensor
 /// `reorder_and_upcast_attn` only changes the precision of half-precision runs, so f32 gives the same.
 ///
 /// `c_attn` and `c_proj` are linear slots, so LoRA or 4-bit layers can be swapped in by name.
-public final class GPT2Attention: SlottedModule {
+public final class GPT2Attention: SlottedModule, GPTAttentionLayer {
     public var cAttn: any LinearLayer
     public var cProj: any LinearLayer
     /// Dropout on the attention weights (training only).
@@ -31,13 +31,17 @@ public final class GPT2Attention: SlottedModule {
     static let residualDropout = ModuleSlot.child("resid_dropout", \GPT2Attention.residualDropout)
     public static let slots = [cAttn, cProj, attentionDropout, residualDropout]
 
-    init(configuration c: GPT2Configuration, layerIndex: Int, weights: WeightBuilder) throws {
+    public typealias Configuration = GPT2Configuration
+
+    /// GPT-2 attends over every earlier position.
+    public var window: Int? { nil }
+    /// A pad query attends to every key alike, as transformers' default SDPA path on CPU.
+    public static let maskedQueries = CausalInputs.MaskedQueryRows.allKeys
+
+    public init(configuration c: GPT2Configuration, layerIndex: Int, weights: WeightBuilder) throws {
         let d = c.hiddenSize
         cAttn = try weights.conv1D(Self.cAttn, inFeatures: d, outFeatures: 3 * d, std: c.initializerRange)
-        // `_init_weights` scales every `c_proj` by 1/√(2·n_layer).
-        cProj = try weights.conv1D(
-            Self.cProj, inFeatures: d, outFeatures: d,
-            std: c.initializerRange / Float(2 * c.layerCount).squareRoot())
+        cProj = try weights.conv1D(Self.cProj, inFeatures: d, outFeatures: d, std: c.residualProjectionStd)
         attentionDropout = weights.dropout(c.attentionDropout)
         residualDropout = weights.dropout(c.residualDropout)
         headCount = c.headCount
@@ -61,7 +65,7 @@ public final class GPT2Attention: SlottedModule {
 
     /// Attention of `hidden` `[B, L, d]` over itself with the additive `bias` `[B, H, L, L]`;
     /// writes the keys and values into `cache` when given.
-    func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?) -> Tensor {
+    public func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?) -> Tensor {
         let (query, key, value) = project(hidden)
         cache?.writePrefill(layer: layerIndex, keys: key, values: value)
         let context = Attention.multiHead(
@@ -72,7 +76,7 @@ public final class GPT2Attention: SlottedModule {
 
     /// One new position for each batch row in `rows`: `hidden` `[A, d]` attends over the cache
     /// (this position included) under the additive `mask` `[B, length + 1]`.
-    func step(_ hidden: Tensor, rows: [Int], cache: CausalCache, mask: [Float]) -> Tensor {
+    public func step(_ hidden: Tensor, rows: [Int], cache: CausalCache, mask: [Float]) -> Tensor {
         let (query, key, value) = project(hidden)
         cache.write(layer: layerIndex, rows: rows, keys: key, values: value)
         let context = StepAttention.attend(

@@ -1,26 +1,28 @@
-// Port of transformers src/transformers/models/gpt2/modeling_gpt2.py (v4.46.3), `GPT2Block`
+// Port of transformers src/transformers/models/gpt2/modeling_gpt2.py (v4.46.3), `GPT2Block`, and
+// models/gpt_neo/modeling_gpt_neo.py, `GPTNeoBlock`
 import DetoxNN
 import DetoxTensor
 
-/// A pre-norm GPT-2 layer: `h + attn(ln_1(h))`, then `h + mlp(ln_2(h))`.
-public final class GPT2Block: SlottedModule {
+/// A pre-norm layer of GPT-2 or GPT-Neo: `h + attn(ln_1(h))`, then `h + mlp(ln_2(h))`, with the
+/// family's attention (``GPTFamilyConfiguration/Attention``).
+public final class GPTBlock<Configuration: GPTFamilyConfiguration>: SlottedModule {
     public let layerNorm1: LayerNorm
-    public let attention: GPT2Attention
+    public let attention: Configuration.Attention
     public let layerNorm2: LayerNorm
-    public let mlp: GPT2MLP
+    public let mlp: GPTMLP
 
-    static let layerNorm1 = ModuleSlot.child("ln_1", \GPT2Block.layerNorm1)
-    static let attention = ModuleSlot.child("attn", \GPT2Block.attention)
-    static let layerNorm2 = ModuleSlot.child("ln_2", \GPT2Block.layerNorm2)
-    static let mlp = ModuleSlot.child("mlp", \GPT2Block.mlp)
-    public static let slots = [layerNorm1, attention, layerNorm2, mlp]
+    static var layerNorm1: ModuleSlot<GPTBlock> { .child("ln_1", \GPTBlock.layerNorm1) }
+    static var attention: ModuleSlot<GPTBlock> { .child("attn", \GPTBlock.attention) }
+    static var layerNorm2: ModuleSlot<GPTBlock> { .child("ln_2", \GPTBlock.layerNorm2) }
+    static var mlp: ModuleSlot<GPTBlock> { .child("mlp", \GPTBlock.mlp) }
+    public static var slots: [ModuleSlot<GPTBlock>] { [layerNorm1, attention, layerNorm2, mlp] }
 
-    init(configuration c: GPT2Configuration, layerIndex: Int, weights: WeightBuilder) throws {
+    init(configuration c: Configuration, layerIndex: Int, weights: WeightBuilder) throws {
         layerNorm1 = try weights.layerNorm(Self.layerNorm1, dimension: c.hiddenSize, epsilon: c.layerNormEpsilon)
-        attention = try GPT2Attention(
+        attention = try Configuration.Attention(
             configuration: c, layerIndex: layerIndex, weights: weights.scoped(Self.attention))
         layerNorm2 = try weights.layerNorm(Self.layerNorm2, dimension: c.hiddenSize, epsilon: c.layerNormEpsilon)
-        mlp = try GPT2MLP(configuration: c, weights: weights.scoped(Self.mlp))
+        mlp = try GPTMLP(configuration: c, weights: weights.scoped(Self.mlp))
     }
 
     /// `[B, L, d]` → `[B, L, d]` under the additive `bias` `[B, H, L, L]`.
@@ -35,3 +37,6 @@ public final class GPT2Block: SlottedModule {
         return attended + mlp(layerNorm2(attended))
     }
 }
+
+/// A GPT-2 layer.
+public typealias GPT2Block = GPTBlock<GPT2Configuration>

@@ -8,8 +8,11 @@ import Foundation
 /// falls back to `4 · n_embd`, `tie_word_embeddings` to true, `bos_token_id` and `eos_token_id`
 /// to 50256; GPT-2 has no pad id, so padding uses EOS. Invalid or unsupported values
 /// (cross-attention, an unknown activation) throw ``ModelError/invalidConfiguration(file:key:reason:)``
-/// from ``validate(file:)``.
-public struct GPT2Configuration: Codable, Sendable, Equatable {
+/// from ``validate(file:)``. The fields GPT-Neo shares are decoded and checked by
+/// ``GPTFamilyConfiguration``'s implementation.
+public struct GPT2Configuration: GPTFamilyConfiguration {
+    public typealias Attention = GPT2Attention
+
     public var modelType: String? = "gpt2"
     public var vocabularySize: Int = 50257
     /// `n_positions`, the length of the learned position table.
@@ -91,73 +94,35 @@ public struct GPT2Configuration: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        modelType = try c.decodeIfPresent(String.self, forKey: .modelType)
-        vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? vocabularySize
+        try decodeSharedFields(c)
         positionCount = try c.decodeIfPresent(Int.self, forKey: .positionCount) ?? positionCount
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        layerCount = try c.decodeIfPresent(Int.self, forKey: .layerCount) ?? layerCount
-        headCount = try c.decodeIfPresent(Int.self, forKey: .headCount) ?? headCount
         innerSize = try c.decodeIfPresent(Int.self, forKey: .innerSize)
-        activationFunction = try c.decodeIfPresent(String.self, forKey: .activationFunction) ?? activationFunction
-        residualDropout = try c.decodeIfPresent(Float.self, forKey: .residualDropout) ?? residualDropout
-        embeddingDropout = try c.decodeIfPresent(Float.self, forKey: .embeddingDropout) ?? embeddingDropout
-        attentionDropout = try c.decodeIfPresent(Float.self, forKey: .attentionDropout) ?? attentionDropout
-        layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? layerNormEpsilon
-        initializerRange = try c.decodeIfPresent(Float.self, forKey: .initializerRange) ?? initializerRange
         scaleAttentionWeights = try c.decodeIfPresent(Bool.self, forKey: .scaleAttentionWeights) ?? true
         scaleAttentionByInverseLayerIndex =
             try c.decodeIfPresent(Bool.self, forKey: .scaleAttentionByInverseLayerIndex) ?? false
         reorderAndUpcastAttention = try c.decodeIfPresent(Bool.self, forKey: .reorderAndUpcastAttention) ?? false
         addCrossAttention = try c.decodeIfPresent(Bool.self, forKey: .addCrossAttention) ?? false
-        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? true
-        bosTokenID = try CausalConfigurationDecoding.tokenID(c, .bosTokenID) ?? bosTokenID
-        eosTokenID = try CausalConfigurationDecoding.tokenID(c, .eosTokenID) ?? eosTokenID
-        padTokenID = try CausalConfigurationDecoding.tokenID(c, .padTokenID)
-        summaryDropoutProbability = try c.decodeIfPresent(Float.self, forKey: .summaryDropoutProbability)
     }
+
+    public static let family = "gpt2"
+    public static let feedForwardIsConv1D = true
 
     /// The feed-forward width, `n_inner` or `4 · n_embd`.
     public var feedForwardSize: Int { innerSize ?? 4 * hiddenSize }
 
-    /// The width of one attention head.
-    public var headDimension: Int { hiddenSize / Swift.max(headCount, 1) }
-
-    /// The feed-forward activation, parsed from ``activationFunction``.
-    public func activation(file: String = "config.json") throws -> Activation {
-        do {
-            return try Activation(name: activationFunction)
-        } catch {
-            throw ModelError.invalidConfiguration(
-                file: file, key: "activation_function", reason: "unknown activation \"\(activationFunction)\"")
-        }
-    }
+    /// `initializer_range / √(2 · n_layer)`: `_init_weights` scales every `c_proj` so.
+    public var residualProjectionStd: Float { initializerRange / Float(2 * layerCount).squareRoot() }
 
     /// Checks every size and id for a usable model; names the first bad key.
     public func validate(file: String = "config.json") throws {
-        let check = CausalConfigurationDecoding.Checker(file: file)
-        try check.positive(vocabularySize, "vocab_size")
-        try check.positive(positionCount, "n_positions")
-        try check.positive(hiddenSize, "n_embd")
-        try check.positive(layerCount, "n_layer")
-        try check.positive(headCount, "n_head")
-        if let innerSize { try check.positive(innerSize, "n_inner") }
-        guard hiddenSize % headCount == 0 else {
-            throw ModelError.invalidConfiguration(
-                file: file, key: "n_head", reason: "n_embd \(hiddenSize) is not a multiple of \(headCount) heads")
+        try validateSharedFields(file: file) { check in
+            try check.positive(positionCount, "n_positions")
+            if let innerSize { try check.positive(innerSize, "n_inner") }
+            guard !addCrossAttention else {
+                throw ModelError.invalidConfiguration(
+                    file: file, key: "add_cross_attention", reason: "cross-attention GPT-2 models are not supported")
+            }
         }
-        try check.probability(residualDropout, "resid_pdrop")
-        try check.probability(embeddingDropout, "embd_pdrop")
-        try check.probability(attentionDropout, "attn_pdrop")
-        if let p = summaryDropoutProbability { try check.probability(p, "summary_dropout_prob") }
-        try check.epsilon(layerNormEpsilon, "layer_norm_epsilon")
-        guard !addCrossAttention else {
-            throw ModelError.invalidConfiguration(
-                file: file, key: "add_cross_attention", reason: "cross-attention GPT-2 models are not supported")
-        }
-        try check.tokenID(bosTokenID, "bos_token_id", vocabularySize: vocabularySize)
-        try check.tokenID(eosTokenID, "eos_token_id", vocabularySize: vocabularySize)
-        if let padTokenID { try check.tokenID(padTokenID, "pad_token_id", vocabularySize: vocabularySize) }
-        _ = try activation(file: file)
     }
 
     /// Reads and validates a `config.json` (`model_type` must be `gpt2` when present).
@@ -165,12 +130,11 @@ public struct GPT2Configuration: Codable, Sendable, Equatable {
     /// Throws ``ModelError/missingFile(folder:name:)`` when the file is absent,
     /// ``ModelError/unsupportedModelType(file:modelType:supported:)`` for another `model_type`, and
     /// ``ModelError/invalidConfiguration(file:key:reason:)`` for bad values or malformed JSON.
-    public static func load(from url: URL) throws -> GPT2Configuration {
-        let configuration = try CausalConfigurationDecoding.decode(GPT2Configuration.self, from: url)
-        if let type = configuration.modelType, type != "gpt2" {
-            throw ModelError.unsupportedModelType(file: url.path, modelType: type, supported: ["gpt2"])
-        }
-        try configuration.validate(file: url.path)
-        return configuration
-    }
+    public static func load(from url: URL) throws -> GPT2Configuration { try loadFile(from: url) }
 }
+
+extension GPT2Configuration: GPTConfigurationFile {
+    typealias Keys = CodingKeys
+}
+
+extension GPT2Configuration.CodingKeys: GPTConfigurationKeys {}

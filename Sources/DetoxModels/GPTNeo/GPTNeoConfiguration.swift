@@ -7,8 +7,11 @@ import Foundation
 /// Every field missing from the file takes `GPTNeoConfig`'s default; `attention_types` (groups of
 /// `[[kinds], repeats]`) expands to one kind per layer, ``attentionLayers``, which must count
 /// `num_layers`. `intermediate_size` falls back to `4 · hidden_size`. GPT-Neo has no pad id, so
-/// padding uses EOS. Invalid values throw ``ModelError/invalidConfiguration(file:key:reason:)``.
-public struct GPTNeoConfiguration: Codable, Sendable, Equatable {
+/// padding uses EOS. Invalid values throw ``ModelError/invalidConfiguration(file:key:reason:)``. The
+/// fields GPT-2 shares are decoded and checked by ``GPTFamilyConfiguration``'s implementation.
+public struct GPTNeoConfiguration: GPTFamilyConfiguration {
+    public typealias Attention = GPTNeoAttention
+
     /// Whether a layer attends over every earlier position or only the last `window_size`.
     public enum AttentionKind: String, Codable, Sendable {
         case global, local
@@ -86,27 +89,21 @@ public struct GPTNeoConfiguration: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        modelType = try c.decodeIfPresent(String.self, forKey: .modelType)
-        vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? vocabularySize
+        try decodeSharedFields(c)
         maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? maxPositionEmbeddings
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        layerCount = try c.decodeIfPresent(Int.self, forKey: .layerCount) ?? layerCount
         attentionTypes = try c.decodeIfPresent([AttentionGroup].self, forKey: .attentionTypes) ?? attentionTypes
-        headCount = try c.decodeIfPresent(Int.self, forKey: .headCount) ?? headCount
         intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize)
         windowSize = try c.decodeIfPresent(Int.self, forKey: .windowSize) ?? windowSize
-        activationFunction = try c.decodeIfPresent(String.self, forKey: .activationFunction) ?? activationFunction
-        residualDropout = try c.decodeIfPresent(Float.self, forKey: .residualDropout) ?? residualDropout
-        embeddingDropout = try c.decodeIfPresent(Float.self, forKey: .embeddingDropout) ?? embeddingDropout
-        attentionDropout = try c.decodeIfPresent(Float.self, forKey: .attentionDropout) ?? attentionDropout
-        layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? layerNormEpsilon
-        initializerRange = try c.decodeIfPresent(Float.self, forKey: .initializerRange) ?? initializerRange
-        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? true
-        bosTokenID = try CausalConfigurationDecoding.tokenID(c, .bosTokenID) ?? bosTokenID
-        eosTokenID = try CausalConfigurationDecoding.tokenID(c, .eosTokenID) ?? eosTokenID
-        padTokenID = try CausalConfigurationDecoding.tokenID(c, .padTokenID)
-        summaryDropoutProbability = try c.decodeIfPresent(Float.self, forKey: .summaryDropoutProbability)
     }
+
+    public static let family = "gpt_neo"
+    public static let feedForwardIsConv1D = false
+
+    /// ``maxPositionEmbeddings``, the length of the learned position table.
+    public var positionCount: Int { maxPositionEmbeddings }
+
+    /// `initializer_range`: GPT-Neo's `_init_weights` does not scale `c_proj`.
+    public var residualProjectionStd: Float { initializerRange }
 
     /// `attention_types` expanded to one kind per layer, as `GPTNeoConfig.expand_attention_types_params`.
     public var attentionLayers: [AttentionKind] {
@@ -116,59 +113,31 @@ public struct GPTNeoConfiguration: Codable, Sendable, Equatable {
     /// The feed-forward width, `intermediate_size` or `4 · hidden_size`.
     public var feedForwardSize: Int { intermediateSize ?? 4 * hiddenSize }
 
-    /// The width of one attention head.
-    public var headDimension: Int { hiddenSize / Swift.max(headCount, 1) }
-
-    /// The feed-forward activation, parsed from ``activationFunction``.
-    public func activation(file: String = "config.json") throws -> Activation {
-        do {
-            return try Activation(name: activationFunction)
-        } catch {
-            throw ModelError.invalidConfiguration(
-                file: file, key: "activation_function", reason: "unknown activation \"\(activationFunction)\"")
-        }
-    }
-
     /// Checks every size and id for a usable model; names the first bad key.
     public func validate(file: String = "config.json") throws {
-        let check = CausalConfigurationDecoding.Checker(file: file)
-        try check.positive(vocabularySize, "vocab_size")
-        try check.positive(maxPositionEmbeddings, "max_position_embeddings")
-        try check.positive(hiddenSize, "hidden_size")
-        try check.positive(layerCount, "num_layers")
-        try check.positive(headCount, "num_heads")
-        try check.positive(windowSize, "window_size")
-        if let intermediateSize { try check.positive(intermediateSize, "intermediate_size") }
-        guard hiddenSize % headCount == 0 else {
-            throw ModelError.invalidConfiguration(
-                file: file, key: "num_heads",
-                reason: "hidden_size \(hiddenSize) is not a multiple of \(headCount) heads")
+        try validateSharedFields(file: file) { check in
+            try check.positive(maxPositionEmbeddings, "max_position_embeddings")
+            try check.positive(windowSize, "window_size")
+            if let intermediateSize { try check.positive(intermediateSize, "intermediate_size") }
+            // Checked before expanding, so a huge repeat count allocates nothing.
+            let layers = attentionTypes.reduce(0) {
+                $0 + $1.kinds.count * Swift.max(0, Swift.min($1.repeats, 1 << 20))
+            }
+            guard layers == layerCount, attentionTypes.allSatisfy({ $0.repeats >= 0 }) else {
+                throw ModelError.invalidConfiguration(
+                    file: file, key: "attention_types",
+                    reason: "expands to \(layers) layers, num_layers is \(layerCount)")
+            }
         }
-        // Checked before expanding, so a huge repeat count allocates nothing.
-        let layers = attentionTypes.reduce(0) { $0 + $1.kinds.count * Swift.max(0, Swift.min($1.repeats, 1 << 20)) }
-        guard layers == layerCount, attentionTypes.allSatisfy({ $0.repeats >= 0 }) else {
-            throw ModelError.invalidConfiguration(
-                file: file, key: "attention_types",
-                reason: "expands to \(layers) layers, num_layers is \(layerCount)")
-        }
-        try check.probability(residualDropout, "resid_dropout")
-        try check.probability(embeddingDropout, "embed_dropout")
-        try check.probability(attentionDropout, "attention_dropout")
-        if let p = summaryDropoutProbability { try check.probability(p, "summary_dropout_prob") }
-        try check.epsilon(layerNormEpsilon, "layer_norm_epsilon")
-        try check.tokenID(bosTokenID, "bos_token_id", vocabularySize: vocabularySize)
-        try check.tokenID(eosTokenID, "eos_token_id", vocabularySize: vocabularySize)
-        if let padTokenID { try check.tokenID(padTokenID, "pad_token_id", vocabularySize: vocabularySize) }
-        _ = try activation(file: file)
     }
 
-    /// Reads and validates a `config.json` (`model_type` must be `gpt_neo` when present).
-    public static func load(from url: URL) throws -> GPTNeoConfiguration {
-        let configuration = try CausalConfigurationDecoding.decode(GPTNeoConfiguration.self, from: url)
-        if let type = configuration.modelType, type != "gpt_neo" {
-            throw ModelError.unsupportedModelType(file: url.path, modelType: type, supported: ["gpt_neo"])
-        }
-        try configuration.validate(file: url.path)
-        return configuration
-    }
+    /// Reads and validates a `config.json` (`model_type` must be `gpt_neo` when present; the errors
+    /// of ``GPT2Configuration/load(from:)``).
+    public static func load(from url: URL) throws -> GPTNeoConfiguration { try loadFile(from: url) }
 }
+
+extension GPTNeoConfiguration: GPTConfigurationFile {
+    typealias Keys = CodingKeys
+}
+
+extension GPTNeoConfiguration.CodingKeys: GPTConfigurationKeys {}

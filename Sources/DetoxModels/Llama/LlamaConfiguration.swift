@@ -8,7 +8,8 @@ import Foundation
 /// `num_key_value_heads` falls back to `num_attention_heads`, `head_dim` to
 /// `hidden_size / num_attention_heads`. Only the `silu` activation is implemented; any other
 /// `hidden_act`, an unsupported `rope_scaling` or a bad size throws
-/// ``ModelError/invalidConfiguration(file:key:reason:)`` from ``settings(file:)``.
+/// ``ModelError/invalidConfiguration(file:key:reason:)`` from ``settings(file:)``. The fields Qwen2
+/// shares are decoded and checked by one implementation (`LlamaLikeConfiguration`).
 public struct LlamaConfiguration: Codable, Sendable, Equatable {
     public var modelType: String?
     public var vocabularySize: Int = 32000
@@ -69,51 +70,22 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        modelType = try c.decodeIfPresent(String.self, forKey: .modelType)
-        vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? vocabularySize
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? intermediateSize
-        layerCount = try c.decodeIfPresent(Int.self, forKey: .layerCount) ?? layerCount
-        headCount = try c.decodeIfPresent(Int.self, forKey: .headCount) ?? headCount
-        keyValueHeadCount = try c.decodeIfPresent(Int.self, forKey: .keyValueHeadCount)
+        try decodeSharedFields(c)
         headDimension = try c.decodeIfPresent(Int.self, forKey: .headDimension)
-        hiddenActivation = try c.decodeIfPresent(String.self, forKey: .hiddenActivation) ?? hiddenActivation
-        maxPositionEmbeddings =
-            try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? maxPositionEmbeddings
-        initializerRange = try c.decodeIfPresent(Float.self, forKey: .initializerRange) ?? initializerRange
-        rmsNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .rmsNormEpsilon) ?? rmsNormEpsilon
-        ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? ropeTheta
-        ropeScaling = try c.decodeIfPresent(LlamaRopeScaling.self, forKey: .ropeScaling)
         partialRotaryFactor = try c.decodeIfPresent(Double.self, forKey: .partialRotaryFactor)
         attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? attentionBias
-        attentionDropout = try c.decodeIfPresent(Float.self, forKey: .attentionDropout) ?? attentionDropout
         mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? mlpBias
-        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? tieWordEmbeddings
-        bosTokenID = try LlamaConfigurationFile.tokenID(c, .bosTokenID, default: bosTokenID)
-        eosTokenID = try LlamaConfigurationFile.tokenID(c, .eosTokenID, default: eosTokenID)
-        padTokenID = try LlamaConfigurationFile.tokenID(c, .padTokenID, default: padTokenID)
-        summaryDropoutProbability = try c.decodeIfPresent(Float.self, forKey: .summaryDropoutProbability)
     }
 
     /// The layer settings, after checking every value; names the first bad key.
     public func settings(file: String = "config.json") throws -> LlamaSettings {
-        let heads = headCount
-        guard heads > 0 else {
+        guard headCount > 0 else {
             throw ModelError.invalidConfiguration(
-                file: file, key: "num_attention_heads", reason: "must be positive, got \(heads)")
+                file: file, key: "num_attention_heads", reason: "must be positive, got \(headCount)")
         }
-        return try LlamaConfigurationFile.settings(
-            LlamaConfigurationFile.Values(
-                modelType: modelType ?? "llama", vocabularySize: vocabularySize, hiddenSize: hiddenSize,
-                intermediateSize: intermediateSize, layerCount: layerCount, headCount: heads,
-                keyValueHeadCount: keyValueHeadCount ?? heads, headDimension: headDimension ?? hiddenSize / heads,
-                hiddenActivation: hiddenActivation, maxPositionEmbeddings: maxPositionEmbeddings,
-                initializerRange: initializerRange, rmsNormEpsilon: rmsNormEpsilon, ropeTheta: ropeTheta,
-                ropeScaling: ropeScaling, partialRotaryFactor: partialRotaryFactor,
-                queryKeyValueBias: attentionBias, outputBias: attentionBias, mlpBias: mlpBias,
-                attentionDropout: attentionDropout, tieWordEmbeddings: tieWordEmbeddings, bosTokenID: bosTokenID,
-                eosTokenID: eosTokenID, padTokenID: padTokenID, summaryDropoutProbability: summaryDropoutProbability),
-            file: file)
+        return try sharedSettings(
+            headDimension: headDimension ?? hiddenSize / headCount, partialRotaryFactor: partialRotaryFactor,
+            queryKeyValueBias: attentionBias, outputBias: attentionBias, mlpBias: mlpBias, file: file)
     }
 
     /// The model types this configuration accepts in `config.json`.
@@ -124,12 +96,11 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
     /// Throws ``ModelError/missingFile(folder:name:)`` when the file is absent,
     /// ``ModelError/unsupportedModelType(file:modelType:supported:)`` for another `model_type`, and
     /// ``ModelError/invalidConfiguration(file:key:reason:)`` for bad values or malformed JSON.
-    public static func load(from url: URL) throws -> LlamaConfiguration {
-        let configuration = try CausalConfigurationDecoding.decode(LlamaConfiguration.self, from: url)
-        if let type = configuration.modelType, !supportedModelTypes.contains(type) {
-            throw ModelError.unsupportedModelType(file: url.path, modelType: type, supported: supportedModelTypes)
-        }
-        _ = try configuration.settings(file: url.path)
-        return configuration
-    }
+    public static func load(from url: URL) throws -> LlamaConfiguration { try loadFile(from: url) }
 }
+
+extension LlamaConfiguration: LlamaLikeConfiguration {
+    typealias Keys = CodingKeys
+}
+
+extension LlamaConfiguration.CodingKeys: LlamaConfigurationKeys {}

@@ -16,7 +16,7 @@ extension LlamaForCausalLM: LanguageModel {
     public func withValueHead(seed: UInt64) -> any PolicyLanguageModel {
         CausalLMWithValueHead(
             model: self, hiddenSize: settings.hiddenSize,
-            dropoutProbability: settings.summaryDropoutProbability ?? 0.1, seed: seed)
+            dropoutProbability: settings.summaryDropoutProbability, seed: seed)
     }
 
     /// A Llama or Qwen2 folder with TRL's value head: from the weights when they hold
@@ -30,6 +30,6 @@ extension LlamaForCausalLM: LanguageModel {
         return try CausalLMWithValueHead(
             model: LlamaForCausalLM(settings: settings, tensors: tensors, source: source),
             hiddenSize: settings.hiddenSize, tensors: tensors, source: source,
-            dropoutProbability: settings.summaryDropoutProbability ?? 0.1, seed: seed)
+            dropoutProbability: settings.summaryDropoutProbability, seed: seed)
     }
 }

@@ -22,19 +22,12 @@ public final class LlamaForCausalLM: SlottedModule {
     static let lmHead = ModuleSlot.linear("lm_head", \LlamaForCausalLM.lmHead)
     public static let slots = [model, lmHead]
 
-    /// The dropout seeds of a model built with `seed`: `seed + n·φ` for the n-th dropout (n from
-    /// 1, φ the 64-bit golden ratio), as T5's.
-    static func dropoutSeeds(_ seed: UInt64) -> DropoutSeeds {
-        let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
-        return DropoutSeeds(first: seed &+ golden, stride: golden)
-    }
-
     /// A randomly initialised model (transformers' `_init_weights`: every linear and embedding
     /// weight ~ N(0, initializer_range²), biases zero, the padding row zero, norms one), seeded.
     public convenience init(settings: LlamaSettings, seed: UInt64 = 0) throws {
         try self.init(
             settings: settings,
-            weights: WeightBuilder(generator: SeededGenerator(seed: seed), dropoutSeeds: Self.dropoutSeeds(seed)))
+            weights: WeightBuilder(generator: SeededGenerator(seed: seed), dropoutSeeds: .model(seed: seed)))
     }
 
     /// A randomly initialised Llama model.
@@ -49,7 +42,7 @@ public final class LlamaForCausalLM: SlottedModule {
     public convenience init(settings: LlamaSettings, tensors: [String: Tensor], source: String = "checkpoint") throws {
         try self.init(
             settings: settings,
-            weights: WeightBuilder(checkpoint: tensors, source: source, dropoutSeeds: Self.dropoutSeeds(0)))
+            weights: WeightBuilder(checkpoint: tensors, source: source, dropoutSeeds: .model(seed: 0)))
     }
 
     init(settings s: LlamaSettings, weights: WeightBuilder) throws {

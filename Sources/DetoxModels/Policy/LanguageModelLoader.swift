@@ -33,20 +33,8 @@ public enum LanguageModelLoader {
     public static func loadPolicy(folder: URL, seed: UInt64 = 0) throws -> any PolicyLanguageModel {
         switch try family(of: folder) {
         case "t5": return try T5WithValueHead.load(folder: folder, seed: seed)
-        case "gpt2":
-            let configuration = try GPT2Configuration.load(from: folder.appendingPathComponent("config.json"))
-            let (tensors, source) = try ModelFolder(folder).weights()
-            return try CausalLMWithValueHead(
-                model: GPT2LMHeadModel(configuration: configuration, tensors: tensors, source: source),
-                hiddenSize: configuration.hiddenSize, tensors: tensors, source: source,
-                dropoutProbability: configuration.summaryDropoutProbability ?? 0.1, seed: seed)
-        case "gpt_neo":
-            let configuration = try GPTNeoConfiguration.load(from: folder.appendingPathComponent("config.json"))
-            let (tensors, source) = try ModelFolder(folder).weights()
-            return try CausalLMWithValueHead(
-                model: GPTNeoForCausalLM(configuration: configuration, tensors: tensors, source: source),
-                hiddenSize: configuration.hiddenSize, tensors: tensors, source: source,
-                dropoutProbability: configuration.summaryDropoutProbability ?? 0.1, seed: seed)
+        case "gpt2": return try GPT2LMHeadModel.loadPolicy(folder: folder, seed: seed)
+        case "gpt_neo": return try GPTNeoForCausalLM.loadPolicy(folder: folder, seed: seed)
         case let family where family == "llama" || family == "qwen2":
             return try LlamaForCausalLM.loadPolicy(folder: folder, family: family, seed: seed)
         case let other: throw unsupported(other, in: folder)

@@ -61,30 +61,10 @@ public struct Qwen2Configuration: Codable, Sendable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        modelType = try c.decodeIfPresent(String.self, forKey: .modelType)
-        vocabularySize = try c.decodeIfPresent(Int.self, forKey: .vocabularySize) ?? vocabularySize
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? intermediateSize
-        layerCount = try c.decodeIfPresent(Int.self, forKey: .layerCount) ?? layerCount
-        headCount = try c.decodeIfPresent(Int.self, forKey: .headCount) ?? headCount
-        // `Qwen2Config` keeps 32 when the key is absent and falls back to the head count for `null`.
-        keyValueHeadCount =
-            c.contains(.keyValueHeadCount)
-            ? try c.decodeIfPresent(Int.self, forKey: .keyValueHeadCount) : keyValueHeadCount
-        hiddenActivation = try c.decodeIfPresent(String.self, forKey: .hiddenActivation) ?? hiddenActivation
-        maxPositionEmbeddings =
-            try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? maxPositionEmbeddings
-        initializerRange = try c.decodeIfPresent(Float.self, forKey: .initializerRange) ?? initializerRange
-        rmsNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .rmsNormEpsilon) ?? rmsNormEpsilon
-        ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? ropeTheta
-        ropeScaling = try c.decodeIfPresent(LlamaRopeScaling.self, forKey: .ropeScaling)
+        // `Qwen2Config` keeps 32 key/value heads when the key is absent and falls back to the head
+        // count for `null` (the shared decoding's rule).
+        try decodeSharedFields(c)
         useSlidingWindow = try c.decodeIfPresent(Bool.self, forKey: .useSlidingWindow) ?? useSlidingWindow
-        attentionDropout = try c.decodeIfPresent(Float.self, forKey: .attentionDropout) ?? attentionDropout
-        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? tieWordEmbeddings
-        bosTokenID = try LlamaConfigurationFile.tokenID(c, .bosTokenID, default: nil)
-        eosTokenID = try LlamaConfigurationFile.tokenID(c, .eosTokenID, default: nil)
-        padTokenID = try LlamaConfigurationFile.tokenID(c, .padTokenID, default: nil)
-        summaryDropoutProbability = try c.decodeIfPresent(Float.self, forKey: .summaryDropoutProbability)
     }
 
     /// The Llama layer settings (biased `q_proj`/`k_proj`/`v_proj`), after checking every value;
@@ -103,30 +83,20 @@ public struct Qwen2Configuration: Codable, Sendable, Equatable {
             throw ModelError.invalidConfiguration(
                 file: file, key: "use_sliding_window", reason: "sliding-window attention is not supported")
         }
-        return try LlamaConfigurationFile.settings(
-            LlamaConfigurationFile.Values(
-                modelType: modelType ?? "qwen2", vocabularySize: vocabularySize, hiddenSize: hiddenSize,
-                intermediateSize: intermediateSize, layerCount: layerCount, headCount: headCount,
-                keyValueHeadCount: keyValueHeadCount ?? headCount, headDimension: hiddenSize / headCount,
-                hiddenActivation: hiddenActivation, maxPositionEmbeddings: maxPositionEmbeddings,
-                initializerRange: initializerRange, rmsNormEpsilon: rmsNormEpsilon, ropeTheta: ropeTheta,
-                ropeScaling: ropeScaling, partialRotaryFactor: nil, queryKeyValueBias: true, outputBias: false,
-                mlpBias: false, attentionDropout: attentionDropout, tieWordEmbeddings: tieWordEmbeddings,
-                bosTokenID: bosTokenID, eosTokenID: eosTokenID, padTokenID: padTokenID,
-                summaryDropoutProbability: summaryDropoutProbability),
-            file: file)
+        return try sharedSettings(
+            headDimension: hiddenSize / headCount, partialRotaryFactor: nil, queryKeyValueBias: true,
+            outputBias: false, mlpBias: false, file: file)
     }
 
     /// The model types this configuration accepts in `config.json`.
     public static let supportedModelTypes = ["qwen2"]
 
     /// Reads a `config.json` and checks it (the errors of ``LlamaConfiguration/load(from:)``).
-    public static func load(from url: URL) throws -> Qwen2Configuration {
-        let configuration = try CausalConfigurationDecoding.decode(Qwen2Configuration.self, from: url)
-        if let type = configuration.modelType, !supportedModelTypes.contains(type) {
-            throw ModelError.unsupportedModelType(file: url.path, modelType: type, supported: supportedModelTypes)
-        }
-        _ = try configuration.settings(file: url.path)
-        return configuration
-    }
+    public static func load(from url: URL) throws -> Qwen2Configuration { try loadFile(from: url) }
 }
+
+extension Qwen2Configuration: LlamaLikeConfiguration {
+    typealias Keys = CodingKeys
+}
+
+extension Qwen2Configuration.CodingKeys: LlamaConfigurationKeys {}

@@ -35,19 +35,12 @@ public final class T5ForConditionalGeneration: SlottedModule {
         "shared.weight": ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"]
     ]
 
-    /// The dropout seeds of a T5 model built with `seed`: `seed + n·φ` for the n-th dropout
-    /// (n from 1, φ the 64-bit golden ratio), so neighbouring dropouts draw unrelated streams.
-    static func dropoutSeeds(_ seed: UInt64) -> DropoutSeeds {
-        let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
-        return DropoutSeeds(first: seed &+ golden, stride: golden)
-    }
-
     /// A randomly initialised model (transformers' `_init_weights` distributions, seeded).
     public convenience init(configuration: T5Configuration, seed: UInt64 = 0) throws {
         try configuration.validate(file: "T5Configuration")
         try self.init(
             configuration: configuration,
-            weights: WeightBuilder(generator: SeededGenerator(seed: seed), dropoutSeeds: Self.dropoutSeeds(seed)))
+            weights: WeightBuilder(generator: SeededGenerator(seed: seed), dropoutSeeds: .model(seed: seed)))
     }
 
     /// A model built from checkpoint tensors named as in Hugging Face files.
@@ -65,7 +58,7 @@ public final class T5ForConditionalGeneration: SlottedModule {
         try self.init(
             configuration: configuration,
             weights: WeightBuilder(
-                checkpoint: tensors, source: source, aliases: Self.aliases, dropoutSeeds: Self.dropoutSeeds(0)))
+                checkpoint: tensors, source: source, aliases: Self.aliases, dropoutSeeds: .model(seed: 0)))
     }
 
     init(configuration c: T5Configuration, weights: WeightBuilder) throws {

@@ -9,58 +9,41 @@ import Foundation
 /// `v_head.summary.weight` and `v_head.summary.bias`.
 public final class T5WithValueHead: Module {
     public let model: T5ForConditionalGeneration
-    public let valueHead: T5ValueHead
+    public let valueHead: ValueHead
 
-    public init(model: T5ForConditionalGeneration, valueHead: T5ValueHead) {
+    public init(model: T5ForConditionalGeneration, valueHead: ValueHead) {
         self.model = model
         self.valueHead = valueHead
     }
 
     /// Wraps `model` with a fresh head (PyTorch default init from `seed`), dropout
-    /// `summary_dropout_prob` from the configuration or 0.1.
+    /// `summary_dropout_prob` from the configuration or TRL's default.
     public convenience init(model: T5ForConditionalGeneration, seed: UInt64 = 0) {
-        let probability = model.configuration.summaryDropoutProbability ?? 0.1
         self.init(
             model: model,
-            valueHead: T5ValueHead(
-                modelDimension: model.configuration.modelDimension, dropoutProbability: probability, seed: seed))
+            valueHead: ValueHead(
+                modelDimension: model.configuration.modelDimension,
+                dropoutProbability: model.configuration.summaryDropoutProbability, seed: seed))
     }
 
-    /// Checkpoint names of the head's tensors.
-    public static let valueHeadKeys = (weight: "v_head.summary.weight", bias: "v_head.summary.bias")
+    /// Checkpoint names of the head's tensors (``ValueHead/checkpointKeys``).
+    public static var valueHeadKeys: (weight: String, bias: String) { ValueHead.checkpointKeys }
 
     /// Wraps `model` with the head stored in `tensors` (`v_head.summary.*`), or a fresh one when
-    /// the tensors hold no head, as TRL's `from_pretrained` does.
+    /// the tensors hold no head, as TRL's `from_pretrained` does (the errors of
+    /// ``ValueHead/init(modelDimension:tensors:source:dropoutProbability:seed:)``).
     public convenience init(
         model: T5ForConditionalGeneration, tensors: [String: Tensor], source: String = "checkpoint", seed: UInt64 = 0
     ) throws {
-        let keys = Self.valueHeadKeys
-        let probability = model.configuration.summaryDropoutProbability ?? 0.1
-        switch (tensors[keys.weight], tensors[keys.bias]) {
-        case (nil, nil):
-            self.init(model: model, seed: seed)
-        case (let weight?, let bias?):
-            let d = model.configuration.modelDimension
-            guard weight.shape == [1, d] else {
-                throw ModelError.shapeMismatch(
-                    source: source, key: keys.weight, expected: [1, d], actual: weight.shape)
-            }
-            guard bias.shape == [1] else {
-                throw ModelError.shapeMismatch(source: source, key: keys.bias, expected: [1], actual: bias.shape)
-            }
-            self.init(
-                model: model,
-                valueHead: try T5ValueHead(
-                    weight: weight, bias: bias, dropoutProbability: probability, seed: seed))
-        case (nil, _):
-            throw ModelError.missingTensor(source: source, key: keys.weight)
-        case (_, nil):
-            throw ModelError.missingTensor(source: source, key: keys.bias)
-        }
+        self.init(
+            model: model,
+            valueHead: try ValueHead(
+                modelDimension: model.configuration.modelDimension, tensors: tensors, source: source,
+                dropoutProbability: model.configuration.summaryDropoutProbability, seed: seed))
     }
 
     public var namedChildren: [(name: String, module: any Module)] {
-        model.namedChildren + [("v_head", valueHead)]
+        model.namedChildren + [(ValueHead.childName, valueHead)]
     }
 
     /// Logits `[B, T, vocab]`, values `[B, T]` and the decoder hidden state `[B, T, d_model]` for
