@@ -94,11 +94,7 @@ public struct BertConfiguration: Codable, Sendable, Equatable {
 
     /// The parsed `hidden_act`.
     public func activation(file: String = "config.json") throws -> Activation {
-        do { return try Activation(name: hiddenActivation) } catch {
-            throw ModelError.invalidConfiguration(
-                file: file, key: CodingKeys.hiddenActivation.rawValue,
-                reason: "unknown activation \"\(hiddenActivation)\"")
-        }
+        try Activation.configured(hiddenActivation, file: file, key: CodingKeys.hiddenActivation.rawValue)
     }
 
     /// Size of one attention head.

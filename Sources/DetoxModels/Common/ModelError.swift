@@ -1,3 +1,4 @@
+import DetoxNN
 import Foundation
 
 /// Errors from loading and running models.
@@ -40,6 +41,18 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return
                 "generation step \(step): the model's logit for token \(tokenID) is \(value); its weights or "
                 + "activations are not finite, so nothing it generates means anything"
+        }
+    }
+}
+
+extension Activation {
+    /// The activation a `config.json` names at `key` (`activation_function`, `dense_act_fn`,
+    /// `hidden_act`), or ``ModelError/invalidConfiguration(file:key:reason:)`` naming that key.
+    static func configured(_ name: String, file: String, key: String) throws -> Activation {
+        do {
+            return try Activation(name: name)
+        } catch {
+            throw ModelError.invalidConfiguration(file: file, key: key, reason: "unknown activation \"\(name)\"")
         }
     }
 }

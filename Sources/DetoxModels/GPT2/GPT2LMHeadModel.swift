@@ -53,12 +53,9 @@ public final class GPTForCausalLM<Configuration: GPTFamilyConfiguration>: Slotte
         configuration = c
         (transformer, lmHead) = try ModelError.building {
             let transformer = try GPTModel(configuration: c, weights: weights.scoped(Self.transformer))
-            let lmHead: (any LinearLayer)? =
-                c.tieWordEmbeddings
-                ? nil
-                : try weights.linear(
-                    Self.lmHead, inFeatures: c.hiddenSize, outFeatures: c.vocabularySize, bias: false,
-                    std: c.initializerRange)
+            let lmHead = try weights.languageModelHead(
+                Self.lmHead, tied: c.tieWordEmbeddings, hiddenSize: c.hiddenSize, vocabularySize: c.vocabularySize,
+                std: c.initializerRange)
             return (transformer, lmHead)
         }
     }

@@ -58,12 +58,7 @@ extension GPTFamilyConfiguration {
 
     /// The feed-forward activation, parsed from ``activationFunction``.
     public func activation(file: String = "config.json") throws -> Activation {
-        do {
-            return try Activation(name: activationFunction)
-        } catch {
-            throw ModelError.invalidConfiguration(
-                file: file, key: "activation_function", reason: "unknown activation \"\(activationFunction)\"")
-        }
+        try Activation.configured(activationFunction, file: file, key: "activation_function")
     }
 }
 

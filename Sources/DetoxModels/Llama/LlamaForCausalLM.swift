@@ -49,12 +49,9 @@ public final class LlamaForCausalLM: SlottedModule {
         settings = s
         (model, lmHead) = try ModelError.building {
             let model = try LlamaModel(settings: s, weights: weights.scoped(Self.model))
-            let lmHead: (any LinearLayer)? =
-                s.tieWordEmbeddings
-                ? nil
-                : try weights.linear(
-                    Self.lmHead, inFeatures: s.hiddenSize, outFeatures: s.vocabularySize, bias: false,
-                    std: s.initializerRange)
+            let lmHead = try weights.languageModelHead(
+                Self.lmHead, tied: s.tieWordEmbeddings, hiddenSize: s.hiddenSize, vocabularySize: s.vocabularySize,
+                std: s.initializerRange)
             return (model, lmHead)
         }
     }

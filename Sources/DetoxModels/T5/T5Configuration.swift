@@ -145,12 +145,7 @@ public struct T5Configuration: Codable, Sendable, Equatable {
 
     /// The feed-forward activation, parsed from ``denseActivation``.
     public func activation(file: String = "config.json") throws -> Activation {
-        do {
-            return try Activation(name: denseActivation)
-        } catch {
-            throw ModelError.invalidConfiguration(
-                file: file, key: "dense_act_fn", reason: "unknown activation \"\(denseActivation)\"")
-        }
+        try Activation.configured(denseActivation, file: file, key: "dense_act_fn")
     }
 
     /// Checks every size and id for a usable model; names the first bad key.

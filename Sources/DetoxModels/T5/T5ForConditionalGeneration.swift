@@ -68,12 +68,9 @@ public final class T5ForConditionalGeneration: SlottedModule {
                 Self.shared, count: c.vocabularySize, dimension: c.modelDimension, std: c.initializerFactor)
             let encoder = try T5Stack(configuration: c, isDecoder: false, weights: weights.scoped(Self.encoder))
             let decoder = try T5Stack(configuration: c, isDecoder: true, weights: weights.scoped(Self.decoder))
-            let lmHead: (any LinearLayer)? =
-                c.tieWordEmbeddings
-                ? nil
-                : try weights.linear(
-                    Self.lmHead, inFeatures: c.modelDimension, outFeatures: c.vocabularySize, bias: false,
-                    std: c.initializerFactor)
+            let lmHead = try weights.languageModelHead(
+                Self.lmHead, tied: c.tieWordEmbeddings, hiddenSize: c.modelDimension, vocabularySize: c.vocabularySize,
+                std: c.initializerFactor)
             return (shared, encoder, decoder, lmHead)
         }
     }
