@@ -97,7 +97,7 @@ let package = Package(
             name: "detox-bench",
             dependencies: [
                 "DetoxTensor", "DetoxNN", "DetoxOptimizers", "DetoxQuantization", "DetoxLoRA", "DetoxModels",
-                "DetoxTokenizers", "DetoxTraining",
+                "DetoxTokenizers", "DetoxTraining", "DetoxDistributed",
             ],
             path: "Sources/DetoxBench"),
 

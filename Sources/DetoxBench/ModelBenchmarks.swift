@@ -1,3 +1,4 @@
+import DetoxDistributed
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
@@ -203,7 +204,11 @@ enum ModelBenchmarks {
             stats["time/ppo/forward_pass"] ?? .nan, stats["time/ppo/optimize_step"] ?? .nan)
     }
 
-    static func runPPO(report: Report, python: String?) throws {
+    /// The PPO case's trainer (on `communicator`'s ranks) and its fixed batch: random queries and
+    /// responses, normal scores.
+    static func ppoCase(communicator: any Communicator = SingleProcessCommunicator()) throws -> (
+        PPOTrainer, PPOBatch
+    ) {
         let base = try model(seed: 0)
         var adapterGenerator = SeededGenerator(seed: 3)
         try LoRA.apply(loraConfiguration, to: base, generator: &adapterGenerator)
@@ -212,7 +217,7 @@ enum ModelBenchmarks {
         configuration.batchSize = ppoBatch
         configuration.miniBatchSize = ppoMiniBatch
         configuration.ppoEpochs = ppoEpochs
-        let trainer = try PPOTrainer(policy: policy, configuration: configuration)
+        let trainer = try PPOTrainer(policy: policy, configuration: configuration, communicator: communicator)
 
         var generator = SeededGenerator(seed: 4)
         let queries = randomIDs(rows: ppoBatch, length: sourceLength, generator: &generator)
@@ -221,7 +226,13 @@ enum ModelBenchmarks {
             [0] + $0.dropFirst()
         }
         let scores = (0..<ppoBatch).map { _ in generator.nextNormal() }
-        let ppoBatchInputs = PPOBatch(queries: queries, responses: responses, scores: scores)
+        return (trainer, PPOBatch(queries: queries, responses: responses, scores: scores))
+    }
+
+    static func runPPO(report: Report, python: String?) throws {
+        let (trainer, ppoBatchInputs) = try ppoCase()
+        let policy = trainer.policy.model
+        let queries = ppoBatchInputs.queries
 
         var stats: [String: Double] = [:]
         if let python {

@@ -5,7 +5,7 @@ import Foundation
 // `make bench` runs this in release mode. With `--reference FILE` (written by
 // Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's; with
 // `--python PATH` the PPO steps alternate with TRL's, run by that interpreter (see PythonStepServer).
-// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo, decoder, causal-ppo) runs
+// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo, ppo-mpi, decoder, causal-ppo) runs
 // only those sections; forward, sample, lora-f32 and qlora run one part of models or lora (for
 // profiling), and decoder-forward, decoder-sample, decoder-lora and decoder-memory one part of decoder.
 
@@ -108,6 +108,16 @@ let pythonPath = arguments.firstIndex(of: "--python").flatMap {
     arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil
 }
 if wants("ppo") { try ModelBenchmarks.runPPO(report: report, python: pythonPath) }
+
+// The t5-small PPO step on this process's ranks (`--only ppo-mpi`, alone or under `mpirun`), for
+// Scripts/bench/mpi_bench.sh; `--steps N` timed steps after one warm-up (default 2). Never part of a
+// run without `--only`.
+if onlySections?.contains("ppo-mpi") == true {
+    let steps = arguments.firstIndex(of: "--steps").flatMap {
+        arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil
+    }
+    try DistributedPPOBenchmark.run(steps: max(1, steps ?? 2))
+}
 
 // MARK: - Decoder-only models (gpt2 and SmolLM2-135M shapes, Qwen2.5-0.5B NF4 memory)
 

@@ -26,6 +26,9 @@ public protocol Communicator: AnyObject {
     /// order; on other ranks, an empty array.
     func gather(_ payload: [UInt8]) throws -> [[UInt8]]
 
+    /// Returns every rank's `values` (each rank's of any length), in rank order, on every rank.
+    func allGather(_ values: [Float]) throws -> [[Float]]
+
     /// Returns when every rank has called it.
     func barrier() throws
 
@@ -114,6 +117,7 @@ public final class SingleProcessCommunicator: Communicator {
     public func allreduceSum(_ values: inout [Double]) throws {}
     public func broadcast(_ bytes: [UInt8], from root: Int) throws -> [UInt8] { bytes }
     public func gather(_ payload: [UInt8]) throws -> [[UInt8]] { [payload] }
+    public func allGather(_ values: [Float]) throws -> [[Float]] { [values] }
     public func barrier() throws {}
     public func abort(code: Int32) -> Never { exit(code) }
 }

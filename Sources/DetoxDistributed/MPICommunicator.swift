@@ -100,6 +100,40 @@ public final class MPICommunicator: Communicator {
         return (0..<size).map { Array(received[Int(offsets[$0])..<Int(offsets[$0]) + Int(counts[$0])]) }
     }
 
+    public func allGather(_ values: [Float]) throws -> [[Float]] {
+        let elementBytes = MemoryLayout<Float>.size
+        guard let count = Int32(exactly: values.count) else {
+            throw DistributedError.payloadTooLarge(bytes: values.count * elementBytes)
+        }
+        var length = [Int64(count)]
+        var lengths = [Int64](repeating: 0, count: size)
+        try Self.check(
+            "MPI_Allgather",
+            MPI_Allgather(&length, 1, detox_mpi_int64(), &lengths, 1, detox_mpi_int64(), detox_mpi_comm_world()))
+        var counts = [Int32](repeating: 0, count: size)
+        var offsets = [Int32](repeating: 0, count: size)
+        var total = 0
+        for index in 0..<size {
+            guard let offset = Int32(exactly: total), let length = Int32(exactly: lengths[index]), length >= 0 else {
+                throw DistributedError.payloadTooLarge(bytes: (total + Int(lengths[index])) * elementBytes)
+            }
+            counts[index] = length
+            offsets[index] = offset
+            total += Int(length)
+        }
+        guard Int32(exactly: total) != nil else {
+            throw DistributedError.payloadTooLarge(bytes: total * elementBytes)
+        }
+        var received = [Float](repeating: 0, count: Swift.max(total, 1))
+        var sent = values
+        try Self.check(
+            "MPI_Allgatherv",
+            MPI_Allgatherv(
+                &sent, count, detox_mpi_float(), &received, &counts, &offsets, detox_mpi_float(),
+                detox_mpi_comm_world()))
+        return (0..<size).map { Array(received[Int(offsets[$0])..<Int(offsets[$0]) + Int(counts[$0])]) }
+    }
+
     public func barrier() throws {
         try Self.check("MPI_Barrier", MPI_Barrier(detox_mpi_comm_world()))
     }

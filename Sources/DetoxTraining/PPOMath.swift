@@ -112,6 +112,13 @@ public enum PPOMath {
         scores: [Float], logprobs: Tensor, refLogprobs: Tensor, mask: Tensor, klCoefficient: Double, kind: KLPenalty
     ) throws -> (rewards: Tensor, nonScore: Tensor, kls: Tensor) {
         let kls = Tensor.withNoGrad { klPenalty(logprobs, refLogprobs, kind: kind) }
+        return try rewards(scores: scores, kls: kls, mask: mask, klCoefficient: klCoefficient)
+    }
+
+    /// `compute_rewards` from per-token KL estimates already taken (``klPenalty(_:_:kind:)``, `[B, T]`).
+    public static func rewards(
+        scores: [Float], kls: Tensor, mask: Tensor, klCoefficient: Double
+    ) throws -> (rewards: Tensor, nonScore: Tensor, kls: Tensor) {
         guard kls.shape == mask.shape else {
             throw TrainingError.shapeMismatch(what: "kl vs mask", expected: mask.shape, actual: kls.shape)
         }

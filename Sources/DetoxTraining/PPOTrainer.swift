@@ -2,6 +2,7 @@
 // head whose reference model is the same network with its LoRA adapter disabled, or a frozen copy
 // of the whole policy (`create_reference_model`).
 
+import DetoxDistributed
 import DetoxLoRA
 import DetoxModels
 import DetoxNN
@@ -32,6 +33,16 @@ public struct PPOBatch: Sendable {
 /// masking (`start = 1`) drops the first generated token from the KL, the advantages and the loss,
 /// so the policy's first word is never trained; here every generated token takes part, EOS included
 /// (see ``PolicyLanguageModel/forward(queries:responses:)`` of `T5WithValueHead`).
+///
+/// Data-parallel under `mpirun`: every rank of ``communicator`` passes the same whole batch to
+/// ``step(_:)``. Each rank scores its share of the rollout (its block of each evaluation chunk) and
+/// one allgather gives every rank all of it, so whatever TRL computes over the whole batch (score
+/// scaling, rewards, whitening, the KL controller, the logged statistics) is computed by every rank
+/// as one process would. Each minibatch (the same permutation on every rank) is split into blocks of
+/// rows; each rank weights its masked-mean loss by its share of the minibatch's response tokens, one
+/// allreduce sums the minibatch statistics (the ratio that may skip a minibatch is the global one)
+/// and one allreduce per optimizer step sums the trainable parameters' gradients, so every rank
+/// clips by the global norm and takes the single-process step.
 public final class PPOTrainer {
     public let policy: any PolicyLanguageModel
     /// What the KL penalty compares the policy with.
@@ -40,6 +51,10 @@ public final class PPOTrainer {
     public let frozenReference: FrozenReference?
     public let configuration: PPOConfiguration
     public let optimizer: Adam
+    /// The ranks that share each step (one process unless started by `mpirun`).
+    public let communicator: any Communicator
+    /// Where this trainer's steps waited for the other ranks (all zero in one process).
+    public internal(set) var communication = Communication()
     public private(set) var klController: KLController
     public private(set) var scoreMoments = RunningMoments()
     /// Steps taken so far.
@@ -55,11 +70,12 @@ public final class PPOTrainer {
     /// ``PPOReferencePolicy/frozenCopy(sharedLayers:pattern:)`` the reference is the policy as it is
     /// now (make the trainer before loading a checkpoint's weights into the policy, as
     /// ``resume(from:)`` does), and the shared parameters are frozen before the optimizer is made.
+    /// Under several ranks, every rank makes its trainer from the same policy and configuration.
     /// - Throws: ``TrainingError/invalidSetting(name:reason:)`` for a bad configuration, a policy
     ///   without adapters for `.adapterDisabled`, an unmatched layer pattern, or nothing to train.
     public init(
         policy: any PolicyLanguageModel, reference: PPOReferencePolicy = .adapterDisabled,
-        configuration: PPOConfiguration
+        configuration: PPOConfiguration, communicator: any Communicator = SingleProcessCommunicator()
     ) throws {
         try configuration.validate()
         switch reference {
@@ -79,6 +95,7 @@ public final class PPOTrainer {
         self.policy = policy
         self.referencePolicy = reference
         self.configuration = configuration
+        self.communicator = communicator
         self.klController =
             configuration.adaptiveKLControl
             ? .adaptive(initial: configuration.initKLCoef, target: configuration.target, horizon: configuration.horizon)
@@ -108,9 +125,7 @@ public final class PPOTrainer {
 
         t0 = Date()
         let (rewards, nonScore, kls) = try PPOMath.rewards(
-            scores: scores.map(Float.init), logprobs: rollout.fullLogprobs ?? rollout.logprobs,
-            refLogprobs: rollout.referenceFull ?? rollout.referenceLogprobs,
-            mask: rollout.mask, klCoefficient: klController.value, kind: c.klPenalty)
+            scores: scores.map(Float.init), kls: rollout.kls, mask: rollout.mask, klCoefficient: klController.value)
         timing["time/ppo/compute_rewards"] = Date().timeIntervalSince(t0)
         t0 = Date()
         let targets = try PPOMath.advantages(
@@ -170,45 +185,43 @@ public final class PPOTrainer {
         return scores
     }
 
-    /// The batch's old log-probabilities, values and reference log-probabilities (`[B, T]`, batch row
-    /// order), in minibatches taken in the first epoch's `order`. The policy's pass over the first
-    /// minibatch records its graph and comes back as `reusable`: the first update reuses it, since no
-    /// parameter has changed before it (TRL runs that forward pass again and gets the same numbers).
+    /// The batch's old log-probabilities, values, reference log-probabilities and per-token KL
+    /// estimates (`[B, T]`, batch row order), in minibatches taken in the first epoch's `order`, each
+    /// rank passing its share of every minibatch (``ownRows(_:)``) and all ranks' rows gathered. The
+    /// policy's pass over this rank's share of the first minibatch records its graph and comes back as
+    /// `reusable`: the first update reuses it, since no parameter has changed before it (TRL runs that
+    /// forward pass again and gets the same numbers).
     func evaluateRollout(_ batch: PPOBatch, order firstPermutation: [Int]) throws -> (Rollout, ReusedForward?) {
         let c = configuration
         let mask = policy.responseMask(queries: batch.queries, responses: batch.responses)
         let width = mask.shape[1]
         var reusable: ReusedForward?
-        var lp: [Tensor] = []
-        var v: [Tensor] = []
-        var ref: [Tensor] = []
-        var full: [Tensor] = []
-        var refFull: [Tensor] = []
-        for chunk in stride(from: 0, to: c.batchSize, by: c.miniBatchSize) {
-            let rows = Array(firstPermutation[chunk..<Swift.min(chunk + c.miniBatchSize, c.batchSize)])
-            let policyOut = chunk == 0 ? try forward(batch, rows) : try Tensor.withNoGrad { try forward(batch, rows) }
-            if chunk == 0 { reusable = (rows, policyOut) }
+        // Log-probabilities, values, reference log-probabilities, KL estimates.
+        var parts: [[Tensor]] = [[], [], [], []]
+        let chunks = evaluationChunks(firstPermutation)
+        for (index, chunk) in chunks.enumerated() {
+            let rows = ownRows(chunk)
+            guard !rows.isEmpty else { continue }
+            let policyOut = index == 0 ? try forward(batch, rows) : try Tensor.withNoGrad { try forward(batch, rows) }
+            if index == 0 { reusable = (rows, policyOut) }
             let referenceOut = try Tensor.withNoGrad { try forward(batch, rows, reference: true) }
             Tensor.withNoGrad {
-                lp.append(Self.padded(policyOut.logProbabilities.detached(), to: width))
-                v.append(Self.padded(policyOut.values.detached(), to: width))
-                ref.append(Self.padded(referenceOut.logProbabilities, to: width))
-                if c.klPenalty == .full {
-                    full.append(Self.padded(policyOut.logits.detached().logSoftmax(), to: width))
-                    refFull.append(Self.padded(referenceOut.logits.logSoftmax(), to: width))
-                }
+                let logprobs = Self.padded(policyOut.logProbabilities.detached(), to: width)
+                let reference = Self.padded(referenceOut.logProbabilities, to: width)
+                let kls =
+                    c.klPenalty == .full
+                    ? PPOMath.klPenalty(
+                        Self.padded(policyOut.logits.detached().logSoftmax(), to: width),
+                        Self.padded(referenceOut.logits.logSoftmax(), to: width), kind: .full)
+                    : PPOMath.klPenalty(logprobs, reference, kind: c.klPenalty)
+                parts[0].append(logprobs)
+                parts[1].append(Self.padded(policyOut.values.detached(), to: width))
+                parts[2].append(reference)
+                parts[3].append(kls)
             }
         }
-        // Back to the batch's row order.
-        var order = [Int](repeating: 0, count: c.batchSize)
-        for (position, row) in firstPermutation.enumerated() { order[row] = position }
-        func unshuffled(_ parts: [Tensor]) -> Tensor {
-            Tensor.withNoGrad { Tensor.concatenate(parts, axis: 0).indexSelect(order) }
-        }
-        let rollout = Rollout(
-            logprobs: unshuffled(lp), values: unshuffled(v), referenceLogprobs: unshuffled(ref),
-            fullLogprobs: full.isEmpty ? nil : unshuffled(full),
-            referenceFull: refFull.isEmpty ? nil : unshuffled(refFull), mask: mask)
+        let all = try gatherRows(parts, chunks: chunks, width: width)
+        let rollout = Rollout(logprobs: all[0], values: all[1], referenceLogprobs: all[2], kls: all[3], mask: mask)
         return (rollout, reusable)
     }
 
@@ -228,17 +241,21 @@ public final class PPOTrainer {
                 for miniStart in stride(
                     from: backwardStart, to: backwardStart + c.backwardBatchSize, by: c.miniBatchSize)
                 {
-                    let rows = Array(permutation[miniStart..<(miniStart + c.miniBatchSize)])
-                    let current: PolicyForwardPass
+                    let minibatch = Array(permutation[miniStart..<(miniStart + c.miniBatchSize)])
+                    let rows = ownRows(minibatch)
+                    var current: PolicyForwardPass?
                     if let reused = reusable, reused.rows == rows {
                         current = reused.output
-                    } else {
+                    } else if !rows.isEmpty {
                         current = try forward(batch, rows)
                     }
                     reusable = nil
                     minibatchStats.append(
-                        try accumulateLoss(current, rows: rows, rollout: rollout, targets: targets, into: &grads))
+                        try accumulateLoss(
+                            current, rows: rows, minibatch: minibatch, rollout: rollout, targets: targets, into: &grads
+                        ))
                 }
+                try reduceGradients(&grads)
                 if let maxNorm = c.maxGradNorm { optimizer.clipGradientNorm(&grads, maxNorm: Float(maxNorm)) }
                 try optimizer.step(grads: grads)
             }
@@ -249,21 +266,34 @@ public final class PPOTrainer {
         return minibatchStats
     }
 
-    /// The clipped policy and value loss of one minibatch (`current`, the policy's pass over `rows`),
-    /// back-propagated into `grads`.
+    /// This rank's part of the clipped policy and value loss of `minibatch`: the loss of `rows` (its
+    /// share, which `current` passed; nil for none) weighted by their share of the minibatch's response
+    /// tokens, back-propagated into `grads` unless the minibatch's mean ratio (over every rank's rows)
+    /// passes `ratio_threshold`. Returns the whole minibatch's statistics.
     func accumulateLoss(
-        _ current: PolicyForwardPass, rows: [Int], rollout: Rollout,
+        _ current: PolicyForwardPass?, rows: [Int], minibatch: [Int], rollout: Rollout,
         targets: (values: Tensor, advantages: Tensor, returns: Tensor), into grads: inout GradStore
     ) throws -> PPOLossStatistics {
         let c = configuration
-        let width = current.mask.shape[1]
-        func pick(_ t: Tensor) -> Tensor { Self.padded(t.indexSelect(rows), to: width) }
-        let (pgLoss, vfLoss, stats) = try PPOMath.loss(
-            oldLogprobs: pick(rollout.logprobs), values: pick(targets.values), logits: current.logits,
-            vpreds: current.values, logprobs: current.logProbabilities, mask: current.mask,
-            advantages: pick(targets.advantages), returns: pick(targets.returns), cliprange: c.cliprange,
-            cliprangeValue: c.cliprangeValue, vfCoefficient: c.vfCoef, ratioThreshold: c.ratioThreshold)
-        let loss = (pgLoss + vfLoss) / Float(c.gradientAccumulationSteps)
+        var loss: Tensor?
+        var own: PPOLossStatistics?
+        if let current {
+            let width = current.mask.shape[1]
+            func pick(_ t: Tensor) -> Tensor { Self.padded(t.indexSelect(rows), to: width) }
+            // The ratio threshold is applied below, to the whole minibatch's mean ratio.
+            let (pgLoss, vfLoss, stats) = try PPOMath.loss(
+                oldLogprobs: pick(rollout.logprobs), values: pick(targets.values), logits: current.logits,
+                vpreds: current.values, logprobs: current.logProbabilities, mask: current.mask,
+                advantages: pick(targets.advantages), returns: pick(targets.returns), cliprange: c.cliprange,
+                cliprangeValue: c.cliprangeValue, vfCoefficient: c.vfCoef, ratioThreshold: .infinity)
+            loss = pgLoss + vfLoss
+            own = stats
+        }
+        let (weight, stats) = try minibatchStatistics(
+            own, rows: rows, minibatch: minibatch, rollout: rollout, targets: targets)
+        guard var loss else { return stats }
+        loss = loss * weight / Float(c.gradientAccumulationSteps)
+        if stats.skipped { loss = loss * 0 }
         guard loss.item.isFinite else {
             throw TrainingError.nonFinite(what: "PPO loss", step: stepCount + 1, value: loss.item)
         }
@@ -300,14 +330,13 @@ public final class PPOTrainer {
     /// What the first epoch's first minibatch pass leaves for the first update.
     typealias ReusedForward = (rows: [Int], output: PolicyForwardPass)
 
-    /// The batch as the policy scored it before any update, in batch row order, `[B, T]` (and
-    /// `[B, T, vocab]` log-softmaxes for the full KL penalty).
+    /// The batch as the policy scored it before any update, in batch row order, `[B, T]`.
     struct Rollout {
         var logprobs: Tensor
         var values: Tensor
         var referenceLogprobs: Tensor
-        var fullLogprobs: Tensor?
-        var referenceFull: Tensor?
+        /// The per-token KL estimate of ``PPOConfiguration/klPenalty``.
+        var kls: Tensor
         /// `[B, T]` 0/1: the positions that belong to each response.
         var mask: Tensor
     }

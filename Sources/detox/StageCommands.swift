@@ -331,6 +331,8 @@ struct PPOCommand: ParsableCommand {
     var quantize: String?
     @Flag(help: "Normalize scores with running statistics (use_score_scaling + use_score_norm).") var normalizeScores =
         false
+    @Flag(help: "Generate rollouts greedily (the same for any number of ranks; for checking data-parallel runs).")
+    var greedyRollouts = false
     @Option(help: help("Seed.", default: defaults.ppo.seed)) var seed: UInt64?
     @Option(
         help: help("Checkpoint interval in steps (the last step is always saved).", default: defaults.checkpointEvery))
@@ -391,6 +393,7 @@ struct PPOCommand: ParsableCommand {
             s.ppo.useScoreNorm = true
         }
         s.ppo.seed = seed ?? s.ppo.seed
+        s.greedyRollouts = greedyRollouts
         s.steps = steps ?? s.steps
         s.minNewTokens = minNewTokens ?? s.minNewTokens
         try checkAdapterFlags(s.adapter)
@@ -407,10 +410,6 @@ struct PPOCommand: ParsableCommand {
                 settings: settings)
             options.baseAdapters = try adapter.map { [try existingFile($0, "--adapter")] } ?? []
             options.resume = !restart
-            // PPO is not data-parallel yet: under `mpirun`, rank 0 runs it alone and the others wait.
-            let world = try Distributed.world()
-            defer { try? world.barrier() }
-            guard world.isRoot else { return }
             let result = try PPOStage.run(options, log: outputArguments.log)
             if outputArguments.json {
                 return try outputArguments.emit([

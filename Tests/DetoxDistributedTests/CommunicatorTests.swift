@@ -28,6 +28,7 @@ struct CommunicatorTests {
         #expect(doubles == [0.25])
         #expect(try world.broadcast([1, 2, 3], from: 0) == [1, 2, 3])
         #expect(try world.gather([7, 8]) == [[7, 8]])
+        #expect(try world.allGather([0.5, -2]) == [[0.5, -2]])
         #expect(try world.gatherConcatenated(["a", "b"]) == ["a", "b"])
         try world.requireSameSettings("abc", what: "settings")
         #expect(world.share(of: 3) == 0..<3)

@@ -94,17 +94,17 @@ import Testing
     }
 
     /// The mini world with dropout off in the model, so one process and two ranks see the same masks
-    /// (none): the tiny T5 and the training dialogues.
-    static func world(at folder: URL) throws -> (t5: URL, data: URL) {
+    /// (none): the tiny T5, the reward classifier and the training dialogues.
+    static func world(at folder: URL) throws -> (t5: URL, reward: URL, data: URL) {
         let world = try MiniWorld.build(at: folder)
         let config = world.t5.appendingPathComponent("config.json")
         var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
         object["dropout_rate"] = 0.0
         try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: config)
-        return (world.t5, world.data)
+        return world
     }
 
-    static func fineTuneArguments(_ world: (t5: URL, data: URL), out: URL, steps: Int = 6) -> [String] {
+    static func fineTuneArguments(_ world: (t5: URL, reward: URL, data: URL), out: URL, steps: Int = 6) -> [String] {
         [
             "finetune", "--model", world.t5.path, "--train", world.data.path, "--validation", world.data.path,
             "--out", out.path, "--steps", "\(steps)", "--batch-size", "5", "--gradient-accumulation", "2",
@@ -113,42 +113,62 @@ import Testing
         ]
     }
 
-    /// Every adapter tensor of `run` (its final `adapter/` folder).
-    static func adapter(_ run: URL) throws -> [String: [Float]] {
-        let file = run.appendingPathComponent("adapter").appendingPathComponent("adapter_model.safetensors")
-        return try SafeTensorsFile(url: file).tensors().mapValues(\.values)
+    /// Every tensor of a safetensors `file`.
+    static func tensors(_ file: URL) throws -> [String: [Float]] {
+        try SafeTensorsFile(url: file).tensors().mapValues(\.values)
     }
 
-    /// The numbers of each line of `run`'s metrics log.
-    static func metrics(_ run: URL) throws -> [[String: Double]] {
-        try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+    /// Every adapter tensor of `run` (its final `adapter/` folder).
+    static func adapter(_ run: URL) throws -> [String: [Float]] {
+        try tensors(run.appendingPathComponent("adapter").appendingPathComponent("adapter_model.safetensors"))
+    }
+
+    /// The numbers of each line of a JSON-lines log (`run`'s `metrics.jsonl` unless `file` names another).
+    static func metrics(_ run: URL, file: String = "metrics.jsonl") throws -> [[String: Double]] {
+        try String(contentsOf: run.appendingPathComponent(file), encoding: .utf8).split(separator: "\n")
             .map { line in
                 let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
                 return object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
             }
     }
 
+    /// `actual` holds `expected`'s tensors to ``tolerance``, element-wise relative to each tensor's
+    /// largest magnitude, or to `scale` when given.
+    static func expectSameTensors(
+        _ actual: [String: [Float]], _ expected: [String: [Float]], _ label: String, scale: Float? = nil
+    ) throws {
+        try #require(!expected.isEmpty)
+        #expect(actual.keys.sorted() == expected.keys.sorted(), "\(label): tensor names")
+        for (name, values) in expected {
+            let scale = scale ?? values.map(abs).max() ?? 0
+            let difference = TestSupport.closeness(actual[name] ?? [], values, rtol: 0, atol: tolerance * scale)
+            #expect(difference == nil, "\(label): \(name): \(difference ?? "")")
+        }
+    }
+
+    /// `actual` logs `expected`'s lines, each number to ``tolerance`` relative to itself, or to
+    /// ``tolerance`` × `floor` where it is smaller than `floor`.
+    static func expectSameLog(
+        _ actual: [[String: Double]], _ expected: [[String: Double]], _ label: String, floor: Double = 0
+    ) throws {
+        try #require(!expected.isEmpty)
+        #expect(actual.count == expected.count, "\(label): log lines")
+        for (lineA, lineE) in zip(actual, expected) {
+            #expect(lineA.keys.sorted() == lineE.keys.sorted(), "\(label): log keys")
+            for (key, value) in lineE {
+                let other = lineA[key] ?? .nan
+                #expect(
+                    abs(other - value) <= Double(tolerance) * max(abs(value), floor),
+                    "\(label): \(key) \(other) vs \(value)")
+            }
+        }
+    }
+
     /// `actual` equals `expected` to ``tolerance``: each adapter tensor element-wise relative to the
     /// tensor's largest magnitude, each logged number relative to itself.
     static func expectSameRun(_ actual: URL, _ expected: URL, _ label: String) throws {
-        let (a, e) = (try adapter(actual), try adapter(expected))
-        try #require(!e.isEmpty)
-        #expect(a.keys.sorted() == e.keys.sorted(), "\(label): adapter tensors")
-        for (name, values) in e {
-            let scale = values.map(abs).max() ?? 0
-            let difference = TestSupport.closeness(a[name] ?? [], values, rtol: 0, atol: tolerance * scale)
-            #expect(difference == nil, "\(label): \(name): \(difference ?? "")")
-        }
-        let (am, em) = (try metrics(actual), try metrics(expected))
-        try #require(!em.isEmpty)
-        #expect(am.count == em.count, "\(label): metrics lines")
-        for (lineA, lineE) in zip(am, em) {
-            #expect(lineA.keys.sorted() == lineE.keys.sorted(), "\(label): metrics keys")
-            for (key, value) in lineE {
-                let other = lineA[key] ?? .nan
-                #expect(abs(other - value) <= Double(tolerance) * abs(value), "\(label): \(key) \(other) vs \(value)")
-            }
-        }
+        try expectSameTensors(try adapter(actual), try adapter(expected), label)
+        try expectSameLog(try metrics(actual), try metrics(expected), label)
     }
 
     /// Fine-tuning with 2 ranks equals one process; a 2-rank run killed after step 3 ends within a
@@ -229,7 +249,7 @@ import Testing
         let tuned = folder.file("tuned")
         let tune = try Self.launch(
             tools, ranks: 0,
-            Self.fineTuneArguments((world.t5, world.data), out: tuned, steps: 2), in: folder.url)
+            Self.fineTuneArguments(world, out: tuned, steps: 2), in: folder.url)
         try #require(tune.status == 0, "\(tune.output)")
         for ranks in [0, 2] {
             let evaluate = try Self.launch(

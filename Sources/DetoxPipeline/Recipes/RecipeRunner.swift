@@ -10,9 +10,8 @@ import Foundation
 /// whose input files changed (see ``StageInputs``) starts over, and every stage after a stage that
 /// ran again starts over too, since what it read has changed.
 ///
-/// Under `mpirun` every rank walks the recipe; the stages share their work (see each stage), rank 0
-/// alone claims the run folder and writes `stage.json` and `inputs.json`, and PPO, not data-parallel
-/// yet, runs on rank 0 while the other ranks wait.
+/// Under `mpirun` every rank walks the recipe; the stages share their work (see each stage), and
+/// rank 0 alone claims the run folder and writes `stage.json` and `inputs.json`.
 public enum RecipeRunner {
     public struct StageReport: Sendable {
         public var name: String
@@ -139,8 +138,7 @@ public enum RecipeRunner {
                     model: model, rewardModel: rewardModel, dataFile: train, outputFolder: folder, settings: p.settings)
                 options.baseAdapters = sftAdapter.map { [$0] } ?? []
                 options.resume = !restart
-                if world.isRoot { _ = try PPOStage.run(options) { log("  " + $0) } }
-                try world.barrier()
+                _ = try PPOStage.run(options) { log("  " + $0) }
             }
         }
         if let e = recipe.evaluate, let test {

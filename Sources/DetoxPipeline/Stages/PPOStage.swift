@@ -1,5 +1,6 @@
 import DetoxCheckpoints
 import DetoxDatasets
+import DetoxDistributed
 import DetoxFiles
 import DetoxLoRA
 import DetoxModels
@@ -30,6 +31,12 @@ import Foundation
 /// range starts at 1 or more), and a response that is only an EOS is kept, scored as the empty
 /// text. TRL's example, whose pad token is its EOS, strips trailing pads and so can be left with an
 /// empty response that its forward pass cannot take.
+///
+/// Data-parallel under `mpirun`: each rank generates and scores a contiguous share of each step's
+/// generation batches, sampling from its own stream (``DetoxDistributed/Communicator/samplingSeed(_:)``
+/// of the run's sampling seed), and every rank receives the whole batch before the step, which
+/// ``PPOTrainer`` shares between the ranks. Rank 0 alone writes the log, checkpoints and result; a
+/// checkpoint holds every rank's sampling stream, so a run resumes with any number of ranks.
 public enum PPOStage {
     /// Which parameters PPO trains.
     public enum PolicyKind: String, Sendable, Codable, CaseIterable {
@@ -81,6 +88,9 @@ public enum PPOStage {
         /// With a full policy, the first layers shared with (and frozen in) the reference, as TRL's
         /// `create_reference_model(model, num_shared_layers:)`; `nil` shares none.
         public var numSharedLayers: Int?
+        /// Generate rollouts greedily instead of sampling them (the lengths are still drawn): the same
+        /// rollouts for every number of ranks, for checking a data-parallel run against one process.
+        public var greedyRollouts = false
 
         /// The T5 summarization defaults: dialogues, the course lab's response lengths.
         public init() {}
@@ -154,8 +164,10 @@ public enum PPOStage {
         return paths.map { URL(fileURLWithPath: $0) }
     }
 
-    public static func run(_ options: Options, log: (String) -> Void = { _ in }) throws -> Result {
-        let claim = try FolderLock(claiming: options.outputFolder)
+    public static func run(_ options: Options, log rootLog: (String) -> Void = { _ in }) throws -> Result {
+        let world = try Distributed.world()
+        func log(_ line: String) { if world.isRoot { rootLog(line) } }
+        let claim = world.isRoot ? try FolderLock(claiming: options.outputFolder) : nil
         defer { withExtendedLifetime(claim) {} }
         // Zero steps would save an untrained adapter and report success.
         for (name, value) in [("steps", options.steps), ("max source length", options.maxSourceLength)] where value < 1
@@ -167,18 +179,26 @@ public enum PPOStage {
                 name: "checkpoint every",
                 reason: "must not be negative (0: only at the end), got \(options.checkpointEvery)")
         }
-        let fm = FileManager.default
         guard options.policy == .lora || options.quantization == .none else {
             throw DetoxError.invalidSetting(
                 name: "quantize", reason: "a full policy trains every weight, which cannot stay 4-bit; use none")
         }
-        try fm.createDirectory(at: options.outputFolder, withIntermediateDirectories: true)
+        if world.isRoot {
+            try FileManager.default.createDirectory(at: options.outputFolder, withIntermediateDirectories: true)
+        }
         let prompts = try Prompts.load(options, log: log)
         guard prompts.count >= options.ppo.batchSize else {
             throw DetoxError.invalidSetting(
                 name: "dataset",
                 reason: "has \(prompts.count) prompts, fewer than batch_size \(options.ppo.batchSize)")
         }
+        var described = options.settings
+        described.adapter.otherFields = [:] // a dictionary: its order differs between processes
+        try world.requireSameSettings(
+            DistributedRun.fingerprint(
+                described, options.model.path, options.baseAdapters.map(\.path), options.rewardModel.path,
+                prompts.count),
+            what: "PPO settings")
         // The reward model first: a label it lacks stops the run before the policy loads.
         let reward = try RewardModel(
             classifier: try SequenceClassifierModel.load(folder: options.rewardModel),
@@ -200,30 +220,45 @@ public enum PPOStage {
             reference = .frozenCopy(sharedLayers: options.numSharedLayers)
         }
         let policy = base.withValueHead(seed: options.ppo.seed &+ 7)
-        let trainer = try PPOTrainer(policy: policy, reference: reference, configuration: options.ppo)
+        let trainer = try PPOTrainer(
+            policy: policy, reference: reference, configuration: options.ppo, communicator: world)
         let weights: CheckpointWeights =
             options.policy == .lora ? .adapter(adapter) : .fullModel(copyingFilesFrom: options.model)
 
         let checkpointFolder = options.outputFolder.appendingPathComponent("checkpoint")
         let logFile = options.outputFolder.appendingPathComponent("ppo_log.jsonl")
-        var sampling = SeededGenerator(seed: options.ppo.seed &+ 1)
-        let resuming = options.resume && TrainingCheckpoint.exists(at: checkpointFolder)
-        try runSettings(options, adapter: adapter).check(folder: options.outputFolder, resuming: resuming)
-        if resuming {
-            let checkpoint = try trainer.resume(from: checkpointFolder)
-            sampling = checkpoint.generators[samplingGeneratorKey] ?? sampling
+        let samplingSeed = world.samplingSeed(options.ppo.seed &+ 1)
+        var sampling = SeededGenerator(seed: samplingSeed)
+        // Rank 0 decides whether to resume and sends its checkpoint to the other ranks, which may
+        // not share its disk.
+        let resuming = world.isRoot && options.resume && TrainingCheckpoint.exists(at: checkpointFolder)
+        if world.isRoot {
+            try runSettings(options, adapter: adapter).check(folder: options.outputFolder, resuming: resuming)
+        }
+        let shared = world.size > 1 && resuming ? try TrainingCheckpoint.load(from: checkpointFolder).folder : nil
+        if let source = try world.broadcastFolder(shared ?? (resuming ? checkpointFolder : nil)) {
+            defer { if !world.isRoot { try? FileManager.default.removeItem(at: source) } }
+            let checkpoint = try trainer.resume(from: source)
+            // A rank the checkpoint has no stream for (more ranks than wrote it) starts one from its
+            // seed and the step, so it does not draw again what it drew at step 0.
+            sampling =
+                checkpoint.generators[samplingGeneratorKey(rank: world.rank)]
+                ?? SeededGenerator(seed: samplingSeed &+ UInt64(trainer.stepCount) &* 0xD1B5_4A32_D192_ED03)
             log("resuming PPO at step \(trainer.stepCount)")
         }
-        let metrics = try MetricsLog(url: logFile, truncateAfterStep: trainer.stepCount)
-        let adapterPaths = options.baseAdapters.map(\.path)
-        try AtomicFileWriter.write(
-            [UInt8](try JSONEncoder().encode(adapterPaths)),
-            to: options.outputFolder.appendingPathComponent(baseAdaptersFile))
+        try world.requireSameSettings("step \(trainer.stepCount)", what: "a checkpoint")
+        let metrics = world.isRoot ? try MetricsLog(url: logFile, truncateAfterStep: trainer.stepCount) : nil
+        if world.isRoot {
+            try AtomicFileWriter.write(
+                [UInt8](try JSONEncoder().encode(options.baseAdapters.map(\.path))),
+                to: options.outputFolder.appendingPathComponent(baseAdaptersFile))
+        }
 
         let c = options.ppo
         var firstReward: Double?
         var lastReward: Double?
-        let clock = ProgressClock(total: options.steps, startingAt: trainer.stepCount)
+        let firstStep = trainer.stepCount
+        let clock = ProgressClock(total: options.steps, startingAt: firstStep)
         while trainer.stepCount < options.steps {
             let step = trainer.stepCount
             // Prompts of this step: a seeded shuffle per pass over the data.
@@ -235,67 +270,106 @@ public enum PPOStage {
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, shuffle.nextInt(below: i + 1)) }
             let rows = Array(order[(position * c.batchSize)..<((position + 1) * c.batchSize)])
             let (promptTexts, queries) = try prompts.queries(rows, tokenizer: tokenizer)
+            // This rank's rows: whole generation batches, so each is the one a single process generates.
+            let perBatch = Swift.max(1, options.generationBatchSize)
+            let batches = world.share(of: (queries.count + perBatch - 1) / perBatch)
+            let own =
+                Swift.min(
+                    batches.lowerBound * perBatch, queries.count)..<Swift.min(
+                    batches.upperBound * perBatch, queries.count)
             let responses: [[Int]]
             do {
-                responses = try rollouts(queries, model: base, options: options, generator: &sampling)
+                responses = try rollouts(Array(queries[own]), model: base, options: options, generator: &sampling)
             } catch ModelError.nonFiniteLogits(let position, _, let value) {
                 throw TrainingError.nonFinite(
                     what: "PPO: the policy's logit (token \(position) of a response)", step: step + 1, value: value)
             }
             if let row = responses.firstIndex(where: \.isEmpty) {
                 throw DetoxError.invalidSetting(
-                    name: "rollout", reason: "step \(step + 1), row \(row): no token generated")
+                    name: "rollout", reason: "step \(step + 1), row \(own.lowerBound + row): no token generated")
             }
             let texts = responses.map { tokenizer.decode(base.generatedTokens(of: $0), skipSpecialTokens: true) }
-            let rewardTexts = options.rewardIncludesQuery ? zip(promptTexts, texts).map { $0 + " " + $1 } : texts
-            let scores = try reward.scores(rewardTexts)
+            let rewardTexts =
+                options.rewardIncludesQuery ? zip(promptTexts[own], texts).map { $0 + " " + $1 } : texts
+            let scores = own.isEmpty ? [] : try reward.scores(rewardTexts)
             if let bad = scores.firstIndex(where: { !$0.isFinite }) {
                 throw TrainingError.nonFinite(
-                    what: "PPO: the reward of response \(bad + 1) (from \(options.rewardModel.lastPathComponent))",
+                    what:
+                        "PPO: the reward of response \(own.lowerBound + bad + 1) (from \(options.rewardModel.lastPathComponent))",
                     step: step + 1, value: scores[bad])
             }
-            if let bad = scores.firstIndex(where: { !$0.isFinite }) {
-                throw TrainingError.nonFinite(
-                    what: "PPO: the reward of response \(bad + 1) (from \(options.rewardModel.lastPathComponent))",
-                    step: step + 1, value: scores[bad])
-            }
+            let gathered = try world.allGatherConcatenated([
+                RankRollout(responses: responses, scores: scores, sampling: sampling)
+            ])
 
-            var stats = try trainer.step(PPOBatch(queries: queries, responses: responses, scores: scores))
+            var stats = try trainer.step(
+                PPOBatch(
+                    queries: queries, responses: gathered.flatMap(\.responses), scores: gathered.flatMap(\.scores)))
             stats["step"] = Double(trainer.stepCount)
-            try metrics.append(stats)
+            try metrics?.append(stats)
             if firstReward == nil { firstReward = stats["env/reward_mean"] }
             lastReward = stats["env/reward_mean"]
             log(
                 String(
-                    format: "step %3d/%d  reward %+.4f  kl %+.4f  kl_coef %.4f  policy %+.4f  value %.4f  (%@)",
+                    format: "step %3d/%d  reward %+.4f  kl %+.4f  kl_coef %.4f  policy %+.4f  value %.4f  (%@)%@",
                     trainer.stepCount, options.steps, stats["env/reward_mean"] ?? .nan, stats["objective/kl"] ?? .nan,
                     stats["objective/kl_coef"] ?? .nan, stats["ppo/loss/policy"] ?? .nan,
                     stats["ppo/loss/value"] ?? .nan,
-                    clock.describe(done: trainer.stepCount)))
+                    clock.describe(done: trainer.stepCount), DistributedRun.ranks(world)))
             let interrupted = Interruption.isRequested && trainer.stepCount < options.steps
-            if trainer.stepCount == options.steps || interrupted
-                || (options.checkpointEvery > 0 && trainer.stepCount % options.checkpointEvery == 0)
+            if world.isRoot
+                && (trainer.stepCount == options.steps || interrupted
+                    || (options.checkpointEvery > 0 && trainer.stepCount % options.checkpointEvery == 0))
             {
-                try trainer.writeCheckpoint(
-                    to: checkpointFolder, weights: weights, generators: [samplingGeneratorKey: sampling])
+                var streams: [String: SeededGenerator] = [:]
+                for (rank, part) in gathered.enumerated() { streams[samplingGeneratorKey(rank: rank)] = part.sampling }
+                try trainer.writeCheckpoint(to: checkpointFolder, weights: weights, generators: streams)
             }
+            FaultDrill.afterStep(trainer.stepCount, rank: world.rank)
             if interrupted { throw TrainingError.interrupted(step: trainer.stepCount) }
+        }
+        if world.size > 1, trainer.communication.allreduceBytes > 0 {
+            let steps = Double(options.steps - firstStep)
+            let communication = trainer.communication
+            log(
+                String(
+                    format: "PPO on %d ranks: allgather %.2f ms, allreduce %.2f ms per step (%d bytes)",
+                    world.size, 1000 * communication.gatherSeconds / steps,
+                    1000 * communication.allreduceSeconds / steps, Int(Double(communication.allreduceBytes) / steps)))
         }
         let adapterFolder: URL
         switch options.policy {
         case .lora:
             adapterFolder = options.outputFolder.appendingPathComponent("adapter")
-            try LoRA.save(base, configuration: adapter, to: adapterFolder)
+            if world.isRoot { try LoRA.save(base, configuration: adapter, to: adapterFolder) }
         case .full:
             adapterFolder = options.outputFolder.appendingPathComponent(fullModelFolder)
-            try TrainingCheckpoint.saveModel(base, copyingFilesFrom: options.model, to: adapterFolder)
+            if world.isRoot {
+                try TrainingCheckpoint.saveModel(base, copyingFilesFrom: options.model, to: adapterFolder)
+            }
         }
-        try SafeTensors.write(
-            valueHeadState(policy), metadata: ["format": "pt"],
-            to: options.outputFolder.appendingPathComponent("value_head.safetensors"))
+        if world.isRoot {
+            try SafeTensors.write(
+                valueHeadState(policy), metadata: ["format": "pt"],
+                to: options.outputFolder.appendingPathComponent("value_head.safetensors"))
+        }
         return Result(
             adapterFolder: adapterFolder, logFile: logFile, steps: trainer.stepCount, firstRewardMean: firstReward,
             lastRewardMean: lastReward)
+    }
+
+    /// What each rank contributes to a step: its rows' responses and scores, and its sampling stream
+    /// after them (for rank 0's checkpoint).
+    struct RankRollout: Codable {
+        var responses: [[Int]]
+        var scores: [Float]
+        var sampling: SeededGenerator
+    }
+
+    /// The checkpoint key of `rank`'s sampling stream: rank 0's is the key one process has always
+    /// used, so single-process checkpoints read as before.
+    static func samplingGeneratorKey(rank: Int) -> String {
+        rank == 0 ? samplingGeneratorKey : "\(samplingGeneratorKey).rank\(rank)"
     }
 
     /// The settings that shape a PPO run's result, recorded beside its checkpoint: all of
@@ -320,6 +394,8 @@ public enum PPOStage {
         values["queryLengths"] = options.queryLengths.map { "\($0.range)" }
         values["policy"] = options.policy.rawValue
         values["numSharedLayers"] = options.numSharedLayers.map { "\($0)" }
+        // Recorded only when set, so the records of earlier runs stay as they were.
+        values["greedyRollouts"] = options.greedyRollouts ? "true" : nil
         values.merge(try FineTuneStage.modelIdentity(options.model, key: "model")) { $1 }
         values.merge(try FineTuneStage.modelIdentity(options.rewardModel, key: "rewardModel")) { $1 }
         for (index, folder) in options.baseAdapters.enumerated() {
@@ -346,7 +422,7 @@ public enum PPOStage {
                 ? [options.lengthSampler.sample(&generator)]
                 : chunk.map { _ in options.lengthSampler.sample(&generator) }
             let generation = GenerationConfig(
-                doSample: true, topK: 0, topP: 1, minNewTokens: options.minNewTokens,
+                doSample: !options.greedyRollouts, topK: 0, topP: 1, minNewTokens: options.minNewTokens,
                 maxNewTokens: lengths.max() ?? options.lengthSampler.range.lowerBound)
             let generated = try model.generateResponses(
                 queries: chunk, configuration: generation, generator: &generator)
