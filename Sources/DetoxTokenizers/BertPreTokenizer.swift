@@ -15,7 +15,7 @@ struct BertPreTokenizer: PreTokenizer {
     }
 
     func preTokenize(_ splits: inout [TextSplit]) {
-        splitEach(&splits) { $0.split(.predicate { $0.properties.isWhitespace }, behavior: .removed) }
+        splitEach(&splits) { $0.split(.predicate(\.isWhiteSpace), behavior: .removed) }
         splitEach(&splits) { $0.split(.predicate(Self.isPunctuation), behavior: .isolated) }
     }
 }
