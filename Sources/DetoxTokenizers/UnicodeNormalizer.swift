@@ -45,7 +45,7 @@ struct UnicodeNormalizer: Normalizer {
         var changes: [(Unicode.Scalar, Int)] = []
         changes.reserveCapacity(target.count)
         for s in text.scalars {
-            if s.isASCII {
+            if isStable(s) {
                 changes.append((s, 0))
                 continue
             }
