@@ -1,7 +1,7 @@
 import Foundation
 
-/// A bounded, thread-safe memo of a model's tokens per word, as tokenizers' BPE keeps one
-/// (`utils/cache.rs`): words up to `maxWordLength` scalars are remembered until `capacity` words
+/// A bounded, thread-safe memo of a model's tokens per word, as tokenizers' BPE and Unigram keep
+/// one (`utils/cache.rs`): words up to `maxWordLength` scalars are remembered until `capacity` words
 /// are held, after which new words are no longer added. Copies of a model share it.
 final class WordCache: @unchecked Sendable {
     /// tokenizers' `DEFAULT_CACHE_CAPACITY`.
