@@ -48,15 +48,7 @@ enum SplitExpression {
 
     /// GPT-2's `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
     static func gpt2(_ t: [Unicode.Scalar]) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        out.reserveCapacity(t.count / 3 + 1)
-        var i = 0
-        while i < t.count {
-            if let end = contraction(t, at: i, ignoringCase: false) {
-                out.append(i..<end)
-                i = end
-                continue
-            }
+        matches(t, ignoringCase: false) { i in
             // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: one class after an optional space.
             var body = i
             var bodyClass = ScalarClass(t[i])
@@ -67,48 +59,45 @@ enum SplitExpression {
                     bodyClass = next
                 }
             }
-            let end = bodyClass == .space ? spaces(t, at: i) : run(t, from: body + 1, of: bodyClass)
-            out.append(i..<end)
-            i = end
+            return bodyClass == .space ? spaces(t, at: i) : run(t, from: body + 1, of: bodyClass)
         }
-        return out
     }
 
     /// Qwen2's `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|`
     /// `\s*[\r\n]+|\s+(?!\S)|\s+`.
     static func qwen2(_ t: [Unicode.Scalar]) -> [Range<Int>] {
+        matches(t, ignoringCase: true) { i in
+            let c = t[i]
+            let cls = ScalarClass(c)
+            let next = i + 1 < t.count ? ScalarClass(t[i + 1]) : nil
+            if cls == .letter { return run(t, from: i + 1, of: .letter) }
+            if cls != .number, !isLineBreak(c), next == .letter { return run(t, from: i + 2, of: .letter) }
+            if cls == .number { return i + 1 }
+            if cls == .other || (c == " " && next == .other) {
+                var j = run(t, from: i + 1, of: .other)
+                while j < t.count, isLineBreak(t[j]) { j += 1 }
+                return j
+            }
+            // `\s*[\r\n]+` ends after the run's last line break; otherwise as GPT-2.
+            let stop = run(t, from: i + 1, of: .space)
+            var lastBreak = stop - 1
+            while lastBreak >= i, !isLineBreak(t[lastBreak]) { lastBreak -= 1 }
+            return lastBreak >= i ? lastBreak + 1 : spaces(t, at: i)
+        }
+    }
+
+    /// The consecutive matches from the start of `t`: a contraction where there is one, otherwise
+    /// the match that ends where `end(at:)` says.
+    private static func matches(
+        _ t: [Unicode.Scalar], ignoringCase: Bool, end: (_ at: Int) -> Int
+    ) -> [Range<Int>] {
         var out: [Range<Int>] = []
         out.reserveCapacity(t.count / 3 + 1)
         var i = 0
         while i < t.count {
-            if let end = contraction(t, at: i, ignoringCase: true) {
-                out.append(i..<end)
-                i = end
-                continue
-            }
-            let c = t[i]
-            let cls = ScalarClass(c)
-            let next = i + 1 < t.count ? ScalarClass(t[i + 1]) : nil
-            let end: Int
-            if cls == .letter {
-                end = run(t, from: i + 1, of: .letter)
-            } else if cls != .number, !isLineBreak(c), next == .letter {
-                end = run(t, from: i + 2, of: .letter)
-            } else if cls == .number {
-                end = i + 1
-            } else if cls == .other || (c == " " && next == .other) {
-                var j = run(t, from: i + 1, of: .other)
-                while j < t.count, isLineBreak(t[j]) { j += 1 }
-                end = j
-            } else {
-                // `\s*[\r\n]+` ends after the run's last line break; otherwise as GPT-2.
-                let stop = run(t, from: i + 1, of: .space)
-                var lastBreak = stop - 1
-                while lastBreak >= i, !isLineBreak(t[lastBreak]) { lastBreak -= 1 }
-                end = lastBreak >= i ? lastBreak + 1 : spaces(t, at: i)
-            }
-            out.append(i..<end)
-            i = end
+            let stop = contraction(t, at: i, ignoringCase: ignoringCase) ?? end(i)
+            out.append(i..<stop)
+            i = stop
         }
         return out
     }
