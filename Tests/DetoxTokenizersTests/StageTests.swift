@@ -76,6 +76,28 @@ import Testing
         #expect(pieces(WhitespaceSplitPreTokenizer(), " a \t b ") == ["a", "b"])
     }
 
+    @Test func wordCacheRemembersUpToItsCapacity() {
+        let cache = WordCache(capacity: 1)
+        var calls = 0
+        func tokenize(_ word: [Unicode.Scalar]) -> [Token] {
+            calls += 1
+            return [Token(id: word.count, value: "", range: 0..<word.count)]
+        }
+        #expect(cache.tokens(of: ["a", "b"], tokenize).map(\.id) == [2])
+        #expect(cache.tokens(of: ["a", "b"], tokenize).map(\.id) == [2])
+        #expect(calls == 1)
+        // Full: a new word is computed every time.
+        _ = cache.tokens(of: ["c"], tokenize)
+        _ = cache.tokens(of: ["c"], tokenize)
+        #expect(calls == 3)
+        // Too long to be remembered, even with room.
+        let long = [Unicode.Scalar](repeating: "x", count: WordCache.maxWordLength + 1)
+        let roomy = WordCache()
+        _ = roomy.tokens(of: long, tokenize)
+        _ = roomy.tokens(of: long, tokenize)
+        #expect(calls == 5)
+    }
+
     @Test func canonicalBlocksAreInNormalForm() {
         var failures: [UInt32] = []
         var checked = 0
