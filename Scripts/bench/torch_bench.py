@@ -91,6 +91,9 @@ def core_figures(figures):
     figures["threads"] = torch.get_num_threads()
 
 
+TOKENIZER_FAMILIES = ("t5", "bert_cased", "bert_uncased", "roberta", "gpt2", "llama", "llama_nonlegacy", "qwen2")
+
+
 def tokenizer_figures(figures):
     # Tokenizers: the parity fixtures, one string at a time (what a per-sample pipeline does); the
     # decoder-only families (gpt2, llama, llama_nonlegacy, qwen2) encode the same 560-string corpus.
@@ -98,10 +101,18 @@ def tokenizer_figures(figures):
 
     fixtures = pathlib.Path(__file__).resolve().parents[2] / "Tests" / "DetoxTokenizersTests" / "Fixtures"
     corpus = json.loads((fixtures / "corpus.json").read_text())
-    for family in ("t5", "bert_cased", "bert_uncased", "roberta", "gpt2", "llama", "llama_nonlegacy", "qwen2"):
-        tokenizer = Tokenizer.from_file(str(fixtures / family / "tokenizer.json"))
+    # Then realistic-size tokenizers (32k byte-level BPE, ~25k WordPiece), trained into
+    # .build/bench-tokenizers for the Swift side too.
+    import make_large_tokenizers
+
+    large = pathlib.Path(__file__).resolve().parents[2] / ".build" / "bench-tokenizers"
+    make_large_tokenizers.make_all(large)
+    files = [fixtures / family / "tokenizer.json" for family in TOKENIZER_FAMILIES]
+    files += [large / family / "tokenizer.json" for family in ("gpt2_large", "bert_large")]
+    for file in files:
+        tokenizer = Tokenizer.from_file(str(file))
         seconds = median(lambda: [tokenizer.encode(text) for text in corpus], warmup=1, repeats=5)
-        figures[f"tokenizer {family} strings/s"] = len(corpus) / seconds
+        figures[f"tokenizer {file.parent.name} strings/s"] = len(corpus) / seconds
 
 
 if __name__ == "__main__":

@@ -13,13 +13,21 @@ struct AddedVocabulary: Sendable {
     /// Added-token patterns indexed by their first scalar.
     struct PatternSet: Sendable {
         var byFirst: [UInt32: [([Unicode.Scalar], AddedToken)]] = [:]
+        /// Whether some pattern's first scalar has these low 8 bits: a quick test before `byFirst`.
+        var mayStart = [Bool](repeating: false, count: 256)
         var isEmpty: Bool { byFirst.isEmpty }
 
         init(_ list: [([Unicode.Scalar], AddedToken)]) {
             for (pattern, token) in list {
                 guard let first = pattern.first else { continue }
                 byFirst[first.value, default: []].append((pattern, token))
+                mayStart[Int(first.value & 0xFF)] = true
             }
+        }
+
+        /// The patterns that start with `s`.
+        func starting(with s: Unicode.Scalar) -> [([Unicode.Scalar], AddedToken)] {
+            mayStart[Int(s.value & 0xFF)] ? byFirst[s.value] ?? [] : []
         }
     }
 
@@ -85,7 +93,7 @@ struct AddedVocabulary: Sendable {
         while i < t.count {
             // Leftmost-longest match starting at i.
             var best: (Int, AddedToken)? = nil
-            for (pattern, token) in patterns.byFirst[t[i].value] ?? [] where i + pattern.count <= t.count {
+            for (pattern, token) in patterns.starting(with: t[i]) where i + pattern.count <= t.count {
                 if best.map({ pattern.count > $0.0 }) ?? true, t[i..<(i + pattern.count)].elementsEqual(pattern) {
                     best = (pattern.count, token)
                 }
@@ -106,11 +114,11 @@ struct AddedVocabulary: Sendable {
             }
             if token.lstrip {
                 var s = start
-                while s > 0, t[s - 1].properties.isWhitespace { s -= 1 }
+                while s > 0, t[s - 1].isWhiteSpace { s -= 1 }
                 start = max(s, startOffset)
             }
             if token.rstrip {
-                while stop < t.count, t[stop].properties.isWhitespace { stop += 1 }
+                while stop < t.count, t[stop].isWhiteSpace { stop += 1 }
             }
             if startOffset < start {
                 result.append(TextSplit(text: text.slice(startOffset..<start), tokens: nil))

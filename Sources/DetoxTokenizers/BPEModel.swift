@@ -16,6 +16,8 @@ struct BPEModel: TokenizerModel {
     let ignoreMerges: Bool
     /// Ids of single-scalar vocabulary entries, so plain words need no per-character strings.
     private let scalarIDs: [UInt32: Int]
+    /// Tokens of the words seen so far.
+    private let cache = WordCache()
 
     init(
         vocab: [ExactString: Int], merges: [(String, String)], unkToken: String?,
@@ -105,6 +107,11 @@ struct BPEModel: TokenizerModel {
     }
 
     func tokenize(_ piece: [Unicode.Scalar]) -> [Token] {
+        cache.tokens(of: piece, mergeWord)
+    }
+
+    /// Splits `piece` into symbols and merges them.
+    private func mergeWord(_ piece: [Unicode.Scalar]) -> [Token] {
         if piece.isEmpty { return [] }
         if ignoreMerges, let id = vocab[ExactString(String(String.UnicodeScalarView(piece)))] {
             return [Token(id: id, value: String(String.UnicodeScalarView(piece)), range: 0..<piece.count)]

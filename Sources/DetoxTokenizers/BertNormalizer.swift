@@ -10,11 +10,12 @@ struct BertNormalizer: Normalizer {
     // MARK: - Character classes
 
     static func isWhitespace(_ s: Unicode.Scalar) -> Bool {
-        s == "\t" || s == "\n" || s == "\r" || s.properties.isWhitespace
+        s.isWhiteSpace
     }
 
     static func isControl(_ s: Unicode.Scalar) -> Bool {
         if s == "\t" || s == "\n" || s == "\r" { return false }
+        if s.isASCII { return s.value < 0x20 || s.value == 0x7F }
         switch s.properties.generalCategory {
         case .control, .format, .surrogate, .privateUse, .unassigned: return true
         default: return false
@@ -35,8 +36,11 @@ struct BertNormalizer: Normalizer {
 
     func normalize(_ text: inout NormalizedText) {
         if cleanText {
-            text.filter { !($0.value == 0 || $0.value == 0xFFFD || Self.isControl($0)) }
-            text.map { Self.isWhitespace($0) ? [" "] : [$0] }
+            func removes(_ s: Unicode.Scalar) -> Bool { s.value == 0 || s.value == 0xFFFD || Self.isControl(s) }
+            if text.scalars.contains(where: removes) { text.filter { !removes($0) } }
+            if text.scalars.contains(where: { $0 != " " && Self.isWhitespace($0) }) {
+                text.map { Self.isWhitespace($0) ? [" "] : [$0] }
+            }
         }
         if handleChineseChars, text.scalars.contains(where: Self.isChineseChar) {
             var changes: [(Unicode.Scalar, Int)] = []
@@ -54,7 +58,11 @@ struct BertNormalizer: Normalizer {
         }
         if stripAccents ?? lowercase {
             UnicodeNormalizer(form: .nfd).normalize(&text)
-            text.filter { $0.properties.generalCategory != .nonspacingMark }
+            // Nonspacing marks start at U+0300.
+            func isMark(_ s: Unicode.Scalar) -> Bool {
+                s.value >= 0x300 && s.properties.generalCategory == .nonspacingMark
+            }
+            if text.scalars.contains(where: isMark) { text.filter { !isMark($0) } }
         }
         if lowercase {
             LowercaseNormalizer().normalize(&text)

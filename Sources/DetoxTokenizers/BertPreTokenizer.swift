@@ -14,8 +14,20 @@ struct BertPreTokenizer: PreTokenizer {
         }
     }
 
+    /// One pass for both splits: whitespace ends a piece and is dropped, punctuation is a piece.
     func preTokenize(_ splits: inout [TextSplit]) {
-        splitEach(&splits) { $0.split(.predicate { $0.properties.isWhitespace }, behavior: .removed) }
-        splitEach(&splits) { $0.split(.predicate(Self.isPunctuation), behavior: .isolated) }
+        splitEach(&splits) { text in
+            var ranges: [Range<Int>] = []
+            var start = 0
+            for (i, s) in text.scalars.enumerated() {
+                let space = s.isWhiteSpace
+                guard space || Self.isPunctuation(s) else { continue }
+                if start < i { ranges.append(start..<i) }
+                if !space { ranges.append(i..<(i + 1)) }
+                start = i + 1
+            }
+            if start < text.count { ranges.append(start..<text.count) }
+            return ranges.map(text.slice)
+        }
     }
 }

@@ -16,9 +16,10 @@ struct ByteLevelProcessing: PostProcessor {
     /// tokenizers `pre_tokenizers/byte_level.rs` `process_offsets`.
     static func trimOffsets(_ encoding: inout Encoding, addPrefixSpace: Bool) {
         let space = ByteLevelTable.byteToScalar[0x20]
-        func isSpace(_ s: Unicode.Scalar) -> Bool { s == space || s.properties.isWhitespace }
+        func isSpace(_ s: Unicode.Scalar) -> Bool { s == space || s.isWhiteSpace }
         for i in encoding.tokens.indices {
             let scalars = encoding.tokens[i].unicodeScalars
+            guard let first = scalars.first, let last = scalars.last, isSpace(first) || isSpace(last) else { continue }
             var leading = 0
             for s in scalars { if isSpace(s) { leading += 1 } else { break } }
             var trailing = 0

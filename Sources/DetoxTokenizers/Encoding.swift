@@ -27,6 +27,17 @@ public struct Encoding: Sendable, Equatable {
 
     // MARK: - Building
 
+    /// Makes room for `n` tokens in every array.
+    mutating func reserveCapacity(_ n: Int) {
+        ids.reserveCapacity(n)
+        tokens.reserveCapacity(n)
+        typeIDs.reserveCapacity(n)
+        attentionMask.reserveCapacity(n)
+        specialTokensMask.reserveCapacity(n)
+        offsets.reserveCapacity(n)
+        sequenceIDs.reserveCapacity(n)
+    }
+
     mutating func append(id: Int, token: String, typeID: Int, offsets range: Range<Int>, special: Bool, sequence: Int?)
     {
         ids.append(id)

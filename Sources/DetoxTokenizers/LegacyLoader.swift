@@ -37,13 +37,8 @@ enum LegacyLoader {
             normalizers.append(PrecompiledNormalizer(map: map))
         }
         normalizers.append(StripNormalizer(left: false, right: true))
-        let spaces: TextPattern
-        do {
-            spaces = .regex(try SharedRegex(" {2,}"))
-        } catch {
-            throw TokenizerError.invalidRegex(file: "spiece.model", path: "normalizer", pattern: " {2,}")
-        }
-        normalizers.append(ReplaceNormalizer(pattern: spaces, content: "\u{2581}"))
+        // ` {2,}`
+        normalizers.append(ReplaceNormalizer(pattern: .run(" ", atLeast: 2), content: "\u{2581}"))
 
         let scheme: PrependScheme =
             (config.addPrefixSpace ?? true) ? (config.legacy == false ? .first : .always) : .never

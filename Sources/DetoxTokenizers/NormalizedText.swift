@@ -201,8 +201,8 @@ struct NormalizedText {
     mutating func strip(left: Bool, right: Bool) {
         var lo = 0
         var hi = scalars.count
-        if left { while lo < hi, scalars[lo].properties.isWhitespace { lo += 1 } }
-        if right { while hi > lo, scalars[hi - 1].properties.isWhitespace { hi -= 1 } }
+        if left { while lo < hi, scalars[lo].isWhiteSpace { lo += 1 } }
+        if right { while hi > lo, scalars[hi - 1].isWhiteSpace { hi -= 1 } }
         if lo == 0, hi == scalars.count { return }
         scalars = Array(scalars[lo..<hi])
         alignments = Array(alignments[lo..<hi])

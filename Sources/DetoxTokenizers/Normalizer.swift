@@ -52,6 +52,7 @@ enum PatternReader {
         }
         if let regexNode = node["Regex"] {
             let pattern = try regexNode.string()
+            if let compiled = SplitExpression.compiled[pattern] { return compiled }
             do {
                 return .regex(try SharedRegex(pattern))
             } catch {

@@ -16,6 +16,7 @@ struct RobertaProcessing: PostProcessor {
         }
         guard addSpecialTokens else { return encodings }
         var out = Encoding()
+        out.reserveCapacity(encodings.prefix(2).reduce(2 * encodings.count) { $0 + $1.count })
         for (i, e) in encodings.prefix(2).enumerated() {
             if i == 0 {
                 out.append(id: cls.1, token: cls.0, typeID: 0, offsets: 0..<0, special: true, sequence: nil)

@@ -59,6 +59,7 @@ struct TemplateProcessing: PostProcessor {
     func process(_ encodings: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
         let template = encodings.count > 1 ? pair : single
         var out = Encoding()
+        out.reserveCapacity(encodings.reduce(addedTokens(isPair: encodings.count > 1)) { $0 + $1.count })
         for piece in template {
             switch piece {
             case .sequence(let index, let typeID):

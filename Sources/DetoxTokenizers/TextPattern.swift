@@ -17,10 +17,14 @@ final class SharedRegex: @unchecked Sendable {
 enum TextPattern: Sendable {
     case scalar(Unicode.Scalar)
     case literal([Unicode.Scalar])
+    /// At least `n` repeats of one scalar, as many as there are (`c{n,}`).
+    case run(Unicode.Scalar, atLeast: Int)
     case regex(SharedRegex)
     case predicate(@Sendable (Unicode.Scalar) -> Bool)
-    /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`, hand-compiled.
+    /// GPT-2's split expression, hand-compiled (`SplitExpression.gpt2`).
     case gpt2
+    /// Qwen2's split expression, hand-compiled (`SplitExpression.qwen2`).
+    case qwen2
     /// Matches computed elsewhere (used by inverted splits).
     case precomputed([Match])
 
@@ -51,10 +55,22 @@ enum TextPattern: Sendable {
                 }
             }
             return Self.fill(ranges, count: text.count)
+        case .run(let c, let minimum):
+            var ranges: [Range<Int>] = []
+            var i = 0
+            while i < text.count {
+                var j = i
+                while j < text.count, text[j] == c { j += 1 }
+                if j - i >= max(minimum, 1) { ranges.append(i..<j) }
+                i = max(j, i + 1)
+            }
+            return Self.fill(ranges, count: text.count)
         case .regex(let shared):
             return Self.fill(Self.regexMatches(shared.regex, in: text), count: text.count)
         case .gpt2:
-            return GPT2Splitter.split(text).map { Match(range: $0, isMatch: true) }
+            return SplitExpression.gpt2(text).map { Match(range: $0, isMatch: true) }
+        case .qwen2:
+            return SplitExpression.qwen2(text).map { Match(range: $0, isMatch: true) }
         case .precomputed(let matches):
             return matches
         }
@@ -105,98 +121,5 @@ enum TextPattern: Sendable {
             guard r.location != NSNotFound, r.location + r.length < scalarAt.count else { return nil }
             return scalarAt[r.location]..<scalarAt[r.location + r.length]
         }
-    }
-}
-
-// MARK: - GPT-2 pre-tokenization expression
-
-/// The GPT-2 split expression, matched by hand over Unicode scalars (Oniguruma semantics:
-/// ordered alternation, greedy runs, `\s` = White_Space).
-enum GPT2Splitter {
-    static func isLetter(_ s: Unicode.Scalar) -> Bool {
-        switch s.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
-        default: return false
-        }
-    }
-
-    static func isNumber(_ s: Unicode.Scalar) -> Bool {
-        switch s.properties.generalCategory {
-        case .decimalNumber, .letterNumber, .otherNumber: return true
-        default: return false
-        }
-    }
-
-    static func isSpace(_ s: Unicode.Scalar) -> Bool { s.properties.isWhitespace }
-
-    static func isOther(_ s: Unicode.Scalar) -> Bool { !isSpace(s) && !isLetter(s) && !isNumber(s) }
-
-    static func split(_ t: [Unicode.Scalar]) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        var i = 0
-        let n = t.count
-        func run(from start: Int, _ test: (Unicode.Scalar) -> Bool) -> Int {
-            var j = start
-            while j < n, test(t[j]) { j += 1 }
-            return j
-        }
-        while i < n {
-            let c = t[i]
-            // 's 't 're 've 'm 'll 'd
-            if c == "'", i + 1 < n {
-                let a = t[i + 1]
-                if a == "s" || a == "t" || a == "m" || a == "d" {
-                    out.append(i..<(i + 2))
-                    i += 2
-                    continue
-                }
-                if i + 2 < n {
-                    let b = t[i + 2]
-                    if (a == "r" && b == "e") || (a == "v" && b == "e") || (a == "l" && b == "l") {
-                        out.append(i..<(i + 3))
-                        i += 3
-                        continue
-                    }
-                }
-            }
-            let body = (c == " " && i + 1 < n) ? i + 1 : i
-            // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`
-            var matched = false
-            for test in [isLetter, isNumber, isOther] as [(Unicode.Scalar) -> Bool] {
-                if test(t[body]) {
-                    let end = run(from: body, test)
-                    out.append(i..<end)
-                    i = end
-                    matched = true
-                    break
-                }
-                if body != i, test(c) {
-                    let end = run(from: i, test)
-                    out.append(i..<end)
-                    i = end
-                    matched = true
-                    break
-                }
-            }
-            if matched { continue }
-            // `\s+(?!\S)` then `\s+`
-            if isSpace(c) {
-                let end = run(from: i, isSpace)
-                if end == n {
-                    out.append(i..<end)
-                    i = end
-                } else if end - i >= 2 {
-                    out.append(i..<(end - 1))
-                    i = end - 1
-                } else {
-                    out.append(i..<end)
-                    i = end
-                }
-                continue
-            }
-            out.append(i..<(i + 1))
-            i += 1
-        }
-        return out
     }
 }

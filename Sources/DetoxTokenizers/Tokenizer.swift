@@ -179,7 +179,9 @@ public struct Tokenizer: Sendable {
         }
         let parts = [first] + (second.map { [$0] } ?? [])
         let processed = postProcessor?.process(parts, addSpecialTokens: addSpecialTokens) ?? parts
+        if processed.count == 1 { return processed[0] }
         var out = Encoding()
+        out.reserveCapacity(processed.reduce(0) { $0 + $1.count })
         for e in processed { out.append(contentsOf: e) }
         return out
     }
@@ -227,6 +229,8 @@ public struct Tokenizer: Sendable {
         var splits = addedVocabulary.extractAndNormalize(text, normalizer: normalizer)
         preTokenizer?.preTokenize(&splits)
         var out = Encoding()
+        // Usually no more tokens than scalars (a hint only).
+        out.reserveCapacity(splits.reduce(0) { $0 + $1.text.count })
         for split in splits {
             let tokens = split.tokens ?? model.tokenize(split.text.scalars)
             for token in tokens {

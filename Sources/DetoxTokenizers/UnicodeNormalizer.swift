@@ -19,14 +19,33 @@ struct UnicodeNormalizer: Normalizer {
         }
     }
 
+    /// Blocks of scalars that have no canonical decomposition, combining class 0, and never
+    /// compose with a scalar before them (NFC_QC = NFD_QC = Yes): text made of them only is in NFC
+    /// and NFD. Below U+00C0, Latin-1 up to the accented letters; then general punctuation and
+    /// currency, CJK symbols and punctuation, CJK ideographs (with Yi and more), fullwidth forms,
+    /// and the emoji planes' symbols (from Python's Unicode 14 tables; `StageTests` checks the
+    /// first two facts).
+    static let canonicalBlocks: [Range<UInt32>] = [
+        0x0000..<0x00C0, 0x2002..<0x20D0, 0x2E00..<0x302A, 0x30FF..<0xA66F, 0xFE30..<0x101FD, 0x1E94B..<0x20000,
+    ]
+
+    /// Whether `s` alone, and any text made only of such scalars, is already in this form.
+    func isStable(_ s: Unicode.Scalar) -> Bool {
+        switch form {
+        case .nfkc, .nfkd: return s.value < 0xA0
+        case .nfc, .nfd: return s.value < 0xC0 || Self.canonicalBlocks.contains { $0.contains(s.value) }
+        }
+    }
+
     func normalize(_ text: inout NormalizedText) {
+        if text.scalars.allSatisfy(isStable) { return }
         let whole = text.string
         let target = Array(Self.apply(form, to: whole).unicodeScalars)
         if target == text.scalars || text.scalars.isEmpty { return }
         var changes: [(Unicode.Scalar, Int)] = []
         changes.reserveCapacity(target.count)
         for s in text.scalars {
-            if s.isASCII {
+            if isStable(s) {
                 changes.append((s, 0))
                 continue
             }

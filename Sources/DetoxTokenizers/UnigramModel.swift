@@ -14,6 +14,8 @@ struct UnigramModel: TokenizerModel {
     private let pieceToID: [ExactString: Int]
     private let trie: ByteTrie
     private let unkScore: Double
+    /// Tokens of the words seen so far (tokenizers' Unigram keeps such a cache too).
+    private let cache = WordCache()
 
     private static let unkPenalty = 10.0
 
@@ -62,6 +64,11 @@ struct UnigramModel: TokenizerModel {
     }
 
     func tokenize(_ piece: [Unicode.Scalar]) -> [Token] {
+        cache.tokens(of: piece, bestSegmentation)
+    }
+
+    /// The Viterbi segmentation of `piece`.
+    private func bestSegmentation(_ piece: [Unicode.Scalar]) -> [Token] {
         if piece.isEmpty { return [] }
         // UTF-8 bytes of the piece and, for each byte position, the scalar index it starts.
         var bytes: [UInt8] = []

@@ -19,7 +19,7 @@ struct WhitespacePreTokenizer: PreTokenizer {
             var start = 0
             var currentClass = -1
             for (i, s) in text.scalars.enumerated() {
-                let cls = s.properties.isWhitespace ? 0 : (Self.isWord(s) ? 1 : 2)
+                let cls = s.isWhiteSpace ? 0 : (Self.isWord(s) ? 1 : 2)
                 if cls != currentClass {
                     if currentClass > 0 { pieces.append(text.slice(start..<i)) }
                     start = i

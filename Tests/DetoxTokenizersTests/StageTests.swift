@@ -45,14 +45,77 @@ import Testing
 
     @Test func gpt2Split() {
         let text = Array("Hello world's  3.5 rock'n'roll!!  \n".unicodeScalars)
-        let parts = GPT2Splitter.split(text).map { String(String.UnicodeScalarView(text[$0])) }
+        let parts = SplitExpression.gpt2(text).map { String(String.UnicodeScalarView(text[$0])) }
         #expect(parts == ["Hello", " world", "'s", " ", " 3", ".", "5", " rock", "'", "n", "'", "roll", "!!", "  \n"])
+    }
+
+    /// The hand-compiled split expressions find what the regular expressions they stand for find
+    /// (ICU here), on the parity corpus and on strings aimed at their alternatives.
+    @Test(arguments: [SplitExpression.gpt2Pattern, SplitExpression.qwen2Pattern, " {2,}"])
+    func compiledSplitExpressionsMatchTheirRegex(pattern: String) throws {
+        let compiled = try #require(SplitExpression.compiled[pattern])
+        let regex = TextPattern.regex(try SharedRegex(pattern))
+        let corpusURL = try Fixtures.folder("corpus.json")
+        var texts = try JSONDecoder().decode([String].self, from: Data(contentsOf: corpusURL))
+        try #require(!texts.isEmpty)
+        texts += [
+            "It'S 'RE 'Ll 'ſ 'x ' 'v", "a\r\n\r\n  b \n\t c  ", " \n", "x  \u{3000}y\u{85}", ".word ,\tword 12 34",
+            "!!\r\n\n z", "\t.", "  ", "a", "'", "Ｆｕｌｌ　width１２", "e\u{301}\u{301} 😀😀 x",
+        ]
+        for text in texts {
+            let scalars = Array(text.unicodeScalars)
+            let expected = regex.findMatches(in: scalars).map { [$0.range.lowerBound, $0.range.upperBound] }
+            let found = compiled.findMatches(in: scalars).map { [$0.range.lowerBound, $0.range.upperBound] }
+            #expect(found == expected, "\(pattern): \(String(reflecting: text))")
+        }
     }
 
     @Test func whitespaceAndPunctuationPreTokenizers() {
         #expect(pieces(WhitespacePreTokenizer(), "Hi, you-there!") == ["Hi", ",", "you", "-", "there", "!"])
         #expect(pieces(PunctuationPreTokenizer(behavior: .isolated), "a,b") == ["a", ",", "b"])
         #expect(pieces(WhitespaceSplitPreTokenizer(), " a \t b ") == ["a", "b"])
+    }
+
+    @Test func wordCacheRemembersUpToItsCapacity() {
+        let cache = WordCache(capacity: 1)
+        var calls = 0
+        func tokenize(_ word: [Unicode.Scalar]) -> [Token] {
+            calls += 1
+            return [Token(id: word.count, value: "", range: 0..<word.count)]
+        }
+        #expect(cache.tokens(of: ["a", "b"], tokenize).map(\.id) == [2])
+        #expect(cache.tokens(of: ["a", "b"], tokenize).map(\.id) == [2])
+        #expect(calls == 1)
+        // Full: a new word is computed every time.
+        _ = cache.tokens(of: ["c"], tokenize)
+        _ = cache.tokens(of: ["c"], tokenize)
+        #expect(calls == 3)
+        // Too long to be remembered, even with room.
+        let long = [Unicode.Scalar](repeating: "x", count: WordCache.maxWordLength + 1)
+        let roomy = WordCache()
+        _ = roomy.tokens(of: long, tokenize)
+        _ = roomy.tokens(of: long, tokenize)
+        #expect(calls == 5)
+    }
+
+    @Test func canonicalBlocksAreInNormalForm() {
+        var failures: [UInt32] = []
+        var checked = 0
+        for block in UnicodeNormalizer.canonicalBlocks {
+            for v in block {
+                guard let s = Unicode.Scalar(v) else { continue }
+                let text = String(s)
+                checked += 1
+                if !UnicodeNormalizer.apply(.nfd, to: text).isExactly(text)
+                    || !UnicodeNormalizer.apply(.nfc, to: text).isExactly(text)
+                    || s.properties.canonicalCombiningClass.rawValue != 0
+                {
+                    failures.append(v)
+                }
+            }
+        }
+        #expect(checked > 30_000)
+        #expect(failures.isEmpty, "not stable: \(failures.prefix(10).map { String($0, radix: 16) })")
     }
 
     @Test func unicodeNormalizersKeepAlignments() {
