@@ -38,10 +38,10 @@ fuzz: deps
 ## (make it with Scripts/fixtures/setup.sh). Last, Scripts/bench/mpi_bench.sh pairs a LoRA step with 2 MPI
 ## ranks x 1 thread against 1 rank x 2 threads. Each section runs on the Python side and then on the
 ## Swift side straight after, so that a shared machine's drift in speed touches both alike; PPO
-## steps, the longest case, alternate one by one with TRL's. The decoder-only figures (gpt2,
+## steps, the longest case, and the decoder-only rollout alternate one by one with TRL's. The decoder-only figures (gpt2,
 ## SmolLM2-135M and Qwen2.5-0.5B NF4 shapes) run as four sections for closer pairing;
 ## `BENCH_SECTIONS=decoder` runs all four in one.
-BENCH_SECTIONS ?= core tokenizers models lora ppo decoder-forward decoder-sample decoder-lora decoder-memory causal-ppo
+BENCH_SECTIONS ?= core tokenizers models lora ppo decoder-forward decoder-sample decoder-lora decoder-memory causal-ppo causal-rollout
 bench: deps
 	$(SWIFT) build -c release --product detox-bench
 	@mkdir -p .build

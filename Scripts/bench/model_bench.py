@@ -241,7 +241,7 @@ CAUSAL_VOCAB, CAUSAL_EOS = 50257, 50256
 def causal_ppo_trainer(kind):
     """TRL's PPOTrainer on a random gpt-neo-125M-shaped policy with a value head: `full` trains the
     whole model against `create_reference_model(model)` (no shared layer), `lora` an r=16 adapter on
-    q_proj, v_proj against the adapter disabled. Returns the `step` on the benchmark's batch."""
+    q_proj, v_proj against the adapter disabled. Returns the trainer and the benchmark's batch."""
     from peft import LoraConfig
     from tokenizers import Tokenizer
     from tokenizers.models import WordLevel
@@ -273,18 +273,50 @@ def causal_ppo_trainer(kind):
     queries = [torch.randint(0, CAUSAL_EOS, (30 + (3 * i) % 10,), generator=generator) for i in range(PPO_BATCH)]
     responses = [torch.randint(0, CAUSAL_EOS, (20 + (7 * i) % 10,), generator=generator) for i in range(PPO_BATCH)]
     scores = list(torch.randn(PPO_BATCH, generator=generator))
-    return lambda: trainer.step(queries, responses, scores)
+    return trainer, queries, responses, scores
+
+
+# The rollout of TRL's toxicity example: `max_new_tokens` of each generation batch of 4 drawn from
+# LengthSampler(20, 30), here fixed (20 + 7c mod 10 for batch c, as CausalRolloutBenchmark.swift).
+ROLLOUT_GENERATION_BATCH = 4
+ROLLOUT_NEW_TOKENS = [20 + (7 * c) % 10 for c in range(PPO_BATCH // ROLLOUT_GENERATION_BATCH)]
+
+
+def causal_rollout():
+    """The full policy's `PPOTrainer.generate(query_tensors, return_prompt=False, length_sampler=…,
+    **generation_kwargs)` with the toxicity example's generation_kwargs (pure sampling, pad = EOS), in
+    TRL's default generation batches of 4 (left-padded); returns the rollout."""
+    trainer, queries, _, _ = causal_ppo_trainer("full")
+    generation_kwargs = {"min_length": -1, "top_k": 0.0, "top_p": 1.0, "do_sample": True,
+                         "pad_token_id": CAUSAL_EOS}
+    torch.manual_seed(5)
+
+    def rollout():
+        lengths = iter(ROLLOUT_NEW_TOKENS)
+        trainer.generate(queries, return_prompt=False, length_sampler=lambda: next(lengths),
+                         batch_size=ROLLOUT_GENERATION_BATCH, **generation_kwargs)
+
+    return rollout
 
 
 def serve_ppo_steps(out, kind=None):
     """Times one PPO step per "step" line read from stdin and writes its seconds to `out`, after a
-    "ready" line once the trainer is built (the T5 one, or `causal-full` / `causal-lora`), and
+    "ready" line once the trainer is built (the T5 one, or `causal-full` / `causal-lora`; with
+    `causal-rollout` each "step" is the toxicity example's rollout instead), and
     `peak <bytes>` (the process's peak resident set) when its input ends. The Swift benchmark drives
     this to interleave the two sides' steps, so that a shared machine's drift in speed touches both
     alike."""
     import resource
 
-    step = causal_ppo_trainer(kind.removeprefix("causal-")) if kind else ppo_trainer()[2]
+    if kind == "causal-rollout":
+        step = causal_rollout()
+    elif kind:
+        trainer, queries, responses, scores = causal_ppo_trainer(kind.removeprefix("causal-"))
+
+        def step():
+            trainer.step(queries, responses, scores)
+    else:
+        step = ppo_trainer()[2]
     print("ready", file=out, flush=True)
     for line in sys.stdin:
         if line.strip() != "step":

@@ -62,6 +62,42 @@ float detox_sum_exp(const float *values, long count, float shift, float *out) {
     return total;
 }
 
+// σ(x) from e = exp(−|x|), which never overflows: 1/(1 + e) for x ≥ 0, e/(1 + e) below (so
+// σ(−∞) = 0 and σ(∞) = 1); branch-free, so the loop vectorizes.
+DETOX_CLONES
+void detox_sigmoid(const float *x, float *out, long count) {
+    #pragma clang loop vectorize(assume_safety)
+    for (long j = 0; j < count; j++) {
+        float v = x[j];
+        float e = detox_expf(-fabsf(v));
+        float s = 1.0f / (1.0f + e);
+        out[j] = v >= 0 ? s : e * s;
+    }
+}
+
+// The block sum is reassociated (a vector sum); the scan inside the block where the running sum
+// crosses `target` adds one weight at a time, so the result differs from a fully serial scan only
+// when `target` lies within rounding of a block boundary's running sum.
+DETOX_CLONES
+long detox_first_crossing(const float *weights, long count, double target) {
+    double cumulative = 0;
+    long j = 0;
+    for (; j + 64 <= count; j += 64) {
+        double block = 0;
+        {
+            #pragma clang fp reassociate(on)
+            for (long l = 0; l < 64; l++) block += weights[j + l];
+        }
+        if (cumulative + block > target) break;
+        cumulative += block;
+    }
+    for (; j < count; j++) {
+        cumulative += weights[j];
+        if (cumulative > target) return j;
+    }
+    return -1;
+}
+
 DETOX_CLONES
 float detox_sum_exp_dot(const float *values, long count, float shift, float *weighted) {
     #pragma clang fp reassociate(on)

@@ -5,9 +5,10 @@ import Foundation
 // `make bench` runs this in release mode. With `--reference FILE` (written by
 // Scripts/bench/torch_bench.py in the same run) each figure is printed beside PyTorch's; with
 // `--python PATH` the PPO steps alternate with TRL's, run by that interpreter (see PythonStepServer).
-// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo, ppo-mpi, decoder, causal-ppo) runs
-// only those sections; forward, sample, lora-f32 and qlora run one part of models or lora (for
-// profiling), and decoder-forward, decoder-sample, decoder-lora and decoder-memory one part of decoder.
+// `--only SECTIONS` (comma-separated: core, tokenizers, models, lora, ppo, ppo-mpi, decoder,
+// causal-ppo, causal-rollout) runs only those sections; forward, sample, lora-f32 and qlora run one
+// part of models or lora (for profiling), and decoder-forward, decoder-sample, decoder-lora and
+// decoder-memory one part of decoder.
 
 guard BLASRuntime.selfCheck() else {
     print("error: the BLAS kernels (\(BLASRuntime.kernelName)) computed a wrong product")
@@ -138,4 +139,11 @@ let pairs = arguments.firstIndex(of: "--pairs").flatMap {
 if !causalKinds.isEmpty {
     try CausalPPOBenchmark.run(
         report: report, python: pythonPath, kinds: causalKinds, pairedSteps: max(1, pairs ?? 5))
+}
+
+// MARK: - Decoder-only rollout (gpt-neo-125M-shaped, TRL's toxicity example, beside TRL)
+
+// `causal-rollout`: `--pairs N` times N rollouts on each side instead of 5.
+if wants("causal-rollout") {
+    try CausalRolloutBenchmark.run(report: report, python: pythonPath, pairs: max(1, pairs ?? 5))
 }

@@ -40,6 +40,21 @@ extension Tensor {
         detox_sum_exp(row, count, shift, out)
     }
 
+    /// The largest of `count` values (`-inf` when there are none but NaN or `-inf`): one vector pass.
+    @inline(__always)
+    package static func maximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
+        detox_max(row, count)
+    }
+
+    /// The first index at which the running sum of the non-negative `weights` exceeds `target`, or
+    /// `nil` when it never does (a multinomial draw's search; whole blocks below the target are
+    /// summed as vectors, see `detox_first_crossing`).
+    @inline(__always)
+    package static func firstCrossing(_ weights: UnsafePointer<Float>, count: Int, target: Double) -> Int? {
+        let index = detox_first_crossing(weights, count, target)
+        return index < 0 ? nil : index
+    }
+
     /// `out = softmax(row)` over `count` values, max-subtracted (`out` may be `row`: in place).
     /// Shared by the softmax operation and the fused attention.
     @inline(__always)

@@ -45,16 +45,6 @@ struct SqrtKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Floa
 struct RsqrtKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { 1 / x.squareRoot() } }
 struct TanhKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { tanhf(x) } }
 struct AbsKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.abs(x) } }
-struct SigmoidKernel: UnaryKernel {
-    @inline(__always) func callAsFunction(_ x: Float) -> Float {
-        x >= 0
-            ? 1 / (1 + expf(-x))
-            : {
-                let e = expf(x)
-                return e / (1 + e)
-            }()
-    }
-}
 struct ReluKernel: UnaryKernel { @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 } }
 struct ClampKernel: UnaryKernel {
     let low: Float, high: Float
@@ -216,7 +206,15 @@ extension Tensor {
     public func sqrt() -> Tensor { unary(SqrtKernel(), SqrtGrad(), savesOutput: true) }
     public func rsqrt() -> Tensor { unary(RsqrtKernel(), RsqrtGrad(), savesOutput: true) }
     public func tanh() -> Tensor { unary(TanhKernel(), TanhGrad(), savesOutput: true) }
-    public func sigmoid() -> Tensor { unary(SigmoidKernel(), SigmoidGrad(), savesOutput: true) }
+    /// `1 / (1 + e^(−x))` on a vectorized C kernel (`detox_sigmoid`); the backward pass reads the
+    /// output, `g·y·(1 − y)`.
+    public func sigmoid() -> Tensor {
+        let source = storage.pointer
+        let y = Tensor.build(shape: shape) { out, n in
+            Parallel.forChunks(n) { start, end in detox_sigmoid(source + start, out + start, end - start) }
+        }
+        return Tensor.record(y, inputs: [self]) { g in [Tensor.zipMap(y, g, SigmoidGrad())] }
+    }
     /// `max(x, 0)`. The backward pass reads its mask from the output (positive exactly where the
     /// input is), so the input need not be kept, and an input that nothing else holds (the fresh
     /// output of the product before it) is overwritten in place.

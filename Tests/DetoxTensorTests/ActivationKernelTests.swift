@@ -5,7 +5,8 @@ import Testing
 
 /// The vectorized GELU kernels (`detox_gelu`, `detox_gelu_tanh` and their backwards) against the
 /// scalar libm formulas they replaced and against double-precision values, forward and backward,
-/// over −30…30 in steps of 1/2048 (enough elements to split across cores) and large magnitudes.
+/// over −30…30 in steps of 1/2048 (enough elements to split across cores) and large magnitudes;
+/// the sigmoid kernel against double-precision values.
 @Suite struct ActivationKernelTests {
     // The formulas the engine evaluated per element before the C kernels, in f32 with libm.
     static func exact(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
@@ -98,6 +99,23 @@ import Testing
                 oldSlope.isNaN ? newSlope.isNaN : Swift.abs(newSlope - oldSlope) <= 1e-6,
                 "\(activation.name)'(\(value)) = \(newSlope), formula \(oldSlope)")
         }
+    }
+
+    /// The vectorized sigmoid (`detox_sigmoid`) and its gradient `y·(1 − y)` within 2e-7 + 1e-6·|exact|
+    /// of the f64 values on the grid; exactly 0, ½ and 1 where the function is, NaN for NaN.
+    @Test func sigmoidMatchesDoublePrecision() throws {
+        let inputs = Self.grid
+        try #require(inputs.count > 1 << 16)
+        let x = Tensor(inputs).requiringGrad()
+        let y = x.sigmoid()
+        let gradient = try #require(try y.sum().backward()[x])
+        let exact = inputs.map { 1 / (1 + Foundation.exp(-Double($0))) }
+        #expect(TestSupport.closeness(y.values, exact.map { Float($0) }, rtol: 1e-6, atol: 2e-7) == nil)
+        let slopes = exact.map { Float($0 * (1 - $0)) }
+        #expect(TestSupport.closeness(gradient.values, slopes, rtol: 1e-6, atol: 2e-7) == nil)
+        let special = Tensor([-Float.infinity, -1e20, 0, 1e20, .infinity, .nan]).sigmoid().values
+        #expect(Array(special.prefix(5)) == [0, 0, 0.5, 1, 1])
+        #expect(special.last?.isNaN == true)
     }
 
     /// Without a gradient to record, an unshared input is overwritten in place, with the values

@@ -18,6 +18,14 @@ float detox_sum_exp(const float *values, long count, float shift, float *out);
 /// (the two sums of a softmax's entropy).
 float detox_sum_exp_dot(const float *values, long count, float shift, float *weighted);
 
+/// The first index at which the running sum of `weights` (non-negative, summed in double) exceeds
+/// `target`, or -1 when it never does: a multinomial draw's inverse-CDF search. Whole blocks of 64
+/// whose sum keeps the running sum at or below `target` are skipped with one vector sum each.
+long detox_first_crossing(const float *weights, long count, double target);
+
+/// out[j] = 1 / (1 + exp(-x[j])), the logistic sigmoid (`out` may be `x`).
+void detox_sigmoid(const float *x, float *out, long count);
+
 /// out[j] = exp(values[j] - shift) * scale.
 void detox_exp_scaled(const float *values, long count, float shift, float scale, float *out);
 

@@ -92,36 +92,27 @@ package enum LogitsProcessing {
         return (index, row[index])
     }
 
-    /// Index of the largest score (the first on ties), as `argmax`; 0 for an empty row.
+    /// Index of the largest score (the first on ties; NaN passed over), as `argmax`; 0 for an
+    /// empty row or one of NaN only. One vector pass finds the maximum, a second its first index.
     package static func argmax(_ scores: UnsafeBufferPointer<Float>) -> Int {
-        guard var bestValue = scores.first else { return 0 }
-        var best = 0
-        for i in 1..<scores.count where scores[i] > bestValue || (bestValue.isNaN && !scores[i].isNaN) {
-            best = i
-            bestValue = scores[i]
-        }
-        return best
+        guard let row = scores.baseAddress else { return 0 }
+        return scores.firstIndex(of: Tensor.maximum(row, count: scores.count)) ?? 0
     }
 
-    /// Draws one index from `softmax(scores)` (multinomial with one sample); 0 for an empty row.
+    /// Draws one index from `softmax(scores)` (multinomial with one sample): the first index whose
+    /// running sum of `exp(score − max)` (in double) passes a uniform fraction of the total;
+    /// never a token of weight 0; 0 for an empty row.
     package static func sample(_ scores: UnsafeBufferPointer<Float>, generator: inout SeededGenerator) -> Int {
         let count = scores.count
         guard let row = scores.baseAddress else { return 0 }
-        let maximum = scores[argmax(scores)]
+        let maximum = Tensor.maximum(row, count: count)
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { buffer in
             guard let weights = buffer.baseAddress else { return 0 }
             let total = Double(Tensor.sumExp(row, count: count, shift: maximum, into: weights))
             let target = generator.nextDouble() * total
-            var cumulative: Double = 0
-            var last = 0
-            for i in 0..<count {
-                let p = Double(weights[i])
-                guard p > 0 else { continue }
-                cumulative += p
-                last = i
-                if cumulative > target { return i }
-            }
-            return last
+            if let index = Tensor.firstCrossing(weights, count: count, target: target) { return index }
+            // Rounding kept the running sum at or below the target: the last token with weight.
+            return (0..<count).last { weights[$0] > 0 } ?? 0
         }
     }
 
@@ -129,7 +120,7 @@ package enum LogitsProcessing {
     package static func logProbability(_ scores: UnsafeBufferPointer<Float>, index: Int) -> Float {
         precondition(scores.indices.contains(index), "index \(index) outside a row of \(scores.count) scores")
         guard let row = scores.baseAddress else { return -.infinity }
-        let maximum = scores[argmax(scores)]
+        let maximum = Tensor.maximum(row, count: scores.count)
         return scores[index] - maximum - logf(Tensor.sumExp(row, count: scores.count, shift: maximum))
     }
 
