@@ -53,7 +53,10 @@ public enum Attention {
             batch: batch, heads: headCount, keyValueHeads: keyValueHeads, queryLength: queryLength,
             keyLength: keyLength, headDimension: headDimension, biasBatch: biasBatch, biasHeads: biasHeads)
         let drop = dropout.flatMap {
-            $0.probability > 0 ? DropoutMask(probability: $0.probability, seed: $0.seed) : nil
+            $0.probability > 0
+                ? DropoutMask(
+                    probability: $0.probability, seed: $0.seed, rows: DropoutRows.current.resolved(count: batch),
+                    heads: headCount, queryLength: queryLength, keyLength: keyLength) : nil
         }
         precondition(drop.map { $0.probability < 1 } ?? true, "attention dropout probability must be below 1")
 
@@ -83,7 +86,7 @@ public enum Attention {
                     detox_softmax_rows(p, b + head.bias, queryLength, keyLength)
                     var used = UnsafePointer(p)
                     if let drop {
-                        drop.apply(p, to: dropped, count: square, pair: pair)
+                        drop.apply(p, to: dropped, pair: pair)
                         used = UnsafePointer(dropped)
                     }
                     Tensor.gemm(
@@ -121,16 +124,29 @@ public enum Attention {
         }
     }
 
-    /// Dropout on the attention weights: the counter-based mask of `Tensor.dropout`, addressed by
-    /// the weight's index in `[B, H, Lq, Lk]`, so the backward pass regenerates it from the seed.
+    /// Dropout on the attention weights: the counter-based mask of `Tensor.dropout`, each query's
+    /// weights one line keyed by (global row, head, query position − the row's start) and each
+    /// weight counted from the row's first real key (``DropoutRows``), so a row's mask does not
+    /// depend on its shard or its padding, and the backward pass regenerates it from the seed.
     struct DropoutMask {
         let probability: Float
         let seed: UInt64
+        /// The batch's rows, resolved when the forward pass ran (the backward pass runs outside it).
+        let rows: DropoutRows
+        let heads, queryLength, keyLength: Int
 
-        /// `out = weights · mask / (1 − p)` for one pair's `count` weights (`out` may be `weights`).
-        func apply(_ weights: UnsafePointer<Float>, to out: UnsafeMutablePointer<Float>, count: Int, pair: Int) {
+        /// `out = weights · mask / (1 − p)` for one pair's `[Lq, Lk]` weights (`out` may be `weights`).
+        func apply(_ weights: UnsafePointer<Float>, to out: UnsafeMutablePointer<Float>, pair: Int) {
             let keep = 1 - probability
-            detox_dropout(weights, out, count, keep, 1 / keep, seed, UInt64(pair * count))
+            let row = pair / heads
+            let start = rows.start(row)
+            let head = DropoutRows.lineSeed(rows.seed(seed, row: row), index: pair % heads)
+            for query in 0..<queryLength {
+                let key = DropoutRows.lineSeed(head, index: query - start)
+                let offset = query * keyLength
+                detox_dropout(
+                    weights + offset, out + offset, keyLength, keep, 1 / keep, key, UInt64(bitPattern: Int64(-start)))
+            }
         }
     }
 
@@ -179,7 +195,7 @@ public enum Attention {
                     let p = w + pair * square
                     var used = UnsafePointer(p)
                     if let drop {
-                        drop.apply(p, to: dropped, count: square, pair: pair)
+                        drop.apply(p, to: dropped, pair: pair)
                         used = UnsafePointer(dropped)
                     }
                     // dV = dropout(P)ᵀ · dC ; d(dropout(P)) = dC · Vᵀ
@@ -193,7 +209,7 @@ public enum Attention {
                     Tensor.gemm(
                         transposeA: false, transposeB: true, m: queryLength, n: keyLength, k: d,
                         a: gp + head.query, b: v + head.key, c: dWeights, lda: width, ldb: keyValueWidth)
-                    drop?.apply(dWeights, to: dWeights, count: square, pair: pair)
+                    drop?.apply(dWeights, to: dWeights, pair: pair)
                     // dS = P ⊙ (dP − Σ_j dP·P), row by row.
                     detox_softmax_backward_rows(p, dWeights, queryLength, keyLength)
                     if let gradScores { (gradScores.pointer + pair * square).update(from: dWeights, count: square) }

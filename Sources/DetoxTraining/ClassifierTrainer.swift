@@ -110,7 +110,10 @@ public final class ClassifierTrainer {
                 var lossValue: Float = 0
                 if !share.isEmpty {
                     let (batch, targets) = try self.batch(rows[(start + share.lowerBound)..<(start + share.upperBound)])
-                    var loss = try Losses.crossEntropy(try classifier.logits(batch), targets: targets)
+                    // Masks keyed by the rows' places in the global batch: the same for any number of ranks.
+                    var loss = try DropoutRows.withGlobalRows(Array(share)) {
+                        try Losses.crossEntropy(try classifier.logits(batch), targets: targets)
+                    }
                     guard loss.item.isFinite else {
                         throw TrainingError.nonFinite(
                             what: "classifier loss", step: optimizer.stepCount + 1, value: loss.item)
@@ -120,6 +123,7 @@ public final class ClassifierTrainer {
                     grads = try loss.backward()
                     lossValue = loss.item
                 }
+                try communicator.alignDropoutGenerators(of: classifier, batchRows: rows.count)
                 lossValue = try communicator.allreduceGradients(
                     &grads, parameters: classifier.trainableParameters().map(\.parameter), extras: [lossValue])[0]
                 if let maxNorm = parameters.maxGradNorm { optimizer.clipGradientNorm(&grads, maxNorm: maxNorm) }

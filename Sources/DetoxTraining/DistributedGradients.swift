@@ -1,6 +1,7 @@
 import DetoxDistributed
 import DetoxNN
 import DetoxTensor
+import Foundation
 
 extension Communicator {
     /// Sums the gradients of `parameters` and the values of `extras` over every rank, in one
@@ -42,4 +43,19 @@ extension Communicator {
         return Array(buffer[(valueCount + unique.count)...])
     }
 
+    /// Gives every rank rank 0's dropout generators when `batchRows` is smaller than the world
+    /// (some rank had no row, ran no forward pass, and drew no mask seeds); otherwise does nothing.
+    ///
+    /// Every rank draws one seed per dropout call from the same generators, and masks are keyed by
+    /// the global row (``DetoxTensor/DropoutRows``), so a rank that skips a forward pass must catch
+    /// up before the next one. Rank 0 always holds a row of a non-empty batch.
+    func alignDropoutGenerators(of model: any Module, batchRows: Int) throws {
+        guard size > 1, batchRows < size else { return }
+        let bytes = try broadcast(isRoot ? Array(try JSONEncoder().encode(model.dropoutGenerators())) : [], from: 0)
+        do {
+            model.restoreDropoutGenerators(try JSONDecoder().decode([String: SeededGenerator].self, from: Data(bytes)))
+        } catch {
+            throw DistributedError.malformedPayload(rank: 0, reason: "\(error)")
+        }
+    }
 }

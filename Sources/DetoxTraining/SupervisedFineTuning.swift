@@ -20,8 +20,8 @@ import Foundation
 /// single-process loss; every rank then clips by the global norm and takes the same optimizer step,
 /// so the parameters stay identical on every rank. Rank 0 alone writes the metrics log, checkpoints
 /// and the adapter; a checkpoint holds global state, so a run resumes with any number of ranks.
-/// Dropout masks follow each rank's own batch layout, so runs with dropout repeat exactly for a
-/// given number of ranks, not across numbers of ranks.
+/// Dropout masks are keyed by each row's place in the global batch (``DetoxTensor/DropoutRows``),
+/// so a run with dropout on ends with the same parameters for any number of ranks.
 public final class SupervisedTrainer {
     /// Settings of a fine-tuning run (transformers `TrainingArguments` names in the docs).
     public struct Parameters: Sendable, Codable, Equatable {
@@ -249,18 +249,11 @@ public final class SupervisedTrainer {
                 let indices = order[start..<Swift.min(start + parameters.batchSize, order.count)]
                 let (prompts, targets) = batch(indices.map { train[$0] })
                 let share = communicator.share(of: prompts.count)
-                guard !share.isEmpty else { continue }
-                var loss = try model.supervisedLoss(prompts: Array(prompts[share]), targets: Array(targets[share]))
-                guard loss.item.isFinite else {
-                    throw TrainingError.nonFinite(what: "training loss", step: step + 1, value: loss.item)
+                if !share.isEmpty {
+                    grads.accumulate(
+                        try shareGradients(prompts: prompts, targets: targets, share: share, sum: &lossSum))
                 }
-                if communicator.size > 1 {
-                    // This rank's rows' weight in the batch's token-mean loss.
-                    let weight = Float(targets[share].joined().count) / Float(Swift.max(1, targets.joined().count))
-                    loss = loss * weight
-                }
-                lossSum += Double(loss.item)
-                grads.accumulate(try (loss / Float(parameters.gradientAccumulation)).backward())
+                try communicator.alignDropoutGenerators(of: model, batchRows: prompts.count)
             }
             let trainable = model.trainableParameters().map(\.parameter)
             let reduceStart = DispatchTime.now().uptimeNanoseconds
@@ -302,6 +295,25 @@ public final class SupervisedTrainer {
             try LoRA.save(
                 model, configuration: adapterConfiguration, to: outputFolder.appendingPathComponent("adapter"))
         }
+    }
+
+    /// The gradients of this rank's `share` of one forward batch, its loss (weighted by the share's
+    /// target tokens under several ranks) added to `sum`. Dropout masks are keyed by the rows' places
+    /// in the global batch, so they are the same for any number of ranks.
+    func shareGradients(prompts: [[Int]], targets: [[Int]], share: Range<Int>, sum: inout Double) throws -> GradStore {
+        var loss = try DropoutRows.withGlobalRows(Array(share)) {
+            try model.supervisedLoss(prompts: Array(prompts[share]), targets: Array(targets[share]))
+        }
+        guard loss.item.isFinite else {
+            throw TrainingError.nonFinite(what: "training loss", step: step + 1, value: loss.item)
+        }
+        if communicator.size > 1 {
+            // This rank's rows' weight in the batch's token-mean loss.
+            let weight = Float(targets[share].joined().count) / Float(Swift.max(1, targets.joined().count))
+            loss = loss * weight
+        }
+        sum += Double(loss.item)
+        return try (loss / Float(parameters.gradientAccumulation)).backward()
     }
 
     func saveCheckpoint() throws {

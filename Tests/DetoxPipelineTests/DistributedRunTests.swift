@@ -1,5 +1,8 @@
 import DetoxCheckpoints
 import DetoxDistributed
+import DetoxLoRA
+import DetoxModels
+import DetoxTensor
 import DetoxTestFiles
 import DetoxTestSupport
 import Foundation
@@ -104,11 +107,13 @@ import Testing
         return world
     }
 
-    static func fineTuneArguments(_ world: (t5: URL, reward: URL, data: URL), out: URL, steps: Int = 6) -> [String] {
+    static func fineTuneArguments(
+        _ world: (model: URL, data: URL), out: URL, steps: Int = 6, loraDropout: String = "0"
+    ) -> [String] {
         [
-            "finetune", "--model", world.t5.path, "--train", world.data.path, "--validation", world.data.path,
+            "finetune", "--model", world.model.path, "--train", world.data.path, "--validation", world.data.path,
             "--out", out.path, "--steps", "\(steps)", "--batch-size", "5", "--gradient-accumulation", "2",
-            "--lora-rank", "2", "--lora-dropout", "0", "--evaluate-every", "1", "--max-source-length", "48",
+            "--lora-rank", "2", "--lora-dropout", loraDropout, "--evaluate-every", "1", "--max-source-length", "48",
             "--learning-rate", "0.01",
         ]
     }
@@ -171,6 +176,16 @@ import Testing
         try expectSameLog(try metrics(actual), try metrics(expected), label)
     }
 
+    /// The report files of `evaluate-0` (one process) and `evaluate-2` (2 ranks) in `folder` are
+    /// byte for byte the same.
+    static func expectSameReports(_ folder: TemporaryFolder) throws {
+        for name in ["comparison.json", "comparison.csv", "report.html"] {
+            let one = try Data(contentsOf: folder.file("evaluate-0").appendingPathComponent(name))
+            let two = try Data(contentsOf: folder.file("evaluate-2").appendingPathComponent(name))
+            #expect(!one.isEmpty && one == two, "\(name) differs between 1 process and 2 ranks")
+        }
+    }
+
     /// Fine-tuning with 2 ranks equals one process; a 2-rank run killed after step 3 ends within a
     /// bounded time, leaves a checkpoint from which one process finishes the same run, and a
     /// one-process run killed after step 2 is finished by 2 ranks, also the same.
@@ -181,10 +196,12 @@ import Testing
         let world = try Self.world(at: folder.url)
 
         let single = folder.file("single")
-        let alone = try Self.launch(tools, ranks: 0, Self.fineTuneArguments(world, out: single), in: folder.url)
+        let alone = try Self.launch(
+            tools, ranks: 0, Self.fineTuneArguments((world.t5, world.data), out: single), in: folder.url)
         try #require(alone.status == 0, "one process: \(alone.output)")
         let pair = folder.file("pair")
-        let two = try Self.launch(tools, ranks: 2, Self.fineTuneArguments(world, out: pair), in: folder.url)
+        let two = try Self.launch(
+            tools, ranks: 2, Self.fineTuneArguments((world.t5, world.data), out: pair), in: folder.url)
         try #require(two.status == 0, "two ranks: \(two.output)")
         #expect(two.output.contains("on 2 ranks"), "progress lines show the world size")
         #expect(
@@ -196,24 +213,27 @@ import Testing
         let killed = folder.file("killed")
         let drill = [FaultDrill.variable: "1:3"]
         let broken = try Self.launch(
-            tools, ranks: 2, Self.fineTuneArguments(world, out: killed), in: folder.url, environment: drill,
+            tools, ranks: 2, Self.fineTuneArguments((world.t5, world.data), out: killed), in: folder.url,
+            environment: drill,
             timeout: 60)
         #expect(!broken.timedOut, "the job ended by itself after \(broken.seconds) s")
         #expect(broken.status != 0, "a killed rank fails the job: \(broken.output)")
         let logged = try Self.metrics(killed).count
         #expect(logged >= 2 && logged < 6, "stopped mid-run, at step \(logged)")
         // One process finishes it from the checkpoint.
-        let resumed = try Self.launch(tools, ranks: 0, Self.fineTuneArguments(world, out: killed), in: folder.url)
+        let resumed = try Self.launch(
+            tools, ranks: 0, Self.fineTuneArguments((world.t5, world.data), out: killed), in: folder.url)
         try #require(resumed.status == 0, "resume with 1 process: \(resumed.output)")
         try Self.expectSameRun(killed, single, "2 ranks killed, resumed by 1 process")
 
         // One process killed after step 2; two ranks finish it.
         let grown = folder.file("grown")
         let stopped = try Self.launch(
-            tools, ranks: 0, Self.fineTuneArguments(world, out: grown), in: folder.url,
+            tools, ranks: 0, Self.fineTuneArguments((world.t5, world.data), out: grown), in: folder.url,
             environment: [FaultDrill.variable: "0:2"])
         #expect(stopped.status != 0)
-        let finished = try Self.launch(tools, ranks: 2, Self.fineTuneArguments(world, out: grown), in: folder.url)
+        let finished = try Self.launch(
+            tools, ranks: 2, Self.fineTuneArguments((world.t5, world.data), out: grown), in: folder.url)
         try #require(finished.status == 0, "resume with 2 ranks: \(finished.output)")
         try Self.expectSameRun(grown, single, "1 process killed, resumed by 2 ranks")
     }
@@ -225,7 +245,7 @@ import Testing
         defer { folder.cleanUp() }
         let world = try Self.world(at: folder.url)
         // An MPMD launch: rank 0 and rank 1 get different learning rates.
-        var first = Self.fineTuneArguments(world, out: folder.file("a"))
+        var first = Self.fineTuneArguments((world.t5, world.data), out: folder.file("a"))
         var second = first
         first += ["--seed", "1"]
         second += ["--seed", "2"]
@@ -249,7 +269,7 @@ import Testing
         let tuned = folder.file("tuned")
         let tune = try Self.launch(
             tools, ranks: 0,
-            Self.fineTuneArguments(world, out: tuned, steps: 2), in: folder.url)
+            Self.fineTuneArguments((world.t5, world.data), out: tuned, steps: 2), in: folder.url)
         try #require(tune.status == 0, "\(tune.output)")
         for ranks in [0, 2] {
             let evaluate = try Self.launch(
@@ -268,11 +288,7 @@ import Testing
                 ], in: folder.url)
             try #require(summarize.status == 0, "summarize with \(ranks) ranks: \(summarize.output)")
         }
-        for name in ["comparison.json", "comparison.csv", "report.html"] {
-            let one = try Data(contentsOf: folder.file("evaluate-0").appendingPathComponent(name))
-            let two = try Data(contentsOf: folder.file("evaluate-2").appendingPathComponent(name))
-            #expect(!one.isEmpty && one == two, "\(name) differs between 1 process and 2 ranks")
-        }
+        try Self.expectSameReports(folder)
         let one = try Data(contentsOf: folder.file("summaries-0.jsonl"))
         #expect(one.split(separator: UInt8(ascii: "\n")).count == 7)
         #expect(one == (try Data(contentsOf: folder.file("summaries-2.jsonl"))))
@@ -317,5 +333,94 @@ import Testing
             let difference = TestSupport.closeness(two[name] ?? [], values, rtol: 0, atol: Self.tolerance * scale)
             #expect(difference == nil, "\(name): \(difference ?? "")")
         }
+    }
+
+    /// Fine-tuning with every dropout on (the model's hidden and attention dropout, LoRA dropout
+    /// 0.1) ends with the same parameters on 2 ranks as in one process: masks are keyed by the
+    /// global row and position, not by the rank's shard or padding. The tiny T5 right-pads; the
+    /// tiny Llama (attention dropout 0.1) left-pads (its rows start at different positions in each
+    /// shard); its 6 examples in batches of 5 leave a second batch of one row in every step, which
+    /// rank 1 has no share of.
+    @Test func fineTuningWithDropoutOnWithTwoRanksEqualsOneProcess() throws {
+        guard let tools = Self.tools() else { return }
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let t5 = try MiniWorld.build(at: folder.file("t5world"))
+        let llama = try CausalWorld.build(at: folder.file("causal")).llama
+        let llamaConfig = llama.appendingPathComponent("config.json")
+        var llamaObject = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: llamaConfig)) as? [String: Any])
+        llamaObject["attention_dropout"] = 0.1
+        try JSONSerialization.data(withJSONObject: llamaObject, options: [.sortedKeys]).write(to: llamaConfig)
+        let words = CausalWorld.words.dropFirst(7)
+        let examples = (0..<6).map { row in
+            let prompt = (0..<(2 + row % 4)).map { words[words.startIndex + (row * 3 + $0) % words.count] }
+            let completion = (0..<(1 + row % 3)).map { words[words.startIndex + (row * 5 + $0) % words.count] }
+            return
+                #"{"prompt": "\#(prompt.joined(separator: " "))", "completion": " \#(completion.joined(separator: " "))"}"#
+        }
+        let pairs = folder.file("pairs.jsonl")
+        try Data((examples.joined(separator: "\n") + "\n").utf8).write(to: pairs)
+        let runs: [(name: String, model: URL, data: URL, extra: [String])] = [
+            ("t5", t5.t5, t5.data, []), ("llama", llama, pairs, ["--prompt-field", "prompt"]),
+        ]
+        for run in runs {
+            let arguments = { (ranks: Int) in
+                Self.fineTuneArguments(
+                    (run.model, run.data), out: folder.file("\(run.name)-\(ranks)"), steps: 4, loraDropout: "0.1")
+                    + run.extra
+            }
+            let alone = try Self.launch(tools, ranks: 0, arguments(1), in: folder.url)
+            try #require(alone.status == 0, "\(run.name), one process: \(alone.output)")
+            let two = try Self.launch(tools, ranks: 2, arguments(2), in: folder.url)
+            try #require(two.status == 0, "\(run.name), two ranks: \(two.output)")
+            try Self.expectSameRun(
+                folder.file("\(run.name)-2"), folder.file("\(run.name)-1"), "\(run.name) with dropout")
+        }
+        // Dropout is on in both models' configurations.
+        for (model, key) in [(t5.t5, "dropout_rate"), (llama, "attention_dropout")] {
+            let config = try Data(contentsOf: model.appendingPathComponent("config.json"))
+            let object = try #require(try JSONSerialization.jsonObject(with: config) as? [String: Any])
+            #expect(((object[key] as? NSNumber)?.doubleValue ?? 0) > 0, "\(key) in \(model.lastPathComponent)")
+        }
+    }
+
+    /// `evaluate` of a decoder-only model (sampled continuations of prompts, perplexity, distinct-n)
+    /// with 2 ranks writes byte for byte what one process writes: each batch samples from its own
+    /// stream (keyed by the batch, not the rank) and rank 0 writes.
+    @Test func decoderOnlyEvaluationWithTwoRanksEqualsOneProcess() throws {
+        guard let tools = Self.tools() else { return }
+        let folder = try TemporaryFolder()
+        defer { folder.cleanUp() }
+        let world = try CausalWorld.build(at: folder.file("causal"))
+        // An adapter with random (non-zero) weights, so "after" differs from "before".
+        let adapter = folder.file("adapter")
+        let adapted = try LanguageModelLoader.load(folder: world.gpt2)
+        let lora = LoRAConfiguration(rank: 2, alpha: 4, targets: .names(["c_attn"]))
+        var generator = SeededGenerator(seed: 8)
+        try LoRA.apply(lora, to: adapted, generator: &generator)
+        for (_, parameter) in adapted.trainableParameters() {
+            parameter.assign(
+                Tensor(
+                    (0..<parameter.shape.reduce(1, *)).map { _ in generator.nextNormal() * 0.2 }, shape: parameter.shape
+                ))
+        }
+        try LoRA.save(adapted, configuration: lora, to: adapter)
+        for ranks in [0, 2] {
+            // 19 prompts in batches of 8: three batches, two on rank 0 and one on rank 1.
+            let evaluate = try Self.launch(
+                tools, ranks: ranks,
+                [
+                    "evaluate", "--model", world.gpt2.path, "--after", adapter.path, "--toxicity-model",
+                    world.evaluator.path, "--toxic-label", "offensive", "--data", world.prompts.path, "--prompts",
+                    "real_toxicity_prompts", "--count", "19", "--max-new-tokens", "5",
+                    "--out", folder.file("evaluate-\(ranks)").path,
+                ], in: folder.url)
+            try #require(evaluate.status == 0, "evaluate with \(ranks) ranks: \(evaluate.output)")
+        }
+        try Self.expectSameReports(folder)
+        let report = try String(
+            contentsOf: folder.file("evaluate-0").appendingPathComponent("comparison.json"), encoding: .utf8)
+        #expect(report.contains("erplexity"), "the report holds the perplexity")
     }
 }

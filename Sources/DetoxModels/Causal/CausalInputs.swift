@@ -66,6 +66,10 @@ public struct CausalInputs: Sendable, Equatable {
         return try CausalInputs(ids: ids, mask: mask, vocabularySize: vocabularySize)
     }
 
+    /// The position of each row's first real token (the length of its left padding), which
+    /// dropout masks count positions from (``DetoxTensor/DropoutRows/withStarts(_:_:)``).
+    public var starts: [Int] { mask.map { row in row.firstIndex(of: 1) ?? 0 } }
+
     /// The number of real tokens of each row (its next position id).
     public var realCounts: [Int] { mask.map { $0.reduce(0, +) } }
 

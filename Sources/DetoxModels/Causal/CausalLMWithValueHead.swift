@@ -53,7 +53,9 @@ extension CausalLMWithValueHead: PolicyLanguageModel {
     /// after the query's last token), with the value head on that position's hidden state.
     public func forward(queries: [[Int]], responses: [[Int]]) throws -> PolicyForwardPass {
         let layout = try PolicyLayout(queries: queries, responses: responses, model: model)
-        let hidden = try model.hiddenStates(layout.inputs, cache: nil) // [B, L, d]
+        let hidden = try DropoutRows.withStarts(layout.inputs.starts) {
+            try model.hiddenStates(layout.inputs, cache: nil) // [B, L, d]
+        }
         let width = hidden.shape[2]
         let picked = hidden.reshaped([-1, width]).indexSelect(layout.sources) // [B·T, d]
         let logits = model.logits(hidden: picked) // [B·T, vocab]
@@ -61,7 +63,8 @@ extension CausalLMWithValueHead: PolicyLanguageModel {
         let columns = layout.columns
         let logProbabilities = try TokenLogProbabilities.gather(logits, targets: layout.targets)
             .reshaped([batch, columns])
-        let values = valueHead(picked).reshaped([batch, columns])
+        // [B, T, d] for the head, so its dropout keys each value by (row, response column).
+        let values = valueHead(picked.reshaped([batch, columns, width])).reshaped([batch, columns])
         return PolicyForwardPass(
             logProbabilities: logProbabilities, values: values,
             logits: logits.reshaped([batch, columns, model.vocabularySize]), mask: layout.mask)

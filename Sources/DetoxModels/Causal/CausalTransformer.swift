@@ -34,7 +34,8 @@ extension CausalTransformer {
     /// Logits `[B, L, vocab]` of a batch, and with `labels` `[B][L]` the causal loss: position `t`
     /// predicts `labels[t + 1]` (transformers' shift by one), `-100` ignored, mean over the rest.
     public func forward(_ inputs: CausalInputs, labels: [[Int]]? = nil) throws -> (logits: Tensor, loss: Tensor?) {
-        let logits = self.logits(hidden: try hiddenStates(inputs, cache: nil))
+        let hidden = try DropoutRows.withStarts(inputs.starts) { try hiddenStates(inputs, cache: nil) }
+        let logits = self.logits(hidden: hidden)
         guard let labels else { return (logits, nil) }
         return (logits, try Self.causalLoss(logits: logits, labels: labels, vocabularySize: vocabularySize))
     }

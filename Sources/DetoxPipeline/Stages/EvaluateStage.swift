@@ -146,7 +146,7 @@ public enum EvaluateStage {
         let claim = world.isRoot ? try FolderLock(claiming: options.outputFolder) : nil
         defer { withExtendedLifetime(claim) {} }
         try DetoxError.requireNonNegative(options.count, "count")
-        if let source = options.prompts { return try continuePrompts(options, source: source, log: log) }
+        if let source = options.prompts { return try continuePrompts(options, source: source, world: world, log: log) }
         let records = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)
             .prefix(options.count).records
         guard !records.isEmpty else { throw DetoxError.invalidSetting(name: "evaluation set", reason: "is empty") }
