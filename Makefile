@@ -17,10 +17,12 @@ build: deps
 demo: build
 	$(SWIFT) run -c $(CONFIG) detox demo
 
-## Every test, built optimized (numeric code is slow in debug builds).
+## Every test, built optimized (numeric code is slow in debug builds), then the two-namespace
+## Open MPI run (Scripts/mpi-netns-test.sh; it exits 77, a skip, without root, iproute2 or mpirun).
 test: deps
 	$(SWIFT) build -c $(CONFIG) --build-tests $(TEST_FLAGS)
 	$(SWIFT) test -c $(CONFIG) --skip-build $(TEST_FLAGS)
+	bash Scripts/mpi-netns-test.sh .build/$(CONFIG)/detox || [ $$? -eq 77 ]
 
 ## The suite under AddressSanitizer, built in its own folder (.build-asan) so the normal build is
 ## left alone. It looks for memory errors; leak checking is off.
