@@ -104,6 +104,13 @@ public struct LengthSampler: Sendable, Codable, Equatable {
 
     private init(checked range: Range<Int>) { self.range = range }
 
+    /// Decodes `{"range": [min, max]}` with the same check as ``init(_:_:)``, so a file cannot give
+    /// an empty or non-positive range.
+    public init(from decoder: any Decoder) throws {
+        let range = try decoder.container(keyedBy: CodingKeys.self).decode(Range<Int>.self, forKey: .range)
+        try self.init(range.lowerBound, range.upperBound)
+    }
+
     public func sample(_ generator: inout SeededGenerator) -> Int {
         range.lowerBound + generator.nextInt(below: range.count)
     }

@@ -135,4 +135,18 @@ final class TokenPenaltyClassifier: SequenceClassifier {
         #expect(Set(draws) == [3, 4, 5])
         #expect(throws: TrainingError.self) { try LengthSampler(5, 5) }
     }
+
+    /// A decoded sampler goes through the same check as a built one: a file cannot give an empty,
+    /// zero or negative range.
+    @Test func decodedLengthSamplerIsChecked() throws {
+        let sampler = try LengthSampler(3, 6)
+        let decoded = try JSONDecoder().decode(LengthSampler.self, from: try JSONEncoder().encode(sampler))
+        #expect(decoded == sampler)
+        for bad in [#"{"range": [5, 5]}"#, #"{"range": [0, 4]}"#, #"{"range": [-3, 2]}"#] {
+            #expect(throws: TrainingError.self) { try JSONDecoder().decode(LengthSampler.self, from: Data(bad.utf8)) }
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(LengthSampler.self, from: Data(#"{"range": [6, 2]}"#.utf8))
+        }
+    }
 }

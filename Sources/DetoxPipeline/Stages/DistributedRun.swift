@@ -1,4 +1,5 @@
 import DetoxDistributed
+import DetoxFiles
 import Foundation
 
 /// What the stages share for running under `mpirun`: the settings fingerprint that every rank
@@ -23,6 +24,20 @@ public enum DistributedRun {
             }
         }
         return String(hash, radix: 16)
+    }
+
+    /// Runs a stage's `body` on this process's rank: rank 0 claims `folder` for the run (the other
+    /// ranks write nothing) and `body` gets the world and a log that only rank 0 prints.
+    static func claiming<Result>(
+        _ folder: URL, log rootLog: (String) -> Void,
+        _ body: (_ world: any Communicator, _ log: (String) -> Void) throws -> Result
+    ) throws -> Result {
+        let world = try Distributed.world()
+        let claim = world.isRoot ? try FolderLock(claiming: folder) : nil
+        defer { withExtendedLifetime(claim) {} }
+        return try withoutActuallyEscaping(rootLog) { rootLog in
+            try body(world) { if world.isRoot { rootLog($0) } }
+        }
     }
 
     /// " on N ranks" for a progress line when the world has more than one rank, else nothing.

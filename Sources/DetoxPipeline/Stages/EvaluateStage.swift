@@ -140,11 +140,11 @@ public enum EvaluateStage {
     /// summaries; each scores them, and rank 0 alone logs and writes, so the report is the one a
     /// single process writes.
     public static func run(_ options: Options, log rootLog: (String) -> Void = { _ in }) throws -> Result {
-        let world = try Distributed.world()
+        try DistributedRun.claiming(options.outputFolder, log: rootLog) { try run(options, world: $0, log: $1) }
+    }
+
+    static func run(_ options: Options, world: any Communicator, log: (String) -> Void) throws -> Result {
         let isRoot = world.isRoot
-        func log(_ line: String) { if isRoot { rootLog(line) } }
-        let claim = world.isRoot ? try FolderLock(claiming: options.outputFolder) : nil
-        defer { withExtendedLifetime(claim) {} }
         try DetoxError.requireNonNegative(options.count, "count")
         if let source = options.prompts { return try continuePrompts(options, source: source, world: world, log: log) }
         let records = try DataLoading.dialogues(options.dataFile, options.malformedRows, log: log)

@@ -68,11 +68,11 @@ public enum FineTuneStage {
     }
 
     public static func run(_ options: Options, log rootLog: (String) -> Void = { _ in }) throws -> Result {
-        let world = try Distributed.world()
+        try DistributedRun.claiming(options.outputFolder, log: rootLog) { try run(options, world: $0, log: $1) }
+    }
+
+    static func run(_ options: Options, world: any Communicator, log: (String) -> Void) throws -> Result {
         let isRoot = world.isRoot
-        func log(_ line: String) { if isRoot { rootLog(line) } }
-        let claim = world.isRoot ? try FolderLock(claiming: options.outputFolder) : nil
-        defer { withExtendedLifetime(claim) {} }
         try DetoxError.requireNonNegative(options.limit, "limit")
         var train = try examples(options.trainFile, options.settings, lengthFilter: true, log: log)
         if let limit = options.limit { train = Array(train.prefix(limit)) }

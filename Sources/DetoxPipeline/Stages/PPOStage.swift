@@ -165,10 +165,10 @@ public enum PPOStage {
     }
 
     public static func run(_ options: Options, log rootLog: (String) -> Void = { _ in }) throws -> Result {
-        let world = try Distributed.world()
-        func log(_ line: String) { if world.isRoot { rootLog(line) } }
-        let claim = world.isRoot ? try FolderLock(claiming: options.outputFolder) : nil
-        defer { withExtendedLifetime(claim) {} }
+        try DistributedRun.claiming(options.outputFolder, log: rootLog) { try run(options, world: $0, log: $1) }
+    }
+
+    static func run(_ options: Options, world: any Communicator, log: (String) -> Void) throws -> Result {
         // Zero steps would save an untrained adapter and report success.
         for (name, value) in [("steps", options.steps), ("max source length", options.maxSourceLength)] where value < 1
         {
