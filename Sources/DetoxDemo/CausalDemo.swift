@@ -148,24 +148,14 @@ public enum CausalDemo {
             var generator = SeededGenerator(seed: seed &+ 3)
             model.setTraining(true)
             log("training the base GPT-2 (\(model.parameterCount) parameters) from scratch for \(steps) steps")
-            var recent: [Float] = []
+            var progress = BaseModelProgress(steps: steps)
             for step in 0..<steps {
                 let batch = (0..<16).map { _ in examples[generator.nextInt(below: examples.count)] }
                 let loss = try model.supervisedLoss(
                     prompts: batch.map { tokenizer.encode($0.prompt).ids },
                     targets: batch.map { tokenizer.encode($0.continuation).ids + [model.eosTokenID] })
-                guard loss.item.isFinite else {
-                    throw TrainingError.nonFinite(what: "base model loss", step: step + 1, value: loss.item)
-                }
-                var grads = try loss.backward()
-                optimizer.clipGradientNorm(&grads, maxNorm: 1.0)
-                optimizer.applySchedule(schedule)
-                try optimizer.step(grads: grads)
-                recent.append(loss.item)
-                if (step + 1) % Swift.max(1, steps / 5) == 0 {
-                    log(String(format: "  step %4d  loss %.3f", step + 1, recent.reduce(0, +) / Float(recent.count)))
-                    recent.removeAll()
-                }
+                try progress.train(loss, step: step, optimizer: optimizer, schedule: schedule)
+                progress.report(step: step, log: log)
             }
             model.setTraining(false)
             try ModelFolderWriter.write(configuration: configuration, module: model, to: baseModel)

@@ -85,7 +85,7 @@ public struct DemoWorld: Sendable {
         let batchSize = 16
         model.setTraining(true)
         log("training the base T5 (\(model.parameterCount) parameters) from scratch for \(steps) steps")
-        var recent: [Float] = []
+        var progress = BaseModelProgress(steps: steps)
         for step in 0..<steps {
             // Ctrl-C: stop at a step boundary like the stages do (this model keeps no checkpoint).
             if Interruption.isRequested {
@@ -101,19 +101,9 @@ public struct DemoWorld: Sendable {
                     tokenizer: tokenizer, eos: model.eosTokenID, maxPromptLength: 256, maxCompletionLength: 64)
             }
             let loss = try model.supervisedLoss(prompts: tokens.map(\.prompt), targets: tokens.map(\.completion))
-            guard loss.item.isFinite else {
-                throw TrainingError.nonFinite(what: "base model loss", step: step + 1, value: loss.item)
-            }
-            var grads = try loss.backward()
-            optimizer.clipGradientNorm(&grads, maxNorm: 1.0)
-            optimizer.applySchedule(schedule)
-            try optimizer.step(grads: grads)
-            recent.append(loss.item)
+            try progress.train(loss, step: step, optimizer: optimizer, schedule: schedule)
             FaultPoint.reach("demo.base.step")
-            if (step + 1) % Swift.max(1, steps / 5) == 0 {
-                log(String(format: "  step %4d  loss %.3f", step + 1, recent.reduce(0, +) / Float(recent.count)))
-                recent.removeAll()
-            }
+            progress.report(step: step, log: log)
         }
         model.setTraining(false)
         try ModelFolderWriter.write(configuration: configuration, module: model, to: baseModel)
@@ -155,5 +145,34 @@ public struct DemoWorld: Sendable {
                 format: "trained %@ (%@ / %@): loss %.3f → %.3f, held-out accuracy %.1f%%", folder.lastPathComponent,
                 labels[0], labels[1], losses.first ?? .nan, losses.last ?? .nan, 100 * accuracy))
         try SequenceClassifierModel.save(classifier, to: folder)
+    }
+}
+
+/// The training step both demos give their base model (trained from scratch): a finite loss,
+/// gradients clipped to norm 1, the scheduled optimizer's step; and the mean loss of each fifth of
+/// the run for the log.
+struct BaseModelProgress {
+    let steps: Int
+    private var recent: [Float] = []
+
+    init(steps: Int) { self.steps = steps }
+
+    /// Takes one optimizer step on `loss` (0-based `step`), refusing a non-finite loss.
+    mutating func train(_ loss: Tensor, step: Int, optimizer: Adam, schedule: LearningRateSchedule) throws {
+        guard loss.item.isFinite else {
+            throw TrainingError.nonFinite(what: "base model loss", step: step + 1, value: loss.item)
+        }
+        var grads = try loss.backward()
+        optimizer.clipGradientNorm(&grads, maxNorm: 1.0)
+        optimizer.applySchedule(schedule)
+        try optimizer.step(grads: grads)
+        recent.append(loss.item)
+    }
+
+    /// Logs the mean loss since the last report after every fifth of the steps.
+    mutating func report(step: Int, log: (String) -> Void) {
+        guard (step + 1) % Swift.max(1, steps / 5) == 0, !recent.isEmpty else { return }
+        log(String(format: "  step %4d  loss %.3f", step + 1, recent.reduce(0, +) / Float(recent.count)))
+        recent.removeAll()
     }
 }
