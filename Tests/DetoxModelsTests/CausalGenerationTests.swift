@@ -50,6 +50,50 @@ import Testing
         #expect(withMinimum.sequences == reference.greedy_min)
     }
 
+    /// The ids and mask of a fixture's left-padded batch (GPT and Llama fixtures alike).
+    struct PaddedBatch: Decodable {
+        let inputIDs: [[Int]]
+        let attentionMask: [[Int]]
+
+        enum CodingKeys: String, CodingKey {
+            case inputIDs = "input_ids"
+            case attentionMask = "attention_mask"
+        }
+    }
+
+    /// A generation's prefill (a pass with a cache) runs its per-token layers on the real tokens
+    /// alone: its hidden states at real tokens equal the full pass's within 1e-5 (the products
+    /// have fewer rows, so sums may round differently), and padding positions come back as zeros.
+    /// The greedy and cached-step tests check the cache it fills.
+    @Test(
+        "a prefill computes the real tokens alone, as the full pass does",
+        arguments: families + LlamaFixtures.modelNames)
+    func prefillSkipsPadding(name: String) throws {
+        let model = try #require(try Self.load(name) as? any CausalTransformer)
+        let batch = try CausalFixtures.reference(PaddedBatch.self, name)
+        let inputs = try CausalInputs(
+            ids: batch.inputIDs, mask: batch.attentionMask, vocabularySize: model.vocabularySize)
+        try #require(inputs.realCounts.contains { $0 < inputs.length }, "the batch must have padding")
+        let cache = CausalCache(
+            inputs: inputs, capacity: inputs.length, layerCount: model.layerCount, keyValueWidth: model.keyValueWidth)
+        let (full, prefill) = try Tensor.withNoGrad {
+            (try model.hiddenStates(inputs, cache: nil), try model.hiddenStates(inputs, cache: cache))
+        }
+        #expect(prefill.shape == full.shape)
+        let width = try #require(full.shape.last)
+        let flags = inputs.mask.flatMap { $0 }
+        func values(_ tensor: Tensor, real: Bool) -> [Float] {
+            flags.indices.filter { (flags[$0] == 1) == real }.flatMap {
+                tensor.values[($0 * width)..<(($0 + 1) * width)]
+            }
+        }
+        let difference = try TestSupport.maxAbsDifference(values(prefill, real: true), values(full, real: true))
+        #expect(difference <= 1e-5, "hidden states differ by \(difference)")
+        let padding = values(prefill, real: false)
+        try #require(!padding.isEmpty)
+        #expect(padding.allSatisfy { $0 == 0 })
+    }
+
     /// The cache (and, for GPT-Neo, the window in cached steps) against a full forward pass: each
     /// generated token's log-probability from the cached step equals the one the full sequence gives.
     /// Tolerance 1e-4.

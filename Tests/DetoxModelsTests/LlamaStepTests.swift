@@ -47,7 +47,8 @@ import Testing
             let hidden = try model.model(
                 ids: reference.input_ids.flatMap { $0 }, batch: batch, length: length,
                 positions: reference.position_ids.flatMap { $0 },
-                bias: T5Inputs.additiveCausalMask(mask, batch: batch, length: length), caches: caches)
+                bias: T5Inputs.additiveCausalMask(mask, batch: batch, length: length), caches: caches,
+                tokens: .all(batch: batch, length: length))
             var logits = model.logits(hidden: hidden.slice(axis: 1, (length - 1)..<length).reshaped([batch, -1]))
             var finished = [Bool](repeating: false, count: batch)
             for step in 0..<reference.max_new_tokens {

@@ -53,9 +53,8 @@ public final class GPT2Attention: SlottedModule, GPTAttentionLayer {
         self.layerIndex = layerIndex
     }
 
-    /// Queries (scaled), keys and values of `hidden` `[..., d]`, each `[..., d]`.
-    private func project(_ hidden: Tensor) -> (query: Tensor, key: Tensor, value: Tensor) {
-        let qkv = cAttn(hidden)
+    /// Queries (scaled), keys and values, each `[..., d]`, from `c_attn`'s output `[..., 3d]`.
+    private func split(_ qkv: Tensor) -> (query: Tensor, key: Tensor, value: Tensor) {
         let d = headCount * headDimension
         return (
             qkv.slice(axis: -1, 0..<d) * queryScale, qkv.slice(axis: -1, d..<(2 * d)),
@@ -65,19 +64,19 @@ public final class GPT2Attention: SlottedModule, GPTAttentionLayer {
 
     /// Attention of `hidden` `[B, L, d]` over itself with the additive `bias` `[B, H, L, L]`;
     /// writes the keys and values into `cache` when given.
-    public func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?) -> Tensor {
-        let (query, key, value) = project(hidden)
+    public func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?, tokens: RealTokens) -> Tensor {
+        let (query, key, value) = split(tokens.unpack(cAttn(hidden)))
         cache?.writePrefill(layer: layerIndex, keys: key, values: value)
         let context = Attention.multiHead(
             query: query, key: key, value: value, bias: bias, headCount: headCount,
             dropout: attentionDropout.maskSeed())
-        return residualDropout(cProj(context))
+        return residualDropout(cProj(tokens.pack(context)))
     }
 
     /// One new position for each batch row in `rows`: `hidden` `[A, d]` attends over the cache
     /// (this position included) under the additive `mask` `[B, length + 1]`.
     public func step(_ hidden: Tensor, rows: [Int], cache: CausalCache, mask: [Float]) -> Tensor {
-        let (query, key, value) = project(hidden)
+        let (query, key, value) = split(cAttn(hidden))
         cache.write(layer: layerIndex, rows: rows, keys: key, values: value)
         let context = StepAttention.attend(
             query: query, rows: rows, cache: cache.layers[layerIndex], length: cache.length + 1,

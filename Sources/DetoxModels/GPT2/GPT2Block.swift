@@ -26,8 +26,8 @@ public final class GPTBlock<Configuration: GPTFamilyConfiguration>: SlottedModul
     }
 
     /// `[B, L, d]` → `[B, L, d]` under the additive `bias` `[B, H, L, L]`.
-    func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?) -> Tensor {
-        let attended = hidden + attention(layerNorm1(hidden), bias: bias, cache: cache)
+    func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?, tokens: RealTokens) -> Tensor {
+        let attended = hidden + attention(layerNorm1(hidden), bias: bias, cache: cache, tokens: tokens)
         return attended + mlp(layerNorm2(attended))
     }
 

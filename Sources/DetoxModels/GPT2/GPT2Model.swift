@@ -41,8 +41,11 @@ public final class GPTModel<Configuration: GPTFamilyConfiguration>: SlottedModul
         if let bad = inputs.positions.first(where: { $0 >= wpe.count }) {
             throw ModelError.invalidInput("position \(bad) is beyond the model's \(wpe.count) positions")
         }
-        let shape = [inputs.batch, inputs.length]
-        let embeddings = try wte(inputs.ids, shape: shape) + wpe(inputs.positions, shape: shape)
+        // A prefill (with a cache) runs its per-token layers on the real tokens alone.
+        let tokens = cache == nil ? RealTokens.all(inputs) : RealTokens(inputs)
+        let embeddings =
+            try wte(tokens.pack(inputs.ids), shape: tokens.shape)
+            + wpe(tokens.pack(inputs.positions), shape: tokens.shape)
         let heads = blocks[0].attention.headCount
         var biases: [Int?: Tensor] = [:]
         var hidden = dropout(embeddings)
@@ -53,9 +56,9 @@ public final class GPTModel<Configuration: GPTFamilyConfiguration>: SlottedModul
                 ?? inputs.attentionBias(
                     headCount: heads, window: window, maskedQueries: Configuration.Attention.maskedQueries)
             biases[window] = bias
-            hidden = block(hidden, bias: bias, cache: cache)
+            hidden = block(hidden, bias: bias, cache: cache, tokens: tokens)
         }
-        return finalLayerNorm(hidden)
+        return tokens.unpack(finalLayerNorm(hidden))
     }
 
     /// One decoding step for each batch row in `rows`: `[A, d]`, final-normed.

@@ -17,8 +17,10 @@ public protocol GPTAttentionLayer: Module {
     /// What a left-padding query attends to under this family's transformers attention.
     static var maskedQueries: CausalInputs.MaskedQueryRows { get }
     /// Attention of `hidden` `[B, L, d]` over itself with the additive `bias` `[B, H, L, L]` (this
-    /// layer's window); writes the keys and values into `cache` when given.
-    func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?) -> Tensor
+    /// layer's window); writes the keys and values into `cache` when given. `hidden` may be packed
+    /// (`[N, d]`, the real tokens of `tokens`): the projections run packed, the attention on the
+    /// `[B, L, …]` layout, and the result is packed as `hidden`.
+    func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?, tokens: RealTokens) -> Tensor
     /// One new position for each batch row in `rows`: `hidden` `[A, d]` attends over the cache
     /// (this position included) under the additive step `mask` `[B, length + 1]`.
     func step(_ hidden: Tensor, rows: [Int], cache: CausalCache, mask: [Float]) -> Tensor

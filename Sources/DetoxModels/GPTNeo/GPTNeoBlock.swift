@@ -23,8 +23,8 @@ public final class GPTNeoAttention: SlottedModule, GPTAttentionLayer {
     public var headCount: Int { attention.headCount }
     public var window: Int? { attention.window }
 
-    public func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?) -> Tensor {
-        attention(hidden, bias: bias, cache: cache)
+    public func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?, tokens: RealTokens) -> Tensor {
+        attention(hidden, bias: bias, cache: cache, tokens: tokens)
     }
 
     public func step(_ hidden: Tensor, rows: [Int], cache: CausalCache, mask: [Float]) -> Tensor {

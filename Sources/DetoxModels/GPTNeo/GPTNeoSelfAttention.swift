@@ -44,14 +44,14 @@ public final class GPTNeoSelfAttention: SlottedModule {
 
     /// Attention of `hidden` `[B, L, d]` over itself with the additive `bias` `[B, H, L, L]` (this
     /// layer's kind); writes the keys and values into `cache` when given.
-    func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?) -> Tensor {
-        let key = kProjection(hidden)
-        let value = vProjection(hidden)
+    func callAsFunction(_ hidden: Tensor, bias: Tensor, cache: CausalCache?, tokens: RealTokens) -> Tensor {
+        let key = tokens.unpack(kProjection(hidden))
+        let value = tokens.unpack(vProjection(hidden))
         cache?.writePrefill(layer: layerIndex, keys: key, values: value)
         let context = Attention.multiHead(
-            query: qProjection(hidden), key: key, value: value, bias: bias, headCount: headCount,
+            query: tokens.unpack(qProjection(hidden)), key: key, value: value, bias: bias, headCount: headCount,
             dropout: attentionDropout.maskSeed())
-        return residualDropout(outProjection(context))
+        return residualDropout(outProjection(tokens.pack(context)))
     }
 
     /// One new position for each batch row in `rows`, `[A, d]`, under the step `mask` `[B, length + 1]`.

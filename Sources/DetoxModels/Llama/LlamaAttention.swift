@@ -51,20 +51,23 @@ public final class LlamaAttention: SlottedModule {
     /// Attention of a whole sequence over itself.
     ///
     /// - Parameters:
-    ///   - hidden: `[B, L, hidden]`, already normed.
-    ///   - positions: the position id of each of the `B·L` tokens.
+    ///   - hidden: `[B, L, hidden]`, already normed, or the packed `[N, hidden]` of `tokens`.
+    ///   - positions: the position id of each row of `hidden`.
     ///   - bias: additive `[B, 1, L, L]` causal and padding mask.
     ///   - cache: when given, receives the rotated keys and the values at positions `0..<L`.
-    /// - Returns: `[B, L, hidden]`.
-    func callAsFunction(_ hidden: Tensor, positions: [Int], bias: Tensor, cache: KeyValueBuffer?) -> Tensor {
-        let query = rotary(qProjection(hidden), positions: positions, headCount: headCount)
-        let key = rotary(kProjection(hidden), positions: positions, headCount: keyValueHeadCount)
-        let value = vProjection(hidden)
+    ///   - tokens: how `hidden` is packed; projections run packed, the attention on `[B, L, …]`.
+    /// - Returns: shaped as `hidden`.
+    func callAsFunction(
+        _ hidden: Tensor, positions: [Int], bias: Tensor, cache: KeyValueBuffer?, tokens: RealTokens
+    ) -> Tensor {
+        let query = tokens.unpack(rotary(qProjection(hidden), positions: positions, headCount: headCount))
+        let key = tokens.unpack(rotary(kProjection(hidden), positions: positions, headCount: keyValueHeadCount))
+        let value = tokens.unpack(vProjection(hidden))
         cache?.writePrefix(keys: key, values: value)
         let context = Attention.multiHead(
             query: query * scale, key: key, value: value, bias: bias, headCount: headCount,
             keyValueHeadCount: keyValueHeadCount, dropout: dropout.maskSeed())
-        return oProjection(context)
+        return oProjection(tokens.pack(context))
     }
 
     /// One decoding step: the new token of each batch row in `rows` at cache position `position`,

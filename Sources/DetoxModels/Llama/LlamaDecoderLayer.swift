@@ -24,10 +24,14 @@ public final class LlamaDecoderLayer: SlottedModule {
             Self.postAttentionLayerNorm, dimension: s.hiddenSize, epsilon: s.rmsNormEpsilon)
     }
 
-    /// `[B, L, hidden]` → `[B, L, hidden]` (see ``LlamaAttention`` for the arguments).
-    func callAsFunction(_ hidden: Tensor, positions: [Int], bias: Tensor, cache: KeyValueBuffer?) -> Tensor {
+    /// `[B, L, hidden]` → `[B, L, hidden]`, or packed `[N, hidden]` → `[N, hidden]` (see
+    /// ``LlamaAttention`` for the arguments).
+    func callAsFunction(
+        _ hidden: Tensor, positions: [Int], bias: Tensor, cache: KeyValueBuffer?, tokens: RealTokens
+    ) -> Tensor {
         let attended =
-            hidden + selfAttention(inputLayerNorm(hidden), positions: positions, bias: bias, cache: cache)
+            hidden
+            + selfAttention(inputLayerNorm(hidden), positions: positions, bias: bias, cache: cache, tokens: tokens)
         return attended + mlp(postAttentionLayerNorm(attended))
     }
 

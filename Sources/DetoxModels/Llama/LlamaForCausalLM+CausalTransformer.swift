@@ -16,13 +16,14 @@ extension LlamaForCausalLM: CausalTransformer {
 
     /// The final-normed hidden states `[B, L, hidden]` of a left-padded batch, at the position ids
     /// `generate` derives from its mask; with a `cache`, each layer's rotated keys and its values
-    /// for positions `0..<L` go into the cache's buffers.
+    /// for positions `0..<L` go into the cache's buffers, and the per-token layers skip the
+    /// padding (``RealTokens``; zeros come back there).
     public func hiddenStates(_ inputs: CausalInputs, cache: CausalCache?) throws -> Tensor {
         let mask = inputs.mask.flatMap { $0.map(Float.init) }
         return try model(
             ids: inputs.ids, batch: inputs.batch, length: inputs.length, positions: inputs.positions,
             bias: T5Inputs.additiveCausalMask(mask, batch: inputs.batch, length: inputs.length),
-            caches: cache?.layers)
+            caches: cache?.layers, tokens: cache == nil ? .all(inputs) : RealTokens(inputs))
     }
 
     /// One decoding step of the rows `rows` at cache position `cache.length`, rotated by `positions`.

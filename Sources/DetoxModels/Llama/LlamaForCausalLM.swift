@@ -112,7 +112,8 @@ public final class LlamaForCausalLM: SlottedModule {
         let positions = try Self.positions(positionIDs, batch: batch, length: length)
         let hidden = try model(
             ids: ids, batch: batch, length: length, positions: positions,
-            bias: T5Inputs.additiveCausalMask(mask, batch: batch, length: length), caches: nil)
+            bias: T5Inputs.additiveCausalMask(mask, batch: batch, length: length), caches: nil,
+            tokens: .all(batch: batch, length: length))
         let logits = logits(hidden: hidden)
         var loss: Tensor?
         if let labels { loss = try causalLoss(logits: logits, labels: labels) }

@@ -31,14 +31,17 @@ public final class LlamaModel: SlottedModule {
     ///   - positions: each token's position id (`[B·L]`).
     ///   - bias: additive `[B, 1, L, L]` causal and padding mask.
     ///   - caches: one buffer per layer to receive the keys and values of positions `0..<L`, or `nil`.
+    ///   - tokens: the tokens the per-token layers run on (all of them, or a prefill's real ones).
     func callAsFunction(
-        ids: [Int], batch: Int, length: Int, positions: [Int], bias: Tensor, caches: [KeyValueBuffer]?
+        ids: [Int], batch: Int, length: Int, positions: [Int], bias: Tensor, caches: [KeyValueBuffer]?,
+        tokens: RealTokens
     ) throws -> Tensor {
-        var hidden = try embedTokens(ids, shape: [batch, length])
+        var hidden = try embedTokens(tokens.pack(ids), shape: tokens.shape)
+        let positions = tokens.pack(positions)
         for (index, layer) in layers.modules.enumerated() {
-            hidden = layer(hidden, positions: positions, bias: bias, cache: caches?[index])
+            hidden = layer(hidden, positions: positions, bias: bias, cache: caches?[index], tokens: tokens)
         }
-        return norm(hidden)
+        return tokens.unpack(norm(hidden))
     }
 
     /// One decoding step for the batch rows `rows`: `[A, hidden]` final-normed hidden states of
