@@ -433,10 +433,11 @@ static inline __attribute__((always_inline)) float detox_lane_sum(detox_v16 v) {
 
 // `rows` (1...4) rows of a against `columns` (1...4) rows of b: sixteen accumulators that stay in
 // registers, one load of each operand per 16-float slice. Missing b rows read row 0 again (and are
-// not stored). Prefetches `next` (the following four b rows) when it is not NULL.
+// not stored). When `next` is not NULL, prefetches its rows `first`, `first + step`, … (below 4)
+// into L2, one cache line of each per slice.
 static inline __attribute__((always_inline)) void detox_nt_tile(
     int rows, int columns, const float *a, long lda, const float *b, long ldb, long k,
-    float beta, float *c, long ldc, const float *next) {
+    float beta, float *c, long ldc, const float *next, int first, int step) {
     detox_v16 acc[4][4];
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++) acc[i][j] = (detox_v16){0};
@@ -445,7 +446,7 @@ static inline __attribute__((always_inline)) void detox_nt_tile(
     long p = 0;
     for (; p + 16 <= k; p += 16) {
         if (next)
-            for (int j = 0; j < 4; j++) __builtin_prefetch(next + j * ldb + p);
+            for (int j = first; j < 4; j += step) __builtin_prefetch(next + j * ldb + p, 0, 1);
         detox_v16 bv[4];
         for (int j = 0; j < 4; j++) bv[j] = detox_load16(bRow[j] + p);
         for (int i = 0; i < rows; i++) {
@@ -465,20 +466,23 @@ static inline __attribute__((always_inline)) void detox_nt_tile(
 DETOX_CLONES
 void detox_gemm_nt_small(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
                          float beta, float *c, long ldc) {
+    // Each block of four b rows is read from memory once and found in L1 by the passes for the
+    // other rows of a. Meanwhile the block two ahead is prefetched into L2, spread over the passes
+    // (pass i fetches rows i, i + passes, …), so memory streams while the passes compute instead
+    // of in a burst; L2 prefetches keep more lines in flight than L1's miss buffers allow.
+    int passes = (int)((m + 3) / 4);
     for (long j = 0; j < n; j += 4) {
         int columns = n - j < 4 ? (int)(n - j) : 4;
         const float *block = b + j * ldb;
-        const float *next = j + 8 <= n ? block + 4 * ldb : 0;
+        const float *next = j + 12 <= n ? block + 8 * ldb : 0;
         long i = 0;
-        // The first pass over a block of b reads it from memory (and prefetches the next block);
-        // the passes for the other rows of a find it in L1.
-        for (; i + 4 <= m; i += 4)
-            detox_nt_tile(4, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, i == 0 ? next : 0);
-        const float *tail = i == 0 ? next : 0;
+        int pass = 0;
+        for (; i + 4 <= m; i += 4, pass++)
+            detox_nt_tile(4, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, next, pass, passes);
         switch (m - i) {
-        case 3: detox_nt_tile(3, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, tail); break;
-        case 2: detox_nt_tile(2, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, tail); break;
-        case 1: detox_nt_tile(1, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, tail); break;
+        case 3: detox_nt_tile(3, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, next, pass, passes); break;
+        case 2: detox_nt_tile(2, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, next, pass, passes); break;
+        case 1: detox_nt_tile(1, columns, a + i * lda, lda, block, ldb, k, beta, c + i * ldc + j, ldc, next, pass, passes); break;
         default: break;
         }
     }
