@@ -3,8 +3,8 @@ import Testing
 
 @testable import DetoxModels
 
-/// What a prefill packs: the real tokens of a padded batch, in row-major order, and nothing for a
-/// batch without padding or with a row of padding alone (whose last position `generate` reads).
+/// What a prefill packs: the real tokens of a left-padded batch, in row-major order, and nothing
+/// for a batch without padding or with a row that ends in padding (right padding, or padding alone).
 @Suite struct RealTokensTests {
     @Test func packsTheRealTokensAndLaysThemBackOut() throws {
         let inputs = try CausalInputs.leftPadded([[5, 6, 7], [8]], pad: 0, vocabularySize: 10)
@@ -23,10 +23,11 @@ import Testing
         #expect(unpacked.values == [0, 0, 1, -1, 2, -2, 0, 0, 0, 0, 5, -5])
     }
 
-    @Test func packsNothingWithoutPaddingOrWithAnEmptyRow() throws {
+    @Test func packsNothingWithoutLeftPadding() throws {
         let full = try CausalInputs(ids: [[1, 2], [3, 4]], vocabularySize: 10)
         let emptyRow = try CausalInputs(ids: [[1, 2], [0, 0]], mask: [[1, 1], [0, 0]], vocabularySize: 10)
-        for inputs in [full, emptyRow] {
+        let rightPadded = try CausalInputs(ids: [[1, 2], [3, 0]], mask: [[1, 1], [1, 0]], vocabularySize: 10)
+        for inputs in [full, emptyRow, rightPadded] {
             let tokens = RealTokens(inputs)
             #expect(!tokens.isPacked)
             #expect(tokens.shape == [2, 2])

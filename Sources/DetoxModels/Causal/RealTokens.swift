@@ -21,19 +21,18 @@ public struct RealTokens: Sendable {
     private let batch: Int
     private let length: Int
 
-    /// The real tokens of `inputs`. A batch without padding, or with a row that is all padding
-    /// (whose last position `generate` reads), packs nothing.
+    /// The real tokens of `inputs`. Only a left-padded batch is packed: when a row's last position
+    /// is padding (right padding, or a row of padding alone), `generate` continues from that
+    /// position, whose attention may read padding keys, so nothing is left out.
     init(_ inputs: CausalInputs) {
         batch = inputs.batch
         length = inputs.length
         let flags = inputs.mask.flatMap { $0 }
-        let counts = inputs.realCounts
-        let width = inputs.length
-        guard counts.contains(where: { $0 < width }), !counts.contains(0) else {
+        let real = flags.indices.filter { flags[$0] == 1 }
+        guard real.count < flags.count, inputs.mask.allSatisfy({ $0.last == 1 }) else {
             (indices, rows) = (nil, [])
             return
         }
-        let real = flags.indices.filter { flags[$0] == 1 }
         var rows = [Int](repeating: real.count, count: flags.count)
         for (row, index) in real.enumerated() { rows[index] = row }
         (indices, self.rows) = (real, rows)
